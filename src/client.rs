@@ -1,0 +1,6 @@
+//! Client-side logic: the WebSocket connection and the plain data it keeps.
+//! Compiled in both builds so components can name these types; browser-only
+//! parts are gated inside each module.
+
+pub mod backoff;
+pub mod socket;

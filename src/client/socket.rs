@@ -1,0 +1,232 @@
+//! The client's WebSocket to the server: connects, waits for the server's welcome,
+//! pings at the interval the server asks for, detects a dead link and reconnects
+//! with backoff. One API for both builds; only the browser half is gated (as
+//! leptos-use's use_websocket does), so the server renders the same components
+//! with the socket still "connecting".
+
+use futures::channel::mpsc::{unbounded, UnboundedSender};
+use leptos::prelude::*;
+
+/// What the connection is doing, as the user should see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionStatus {
+    /// An attempt is under way (the state the server renders, too).
+    Connecting,
+    /// The server has answered over the socket.
+    Connected,
+    /// The link was lost or refused; the next attempt starts after a delay.
+    Reconnecting { attempt: u32, retry_in_ms: u32 },
+}
+
+enum Command {
+    /// Send an application ping now (its pong updates the round-trip time).
+    Ping,
+    /// Skip the remaining backoff delay.
+    ReconnectNow,
+}
+
+/// Handle to the app's one socket; cheap to copy into components.
+#[derive(Clone, Copy)]
+pub struct Socket {
+    status: ReadSignal<ConnectionStatus>,
+    round_trip_ms: ReadSignal<Option<u32>>,
+    commands: StoredValue<Option<UnboundedSender<Command>>>,
+}
+
+impl Socket {
+    pub fn status(&self) -> ReadSignal<ConnectionStatus> {
+        self.status
+    }
+
+    /// Round trip of the last answered ping, in milliseconds.
+    pub fn round_trip_ms(&self) -> ReadSignal<Option<u32>> {
+        self.round_trip_ms
+    }
+
+    /// Pings the server now; `round_trip_ms` changes when it answers.
+    pub fn measure_round_trip(&self) {
+        self.command(Command::Ping);
+    }
+
+    /// Cuts a pending backoff delay short.
+    pub fn reconnect_now(&self) {
+        self.command(Command::ReconnectNow);
+    }
+
+    fn command(&self, command: Command) {
+        self.commands.with_value(|tx| {
+            if let Some(tx) = tx {
+                // Fails only if the socket task has ended, which it never does by itself.
+                let _ = tx.unbounded_send(command);
+            }
+        });
+    }
+}
+
+/// Creates the socket; in the browser this starts the connection task.
+/// Call once, near the root, and share the handle through context.
+pub fn use_socket() -> Socket {
+    let (status, set_status) = signal(ConnectionStatus::Connecting);
+    let (round_trip_ms, set_round_trip_ms) = signal(None);
+    let (tx, rx) = unbounded();
+
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(browser::run(browser::ws_url(), set_status, set_round_trip_ms, rx));
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (set_status, set_round_trip_ms, rx);
+
+    Socket {
+        status,
+        round_trip_ms,
+        commands: StoredValue::new(cfg!(feature = "hydrate").then_some(tx)),
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use futures::{channel::mpsc::UnboundedReceiver, select, FutureExt, SinkExt, StreamExt};
+    use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
+    use gloo_timers::future::{IntervalStream, TimeoutFuture};
+    use leptos::prelude::*;
+
+    use super::{Command, ConnectionStatus};
+    use crate::{
+        client::backoff::reconnect_delay_ms,
+        protocol::{ClientMsg, ServerMsg, WS_PATH},
+    };
+
+    /// Ping interval until the server's welcome says otherwise.
+    const DEFAULT_PING_MS: u32 = 20_000;
+
+    /// `ws(s)://<this page's host>/ws`.
+    pub fn ws_url() -> String {
+        let location = window().location();
+        let scheme = match location.protocol().as_deref() {
+            Ok("https:") => "wss",
+            _ => "ws",
+        };
+        let host = location.host().unwrap_or_default();
+        format!("{scheme}://{host}{WS_PATH}")
+    }
+
+    fn now_ms() -> f64 {
+        js_sys::Date::now()
+    }
+
+    pub async fn run(
+        url: String,
+        status: WriteSignal<ConnectionStatus>,
+        round_trip_ms: WriteSignal<Option<u32>>,
+        mut commands: UnboundedReceiver<Command>,
+    ) {
+        let mut attempt = 0u32;
+        loop {
+            let welcomed = match WebSocket::open(&url) {
+                Ok(ws) => session(ws, status, round_trip_ms, &mut commands).await,
+                Err(e) => {
+                    leptos::logging::warn!("cannot open {url}: {e}");
+                    false
+                }
+            };
+            attempt = if welcomed { 1 } else { attempt + 1 };
+            let delay = reconnect_delay_ms(attempt, js_sys::Math::random());
+            status.set(ConnectionStatus::Reconnecting { attempt, retry_in_ms: delay });
+            let mut timer = TimeoutFuture::new(delay).fuse();
+            loop {
+                select! {
+                    _ = timer => break,
+                    command = commands.next() => match command {
+                        Some(Command::ReconnectNow) => break,
+                        // Nothing to measure while the link is down.
+                        Some(Command::Ping) => {}
+                        None => return,
+                    },
+                }
+            }
+            status.set(ConnectionStatus::Connecting);
+        }
+    }
+
+    /// Drives one connection until it ends; returns whether the server welcomed it
+    /// (a connection that was up resets the backoff).
+    async fn session(
+        ws: WebSocket,
+        status: WriteSignal<ConnectionStatus>,
+        round_trip_ms: WriteSignal<Option<u32>>,
+        commands: &mut UnboundedReceiver<Command>,
+    ) -> bool {
+        let (mut tx, rx) = ws.split();
+        let mut rx = rx.fuse();
+        let mut welcomed = false;
+        let mut ping_every = f64::from(DEFAULT_PING_MS);
+        let mut ticker = IntervalStream::new(DEFAULT_PING_MS).fuse();
+        let mut last_frame = now_ms();
+        let mut last_tick = now_ms();
+
+        loop {
+            let outgoing = select! {
+                frame = rx.next() => match frame {
+                    Some(Ok(Message::Text(text))) => {
+                        last_frame = now_ms();
+                        match serde_json::from_str::<ServerMsg>(&text) {
+                            Ok(ServerMsg::Welcome { ping_interval_ms, .. }) => {
+                                welcomed = true;
+                                status.set(ConnectionStatus::Connected);
+                                let ms = ping_interval_ms.clamp(1_000, 600_000) as u32;
+                                ping_every = f64::from(ms);
+                                ticker = IntervalStream::new(ms).fuse();
+                                last_tick = now_ms();
+                            }
+                            Ok(ServerMsg::Pong { nonce }) => {
+                                // The nonce is the send time, so the answer carries its own age.
+                                round_trip_ms.set(Some((now_ms() - nonce as f64).max(0.0) as u32));
+                            }
+                            Ok(ServerMsg::Error { code, message }) => {
+                                leptos::logging::warn!("server error {code:?}: {message}");
+                            }
+                            Err(e) => leptos::logging::warn!("unreadable server message: {e}"),
+                        }
+                        None
+                    }
+                    Some(Ok(Message::Bytes(_))) => {
+                        last_frame = now_ms();
+                        None
+                    }
+                    Some(Err(WebSocketError::ConnectionClose(event))) => {
+                        leptos::logging::log!("socket closed: {} {}", event.code, event.reason);
+                        return welcomed;
+                    }
+                    Some(Err(e)) => {
+                        leptos::logging::warn!("socket error: {e}");
+                        return welcomed;
+                    }
+                    None => return welcomed,
+                },
+                command = commands.next() => match command {
+                    Some(Command::Ping) => Some(ClientMsg::Ping { nonce: now_ms() as u64 }),
+                    Some(Command::ReconnectNow) => None,
+                    None => return welcomed,
+                },
+                _ = ticker.next() => {
+                    let now = now_ms();
+                    // Hidden tabs' timers are throttled to about once a minute: a tick
+                    // that comes far later than planned is not the server's silence.
+                    if now - last_tick > 1.5 * ping_every {
+                        last_frame = now;
+                    }
+                    last_tick = now;
+                    if now - last_frame > 2.0 * ping_every {
+                        leptos::logging::warn!("no frame for two ping intervals: link is dead");
+                        return welcomed;
+                    }
+                    Some(ClientMsg::Ping { nonce: now as u64 })
+                },
+            };
+            if let Some(msg) = outgoing {
+                if tx.send(Message::Text(msg.to_json())).await.is_err() {
+                    return welcomed;
+                }
+            }
+        }
+    }
+}

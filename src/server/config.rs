@@ -1,0 +1,176 @@
+//! Runtime settings: defaults, then `Leptos.toml`, then `CHAT_*` environment variables.
+//!
+//! Build settings stay in `Cargo.toml` (`[package.metadata.leptos]`), where cargo-leptos
+//! reads them; these are what the running server needs.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use figment::{
+    providers::{Env, Format, Serialized, Toml},
+    Figment,
+};
+use serde::{Deserialize, Serialize};
+
+/// File read when `CHAT_CONFIG` does not name another one.
+pub const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
+
+/// Prefix of the environment variables that override `Leptos.toml`
+/// (`CHAT_LISTEN_ADDR` overrides `listen_addr`, and so on).
+pub const ENV_PREFIX: &str = "CHAT_";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// Address and port the HTTP and WebSocket server listens on.
+    pub listen_addr: SocketAddr,
+    /// Folder of the built site (cargo-leptos' `site-root`): the WASM, JS, CSS and assets.
+    pub site_root: PathBuf,
+    /// How often the server sends a WebSocket Ping frame to each connection.
+    pub heartbeat_interval_secs: u64,
+    /// A connection from which nothing arrived for this long is closed.
+    pub heartbeat_timeout_secs: u64,
+    /// How often clients send an application ping (told to them in `welcome`).
+    pub client_ping_interval_secs: u64,
+    /// Largest WebSocket message accepted; a larger one closes the connection with 1009.
+    pub max_message_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen_addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            site_root: PathBuf::from("target/site"),
+            heartbeat_interval_secs: 30,
+            heartbeat_timeout_secs: 75,
+            client_ping_interval_secs: 20,
+            max_message_bytes: 16 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Parse(Box<figment::Error>),
+    #[error("invalid setting `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+impl Config {
+    /// Loads the settings from the file named by `CHAT_CONFIG` (default `Leptos.toml`,
+    /// which may be absent) and the `CHAT_*` environment variables.
+    pub fn load() -> Result<Self, ConfigError> {
+        let figment = match std::env::var_os("CHAT_CONFIG") {
+            // A file named explicitly must exist.
+            Some(path) => Self::figment(Toml::file_exact(PathBuf::from(path))),
+            None => Self::figment(Toml::file(DEFAULT_CONFIG_FILE)),
+        };
+        Self::from_figment(figment)
+    }
+
+    fn figment(file: figment::providers::Data<Toml>) -> Figment {
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(file)
+            .merge(Env::prefixed(ENV_PREFIX).ignore(&["config"]))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(Box::new(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                reason: reason.to_string(),
+            })
+        };
+        if self.heartbeat_interval_secs == 0 {
+            return invalid("heartbeat_interval_secs", "must be at least 1");
+        }
+        if self.heartbeat_timeout_secs <= self.heartbeat_interval_secs {
+            return invalid(
+                "heartbeat_timeout_secs",
+                "must be greater than heartbeat_interval_secs",
+            );
+        }
+        if self.client_ping_interval_secs == 0 {
+            return invalid("client_ping_interval_secs", "must be at least 1");
+        }
+        if self.max_message_bytes < 1024 {
+            return invalid("max_message_bytes", "must be at least 1024");
+        }
+        Ok(())
+    }
+
+    pub fn heartbeat_interval(&self) -> Duration {
+        Duration::from_secs(self.heartbeat_interval_secs)
+    }
+
+    pub fn heartbeat_timeout(&self) -> Duration {
+        Duration::from_secs(self.heartbeat_timeout_secs)
+    }
+
+    pub fn client_ping_interval(&self) -> Duration {
+        Duration::from_secs(self.client_ping_interval_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn load_in(jail: &mut Jail, toml: &str) -> Result<Config, ConfigError> {
+        jail.create_file("Leptos.toml", toml).unwrap();
+        Config::load()
+    }
+
+    #[test]
+    fn the_shipped_leptos_toml_is_valid_and_matches_the_defaults() {
+        let shipped = include_str!("../../Leptos.toml");
+        Jail::expect_with(|jail| {
+            assert_eq!(load_in(jail, shipped).unwrap(), Config::default());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn file_then_environment_override_the_defaults() {
+        Jail::expect_with(|jail| {
+            jail.set_env("CHAT_HEARTBEAT_INTERVAL_SECS", "5");
+            let config = load_in(jail, "listen_addr = \"0.0.0.0:8080\"\nheartbeat_interval_secs = 10\n").unwrap();
+            assert_eq!(config.listen_addr, "0.0.0.0:8080".parse().unwrap());
+            assert_eq!(config.heartbeat_interval_secs, 5);
+            assert_eq!(config.heartbeat_timeout_secs, 75);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        Jail::expect_with(|jail| {
+            let err = load_in(jail, "listen_addr = \"nowhere\"\n").unwrap_err().to_string();
+            assert!(err.contains("listen_addr"), "{err}");
+            jail.set_env("CHAT_HEARTBEAT_INTERVAL_SECS", "soon");
+            let err = load_in(jail, "").unwrap_err().to_string().to_lowercase();
+            assert!(err.contains("heartbeat_interval_secs"), "{err}");
+            jail.set_env("CHAT_HEARTBEAT_INTERVAL_SECS", "80");
+            let err = load_in(jail, "").unwrap_err().to_string();
+            assert!(err.contains("heartbeat_timeout_secs"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_named_config_file_must_exist() {
+        Jail::expect_with(|jail| {
+            jail.set_env("CHAT_CONFIG", "missing.toml");
+            assert!(Config::load().is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,289 @@
+//! One WebSocket connection: greets the client, answers its frames, keeps the heartbeat.
+//!
+//! The loop is generic over the socket's sink and stream (as in axum's
+//! testing-websockets example), so unit tests drive it with channels.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message};
+use futures::{Sink, SinkExt, Stream, StreamExt};
+use tokio::{sync::watch, time::Instant};
+
+use crate::protocol::{close_code, ClientMsg, ErrorCode, ServerMsg, PROTOCOL_VERSION};
+
+/// Timing and abuse limits of one connection.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionSettings {
+    pub heartbeat_interval: Duration,
+    pub heartbeat_timeout: Duration,
+    pub client_ping_interval: Duration,
+    /// Invalid frames in a row after which the connection is closed with 1008.
+    pub max_invalid_frames: u32,
+}
+
+/// What went wrong reading a frame, as far as the loop needs to know.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The frame exceeded the size limit: answered with close 1009.
+    TooBig,
+    /// Anything else (reset, protocol error): the connection is gone.
+    Other(String),
+}
+
+/// Why a connection ended (for logs and tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    ClientClosed,
+    ClientGone,
+    TooBig,
+    HeartbeatTimeout,
+    PolicyViolation,
+    ServerShutdown,
+}
+
+/// Runs one connection until it ends. `shutdown` turning true closes it with 1001.
+pub async fn run_connection<W, R>(
+    mut sink: W,
+    mut stream: R,
+    settings: ConnectionSettings,
+    mut shutdown: watch::Receiver<bool>,
+) -> Ended
+where
+    W: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, ReadError>> + Unpin,
+{
+    let welcome = ServerMsg::Welcome {
+        protocol: PROTOCOL_VERSION,
+        ping_interval_ms: settings.client_ping_interval.as_millis() as u64,
+        server_time_ms: unix_millis(),
+    };
+    if send(&mut sink, &welcome).await.is_err() {
+        return Ended::ClientGone;
+    }
+
+    let start = Instant::now() + settings.heartbeat_interval;
+    let mut heartbeat = tokio::time::interval_at(start, settings.heartbeat_interval);
+    let mut last_seen = Instant::now();
+    let mut invalid_in_a_row = 0u32;
+
+    loop {
+        tokio::select! {
+            frame = stream.next() => {
+                let frame = match frame {
+                    None => return Ended::ClientGone,
+                    Some(Err(ReadError::TooBig)) => {
+                        close(&mut sink, close_code::MESSAGE_TOO_BIG, "message too big").await;
+                        return Ended::TooBig;
+                    }
+                    Some(Err(ReadError::Other(e))) => {
+                        tracing::debug!(error = %e, "websocket read failed");
+                        return Ended::ClientGone;
+                    }
+                    Some(Ok(frame)) => frame,
+                };
+                last_seen = Instant::now();
+                let reply = match frame {
+                    Message::Text(text) => match serde_json::from_str::<ClientMsg>(text.as_str()) {
+                        Ok(msg) => {
+                            invalid_in_a_row = 0;
+                            handle(msg)
+                        }
+                        Err(e) => {
+                            tracing::info!(error = %e, "malformed client message");
+                            invalid_in_a_row += 1;
+                            ServerMsg::Error {
+                                code: ErrorCode::MalformedMessage,
+                                message: format!("not a valid client message: {e}"),
+                            }
+                        }
+                    },
+                    Message::Binary(_) => {
+                        tracing::info!("binary frame from client");
+                        invalid_in_a_row += 1;
+                        ServerMsg::Error {
+                            code: ErrorCode::UnsupportedFrame,
+                            message: "binary frames are not supported; send JSON text".into(),
+                        }
+                    }
+                    // The WebSocket library answers Ping frames itself.
+                    Message::Ping(_) | Message::Pong(_) => continue,
+                    Message::Close(_) => return Ended::ClientClosed,
+                };
+                if invalid_in_a_row >= settings.max_invalid_frames {
+                    tracing::warn!(invalid_in_a_row, "closing connection: too many invalid frames");
+                    close(&mut sink, close_code::POLICY_VIOLATION, "too many invalid messages").await;
+                    return Ended::PolicyViolation;
+                }
+                if send(&mut sink, &reply).await.is_err() {
+                    return Ended::ClientGone;
+                }
+            }
+            _ = heartbeat.tick() => {
+                if last_seen.elapsed() >= settings.heartbeat_timeout {
+                    tracing::info!("closing silent connection");
+                    close(&mut sink, close_code::HEARTBEAT_TIMEOUT, "heartbeat timeout").await;
+                    return Ended::HeartbeatTimeout;
+                }
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    return Ended::ClientGone;
+                }
+            }
+            // A dropped sender means the server is gone too.
+            _ = async { shutdown.wait_for(|stop| *stop).await.is_ok() } => {
+                close(&mut sink, close_code::GOING_AWAY, "server shutting down").await;
+                return Ended::ServerShutdown;
+            }
+        }
+    }
+}
+
+fn handle(msg: ClientMsg) -> ServerMsg {
+    match msg {
+        ClientMsg::Ping { nonce } => ServerMsg::Pong { nonce },
+    }
+}
+
+async fn send<W: Sink<Message> + Unpin>(sink: &mut W, msg: &ServerMsg) -> Result<(), W::Error> {
+    sink.send(Message::Text(msg.to_json().into())).await
+}
+
+async fn close<W: Sink<Message> + Unpin>(sink: &mut W, code: u16, reason: &'static str) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    // The peer may already be gone; there is nobody left to tell then.
+    let _ = sink.send(Message::Close(Some(frame))).await;
+}
+
+fn unix_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::channel::mpsc;
+
+    const SETTINGS: ConnectionSettings = ConnectionSettings {
+        heartbeat_interval: Duration::from_secs(30),
+        heartbeat_timeout: Duration::from_secs(75),
+        client_ping_interval: Duration::from_secs(20),
+        max_invalid_frames: 3,
+    };
+
+    struct Harness {
+        to_server: mpsc::UnboundedSender<Result<Message, ReadError>>,
+        from_server: mpsc::UnboundedReceiver<Message>,
+        task: tokio::task::JoinHandle<Ended>,
+        shutdown: watch::Sender<bool>,
+    }
+
+    fn start() -> Harness {
+        let (to_server, stream) = mpsc::unbounded();
+        let (sink, from_server) = mpsc::unbounded();
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let task = tokio::spawn(run_connection(sink, stream, SETTINGS, shutdown_rx));
+        Harness { to_server, from_server, task, shutdown }
+    }
+
+    impl Harness {
+        fn send_text(&self, text: &str) {
+            self.to_server.unbounded_send(Ok(Message::Text(text.into()))).unwrap();
+        }
+        async fn next_msg(&mut self) -> ServerMsg {
+            match self.from_server.next().await {
+                Some(Message::Text(t)) => serde_json::from_str(t.as_str()).unwrap(),
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+        async fn next_close_code(&mut self) -> u16 {
+            loop {
+                match self.from_server.next().await {
+                    Some(Message::Close(Some(frame))) => return frame.code,
+                    Some(Message::Text(_)) => continue,
+                    other => panic!("expected a close frame, got {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn greets_then_answers_pings() {
+        let mut h = start();
+        assert!(matches!(h.next_msg().await, ServerMsg::Welcome { ping_interval_ms: 20_000, .. }));
+        h.send_text(r#"{"type":"ping","nonce":9}"#);
+        assert_eq!(h.next_msg().await, ServerMsg::Pong { nonce: 9 });
+    }
+
+    #[tokio::test]
+    async fn malformed_frames_get_errors_then_a_policy_close() {
+        let mut h = start();
+        h.next_msg().await;
+        h.send_text("{not json");
+        assert!(matches!(h.next_msg().await, ServerMsg::Error { code: ErrorCode::MalformedMessage, .. }));
+        h.to_server.unbounded_send(Ok(Message::Binary(vec![1, 2].into()))).unwrap();
+        assert!(matches!(h.next_msg().await, ServerMsg::Error { code: ErrorCode::UnsupportedFrame, .. }));
+        h.send_text(r#"{"type":"launch"}"#);
+        assert_eq!(h.next_close_code().await, close_code::POLICY_VIOLATION);
+        assert_eq!(h.task.await.unwrap(), Ended::PolicyViolation);
+    }
+
+    #[tokio::test]
+    async fn a_valid_frame_resets_the_invalid_count() {
+        let mut h = start();
+        h.next_msg().await;
+        for _ in 0..5 {
+            h.send_text("nope");
+            h.next_msg().await;
+            h.send_text(r#"{"type":"ping","nonce":1}"#);
+            assert_eq!(h.next_msg().await, ServerMsg::Pong { nonce: 1 });
+        }
+    }
+
+    #[tokio::test]
+    async fn oversized_frames_close_with_1009() {
+        let mut h = start();
+        h.next_msg().await;
+        h.to_server.unbounded_send(Err(ReadError::TooBig)).unwrap();
+        assert_eq!(h.next_close_code().await, close_code::MESSAGE_TOO_BIG);
+        assert_eq!(h.task.await.unwrap(), Ended::TooBig);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pings_every_interval_and_reaps_a_silent_peer() {
+        let mut h = start();
+        h.next_msg().await;
+        // Two heartbeats (30 s, 60 s) with Ping frames, then at 90 s the peer,
+        // silent for more than 75 s, is closed.
+        for _ in 0..2 {
+            assert!(matches!(h.from_server.next().await, Some(Message::Ping(_))));
+        }
+        assert_eq!(h.next_close_code().await, close_code::HEARTBEAT_TIMEOUT);
+        assert_eq!(h.task.await.unwrap(), Ended::HeartbeatTimeout);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn any_frame_counts_as_life() {
+        let mut h = start();
+        h.next_msg().await;
+        for _ in 0..4 {
+            tokio::time::sleep(Duration::from_secs(29)).await;
+            h.to_server.unbounded_send(Ok(Message::Pong(Default::default()))).unwrap();
+            assert!(matches!(h.from_server.next().await, Some(Message::Ping(_))));
+        }
+        assert!(!h.task.is_finished());
+    }
+
+    #[tokio::test]
+    async fn shutdown_closes_with_going_away() {
+        let mut h = start();
+        h.next_msg().await;
+        h.shutdown.send(true).unwrap();
+        assert_eq!(h.next_close_code().await, close_code::GOING_AWAY);
+        assert_eq!(h.task.await.unwrap(), Ended::ServerShutdown);
+    }
+}
