@@ -89,9 +89,16 @@ mod tests {
     #[test]
     fn server_messages_round_trip() {
         for msg in [
-            ServerMsg::Welcome { protocol: PROTOCOL_VERSION, ping_interval_ms: 20_000, server_time_ms: 1 },
+            ServerMsg::Welcome {
+                protocol: PROTOCOL_VERSION,
+                ping_interval_ms: 20_000,
+                server_time_ms: 1,
+            },
             ServerMsg::Pong { nonce: 7 },
-            ServerMsg::Error { code: ErrorCode::MalformedMessage, message: "bad".into() },
+            ServerMsg::Error {
+                code: ErrorCode::MalformedMessage,
+                message: "bad".into(),
+            },
         ] {
             let back: ServerMsg = serde_json::from_str(&msg.to_json()).unwrap();
             assert_eq!(back, msg);
@@ -103,7 +110,8 @@ mod tests {
         assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"nuke"}"#).is_err());
         assert!(serde_json::from_str::<ClientMsg>(r#"{"nonce":1}"#).is_err());
         assert!(serde_json::from_str::<ClientMsg>("not json").is_err());
-        let spoofed: ClientMsg = serde_json::from_str(r#"{"type":"ping","nonce":1,"from":"x"}"#).unwrap();
+        let spoofed: ClientMsg =
+            serde_json::from_str(r#"{"type":"ping","nonce":1,"from":"x"}"#).unwrap();
         assert_eq!(spoofed, ClientMsg::Ping { nonce: 1 });
     }
 }

@@ -21,10 +21,17 @@ async fn welcomes_and_answers_pings() {
     let server = TestServer::start(test_config()).await;
     let mut client = server.connect().await;
     match next_msg(&mut client).await {
-        ServerMsg::Welcome { protocol, ping_interval_ms, server_time_ms } => {
+        ServerMsg::Welcome {
+            protocol,
+            ping_interval_ms,
+            server_time_ms,
+        } => {
             assert_eq!(protocol, PROTOCOL_VERSION);
             assert_eq!(ping_interval_ms, 20_000);
-            assert!(server_time_ms > 1_600_000_000_000, "server time {server_time_ms} is not Unix ms");
+            assert!(
+                server_time_ms > 1_600_000_000_000,
+                "server time {server_time_ms} is not Unix ms"
+            );
         }
         other => panic!("expected welcome, got {other:?}"),
     }
@@ -41,7 +48,10 @@ async fn malformed_json_gets_an_error_and_the_connection_stays() {
     send_text(&mut client, "{\"type\":").await;
     assert!(matches!(
         next_msg(&mut client).await,
-        ServerMsg::Error { code: ErrorCode::MalformedMessage, .. }
+        ServerMsg::Error {
+            code: ErrorCode::MalformedMessage,
+            ..
+        }
     ));
     send_text(&mut client, r#"{"type":"ping","nonce":1}"#).await;
     assert_eq!(next_msg(&mut client).await, ServerMsg::Pong { nonce: 1 });
@@ -55,9 +65,15 @@ async fn an_oversized_message_closes_only_its_own_connection_with_1009() {
     next_msg(&mut big).await;
     next_msg(&mut other).await;
 
-    let text = format!(r#"{{"type":"ping","nonce":1,"pad":"{}"}}"#, "x".repeat(17 * 1024));
+    let text = format!(
+        r#"{{"type":"ping","nonce":1,"pad":"{}"}}"#,
+        "x".repeat(17 * 1024)
+    );
     send_text(&mut big, &text).await;
-    assert_eq!(close_code_of(next_frame(&mut big).await), close_code::MESSAGE_TOO_BIG);
+    assert_eq!(
+        close_code_of(next_frame(&mut big).await),
+        close_code::MESSAGE_TOO_BIG
+    );
 
     send_text(&mut other, r#"{"type":"ping","nonce":2}"#).await;
     assert_eq!(next_msg(&mut other).await, ServerMsg::Pong { nonce: 2 });
@@ -74,7 +90,10 @@ async fn a_silent_client_is_pinged_then_closed() {
     let mut client = server.connect().await;
     // A client that is not read from does not answer Ping frames either: silent.
     tokio::time::sleep(Duration::from_millis(3500)).await;
-    assert!(matches!(next_frame(&mut client).await, Message::Text(_)), "welcome first");
+    assert!(
+        matches!(next_frame(&mut client).await, Message::Text(_)),
+        "welcome first"
+    );
     let mut pings = 0;
     let code = loop {
         match next_frame(&mut client).await {
@@ -99,7 +118,10 @@ async fn shutdown_closes_sockets_with_going_away() {
         }
     };
     assert_eq!(code, Some(CloseCode::Away));
-    tokio::time::timeout(PATIENCE, stopping).await.unwrap().unwrap();
+    tokio::time::timeout(PATIENCE, stopping)
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 #[tokio::test]
@@ -110,8 +132,17 @@ async fn the_home_page_is_rendered_on_the_server() {
         .await
         .unwrap();
     let mut body = String::new();
-    tokio::time::timeout(PATIENCE, tcp.read_to_string(&mut body)).await.unwrap().unwrap();
+    tokio::time::timeout(PATIENCE, tcp.read_to_string(&mut body))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(body.starts_with("HTTP/1.1 200"), "{body}");
-    assert!(body.contains("Connecting…"), "the socket is rendered as connecting: {body}");
-    assert!(body.contains("/pkg/chat.js"), "the page loads the WASM client: {body}");
+    assert!(
+        body.contains("Connecting…"),
+        "the socket is rendered as connecting: {body}"
+    );
+    assert!(
+        body.contains("/pkg/chat.js"),
+        "the page loads the WASM client: {body}"
+    );
 }

@@ -22,7 +22,10 @@ mod tests {
     #[test]
     fn ceiling_doubles_from_half_a_second_up_to_the_cap() {
         let ceilings: Vec<u32> = (1..=9).map(|a| reconnect_delay_ms(a, 1.0)).collect();
-        assert_eq!(ceilings, [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+        assert_eq!(
+            ceilings,
+            [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]
+        );
         assert_eq!(reconnect_delay_ms(u32::MAX, 1.0), CAP_MS);
     }
 

@@ -71,7 +71,12 @@ pub fn use_socket() -> Socket {
     let (tx, rx) = unbounded();
 
     #[cfg(feature = "hydrate")]
-    leptos::task::spawn_local(browser::run(browser::ws_url(), set_status, set_round_trip_ms, rx));
+    leptos::task::spawn_local(browser::run(
+        browser::ws_url(),
+        set_status,
+        set_round_trip_ms,
+        rx,
+    ));
     #[cfg(not(feature = "hydrate"))]
     let _ = (set_status, set_round_trip_ms, rx);
 
@@ -130,7 +135,10 @@ mod browser {
             };
             attempt = if welcomed { 1 } else { attempt + 1 };
             let delay = reconnect_delay_ms(attempt, js_sys::Math::random());
-            status.set(ConnectionStatus::Reconnecting { attempt, retry_in_ms: delay });
+            status.set(ConnectionStatus::Reconnecting {
+                attempt,
+                retry_in_ms: delay,
+            });
             let mut timer = TimeoutFuture::new(delay).fuse();
             loop {
                 select! {

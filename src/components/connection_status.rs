@@ -16,7 +16,10 @@ pub fn ConnectionBanner() -> impl IntoView {
     let label = move || match status.get() {
         ConnectionStatus::Connecting => "Connecting…".to_string(),
         ConnectionStatus::Connected => "Connected".to_string(),
-        ConnectionStatus::Reconnecting { attempt, retry_in_ms } => format!(
+        ConnectionStatus::Reconnecting {
+            attempt,
+            retry_in_ms,
+        } => format!(
             "Reconnecting (attempt {attempt}, next try in {:.1} s)",
             f64::from(retry_in_ms) / 1000.0
         ),

@@ -8,7 +8,8 @@ use crate::{client::socket::Socket, components::connection_status::ConnectionBan
 pub fn HomePage() -> impl IntoView {
     let socket = expect_context::<Socket>();
     let round_trip = socket.round_trip_ms();
-    let connected = move || socket.status().get() == crate::client::socket::ConnectionStatus::Connected;
+    let connected =
+        move || socket.status().get() == crate::client::socket::ConnectionStatus::Connected;
 
     view! {
         <main class="home">

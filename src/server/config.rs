@@ -120,6 +120,7 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail closures return its large error type
 mod tests {
     use super::*;
     use figment::Jail;
@@ -142,7 +143,11 @@ mod tests {
     fn file_then_environment_override_the_defaults() {
         Jail::expect_with(|jail| {
             jail.set_env("CHAT_HEARTBEAT_INTERVAL_SECS", "5");
-            let config = load_in(jail, "listen_addr = \"0.0.0.0:8080\"\nheartbeat_interval_secs = 10\n").unwrap();
+            let config = load_in(
+                jail,
+                "listen_addr = \"0.0.0.0:8080\"\nheartbeat_interval_secs = 10\n",
+            )
+            .unwrap();
             assert_eq!(config.listen_addr, "0.0.0.0:8080".parse().unwrap());
             assert_eq!(config.heartbeat_interval_secs, 5);
             assert_eq!(config.heartbeat_timeout_secs, 75);
@@ -153,7 +158,9 @@ mod tests {
     #[test]
     fn bad_values_name_the_setting() {
         Jail::expect_with(|jail| {
-            let err = load_in(jail, "listen_addr = \"nowhere\"\n").unwrap_err().to_string();
+            let err = load_in(jail, "listen_addr = \"nowhere\"\n")
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("listen_addr"), "{err}");
             jail.set_env("CHAT_HEARTBEAT_INTERVAL_SECS", "soon");
             let err = load_in(jail, "").unwrap_err().to_string().to_lowercase();

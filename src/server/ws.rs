@@ -187,12 +187,19 @@ mod tests {
         let (sink, from_server) = mpsc::unbounded();
         let (shutdown, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(run_connection(sink, stream, SETTINGS, shutdown_rx));
-        Harness { to_server, from_server, task, shutdown }
+        Harness {
+            to_server,
+            from_server,
+            task,
+            shutdown,
+        }
     }
 
     impl Harness {
         fn send_text(&self, text: &str) {
-            self.to_server.unbounded_send(Ok(Message::Text(text.into()))).unwrap();
+            self.to_server
+                .unbounded_send(Ok(Message::Text(text.into())))
+                .unwrap();
         }
         async fn next_msg(&mut self) -> ServerMsg {
             match self.from_server.next().await {
@@ -214,7 +221,13 @@ mod tests {
     #[tokio::test]
     async fn greets_then_answers_pings() {
         let mut h = start();
-        assert!(matches!(h.next_msg().await, ServerMsg::Welcome { ping_interval_ms: 20_000, .. }));
+        assert!(matches!(
+            h.next_msg().await,
+            ServerMsg::Welcome {
+                ping_interval_ms: 20_000,
+                ..
+            }
+        ));
         h.send_text(r#"{"type":"ping","nonce":9}"#);
         assert_eq!(h.next_msg().await, ServerMsg::Pong { nonce: 9 });
     }
@@ -224,9 +237,23 @@ mod tests {
         let mut h = start();
         h.next_msg().await;
         h.send_text("{not json");
-        assert!(matches!(h.next_msg().await, ServerMsg::Error { code: ErrorCode::MalformedMessage, .. }));
-        h.to_server.unbounded_send(Ok(Message::Binary(vec![1, 2].into()))).unwrap();
-        assert!(matches!(h.next_msg().await, ServerMsg::Error { code: ErrorCode::UnsupportedFrame, .. }));
+        assert!(matches!(
+            h.next_msg().await,
+            ServerMsg::Error {
+                code: ErrorCode::MalformedMessage,
+                ..
+            }
+        ));
+        h.to_server
+            .unbounded_send(Ok(Message::Binary(vec![1, 2].into())))
+            .unwrap();
+        assert!(matches!(
+            h.next_msg().await,
+            ServerMsg::Error {
+                code: ErrorCode::UnsupportedFrame,
+                ..
+            }
+        ));
         h.send_text(r#"{"type":"launch"}"#);
         assert_eq!(h.next_close_code().await, close_code::POLICY_VIOLATION);
         assert_eq!(h.task.await.unwrap(), Ended::PolicyViolation);
@@ -272,7 +299,9 @@ mod tests {
         h.next_msg().await;
         for _ in 0..4 {
             tokio::time::sleep(Duration::from_secs(29)).await;
-            h.to_server.unbounded_send(Ok(Message::Pong(Default::default()))).unwrap();
+            h.to_server
+                .unbounded_send(Ok(Message::Pong(Default::default())))
+                .unwrap();
             assert!(matches!(h.from_server.next().await, Some(Message::Ping(_))));
         }
         assert!(!h.task.is_finished());

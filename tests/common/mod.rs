@@ -31,7 +31,11 @@ impl TestServer {
         let task = tokio::spawn(serve(listener, config, async move {
             let _ = stopped.await;
         }));
-        Self { addr, stop: Some(stop), task }
+        Self {
+            addr,
+            stop: Some(stop),
+            task,
+        }
     }
 
     pub async fn connect(&self) -> Client {
@@ -76,7 +80,9 @@ pub async fn next_frame(client: &mut Client) -> Message {
 pub async fn next_msg(client: &mut Client) -> ServerMsg {
     loop {
         match next_frame(client).await {
-            Message::Text(text) => return serde_json::from_str(text.as_str()).expect("server sent bad JSON"),
+            Message::Text(text) => {
+                return serde_json::from_str(text.as_str()).expect("server sent bad JSON")
+            }
             Message::Ping(_) | Message::Pong(_) => continue,
             other => panic!("expected a text frame, got {other:?}"),
         }

@@ -1,0 +1,38 @@
+import { defineConfig, devices } from "@playwright/test";
+
+// The server under test: the one `cargo leptos end-to-end` starts (site-addr in Cargo.toml).
+const baseURL = process.env.PLAYWRIGHT_BASE_URL ?? "http://127.0.0.1:3000";
+
+// Debian's Chromium: Playwright's own browser download cannot work on these machines.
+const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const args = [
+  "--disable-gpu",
+  // Without these Chromium keeps calling hosts this machine cannot reach.
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+if (process.getuid?.() === 0) args.push("--no-sandbox");
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: true,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: 2,
+  reporter: [["list"]],
+  globalSetup: "./global-setup.ts",
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: { ...devices["Desktop Chrome"], launchOptions: { executablePath, args } },
+    },
+  ],
+});

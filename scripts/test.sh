@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Sets the machine up if needed, then runs every test: formatting and lints,
+# unit and integration tests of the server, and the Playwright tests in Chromium
+# against the release build (the WASM optimised by wasm-opt).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh"
+"$ROOT/scripts/setup.sh"
+use_toolchain
+cd "$ROOT"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+# rustfmt and clippy come with rustup's toolchain; on the Debian route they check
+# the server build only (rustup's toolchain has no wasm32 std there).
+lint_cargo=cargo
+[ "$(wasm_toolchain)" = rustup ] || lint_cargo="$CARGO_HOME/bin/cargo"
+
+step "cargo fmt --check"
+"$lint_cargo" fmt --check
+step "cargo clippy (server)"
+"$lint_cargo" clippy --all-targets --features ssr -- -D warnings
+if [ "$(wasm_toolchain)" = rustup ]; then
+    step "cargo clippy (client, wasm32)"
+    cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+fi
+
+step "unit and integration tests"
+cargo test --features ssr
+
+step "Playwright end-to-end, release build"
+cargo leptos end-to-end --release
