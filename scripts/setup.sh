@@ -82,4 +82,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "$want" >"$stamp"
 fi
 
-log "ready: $(cargo leptos --version), $(wasm-bindgen --version), wasm-opt $(wasm-opt --version | head -n1), $(/usr/bin/chromium --version)"
+log "ready: $(cargo leptos --version), $(wasm-bindgen --version), wasm-opt $(wasm-opt --version | head -n1), $(/usr/bin/chromium --version 2>/dev/null)"
