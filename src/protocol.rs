@@ -1,9 +1,11 @@
-//! Wire types of the WebSocket protocol, shared by the server and the WASM client.
+//! Wire types of the WebSocket protocol, shared by the server and the WASM client,
+//! and the validation rules both sides apply (the server is the one that enforces them).
 //!
 //! Every frame is one JSON object with a `"type"` tag. `docs/PROTOCOL.md` shows an
 //! example of each message; a test parses those examples against these types.
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 
 /// Version of this protocol, sent in [`ServerMsg::Welcome`]; bumped on breaking changes.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -11,14 +13,87 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// Path of the WebSocket endpoint on the server.
 pub const WS_PATH: &str = "/ws";
 
-/// Messages a client sends to the server. Unknown fields are ignored (so a
-/// client's claim of who it is never reaches the server's logic); unknown types are errors.
+/// The room every user is in.
+pub const GENERAL_ROOM: &str = "general";
+
+/// Messages per history page.
+pub const HISTORY_PAGE: u32 = 50;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A user, assigned by the server. Never a nickname: a nickname can pass to
+    /// someone else once its session has expired, the id never does.
+    UserId
+);
+id_type!(
+    /// A room or a private conversation, assigned by the server.
+    ConversationId
+);
+id_type!(
+    /// A stored message; increases with every message the server stores.
+    MessageId
+);
+
+/// Position of a message within its conversation: 1, 2, 3… with no gaps.
+pub type Seq = u64;
+
+/// Idempotency key a client gives each message it sends; unique per user.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ClientMsgId(pub String);
+
+/// Messages a client sends to the server. Unknown fields are ignored (so a client's
+/// claim of who it is never reaches the server's logic); unknown types are errors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMsg {
-    /// Application-level liveness probe; the server answers with [`ServerMsg::Pong`]
-    /// carrying the same nonce. Browsers cannot send WebSocket Ping frames themselves.
+    /// Application-level liveness probe; the server answers with [`ServerMsg::Pong`].
     Ping { nonce: u64 },
+    /// Start a new session under a nickname with an avatar from [`AVATARS`].
+    Login { nickname: String, avatar: String },
+    /// Continue the session of a token received in an earlier [`ServerMsg::Ready`].
+    Resume { token: String },
+    /// End the session: every connection of it is closed, the nickname is free again.
+    Logout,
+    /// Post a text message to a conversation the user is a member of.
+    Send {
+        conversation: ConversationId,
+        client_id: ClientMsgId,
+        text: String,
+    },
+    /// Join a room, creating it if it does not exist.
+    JoinRoom { name: String },
+    /// Leave a room (not `general`).
+    LeaveRoom { conversation: ConversationId },
+    /// Open (or find) the private conversation with another user.
+    OpenDirect { user: UserId },
+    /// Ask for the page of messages before `before` (the newest page if absent).
+    History {
+        conversation: ConversationId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<Seq>,
+    },
+    /// The user is typing in a conversation; repeat at most every few seconds.
+    Typing { conversation: ConversationId },
+    /// Everything up to `seq` in the conversation has been seen.
+    MarkRead {
+        conversation: ConversationId,
+        seq: Seq,
+    },
 }
 
 /// Messages the server sends to a client.
@@ -35,8 +110,134 @@ pub enum ServerMsg {
     },
     /// Answer to [`ClientMsg::Ping`].
     Pong { nonce: u64 },
+    /// The session is established (after `login` or `resume`): who you are and what there is.
+    Ready {
+        me: UserInfo,
+        /// The session's secret, sent only in answer to `login`; keep it to `resume`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+        /// Conversations the user is a member of.
+        conversations: Vec<ConversationInfo>,
+        /// Every room, with its member count.
+        rooms: Vec<RoomInfo>,
+        /// Users who are online, and the peers of the user's private conversations.
+        users: Vec<UserInfo>,
+    },
+    /// A new message in one of the user's conversations (own messages included).
+    Message { message: ChatMessage },
+    /// The sender's message was stored.
+    Ack {
+        client_id: ClientMsgId,
+        id: MessageId,
+        conversation: ConversationId,
+        seq: Seq,
+        sent_at_ms: i64,
+    },
+    /// A page of a conversation's messages, oldest first.
+    History {
+        conversation: ConversationId,
+        messages: Vec<ChatMessage>,
+        /// There are older messages than the first of this page.
+        has_more: bool,
+    },
+    /// The user is now a member of this conversation (joined a room, opened or received a private one).
+    Joined { conversation: ConversationInfo },
+    /// The user is no longer a member of this conversation.
+    Left { conversation: ConversationId },
+    /// A room was created or its member count changed.
+    Room { room: RoomInfo },
+    /// A user came online, went offline, or is newly known to this client.
+    Presence { user: UserInfo },
+    /// Someone is typing; show it for 5 s unless repeated.
+    Typing {
+        conversation: ConversationId,
+        user: UserId,
+    },
     /// A request could not be carried out; the connection stays open.
-    Error { code: ErrorCode, message: String },
+    Error {
+        code: ErrorCode,
+        message: String,
+        /// For `rate_limited`: when sending is allowed again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+    },
+}
+
+/// A user as others see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub id: UserId,
+    pub nickname: String,
+    pub avatar: String,
+    pub online: bool,
+}
+
+/// A conversation the user is a member of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationInfo {
+    pub id: ConversationId,
+    #[serde(flatten)]
+    pub kind: ConversationKind,
+    /// Sequence number of the newest message.
+    pub last_seq: Seq,
+    /// Sequence number of the newest message this user has read.
+    pub read_seq: Seq,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConversationKind {
+    Room {
+        name: String,
+        member_count: u32,
+    },
+    /// A private conversation between exactly two users (ascending ids).
+    Direct {
+        users: [UserId; 2],
+    },
+}
+
+/// A room in the room list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomInfo {
+    pub id: ConversationId,
+    pub name: String,
+    pub member_count: u32,
+}
+
+/// A stored message. The author, time, id and sequence number are the server's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub id: MessageId,
+    pub conversation: ConversationId,
+    pub seq: Seq,
+    pub author: Author,
+    pub sent_at_ms: i64,
+    #[serde(flatten)]
+    pub body: MessageBody,
+    /// The sender's idempotency key (text messages only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientMsgId>,
+}
+
+/// Who wrote a message, as they were when they wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    pub id: UserId,
+    pub nickname: String,
+    pub avatar: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MessageBody {
+    Text {
+        text: String,
+    },
+    /// System line: the author joined the room.
+    Joined,
+    /// System line: the author left the room.
+    Left,
 }
 
 /// Machine-readable reason of a [`ServerMsg::Error`].
@@ -47,23 +248,187 @@ pub enum ErrorCode {
     MalformedMessage,
     /// Binary frames are not part of the protocol.
     UnsupportedFrame,
+    /// Log in or resume first.
+    NotLoggedIn,
+    /// This connection already has a session.
+    AlreadyLoggedIn,
+    InvalidNickname,
+    /// Someone with an active session uses this nickname or one that looks the same.
+    NicknameTaken,
+    InvalidAvatar,
+    InvalidRoomName,
+    InvalidText,
+    InvalidClientId,
+    /// The session token is unknown or expired: log in again.
+    SessionInvalid,
+    NoSuchConversation,
+    NoSuchUser,
+    NotAMember,
+    /// `general` cannot be left.
+    CannotLeave,
+    /// Too many messages; see `retry_after_ms`.
+    RateLimited,
+    /// The server failed; the request may be retried.
+    Internal,
 }
 
 /// WebSocket close codes the server uses, and what a client should do on each.
 pub mod close_code {
     /// Server shutting down: reconnect.
     pub const GOING_AWAY: u16 = 1001;
-    /// Repeated abuse (malformed frames, floods): show the reason, do not retry at once.
+    /// Repeated abuse (malformed frames, floods): show the reason, then retry.
     pub const POLICY_VIOLATION: u16 = 1008;
     /// A frame exceeded the size limit.
     pub const MESSAGE_TOO_BIG: u16 = 1009;
     /// The peer was silent for longer than the heartbeat timeout.
     pub const HEARTBEAT_TIMEOUT: u16 = 4000;
+    /// The session was ended (logout from any tab): go back to the login page.
+    pub const LOGGED_OUT: u16 = 4001;
+    /// The connection could not keep up with its messages: reconnect and resume.
+    pub const TOO_SLOW: u16 = 4002;
+}
+
+/// The avatars shipped in `public/avatars/<id>.svg`; the server accepts no other id.
+pub const AVATARS: &[&str] = &[
+    "fox", "owl", "cat", "bear", "frog", "panda", "tiger", "koala", "rabbit", "penguin", "whale",
+    "octopus",
+];
+
+/// Path of an avatar's picture on the site.
+pub fn avatar_url(id: &str) -> String {
+    format!("/avatars/{id}.svg")
+}
+
+pub const NICKNAME_MAX_CHARS: usize = 24;
+pub const ROOM_NAME_MAX_CHARS: usize = 32;
+pub const TEXT_MAX_CHARS: usize = 2000;
+pub const CLIENT_ID_MAX_CHARS: usize = 64;
+
+/// A rule an input broke; the message names it for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+fn invalid(code: ErrorCode, message: impl Into<String>) -> Invalid {
+    Invalid {
+        code,
+        message: message.into(),
+    }
+}
+
+/// Trims and NFKC-normalises a nickname, then checks its length and characters.
+/// Returns the nickname as it will be stored and shown.
+pub fn normalize_nickname(raw: &str) -> Result<String, Invalid> {
+    let name: String = raw.trim().nfkc().collect();
+    let name = name.trim().to_string();
+    let len = name.chars().count();
+    if len == 0 {
+        return Err(invalid(ErrorCode::InvalidNickname, "Choose a nickname."));
+    }
+    if len > NICKNAME_MAX_CHARS {
+        return Err(invalid(
+            ErrorCode::InvalidNickname,
+            format!("A nickname has at most {NICKNAME_MAX_CHARS} characters."),
+        ));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.')))
+    {
+        return Err(invalid(
+            ErrorCode::InvalidNickname,
+            format!("“{bad}” is not allowed: use letters, digits, spaces and _ - . only."),
+        ));
+    }
+    if name.contains("  ") {
+        return Err(invalid(
+            ErrorCode::InvalidNickname,
+            "Use single spaces between words.",
+        ));
+    }
+    Ok(name)
+}
+
+/// Checks a room name: 1–32 of `a-z`, `0-9`, `-`, `_`.
+pub fn validate_room_name(name: &str) -> Result<(), Invalid> {
+    if name.is_empty() || name.chars().count() > ROOM_NAME_MAX_CHARS {
+        return Err(invalid(
+            ErrorCode::InvalidRoomName,
+            format!("A room name has 1 to {ROOM_NAME_MAX_CHARS} characters."),
+        ));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
+        return Err(invalid(
+            ErrorCode::InvalidRoomName,
+            "A room name uses only a-z, 0-9, - and _.",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an avatar id against [`AVATARS`].
+pub fn validate_avatar(id: &str) -> Result<(), Invalid> {
+    if AVATARS.contains(&id) {
+        Ok(())
+    } else {
+        Err(invalid(
+            ErrorCode::InvalidAvatar,
+            "Choose one of the avatars shown.",
+        ))
+    }
+}
+
+/// Trims a message text and checks its length and characters; returns what is stored.
+pub fn normalize_text(raw: &str) -> Result<String, Invalid> {
+    let text = raw.trim();
+    let len = text.chars().count();
+    if len == 0 {
+        return Err(invalid(
+            ErrorCode::InvalidText,
+            "A message cannot be empty.",
+        ));
+    }
+    if len > TEXT_MAX_CHARS {
+        return Err(invalid(
+            ErrorCode::InvalidText,
+            format!("A message has at most {TEXT_MAX_CHARS} characters ({len} given)."),
+        ));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(invalid(
+            ErrorCode::InvalidText,
+            "A message cannot contain control characters other than newline and tab.",
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// Checks a send's idempotency key: 1–64 printable ASCII characters.
+pub fn validate_client_id(id: &ClientMsgId) -> Result<(), Invalid> {
+    let ok = !id.0.is_empty()
+        && id.0.len() <= CLIENT_ID_MAX_CHARS
+        && id.0.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            ErrorCode::InvalidClientId,
+            format!("client_id must be 1 to {CLIENT_ID_MAX_CHARS} printable ASCII characters."),
+        ))
+    }
 }
 
 impl ClientMsg {
     pub fn to_json(&self) -> String {
-        // Serialising these plain enums cannot fail.
+        // Serialising these plain data types cannot fail.
         serde_json::to_string(self).unwrap_or_default()
     }
 }
@@ -71,6 +436,20 @@ impl ClientMsg {
 impl ServerMsg {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
+        ServerMsg::Error {
+            code,
+            message: message.into(),
+            retry_after_ms: None,
+        }
+    }
+}
+
+impl From<Invalid> for ServerMsg {
+    fn from(e: Invalid) -> Self {
+        ServerMsg::error(e.code, e.message)
     }
 }
 
@@ -84,10 +463,33 @@ mod tests {
         let json = msg.to_json();
         assert_eq!(json, r#"{"type":"ping","nonce":42}"#);
         assert_eq!(serde_json::from_str::<ClientMsg>(&json).unwrap(), msg);
+        let send = ClientMsg::Send {
+            conversation: ConversationId(3),
+            client_id: ClientMsgId("c-1".into()),
+            text: "hi".into(),
+        };
+        assert_eq!(
+            serde_json::from_str::<ClientMsg>(&send.to_json()).unwrap(),
+            send
+        );
+        let history: ClientMsg =
+            serde_json::from_str(r#"{"type":"history","conversation":3}"#).unwrap();
+        assert_eq!(
+            history,
+            ClientMsg::History {
+                conversation: ConversationId(3),
+                before: None
+            }
+        );
     }
 
     #[test]
     fn server_messages_round_trip() {
+        let author = Author {
+            id: UserId(1),
+            nickname: "Ann".into(),
+            avatar: "fox".into(),
+        };
         for msg in [
             ServerMsg::Welcome {
                 protocol: PROTOCOL_VERSION,
@@ -95,9 +497,29 @@ mod tests {
                 server_time_ms: 1,
             },
             ServerMsg::Pong { nonce: 7 },
-            ServerMsg::Error {
-                code: ErrorCode::MalformedMessage,
-                message: "bad".into(),
+            ServerMsg::error(ErrorCode::MalformedMessage, "bad"),
+            ServerMsg::Message {
+                message: ChatMessage {
+                    id: MessageId(9),
+                    conversation: ConversationId(1),
+                    seq: 4,
+                    author: author.clone(),
+                    sent_at_ms: 5,
+                    body: MessageBody::Text {
+                        text: "hello".into(),
+                    },
+                    client_id: Some(ClientMsgId("x".into())),
+                },
+            },
+            ServerMsg::Joined {
+                conversation: ConversationInfo {
+                    id: ConversationId(2),
+                    kind: ConversationKind::Direct {
+                        users: [UserId(1), UserId(2)],
+                    },
+                    last_seq: 0,
+                    read_seq: 0,
+                },
             },
         ] {
             let back: ServerMsg = serde_json::from_str(&msg.to_json()).unwrap();
@@ -110,8 +532,58 @@ mod tests {
         assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"nuke"}"#).is_err());
         assert!(serde_json::from_str::<ClientMsg>(r#"{"nonce":1}"#).is_err());
         assert!(serde_json::from_str::<ClientMsg>("not json").is_err());
-        let spoofed: ClientMsg =
-            serde_json::from_str(r#"{"type":"ping","nonce":1,"from":"x"}"#).unwrap();
-        assert_eq!(spoofed, ClientMsg::Ping { nonce: 1 });
+        let spoofed: ClientMsg = serde_json::from_str(
+            r#"{"type":"send","conversation":1,"client_id":"a","text":"t","author":{"id":2}}"#,
+        )
+        .unwrap();
+        assert!(matches!(spoofed, ClientMsg::Send { .. }));
+    }
+
+    #[test]
+    fn nicknames_are_trimmed_normalised_and_checked() {
+        assert_eq!(normalize_nickname("  Alice  ").unwrap(), "Alice");
+        // NFKC folds fullwidth letters.
+        assert_eq!(normalize_nickname("Ａlice").unwrap(), "Alice");
+        assert_eq!(normalize_nickname("Zoë_2.0-x").unwrap(), "Zoë_2.0-x");
+        assert_eq!(normalize_nickname("李雷").unwrap(), "李雷");
+        for bad in [
+            "",
+            "   ",
+            "a<b",
+            "x\u{0007}",
+            "emoji😀",
+            "a  b",
+            &"n".repeat(25),
+        ] {
+            let err = normalize_nickname(bad).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidNickname, "{bad:?}");
+        }
+        assert!(normalize_nickname(&"n".repeat(24)).is_ok());
+    }
+
+    #[test]
+    fn room_names_avatars_texts_and_client_ids_are_checked() {
+        assert!(validate_room_name("rust-lang_2").is_ok());
+        for bad in ["", "Rust", "a b", "ü", &"r".repeat(33)] {
+            assert_eq!(
+                validate_room_name(bad).unwrap_err().code,
+                ErrorCode::InvalidRoomName
+            );
+        }
+        assert!(validate_avatar("fox").is_ok());
+        assert!(validate_avatar("../../etc/passwd").is_err());
+        assert!(AVATARS.len() >= 12);
+
+        assert_eq!(normalize_text("  hi\nthere\t ").unwrap(), "hi\nthere");
+        assert!(normalize_text(" \n ").is_err());
+        assert!(normalize_text(&"é".repeat(2000)).is_ok());
+        let err = normalize_text(&"é".repeat(2001)).unwrap_err();
+        assert!(err.message.contains("2000"), "{}", err.message);
+        assert!(normalize_text("bell\u{0007}").is_err());
+
+        assert!(validate_client_id(&ClientMsgId("m-1a2b".into())).is_ok());
+        assert!(validate_client_id(&ClientMsgId(String::new())).is_err());
+        assert!(validate_client_id(&ClientMsgId("a b".into())).is_err());
+        assert!(validate_client_id(&ClientMsgId("x".repeat(65))).is_err());
     }
 }

@@ -1,6 +1,8 @@
 //! The HTTP side: the Leptos pages (server-rendered), the site's files and the `/ws` route.
 
 pub mod config;
+pub mod hub;
+pub mod store;
 pub mod ws;
 
 use std::{future::Future, sync::Arc};
@@ -27,6 +29,8 @@ use crate::{
     protocol::WS_PATH,
 };
 pub use config::{Config, ConfigError};
+use hub::Hub;
+use store::Store;
 use ws::{ConnectionSettings, ReadError};
 
 /// Invalid frames in a row that close a connection with 1008.
@@ -35,6 +39,7 @@ const MAX_INVALID_FRAMES: u32 = 10;
 #[derive(Clone)]
 struct AppState {
     leptos_options: LeptosOptions,
+    hub: Hub,
     connection: ConnectionSettings,
     max_message_bytes: usize,
     shutdown: watch::Receiver<bool>,
@@ -65,14 +70,19 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let leptos_options = leptos_options(&config).map_err(std::io::Error::other)?;
+    let store = Store::open(&config.database_url)
+        .await
+        .map_err(|e| std::io::Error::other(format!("cannot open {}: {e}", config.database_url)))?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let state = AppState {
         leptos_options: leptos_options.clone(),
+        hub: Hub::start(store.clone(), config.hub_settings()),
         connection: ConnectionSettings {
             heartbeat_interval: config.heartbeat_interval(),
             heartbeat_timeout: config.heartbeat_timeout(),
             client_ping_interval: config.client_ping_interval(),
             max_invalid_frames: MAX_INVALID_FRAMES,
+            outbox_capacity: config.outbox_capacity,
         },
         max_message_bytes: config.max_message_bytes,
         shutdown: stop_rx,
@@ -94,7 +104,9 @@ pub async fn serve(
             tracing::info!("shutting down: closing WebSocket connections");
             let _ = stop_tx.send(true);
         })
-        .await
+        .await?;
+    store.close().await;
+    Ok(())
 }
 
 async fn ws_upgrade(upgrade: WebSocketUpgrade, State(state): State<AppState>) -> Response {
@@ -108,7 +120,7 @@ async fn connection(socket: WebSocket, state: AppState) {
     let (sink, stream) = socket.split();
     let stream = stream.map(|frame| frame.map_err(read_error));
     let sink = sink.sink_map_err(|e| tracing::debug!(error = %e, "websocket write failed"));
-    let ended = ws::run_connection(sink, stream, state.connection, state.shutdown).await;
+    let ended = ws::run_connection(sink, stream, state.hub, state.connection, state.shutdown).await;
     tracing::debug!(?ended, "connection ended");
 }
 

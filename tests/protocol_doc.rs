@@ -25,21 +25,56 @@ fn examples(side: &str) -> Vec<String> {
 
 // Exhaustive matches: a new variant does not compile until it is named here,
 // and the test below then fails until PROTOCOL.md has an example of it.
+// Keep each list beside its match.
 fn client_tag(msg: &ClientMsg) -> &'static str {
     match msg {
         ClientMsg::Ping { .. } => "ping",
+        ClientMsg::Login { .. } => "login",
+        ClientMsg::Resume { .. } => "resume",
+        ClientMsg::Logout => "logout",
+        ClientMsg::Send { .. } => "send",
+        ClientMsg::JoinRoom { .. } => "join_room",
+        ClientMsg::LeaveRoom { .. } => "leave_room",
+        ClientMsg::OpenDirect { .. } => "open_direct",
+        ClientMsg::History { .. } => "history",
+        ClientMsg::Typing { .. } => "typing",
+        ClientMsg::MarkRead { .. } => "mark_read",
     }
 }
-const ALL_CLIENT_TAGS: &[&str] = &["ping"];
+const ALL_CLIENT_TAGS: &[&str] = &[
+    "ping",
+    "login",
+    "resume",
+    "logout",
+    "send",
+    "join_room",
+    "leave_room",
+    "open_direct",
+    "history",
+    "typing",
+    "mark_read",
+];
 
 fn server_tag(msg: &ServerMsg) -> &'static str {
     match msg {
         ServerMsg::Welcome { .. } => "welcome",
         ServerMsg::Pong { .. } => "pong",
+        ServerMsg::Ready { .. } => "ready",
+        ServerMsg::Message { .. } => "message",
+        ServerMsg::Ack { .. } => "ack",
+        ServerMsg::History { .. } => "history",
+        ServerMsg::Joined { .. } => "joined",
+        ServerMsg::Left { .. } => "left",
+        ServerMsg::Room { .. } => "room",
+        ServerMsg::Presence { .. } => "presence",
+        ServerMsg::Typing { .. } => "typing",
         ServerMsg::Error { .. } => "error",
     }
 }
-const ALL_SERVER_TAGS: &[&str] = &["welcome", "pong", "error"];
+const ALL_SERVER_TAGS: &[&str] = &[
+    "welcome", "pong", "ready", "message", "ack", "history", "joined", "left", "room", "presence",
+    "typing", "error",
+];
 
 #[test]
 fn client_examples_parse_and_cover_every_client_message() {

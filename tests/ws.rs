@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use chat::protocol::{close_code, ErrorCode, ServerMsg, PROTOCOL_VERSION};
-use common::{next_frame, next_msg, send_text, test_config, TestServer, PATIENCE};
+use common::{next_frame, next_msg, send_text, TestDb, TestServer, PATIENCE};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::{protocol::frame::coding::CloseCode, Message};
 
@@ -18,7 +18,8 @@ fn close_code_of(frame: Message) -> u16 {
 
 #[tokio::test]
 async fn welcomes_and_answers_pings() {
-    let server = TestServer::start(test_config()).await;
+    let db = TestDb::new();
+    let server = TestServer::start(db.config()).await;
     let mut client = server.connect().await;
     match next_msg(&mut client).await {
         ServerMsg::Welcome {
@@ -42,7 +43,8 @@ async fn welcomes_and_answers_pings() {
 
 #[tokio::test]
 async fn malformed_json_gets_an_error_and_the_connection_stays() {
-    let server = TestServer::start(test_config()).await;
+    let db = TestDb::new();
+    let server = TestServer::start(db.config()).await;
     let mut client = server.connect().await;
     next_msg(&mut client).await;
     send_text(&mut client, "{\"type\":").await;
@@ -59,7 +61,8 @@ async fn malformed_json_gets_an_error_and_the_connection_stays() {
 
 #[tokio::test]
 async fn an_oversized_message_closes_only_its_own_connection_with_1009() {
-    let server = TestServer::start(test_config()).await;
+    let db = TestDb::new();
+    let server = TestServer::start(db.config()).await;
     let mut big = server.connect().await;
     let mut other = server.connect().await;
     next_msg(&mut big).await;
@@ -81,10 +84,11 @@ async fn an_oversized_message_closes_only_its_own_connection_with_1009() {
 
 #[tokio::test]
 async fn a_silent_client_is_pinged_then_closed() {
+    let db = TestDb::new();
     let config = chat::server::Config {
         heartbeat_interval_secs: 1,
         heartbeat_timeout_secs: 2,
-        ..test_config()
+        ..db.config()
     };
     let server = TestServer::start(config).await;
     let mut client = server.connect().await;
@@ -107,7 +111,8 @@ async fn a_silent_client_is_pinged_then_closed() {
 
 #[tokio::test]
 async fn shutdown_closes_sockets_with_going_away() {
-    let server = TestServer::start(test_config()).await;
+    let db = TestDb::new();
+    let server = TestServer::start(db.config()).await;
     let mut client = server.connect().await;
     next_msg(&mut client).await;
     let stopping = tokio::spawn(server.stop());
@@ -126,7 +131,8 @@ async fn shutdown_closes_sockets_with_going_away() {
 
 #[tokio::test]
 async fn the_home_page_is_rendered_on_the_server() {
-    let server = TestServer::start(test_config()).await;
+    let db = TestDb::new();
+    let server = TestServer::start(db.config()).await;
     let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     tcp.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         .await

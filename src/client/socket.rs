@@ -189,9 +189,11 @@ mod browser {
                                 // The nonce is the send time, so the answer carries its own age.
                                 round_trip_ms.set(Some((now_ms() - nonce as f64).max(0.0) as u32));
                             }
-                            Ok(ServerMsg::Error { code, message }) => {
+                            Ok(ServerMsg::Error { code, message, .. }) => {
                                 leptos::logging::warn!("server error {code:?}: {message}");
                             }
+                            // The chat's messages are not handled by this page yet.
+                            Ok(_) => {}
                             Err(e) => leptos::logging::warn!("unreadable server message: {e}"),
                         }
                         None

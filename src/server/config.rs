@@ -3,13 +3,15 @@
 //! Build settings stay in `Cargo.toml` (`[package.metadata.leptos]`), where cargo-leptos
 //! reads them; these are what the running server needs.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
 
 use figment::{
     providers::{Env, Format, Serialized, Toml},
     Figment,
 };
 use serde::{Deserialize, Serialize};
+
+use super::hub::HubSettings;
 
 /// File read when `CHAT_CONFIG` does not name another one.
 pub const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
@@ -32,6 +34,18 @@ pub struct Config {
     pub client_ping_interval_secs: u64,
     /// Largest WebSocket message accepted; a larger one closes the connection with 1009.
     pub max_message_bytes: usize,
+    /// Where history is kept: `sqlite://<path>` (the file is created if missing).
+    pub database_url: String,
+    /// A user whose last connection closed stays online this long (no flapping on reload).
+    pub presence_grace_secs: u64,
+    /// Sessions unused for this many days expire; their nickname is free again.
+    pub session_idle_days: u64,
+    /// Sustained messages per second one user may send.
+    pub sends_per_second: u32,
+    /// Messages one user may send at once above the sustained rate.
+    pub send_burst: u32,
+    /// Frames queued for one connection before it is closed as too slow.
+    pub outbox_capacity: usize,
 }
 
 impl Default for Config {
@@ -43,6 +57,12 @@ impl Default for Config {
             heartbeat_timeout_secs: 75,
             client_ping_interval_secs: 20,
             max_message_bytes: 16 * 1024,
+            database_url: "sqlite://chat.db".into(),
+            presence_grace_secs: 60,
+            session_idle_days: 30,
+            sends_per_second: 5,
+            send_burst: 10,
+            outbox_capacity: 256,
         }
     }
 }
@@ -103,6 +123,21 @@ impl Config {
         if self.max_message_bytes < 1024 {
             return invalid("max_message_bytes", "must be at least 1024");
         }
+        if !self.database_url.starts_with("sqlite:") {
+            return invalid("database_url", "must start with sqlite:");
+        }
+        if self.session_idle_days == 0 {
+            return invalid("session_idle_days", "must be at least 1");
+        }
+        if self.sends_per_second == 0 || self.send_burst == 0 {
+            return invalid(
+                "sends_per_second",
+                "sends_per_second and send_burst must be at least 1",
+            );
+        }
+        if self.outbox_capacity < 16 {
+            return invalid("outbox_capacity", "must be at least 16");
+        }
         Ok(())
     }
 
@@ -116,6 +151,18 @@ impl Config {
 
     pub fn client_ping_interval(&self) -> Duration {
         Duration::from_secs(self.client_ping_interval_secs)
+    }
+
+    pub fn hub_settings(&self) -> HubSettings {
+        let at_least_one = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        HubSettings {
+            presence_grace: Duration::from_secs(self.presence_grace_secs),
+            session_idle: Duration::from_secs(self.session_idle_days * 24 * 3600),
+            sends_per_second: at_least_one(self.sends_per_second),
+            send_burst: at_least_one(self.send_burst),
+            outbox_capacity: self.outbox_capacity,
+            ..HubSettings::default()
+        }
     }
 }
 

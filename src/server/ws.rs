@@ -1,14 +1,16 @@
-//! One WebSocket connection: greets the client, answers its frames, keeps the heartbeat.
+//! One WebSocket connection: greets the client, parses its frames and hands them to
+//! the hub, writes what the hub queues for it, and keeps the heartbeat.
 //!
 //! The loop is generic over the socket's sink and stream (as in axum's
 //! testing-websockets example), so unit tests drive it with channels.
 
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use tokio::{sync::watch, time::Instant};
 
+use super::hub::Hub;
 use crate::protocol::{close_code, ClientMsg, ErrorCode, ServerMsg, PROTOCOL_VERSION};
 
 /// Timing and abuse limits of one connection.
@@ -19,6 +21,8 @@ pub struct ConnectionSettings {
     pub client_ping_interval: Duration,
     /// Invalid frames in a row after which the connection is closed with 1008.
     pub max_invalid_frames: u32,
+    /// Frames the hub may queue for this connection.
+    pub outbox_capacity: usize,
 }
 
 /// What went wrong reading a frame, as far as the loop needs to know.
@@ -39,12 +43,33 @@ pub enum Ended {
     HeartbeatTimeout,
     PolicyViolation,
     ServerShutdown,
+    /// The hub closed it (logout, too slow, flooding) with this code.
+    ClosedByHub(u16),
 }
 
 /// Runs one connection until it ends. `shutdown` turning true closes it with 1001.
 pub async fn run_connection<W, R>(
+    sink: W,
+    stream: R,
+    hub: Hub,
+    settings: ConnectionSettings,
+    shutdown: watch::Receiver<bool>,
+) -> Ended
+where
+    W: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, ReadError>> + Unpin,
+{
+    let mut connection = hub.connect(settings.outbox_capacity).await;
+    let ended = drive(sink, stream, &hub, &mut connection, settings, shutdown).await;
+    hub.disconnect(connection.id).await;
+    ended
+}
+
+async fn drive<W, R>(
     mut sink: W,
     mut stream: R,
+    hub: &Hub,
+    connection: &mut super::hub::Connection,
     settings: ConnectionSettings,
     mut shutdown: watch::Receiver<bool>,
 ) -> Ended
@@ -84,26 +109,32 @@ where
                 last_seen = Instant::now();
                 let reply = match frame {
                     Message::Text(text) => match serde_json::from_str::<ClientMsg>(text.as_str()) {
+                        // Answered here: a liveness probe should not wait behind the hub.
+                        Ok(ClientMsg::Ping { nonce }) => {
+                            invalid_in_a_row = 0;
+                            ServerMsg::Pong { nonce }
+                        }
                         Ok(msg) => {
                             invalid_in_a_row = 0;
-                            handle(msg)
+                            hub.request(connection.id, msg).await;
+                            continue;
                         }
                         Err(e) => {
                             tracing::info!(error = %e, "malformed client message");
                             invalid_in_a_row += 1;
-                            ServerMsg::Error {
-                                code: ErrorCode::MalformedMessage,
-                                message: format!("not a valid client message: {e}"),
-                            }
+                            ServerMsg::error(
+                                ErrorCode::MalformedMessage,
+                                format!("not a valid client message: {e}"),
+                            )
                         }
                     },
                     Message::Binary(_) => {
                         tracing::info!("binary frame from client");
                         invalid_in_a_row += 1;
-                        ServerMsg::Error {
-                            code: ErrorCode::UnsupportedFrame,
-                            message: "binary frames are not supported; send JSON text".into(),
-                        }
+                        ServerMsg::error(
+                            ErrorCode::UnsupportedFrame,
+                            "binary frames are not supported; send JSON text",
+                        )
                     }
                     // The WebSocket library answers Ping frames itself.
                     Message::Ping(_) | Message::Pong(_) => continue,
@@ -117,6 +148,24 @@ where
                 if send(&mut sink, &reply).await.is_err() {
                     return Ended::ClientGone;
                 }
+            }
+            frame = connection.outbox.recv() => {
+                let Some(frame) = frame else { return Ended::ClientGone };
+                let Ok(text) = Utf8Bytes::try_from(frame) else { continue };
+                if sink.send(Message::Text(text)).await.is_err() {
+                    return Ended::ClientGone;
+                }
+            }
+            code = &mut connection.closed => {
+                let code = code.unwrap_or(close_code::GOING_AWAY);
+                let reason = match code {
+                    close_code::LOGGED_OUT => "logged out",
+                    close_code::TOO_SLOW => "too slow",
+                    close_code::POLICY_VIOLATION => "too many messages",
+                    _ => "closed by the server",
+                };
+                close(&mut sink, code, reason).await;
+                return Ended::ClosedByHub(code);
             }
             _ = heartbeat.tick() => {
                 if last_seen.elapsed() >= settings.heartbeat_timeout {
@@ -134,12 +183,6 @@ where
                 return Ended::ServerShutdown;
             }
         }
-    }
-}
-
-fn handle(msg: ClientMsg) -> ServerMsg {
-    match msg {
-        ClientMsg::Ping { nonce } => ServerMsg::Pong { nonce },
     }
 }
 
@@ -166,6 +209,7 @@ fn unix_millis() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::{hub::HubSettings, store::Store};
     use futures::channel::mpsc;
 
     const SETTINGS: ConnectionSettings = ConnectionSettings {
@@ -173,6 +217,7 @@ mod tests {
         heartbeat_timeout: Duration::from_secs(75),
         client_ping_interval: Duration::from_secs(20),
         max_invalid_frames: 3,
+        outbox_capacity: 64,
     };
 
     struct Harness {
@@ -180,18 +225,25 @@ mod tests {
         from_server: mpsc::UnboundedReceiver<Message>,
         task: tokio::task::JoinHandle<Ended>,
         shutdown: watch::Sender<bool>,
+        _db: tempfile::TempDir,
     }
 
-    fn start() -> Harness {
+    async fn start() -> Harness {
+        let db = tempfile::tempdir().unwrap();
+        let store = Store::open(db.path().join("t.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let hub = Hub::start(store, HubSettings::default());
         let (to_server, stream) = mpsc::unbounded();
         let (sink, from_server) = mpsc::unbounded();
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let task = tokio::spawn(run_connection(sink, stream, SETTINGS, shutdown_rx));
+        let task = tokio::spawn(run_connection(sink, stream, hub, SETTINGS, shutdown_rx));
         Harness {
             to_server,
             from_server,
             task,
             shutdown,
+            _db: db,
         }
     }
 
@@ -220,7 +272,7 @@ mod tests {
 
     #[tokio::test]
     async fn greets_then_answers_pings() {
-        let mut h = start();
+        let mut h = start().await;
         assert!(matches!(
             h.next_msg().await,
             ServerMsg::Welcome {
@@ -234,7 +286,7 @@ mod tests {
 
     #[tokio::test]
     async fn malformed_frames_get_errors_then_a_policy_close() {
-        let mut h = start();
+        let mut h = start().await;
         h.next_msg().await;
         h.send_text("{not json");
         assert!(matches!(
@@ -261,7 +313,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_valid_frame_resets_the_invalid_count() {
-        let mut h = start();
+        let mut h = start().await;
         h.next_msg().await;
         for _ in 0..5 {
             h.send_text("nope");
@@ -273,16 +325,18 @@ mod tests {
 
     #[tokio::test]
     async fn oversized_frames_close_with_1009() {
-        let mut h = start();
+        let mut h = start().await;
         h.next_msg().await;
         h.to_server.unbounded_send(Err(ReadError::TooBig)).unwrap();
         assert_eq!(h.next_close_code().await, close_code::MESSAGE_TOO_BIG);
         assert_eq!(h.task.await.unwrap(), Ended::TooBig);
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn pings_every_interval_and_reaps_a_silent_peer() {
-        let mut h = start();
+        let mut h = start().await;
+        // Paused only now: the database must open on real time.
+        tokio::time::pause();
         h.next_msg().await;
         // Two heartbeats (30 s, 60 s) with Ping frames, then at 90 s the peer,
         // silent for more than 75 s, is closed.
@@ -293,9 +347,11 @@ mod tests {
         assert_eq!(h.task.await.unwrap(), Ended::HeartbeatTimeout);
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn any_frame_counts_as_life() {
-        let mut h = start();
+        let mut h = start().await;
+        // Paused only now: the database must open on real time.
+        tokio::time::pause();
         h.next_msg().await;
         for _ in 0..4 {
             tokio::time::sleep(Duration::from_secs(29)).await;
@@ -309,7 +365,7 @@ mod tests {
 
     #[tokio::test]
     async fn shutdown_closes_with_going_away() {
-        let mut h = start();
+        let mut h = start().await;
         h.next_msg().await;
         h.shutdown.send(true).unwrap();
         assert_eq!(h.next_close_code().await, close_code::GOING_AWAY);

@@ -5,7 +5,9 @@
 use std::{net::SocketAddr, time::Duration};
 
 use chat::{
-    protocol::{ServerMsg, WS_PATH},
+    protocol::{
+        ClientMsg, ConversationId, ConversationInfo, ConversationKind, ServerMsg, UserInfo, WS_PATH,
+    },
     server::{serve, Config},
 };
 use futures::{SinkExt, StreamExt};
@@ -60,10 +62,24 @@ impl TestServer {
     }
 }
 
-pub fn test_config() -> Config {
-    Config {
-        listen_addr: "127.0.0.1:0".parse().unwrap(),
-        ..Config::default()
+/// A database file in a temporary folder, removed when dropped.
+pub struct TestDb {
+    dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn config(&self) -> Config {
+        Config {
+            listen_addr: "127.0.0.1:0".parse().unwrap(),
+            database_url: format!("sqlite://{}", self.dir.path().join("chat.db").display()),
+            ..Config::default()
+        }
     }
 }
 
@@ -91,4 +107,142 @@ pub async fn next_msg(client: &mut Client) -> ServerMsg {
 
 pub async fn send_text(client: &mut Client, text: &str) {
     client.send(Message::text(text)).await.unwrap();
+}
+
+pub async fn send(client: &mut Client, msg: &ClientMsg) {
+    send_text(client, &msg.to_json()).await;
+}
+
+/// The first message that `pick` accepts, skipping others; fails after [`PATIENCE`].
+pub async fn recv_until<T>(
+    client: &mut Client,
+    mut pick: impl FnMut(&ServerMsg) -> Option<T>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let msg = tokio::time::timeout_at(deadline, next_msg(client))
+            .await
+            .expect("the expected message did not arrive in time");
+        if let Some(found) = pick(&msg) {
+            return found;
+        }
+    }
+}
+
+/// Fails if a message that `matches` arrives within `wait`.
+pub async fn expect_none(
+    client: &mut Client,
+    wait: Duration,
+    mut matches: impl FnMut(&ServerMsg) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + wait;
+    while let Ok(msg) = tokio::time::timeout_at(deadline, next_msg(client)).await {
+        assert!(!matches(&msg), "unexpected message: {msg:?}");
+    }
+}
+
+/// The error code of the next error event.
+pub async fn next_error(client: &mut Client) -> chat::protocol::ErrorCode {
+    recv_until(client, |m| match m {
+        ServerMsg::Error { code, .. } => Some(*code),
+        _ => None,
+    })
+    .await
+}
+
+/// A logged-in tab.
+pub struct Tab {
+    pub client: Client,
+    pub me: UserInfo,
+    pub token: String,
+    pub conversations: Vec<ConversationInfo>,
+    pub users: Vec<UserInfo>,
+}
+
+impl Tab {
+    pub fn room(&self, name: &str) -> ConversationId {
+        self.conversations
+            .iter()
+            .find(|c| matches!(&c.kind, ConversationKind::Room { name: n, .. } if n == name))
+            .map(|c| c.id)
+            .unwrap_or_else(|| panic!("not a member of {name}"))
+    }
+}
+
+async fn ready(
+    client: &mut Client,
+) -> Result<
+    (
+        UserInfo,
+        Option<String>,
+        Vec<ConversationInfo>,
+        Vec<UserInfo>,
+    ),
+    chat::protocol::ErrorCode,
+> {
+    recv_until(client, |m| match m {
+        ServerMsg::Ready {
+            me,
+            token,
+            conversations,
+            users,
+            ..
+        } => Some(Ok((
+            me.clone(),
+            token.clone(),
+            conversations.clone(),
+            users.clone(),
+        ))),
+        ServerMsg::Error { code, .. } => Some(Err(*code)),
+        _ => None,
+    })
+    .await
+}
+
+impl TestServer {
+    /// Logs in on a new connection.
+    pub async fn login(
+        &self,
+        nickname: &str,
+        avatar: &str,
+    ) -> Result<Tab, chat::protocol::ErrorCode> {
+        let mut client = self.connect().await;
+        send(
+            &mut client,
+            &ClientMsg::Login {
+                nickname: nickname.into(),
+                avatar: avatar.into(),
+            },
+        )
+        .await;
+        let (me, token, conversations, users) = ready(&mut client).await?;
+        Ok(Tab {
+            client,
+            me,
+            token: token.expect("login returns a token"),
+            conversations,
+            users,
+        })
+    }
+
+    /// Opens another tab of an existing session.
+    pub async fn resume(&self, token: &str) -> Result<Tab, chat::protocol::ErrorCode> {
+        let mut client = self.connect().await;
+        send(
+            &mut client,
+            &ClientMsg::Resume {
+                token: token.into(),
+            },
+        )
+        .await;
+        let (me, none, conversations, users) = ready(&mut client).await?;
+        assert_eq!(none, None, "resume does not hand out the token again");
+        Ok(Tab {
+            client,
+            me,
+            token: token.into(),
+            conversations,
+            users,
+        })
+    }
 }
