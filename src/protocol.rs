@@ -160,6 +160,9 @@ pub enum ServerMsg {
         /// For `rate_limited`: when sending is allowed again.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry_after_ms: Option<u64>,
+        /// For a refused `send`: the client id of the message that was not stored.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<ClientMsgId>,
     },
 }
 
@@ -443,6 +446,7 @@ impl ServerMsg {
             code,
             message: message.into(),
             retry_after_ms: None,
+            client_id: None,
         }
     }
 }

@@ -554,7 +554,26 @@ impl State {
 
     // ---- conversations ----
 
+    /// Stores and delivers a text message; a refusal names the message's client id.
     async fn send(
+        &mut self,
+        conn: ConnId,
+        user: &UserRow,
+        conversation: ConversationId,
+        client_id: &ClientMsgId,
+        text: &str,
+    ) -> Result<(), Refusal> {
+        self.try_send(conn, user, conversation, client_id, text)
+            .await
+            .map_err(|Refusal(mut reply)| {
+                if let ServerMsg::Error { client_id: id, .. } = &mut reply {
+                    *id = Some(client_id.clone());
+                }
+                Refusal(reply)
+            })
+    }
+
+    async fn try_send(
         &mut self,
         conn: ConnId,
         user: &UserRow,
@@ -579,6 +598,7 @@ impl State {
                 code: ErrorCode::RateLimited,
                 message: "You are sending too fast; wait a moment.".into(),
                 retry_after_ms: Some(wait.as_millis().max(1) as u64),
+                client_id: None,
             }));
         }
         if let Some(c) = self.conns.get_mut(&conn) {
