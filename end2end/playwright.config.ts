@@ -23,6 +23,8 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   workers: 2,
+  // Tests share one server: they use unique nicknames and rooms; those that count users
+  // or restart the server start their own (OwnServer in tests/support.ts).
   reporter: [["list"]],
   globalSetup: "./global-setup.ts",
   use: {

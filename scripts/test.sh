@@ -28,4 +28,9 @@ step "unit and integration tests"
 cargo test --features ssr
 
 step "Playwright end-to-end, release build"
-cargo leptos end-to-end --release
+# The shared server gets a fresh database; tests that restart a server start the
+# release binary themselves (end2end/tests/support.ts).
+e2e_db="$(mktemp -d)"
+trap 'rm -rf "$e2e_db"' EXIT
+export CHAT_SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/chat"
+CHAT_DATABASE_URL="sqlite://$e2e_db/chat.db" cargo leptos end-to-end --release

@@ -7,7 +7,10 @@ use leptos_router::{
     path,
 };
 
-use crate::{client::socket::use_socket, components::home::HomePage};
+use crate::{
+    client::socket::use_socket,
+    components::{chat_page::ChatPage, login_page::LoginPage},
+};
 
 /// The document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -39,7 +42,10 @@ pub fn App() -> impl IntoView {
         <Title text="Chat"/>
         <Router>
             <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
-                <Route path=path!("/") view=HomePage/>
+                <Route path=path!("/") view=LoginPage/>
+                <Route path=path!("/chat") view=ChatPage/>
+                <Route path=path!("/chat/dm/:user") view=ChatPage/>
+                <Route path=path!("/chat/:room") view=ChatPage/>
             </Routes>
         </Router>
     }

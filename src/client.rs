@@ -5,3 +5,4 @@
 pub mod backoff;
 pub mod socket;
 pub mod state;
+pub mod storage;

@@ -1,4 +1,10 @@
 //! UI components, one concern per file.
 
+pub mod avatar;
+pub mod chat_page;
+pub mod composer;
 pub mod connection_status;
-pub mod home;
+pub mod login_page;
+pub mod message_list;
+pub mod room_list;
+pub mod user_list;

@@ -167,7 +167,7 @@ pub enum ServerMsg {
 }
 
 /// A user as others see them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct UserInfo {
     pub id: UserId,
     pub nickname: String,

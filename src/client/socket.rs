@@ -1,4 +1,5 @@
 //! The client's WebSocket to the server: connects, waits for the server's welcome,
+//! resumes the stored session, applies what the server sends to the chat state,
 //! pings at the interval the server asks for, detects a dead link and reconnects
 //! with backoff. One API for both builds; only the browser half is gated (as
 //! leptos-use's use_websocket does), so the server renders the same components
@@ -6,6 +7,9 @@
 
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use leptos::prelude::*;
+
+use super::{state::ChatState, storage};
+use crate::protocol::ClientMsg;
 
 /// What the connection is doing, as the user should see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,10 +22,15 @@ pub enum ConnectionStatus {
     Reconnecting { attempt: u32, retry_in_ms: u32 },
 }
 
+// Read by the browser half only.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 enum Command {
+    /// Send this request if the link is up (chat messages are kept as pending
+    /// in the state and sent again after a reconnect).
+    Send(ClientMsg),
     /// Send an application ping now (its pong updates the round-trip time).
     Ping,
-    /// Skip the remaining backoff delay.
+    /// Skip the remaining backoff delay; check a live link.
     ReconnectNow,
 }
 
@@ -30,12 +39,18 @@ enum Command {
 pub struct Socket {
     status: ReadSignal<ConnectionStatus>,
     round_trip_ms: ReadSignal<Option<u32>>,
+    state: RwSignal<ChatState>,
     commands: StoredValue<Option<UnboundedSender<Command>>>,
 }
 
 impl Socket {
     pub fn status(&self) -> ReadSignal<ConnectionStatus> {
         self.status
+    }
+
+    /// Everything the client knows of the chat.
+    pub fn state(&self) -> RwSignal<ChatState> {
+        self.state
     }
 
     /// Round trip of the last answered ping, in milliseconds.
@@ -53,6 +68,26 @@ impl Socket {
         self.command(Command::ReconnectNow);
     }
 
+    pub fn send(&self, msg: ClientMsg) {
+        self.command(Command::Send(msg));
+    }
+
+    /// Logs in with a new session.
+    pub fn login(&self, nickname: String, avatar: String) {
+        self.state.update(|s| {
+            s.session = super::state::Session::Pending;
+            s.login_error = None;
+        });
+        self.send(ClientMsg::Login { nickname, avatar });
+    }
+
+    /// Ends the session in every tab.
+    pub fn logout(&self) {
+        self.send(ClientMsg::Logout);
+        storage::clear_token();
+        self.state.update(ChatState::logged_out);
+    }
+
     fn command(&self, command: Command) {
         self.commands.with_value(|tx| {
             if let Some(tx) = tx {
@@ -68,21 +103,38 @@ impl Socket {
 pub fn use_socket() -> Socket {
     let (status, set_status) = signal(ConnectionStatus::Connecting);
     let (round_trip_ms, set_round_trip_ms) = signal(None);
+    let state = RwSignal::new(ChatState::default());
     let (tx, rx) = unbounded();
 
     #[cfg(feature = "hydrate")]
-    leptos::task::spawn_local(browser::run(
-        browser::ws_url(),
-        set_status,
-        set_round_trip_ms,
-        rx,
-    ));
+    {
+        let wake = tx.clone();
+        let nudge = move || {
+            let _ = wake.unbounded_send(Command::ReconnectNow);
+        };
+        let on_online = nudge.clone();
+        // Back online, or back to a tab whose timers were throttled: try (or check) now.
+        let _ = window_event_listener(leptos::ev::online, move |_| on_online());
+        let _ = window_event_listener(leptos::ev::visibilitychange, move |_| {
+            if !document().hidden() {
+                nudge();
+            }
+        });
+        leptos::task::spawn_local(browser::run(
+            browser::ws_url(),
+            set_status,
+            set_round_trip_ms,
+            state,
+            rx,
+        ));
+    }
     #[cfg(not(feature = "hydrate"))]
     let _ = (set_status, set_round_trip_ms, rx);
 
     Socket {
         status,
         round_trip_ms,
+        state,
         commands: StoredValue::new(cfg!(feature = "hydrate").then_some(tx)),
     }
 }
@@ -96,8 +148,12 @@ mod browser {
 
     use super::{Command, ConnectionStatus};
     use crate::{
-        client::backoff::reconnect_delay_ms,
-        protocol::{ClientMsg, ServerMsg, WS_PATH},
+        client::{
+            backoff::reconnect_delay_ms,
+            state::{ChatState, Reaction, Session},
+            storage,
+        },
+        protocol::{close_code, ClientMsg, ServerMsg, WS_PATH},
     };
 
     /// Ping interval until the server's welcome says otherwise.
@@ -114,7 +170,7 @@ mod browser {
         format!("{scheme}://{host}{WS_PATH}")
     }
 
-    fn now_ms() -> f64 {
+    pub fn now_ms() -> f64 {
         js_sys::Date::now()
     }
 
@@ -122,12 +178,20 @@ mod browser {
         url: String,
         status: WriteSignal<ConnectionStatus>,
         round_trip_ms: WriteSignal<Option<u32>>,
+        state: RwSignal<ChatState>,
         mut commands: UnboundedReceiver<Command>,
     ) {
         let mut attempt = 0u32;
         loop {
             let welcomed = match WebSocket::open(&url) {
-                Ok(ws) => session(ws, status, round_trip_ms, &mut commands).await,
+                Ok(ws) => {
+                    let link = Link {
+                        status,
+                        round_trip_ms,
+                        state,
+                    };
+                    link.session(ws, &mut commands).await
+                }
                 Err(e) => {
                     leptos::logging::warn!("cannot open {url}: {e}");
                     false
@@ -145,8 +209,8 @@ mod browser {
                     _ = timer => break,
                     command = commands.next() => match command {
                         Some(Command::ReconnectNow) => break,
-                        // Nothing to measure while the link is down.
-                        Some(Command::Ping) => {}
+                        // Chat messages stay pending in the state and go out after the reconnect.
+                        Some(Command::Ping | Command::Send(_)) => {}
                         None => return,
                     },
                 }
@@ -155,88 +219,139 @@ mod browser {
         }
     }
 
-    /// Drives one connection until it ends; returns whether the server welcomed it
-    /// (a connection that was up resets the backoff).
-    async fn session(
-        ws: WebSocket,
+    #[derive(Clone, Copy)]
+    struct Link {
         status: WriteSignal<ConnectionStatus>,
         round_trip_ms: WriteSignal<Option<u32>>,
-        commands: &mut UnboundedReceiver<Command>,
-    ) -> bool {
-        let (mut tx, rx) = ws.split();
-        let mut rx = rx.fuse();
-        let mut welcomed = false;
-        let mut ping_every = f64::from(DEFAULT_PING_MS);
-        let mut ticker = IntervalStream::new(DEFAULT_PING_MS).fuse();
-        let mut last_frame = now_ms();
-        let mut last_tick = now_ms();
+        state: RwSignal<ChatState>,
+    }
 
-        loop {
-            let outgoing = select! {
-                frame = rx.next() => match frame {
-                    Some(Ok(Message::Text(text))) => {
-                        last_frame = now_ms();
-                        match serde_json::from_str::<ServerMsg>(&text) {
-                            Ok(ServerMsg::Welcome { ping_interval_ms, .. }) => {
-                                welcomed = true;
-                                status.set(ConnectionStatus::Connected);
-                                let ms = ping_interval_ms.clamp(1_000, 600_000) as u32;
-                                ping_every = f64::from(ms);
-                                ticker = IntervalStream::new(ms).fuse();
-                                last_tick = now_ms();
+    impl Link {
+        /// Drives one connection until it ends; returns whether the server welcomed it
+        /// (a connection that was up resets the backoff).
+        async fn session(self, ws: WebSocket, commands: &mut UnboundedReceiver<Command>) -> bool {
+            let (mut tx, rx) = ws.split();
+            let mut rx = rx.fuse();
+            let mut welcomed = false;
+            let mut ping_every = f64::from(DEFAULT_PING_MS);
+            let mut ticker = IntervalStream::new(DEFAULT_PING_MS).fuse();
+            let mut last_frame = now_ms();
+            let mut last_tick = now_ms();
+
+            loop {
+                let outgoing: Vec<ClientMsg> = select! {
+                    frame = rx.next() => match frame {
+                        Some(Ok(Message::Text(text))) => {
+                            last_frame = now_ms();
+                            match serde_json::from_str::<ServerMsg>(&text) {
+                                Ok(ServerMsg::Welcome { ping_interval_ms, .. }) => {
+                                    welcomed = true;
+                                    self.status.set(ConnectionStatus::Connected);
+                                    let ms = ping_interval_ms.clamp(1_000, 600_000) as u32;
+                                    ping_every = f64::from(ms);
+                                    ticker = IntervalStream::new(ms).fuse();
+                                    last_tick = now_ms();
+                                    match storage::load_token() {
+                                        Some(token) => {
+                                            self.state.update(|s| s.session = Session::Pending);
+                                            vec![ClientMsg::Resume { token }]
+                                        }
+                                        None => {
+                                            self.state.update(|s| s.session = Session::Anonymous);
+                                            vec![]
+                                        }
+                                    }
+                                }
+                                Ok(ServerMsg::Pong { nonce }) => {
+                                    // The nonce is the send time, so the answer carries its own age.
+                                    self.round_trip_ms.set(Some((now_ms() - nonce as f64).max(0.0) as u32));
+                                    vec![]
+                                }
+                                Ok(msg) => self.apply(msg),
+                                Err(e) => {
+                                    leptos::logging::warn!("unreadable server message: {e}");
+                                    vec![]
+                                }
                             }
-                            Ok(ServerMsg::Pong { nonce }) => {
-                                // The nonce is the send time, so the answer carries its own age.
-                                round_trip_ms.set(Some((now_ms() - nonce as f64).max(0.0) as u32));
-                            }
-                            Ok(ServerMsg::Error { code, message, .. }) => {
-                                leptos::logging::warn!("server error {code:?}: {message}");
-                            }
-                            // The chat's messages are not handled by this page yet.
-                            Ok(_) => {}
-                            Err(e) => leptos::logging::warn!("unreadable server message: {e}"),
                         }
-                        None
-                    }
-                    Some(Ok(Message::Bytes(_))) => {
-                        last_frame = now_ms();
-                        None
-                    }
-                    Some(Err(WebSocketError::ConnectionClose(event))) => {
-                        leptos::logging::log!("socket closed: {} {}", event.code, event.reason);
+                        Some(Ok(Message::Bytes(_))) => {
+                            last_frame = now_ms();
+                            vec![]
+                        }
+                        Some(Err(WebSocketError::ConnectionClose(event))) => {
+                            leptos::logging::log!("socket closed: {} {}", event.code, event.reason);
+                            if event.code == close_code::LOGGED_OUT {
+                                storage::clear_token();
+                                self.state.update(ChatState::logged_out);
+                            }
+                            return welcomed;
+                        }
+                        Some(Err(e)) => {
+                            leptos::logging::warn!("socket error: {e}");
+                            return welcomed;
+                        }
+                        None => return welcomed,
+                    },
+                    command = commands.next() => match command {
+                        Some(Command::Send(msg)) if welcomed => vec![msg],
+                        Some(Command::Send(_)) => vec![],
+                        // Asked to check the link (tab visible again, network back): a ping
+                        // answers within the dead-link window or the link is dropped.
+                        Some(Command::Ping | Command::ReconnectNow) => {
+                            vec![ClientMsg::Ping { nonce: now_ms() as u64 }]
+                        }
+                        None => return welcomed,
+                    },
+                    _ = ticker.next() => {
+                        let now = now_ms();
+                        // Hidden tabs' timers are throttled to about once a minute: a tick
+                        // that comes far later than planned is not the server's silence.
+                        if now - last_tick > 1.5 * ping_every {
+                            last_frame = now;
+                        }
+                        last_tick = now;
+                        if now - last_frame > 2.0 * ping_every {
+                            leptos::logging::warn!("no frame for two ping intervals: link is dead");
+                            return welcomed;
+                        }
+                        vec![ClientMsg::Ping { nonce: now as u64 }]
+                    },
+                };
+                for msg in outgoing {
+                    if tx.send(Message::Text(msg.to_json())).await.is_err() {
                         return welcomed;
                     }
-                    Some(Err(e)) => {
-                        leptos::logging::warn!("socket error: {e}");
-                        return welcomed;
-                    }
-                    None => return welcomed,
-                },
-                command = commands.next() => match command {
-                    Some(Command::Ping) => Some(ClientMsg::Ping { nonce: now_ms() as u64 }),
-                    Some(Command::ReconnectNow) => None,
-                    None => return welcomed,
-                },
-                _ = ticker.next() => {
-                    let now = now_ms();
-                    // Hidden tabs' timers are throttled to about once a minute: a tick
-                    // that comes far later than planned is not the server's silence.
-                    if now - last_tick > 1.5 * ping_every {
-                        last_frame = now;
-                    }
-                    last_tick = now;
-                    if now - last_frame > 2.0 * ping_every {
-                        leptos::logging::warn!("no frame for two ping intervals: link is dead");
-                        return welcomed;
-                    }
-                    Some(ClientMsg::Ping { nonce: now as u64 })
-                },
-            };
-            if let Some(msg) = outgoing {
-                if tx.send(Message::Text(msg.to_json())).await.is_err() {
-                    return welcomed;
                 }
             }
         }
+
+        /// Applies a chat message to the state; returns what must be sent because of it.
+        fn apply(self, msg: ServerMsg) -> Vec<ClientMsg> {
+            let reactions = self
+                .state
+                .try_update(|s| s.apply(msg, now_ms()))
+                .unwrap_or_default();
+            let mut outgoing = Vec::new();
+            for reaction in reactions {
+                match reaction {
+                    Reaction::SaveToken(token) => storage::save_token(&token),
+                    Reaction::ClearToken => storage::clear_token(),
+                    Reaction::Send(msgs) => outgoing.extend(msgs),
+                }
+            }
+            outgoing
+        }
+    }
+}
+
+/// The client's clock in milliseconds (0 on the server, which renders no times).
+pub fn now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        browser::now_ms()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0.0
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::protocol::{
     Author, ChatMessage, ClientMsg, ClientMsgId, ConversationId, ConversationInfo,
-    ConversationKind, ErrorCode, MessageBody, RoomInfo, Seq, ServerMsg, UserId, UserInfo,
+    ConversationKind, ErrorCode, MessageBody, RoomInfo, ServerMsg, UserId, UserInfo,
 };
 
 /// How long a typing signal is shown.
@@ -458,7 +458,7 @@ pub fn linkify(text: &str) -> Vec<(bool, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::MessageId;
+    use crate::protocol::{MessageId, Seq};
 
     fn user(id: i64, name: &str) -> UserInfo {
         UserInfo {
@@ -643,8 +643,10 @@ mod tests {
 
     #[test]
     fn login_errors_go_to_the_form_and_an_invalid_session_logs_out() {
-        let mut state = ChatState::default();
-        state.session = Session::Pending;
+        let mut state = ChatState {
+            session: Session::Pending,
+            ..ChatState::default()
+        };
         state.apply(ServerMsg::error(ErrorCode::NicknameTaken, "taken"), 0.0);
         assert_eq!(
             state.login_error,

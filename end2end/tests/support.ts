@@ -1,0 +1,140 @@
+// Shared helpers of the end-to-end tests.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
+
+const root = path.resolve(__dirname, "..", "..");
+
+/** A name no other test (or earlier run) uses: `prefix` plus a random tail, at most 24 characters. */
+export function unique(prefix: string): string {
+  return `${prefix}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Opens the login page, picks the nickname and avatar, presses Enter, and waits for the chat. */
+export async function login(page: Page, nickname: string, avatar = "fox"): Promise<void> {
+  await page.goto("/");
+  await expect(page.getByRole("button", { name: "Join the chat" })).toBeEnabled();
+  await page.locator(`label.avatar-choice[title="${avatar}"]`).click();
+  await page.getByLabel("Nickname").fill(nickname);
+  await page.getByLabel("Nickname").press("Enter");
+  await expect(page).toHaveURL(/\/chat$/);
+  await expect(page.getByTestId("me")).toHaveText(nickname);
+  await expect(page.getByTestId("conversation-title")).toHaveText("# general");
+}
+
+/** A new browser context (its own storage: another person) with a logged-in page. */
+export async function person(
+  browser: Browser,
+  nickname: string,
+  avatar = "fox",
+  baseURL?: string,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext(baseURL ? { baseURL } : {});
+  const page = await context.newPage();
+  await login(page, nickname, avatar);
+  return { context, page };
+}
+
+export async function send(page: Page, text: string): Promise<void> {
+  const composer = page.getByTestId("composer");
+  await composer.fill(text);
+  await composer.press("Enter");
+  await expect(composer).toHaveValue("");
+}
+
+/** The message rows whose bubble has exactly this text. */
+export function message(page: Page, text: string) {
+  return page
+    .getByTestId("message")
+    .filter({ has: page.getByTestId("message-text").getByText(text, { exact: true }) });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+function serverBinary(): string {
+  if (process.env.CHAT_SERVER_BIN) return process.env.CHAT_SERVER_BIN;
+  const target = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
+  const built = ["release", "debug"]
+    .map((profile) => path.join(target, profile, "chat"))
+    .filter((file) => existsSync(file))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (!built.length) throw new Error(`no server binary under ${target}; set CHAT_SERVER_BIN`);
+  return built[0];
+}
+
+/**
+ * A server of this test's own: the built binary on a free port with a fresh database,
+ * serving the site cargo-leptos built. It can be stopped and started again on the same database.
+ */
+export class OwnServer {
+  readonly url: string;
+  private process?: ChildProcess;
+  private readonly dir = mkdtempSync(path.join(tmpdir(), "chat-e2e-"));
+
+  private constructor(
+    private readonly port: number,
+    private readonly env: Record<string, string>,
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  static async start(env: Record<string, string> = {}): Promise<OwnServer> {
+    const server = new OwnServer(await freePort(), env);
+    await server.restart();
+    return server;
+  }
+
+  /** Starts the server (again), and waits until it answers. */
+  async restart(): Promise<void> {
+    this.process = spawn(serverBinary(), [], {
+      cwd: root,
+      stdio: ["ignore", "inherit", "inherit"],
+      env: {
+        ...process.env,
+        CHAT_LISTEN_ADDR: `127.0.0.1:${this.port}`,
+        CHAT_DATABASE_URL: `sqlite://${path.join(this.dir, "chat.db")}`,
+        CHAT_SITE_ROOT: process.env.CHAT_SITE_ROOT ?? path.join(root, "target", "site"),
+        RUST_LOG: "warn",
+        ...this.env,
+      },
+    });
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      try {
+        if ((await fetch(this.url)).ok) return;
+      } catch {
+        // not up yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`own server on ${this.url} did not start`);
+  }
+
+  /** Stops the server (SIGTERM: it closes every socket with 1001) and waits for it to exit. */
+  async stop(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,167 @@
+//! The chat page (`/chat`, `/chat/:room`, `/chat/dm/:user`): the sidebar and the open
+//! conversation. It picks the conversation from the URL and keeps it loaded and read.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use crate::{
+    client::{socket::Socket, state::Session},
+    components::{
+        avatar::Avatar, composer::Composer, connection_status::ConnectionBanner,
+        message_list::MessageList, room_list::RoomList, user_list::UserList,
+    },
+    protocol::{ClientMsg, ConversationId, UserId, GENERAL_ROOM},
+};
+
+/// Which conversation the URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Room(String),
+    Direct(UserId),
+}
+
+#[component]
+pub fn ChatPage() -> impl IntoView {
+    let socket = expect_context::<Socket>();
+    let state = socket.state();
+    let params = use_params_map();
+    let sidebar_open = RwSignal::new(false);
+
+    let target = Memo::new(move |_| {
+        params.with(|p| {
+            if let Some(user) = p.get("user").and_then(|u| u.parse().ok()) {
+                Target::Direct(UserId(user))
+            } else {
+                Target::Room(p.get("room").unwrap_or_else(|| GENERAL_ROOM.to_string()))
+            }
+        })
+    });
+    let current = Memo::new(move |_| {
+        state.with(|s| match target.get() {
+            Target::Room(name) => s.room_by_name(&name).map(|c| c.info.id),
+            Target::Direct(user) => s.direct_with(user).map(|c| c.info.id),
+        })
+    });
+    let logged_in = Memo::new(move |_| state.with(|s| matches!(s.session, Session::Ready(_))));
+
+    // Without a session (none stored, logged out, expired): back to the login page.
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        let anonymous = state.with(|s| s.session == Session::Anonymous);
+        if anonymous && socket.status().get() == crate::client::socket::ConnectionStatus::Connected
+        {
+            navigate("/", Default::default());
+        }
+    });
+
+    // A private conversation named by the URL is opened on the server if needed.
+    Effect::new(move |_| {
+        if let (Target::Direct(user), true, None) = (target.get(), logged_in.get(), current.get()) {
+            socket.send(ClientMsg::OpenDirect { user });
+        }
+    });
+
+    // The open conversation's newest page is loaded after every (re)connect.
+    let loaded = Memo::new(move |_| {
+        let id = current.get()?;
+        state.with(|s| s.conversations.get(&id).map(|c| (id, c.loaded)))
+    });
+    Effect::new(move |_| {
+        if let Some((id, false)) = loaded.get() {
+            socket.send(ClientMsg::History {
+                conversation: id,
+                before: None,
+            });
+        }
+    });
+
+    // What arrives in the open conversation of a visible tab is read.
+    let unread = Memo::new(move |_| {
+        let id = current.get()?;
+        state.with(|s| s.conversations.get(&id).map(|c| (id, c.unread())))
+    });
+    Effect::new(move |_| {
+        if let Some((id, n)) = unread.get() {
+            if n > 0 && !document().hidden() {
+                if let Some(msg) = state.try_update(|s| s.mark_read(id)).flatten() {
+                    socket.send(msg);
+                }
+            }
+        }
+    });
+
+    let title = move || {
+        let unread = state.with(|s| s.total_unread());
+        if unread > 0 {
+            format!("({unread}) Chat")
+        } else {
+            "Chat".to_string()
+        }
+    };
+    let heading = move || match current.get() {
+        Some(id) => state.with(|s| s.title(id)),
+        None => match target.get() {
+            Target::Room(name) => format!("# {name}"),
+            Target::Direct(_) => "Private conversation".into(),
+        },
+    };
+    let me = move || state.with(|s| s.me().cloned());
+
+    view! {
+        <Title text=title/>
+        <div class="chat" class:sidebar-open=move || sidebar_open.get()>
+            <aside class="sidebar" id="sidebar" aria-label="Rooms and people">
+                <div class="me">
+                    {move || me().map(|me| view! {
+                        <Avatar id=me.avatar.clone()/>
+                        <span class="me-name" data-testid="me">{me.nickname.clone()}</span>
+                    })}
+                    <button class="link-button" data-testid="logout" on:click=move |_| socket.logout()>
+                        "Log out"
+                    </button>
+                </div>
+                <RoomList current=current on_pick=move || sidebar_open.set(false)/>
+                <UserList current=current on_pick=move || sidebar_open.set(false)/>
+            </aside>
+            <section class="conversation" aria-labelledby="conversation-title">
+                <header class="conversation-header">
+                    <button
+                        class="sidebar-toggle"
+                        aria-controls="sidebar"
+                        aria-expanded=move || sidebar_open.get().to_string()
+                        on:click=move |_| sidebar_open.update(|o| *o = !*o)
+                    >
+                        <span aria-hidden="true">"☰"</span>
+                        <span class="visually-hidden">"Rooms and people"</span>
+                    </button>
+                    <h1 id="conversation-title" data-testid="conversation-title">{heading}</h1>
+                    <JoinButton target=target current=current/>
+                </header>
+                <ConnectionBanner/>
+                {move || match current.get() {
+                    Some(id) => view! {
+                        <MessageList conversation=id/>
+                        <Composer conversation=id/>
+                    }
+                    .into_any(),
+                    None => view! { <p class="empty">"Not a member of this conversation."</p> }.into_any(),
+                }}
+            </section>
+        </div>
+    }
+}
+
+/// "Join" for a room the URL names but the user is not in.
+#[component]
+fn JoinButton(target: Memo<Target>, current: Memo<Option<ConversationId>>) -> impl IntoView {
+    let socket = expect_context::<Socket>();
+    move || match (target.get(), current.get()) {
+        (Target::Room(name), None) => Some(view! {
+            <button class="button" on:click=move |_| socket.send(ClientMsg::JoinRoom { name: name.clone() })>
+                "Join"
+            </button>
+        }),
+        _ => None,
+    }
+}

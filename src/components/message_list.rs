@@ -1,0 +1,263 @@
+//! A conversation's messages: grouped by author, own ones on the right, system lines
+//! for joins and leaves, text as text with links, pending ones until acknowledged.
+//! Stays at the bottom while the reader is there; otherwise a "new messages" pill.
+//! Scrolling to the top loads the page before.
+
+use leptos::{html, prelude::*};
+
+use crate::{
+    client::{
+        socket::{now_ms, Socket},
+        state::{linkify, Pending},
+    },
+    components::avatar::Avatar,
+    protocol::{ChatMessage, ConversationId, MessageBody},
+};
+
+/// Messages of one author closer than this are shown as one group.
+const GROUP_WITHIN_MS: i64 = 5 * 60 * 1000;
+/// How close to the bottom (px) still counts as "at the bottom".
+const AT_BOTTOM_PX: i32 = 48;
+
+#[component]
+pub fn MessageList(conversation: ConversationId) -> impl IntoView {
+    let socket = expect_context::<Socket>();
+    let state = socket.state();
+    let list = NodeRef::<html::Div>::new();
+    let at_bottom = RwSignal::new(true);
+    let unseen = RwSignal::new(false);
+    // A ticking clock, so typing indicators expire on screen.
+    let now = RwSignal::new(now_ms());
+    #[cfg(feature = "hydrate")]
+    {
+        let handle =
+            set_interval_with_handle(move || now.set(now_ms()), std::time::Duration::from_secs(1));
+        on_cleanup(move || {
+            if let Ok(handle) = handle {
+                handle.clear();
+            }
+        });
+    }
+
+    let me = Memo::new(move |_| state.with(|s| s.me().map(|m| m.id)));
+    let messages = Memo::new(move |_| {
+        state.with(|s| {
+            s.conversations
+                .get(&conversation)
+                .map(|c| c.messages.clone())
+                .unwrap_or_default()
+        })
+    });
+    let pending = Memo::new(move |_| {
+        state.with(|s| {
+            s.conversations
+                .get(&conversation)
+                .map(|c| c.pending.clone())
+                .unwrap_or_default()
+        })
+    });
+    let has_more = Memo::new(move |_| {
+        state.with(|s| {
+            s.conversations
+                .get(&conversation)
+                .is_some_and(|c| c.has_more)
+        })
+    });
+    let typing = move || {
+        let names = state.with(|s| s.typing(conversation, now.get()));
+        match names.as_slice() {
+            [] => String::new(),
+            [one] => format!("{one} is typing…"),
+            [a, b] => format!("{a} and {b} are typing…"),
+            _ => "Several people are typing…".into(),
+        }
+    };
+
+    // Rows: (message, first of its group).
+    let rows = Memo::new(move |_| {
+        messages.with(|ms| {
+            ms.iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let grouped = i > 0 && {
+                        let prev = &ms[i - 1];
+                        prev.author.id == m.author.id
+                            && matches!(prev.body, MessageBody::Text { .. })
+                            && matches!(m.body, MessageBody::Text { .. })
+                            && m.sent_at_ms - prev.sent_at_ms < GROUP_WITHIN_MS
+                    };
+                    (m.clone(), !grouped)
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+
+    // Keep to the bottom as messages arrive, unless the reader scrolled up.
+    let scroll_to_bottom = move || {
+        if let Some(el) = list.get_untracked() {
+            el.set_scroll_top(el.scroll_height());
+        }
+        unseen.set(false);
+    };
+    let previous_first = StoredValue::new((None::<u64>, 0i32));
+    Effect::new(move |_| {
+        let first = messages.with(|m| m.first().map(|m| m.seq));
+        let count = messages.with(Vec::len) + pending.with(Vec::len);
+        let Some(el) = list.get() else { return };
+        let (old_first, old_height) = previous_first.get_value();
+        if old_first.is_some() && first < old_first && !at_bottom.get_untracked() {
+            // An older page was put on top: keep what the reader was looking at in place.
+            el.set_scroll_top(el.scroll_top() + el.scroll_height() - old_height);
+        } else if at_bottom.get_untracked() {
+            scroll_to_bottom();
+        } else if count > 0 {
+            unseen.set(true);
+        }
+        previous_first.set_value((first, el.scroll_height()));
+    });
+
+    let on_scroll = move |_| {
+        let Some(el) = list.get_untracked() else {
+            return;
+        };
+        let bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= AT_BOTTOM_PX;
+        at_bottom.set(bottom);
+        if bottom {
+            unseen.set(false);
+        }
+        previous_first.update_value(|(_, h)| *h = el.scroll_height());
+        if el.scroll_top() < 40 && has_more.get_untracked() {
+            if let Some(msg) = state.with_untracked(|s| s.older_page(conversation)) {
+                socket.send(msg);
+            }
+        }
+    };
+
+    view! {
+        <div class="message-scroller" node_ref=list on:scroll=on_scroll>
+            <Show when=move || has_more.get()>
+                <button class="link-button load-older" on:click=move |_| {
+                    if let Some(msg) = state.with_untracked(|s| s.older_page(conversation)) {
+                        socket.send(msg);
+                    }
+                }>"Load earlier messages"</button>
+            </Show>
+            <ol class="messages" role="log" aria-live="polite" aria-label="Messages" data-testid="messages">
+                <For
+                    each=move || rows.get()
+                    key=|(m, first)| (m.id, *first)
+                    children=move |(m, first)| {
+                        let mine = me.get_untracked() == Some(m.author.id);
+                        view! { <MessageRow message=m first=first mine=mine/> }
+                    }
+                />
+                <For
+                    each=move || pending.get()
+                    key=|p| (p.client_id.clone(), p.failed.clone())
+                    children=move |p| view! { <PendingRow conversation=conversation pending=p/> }
+                />
+            </ol>
+        </div>
+        <p class="typing" aria-live="polite" data-testid="typing">{typing}</p>
+        <Show when=move || unseen.get()>
+            <button class="new-messages-pill" on:click=move |_| scroll_to_bottom()>"New messages ↓"</button>
+        </Show>
+    }
+}
+
+#[component]
+fn MessageRow(message: ChatMessage, first: bool, mine: bool) -> impl IntoView {
+    let time = format_time(message.sent_at_ms);
+    match message.body {
+        MessageBody::Joined | MessageBody::Left => {
+            let verb = if message.body == MessageBody::Joined { "joined" } else { "left" };
+            view! {
+                <li class="system-line" data-testid="system-line">
+                    {format!("{} {verb}", message.author.nickname)}
+                    <time>{time}</time>
+                </li>
+            }
+            .into_any()
+        }
+        MessageBody::Text { text } => view! {
+            <li class="message" class:mine=mine class:first=first data-testid="message" data-seq=message.seq>
+                {first.then(|| view! {
+                    <div class="message-meta">
+                        <Avatar id=message.author.avatar.clone()/>
+                        <span class="author" data-testid="author">{message.author.nickname.clone()}</span>
+                        <time>{time.clone()}</time>
+                    </div>
+                })}
+                <div class="bubble" title=time data-testid="message-text"><MessageText text=text/></div>
+            </li>
+        }
+        .into_any(),
+    }
+}
+
+/// Text with newlines kept (CSS) and links made clickable; never parsed as HTML.
+#[component]
+fn MessageText(text: String) -> impl IntoView {
+    linkify(&text)
+        .into_iter()
+        .map(|(is_link, part)| {
+            let part = part.to_string();
+            if is_link {
+                let href = part.clone();
+                view! { <a href=href target="_blank" rel="noopener noreferrer nofollow">{part}</a> }
+                    .into_any()
+            } else {
+                part.into_any()
+            }
+        })
+        .collect_view()
+}
+
+#[component]
+fn PendingRow(conversation: ConversationId, pending: Pending) -> impl IntoView {
+    let socket = expect_context::<Socket>();
+    let client_id = pending.client_id.clone();
+    let retry = move |_| {
+        if let Some(msg) = socket
+            .state()
+            .try_update(|s| s.retry(conversation, &client_id))
+            .flatten()
+        {
+            socket.send(msg);
+        }
+    };
+    view! {
+        <li class="message mine pending" class:failed=pending.failed.is_some() data-testid="pending">
+            <div class="bubble"><MessageText text=pending.text.clone()/></div>
+            <div class="pending-status">
+                {match pending.failed.clone() {
+                    None => view! { <span>"Sending…"</span> }.into_any(),
+                    Some(reason) => view! {
+                        <span>"Not sent: " {reason}</span>
+                        <button class="link-button" on:click=retry>"Retry"</button>
+                    }
+                    .into_any(),
+                }}
+            </div>
+        </li>
+    }
+}
+
+/// Local wall-clock time `HH:MM` of a Unix-ms timestamp.
+fn format_time(ms: i64) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+        format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        // The server renders no messages; UTC keeps this total anyway.
+        let minutes = ms.div_euclid(60_000);
+        format!(
+            "{:02}:{:02}",
+            minutes.div_euclid(60).rem_euclid(24),
+            minutes.rem_euclid(60)
+        )
+    }
+}

@@ -1,0 +1,114 @@
+//! The sidebar's rooms: those the user is in (with unread badges), the others to
+//! join, and a field to join or create one by name.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use crate::{
+    client::socket::Socket,
+    protocol::{validate_room_name, ClientMsg, ConversationId, GENERAL_ROOM},
+};
+
+#[component]
+pub fn RoomList(
+    current: Memo<Option<ConversationId>>,
+    on_pick: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let socket = expect_context::<Socket>();
+    let state = socket.state();
+    let new_room = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let navigate = use_navigate();
+
+    // (id, name, members, unread, joined)
+    let rooms = Memo::new(move |_| {
+        state.with(|s| {
+            s.rooms
+                .values()
+                .map(|r| {
+                    let mine = s.conversations.get(&r.id);
+                    (
+                        r.id,
+                        r.name.clone(),
+                        r.member_count,
+                        mine.map_or(0, |c| c.unread()),
+                        mine.is_some(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+
+    let join = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let name = new_room.get_untracked().trim().to_lowercase();
+        match validate_room_name(&name) {
+            Err(e) => error.set(Some(e.message)),
+            Ok(()) => {
+                error.set(None);
+                new_room.set(String::new());
+                socket.send(ClientMsg::JoinRoom { name: name.clone() });
+                navigate(&format!("/chat/{name}"), Default::default());
+                on_pick();
+            }
+        }
+    };
+
+    view! {
+        <nav class="room-list" aria-labelledby="rooms-heading">
+            <h2 id="rooms-heading">"Rooms"</h2>
+            <ul>
+                <For
+                    each=move || rooms.get()
+                    key=|room| room.clone()
+                    children=move |(id, name, members, unread, joined)| {
+                        let href = format!("/chat/{name}");
+                        let leave_name = name.clone();
+                        view! {
+                            <li class="room" class:joined=joined class:current=move || current.get() == Some(id)>
+                                <a
+                                    href=href
+                                    on:click=move |_| on_pick()
+                                    aria-current=move || (current.get() == Some(id)).then_some("page")
+                                    data-testid=format!("room-{name}")
+                                >
+                                    <span class="room-name">"# " {name.clone()}</span>
+                                    <span class="room-members" title="members">{members}</span>
+                                    {(unread > 0).then(|| view! {
+                                        <span class="badge" aria-label=format!("{unread} unread")>{unread}</span>
+                                    })}
+                                </a>
+                                {(joined && leave_name != GENERAL_ROOM).then(|| view! {
+                                    <button
+                                        class="icon-button"
+                                        title=format!("Leave #{leave_name}")
+                                        aria-label=format!("Leave #{leave_name}")
+                                        on:click=move |_| socket.send(ClientMsg::LeaveRoom { conversation: id })
+                                    >
+                                        "×"
+                                    </button>
+                                })}
+                            </li>
+                        }
+                    }
+                />
+            </ul>
+            <form class="new-room" on:submit=join>
+                <label for="new-room" class="visually-hidden">"Join or create a room"</label>
+                <input
+                    id="new-room"
+                    placeholder="join or create a room"
+                    maxlength="32"
+                    prop:value=move || new_room.get()
+                    on:input=move |ev| {
+                        new_room.set(event_target_value(&ev));
+                        error.set(None);
+                    }
+                    aria-describedby="new-room-error"
+                />
+                <button class="button small" type="submit">"Go"</button>
+                <p id="new-room-error" class="field-error" role="alert">{move || error.get()}</p>
+            </form>
+        </nav>
+    }
+}
