@@ -1,3 +1,5 @@
+#![recursion_limit = "256"]
+
 //! Real-time chat: Leptos pages rendered on the server and hydrated in the browser,
 //! talking to the server's WebSocket hub.
 
