@@ -664,18 +664,7 @@ impl State {
         }
         self.post_system_line(room, user, MessageBody::Joined)
             .await?;
-        if let Some(info) = self
-            .store
-            .conversation_for(room, user.id)
-            .await
-            .map_err(internal)?
-        {
-            self.send_to_user(
-                user.id,
-                &encode(&ServerMsg::Joined { conversation: info }),
-                true,
-            );
-        }
+        self.tell_joined(room, user.id).await?;
         self.announce_room(room).await
     }
 
@@ -731,18 +720,7 @@ impl State {
         // The opener's tabs always learn of it; the peer's once, when it is new.
         let targets: &[&UserRow] = if created { &[user, &peer_row] } else { &[user] };
         for target in targets {
-            if let Some(info) = self
-                .store
-                .conversation_for(conversation, target.id)
-                .await
-                .map_err(internal)?
-            {
-                self.send_to_user(
-                    target.id,
-                    &encode(&ServerMsg::Joined { conversation: info }),
-                    true,
-                );
-            }
+            self.tell_joined(conversation, target.id).await?;
         }
         if created {
             // Each side needs to know the other, even when offline.
@@ -755,6 +733,27 @@ impl State {
             });
             self.send_to_user(user.id, &to_user, true);
             self.send_to_user(peer, &to_peer, true);
+        }
+        Ok(())
+    }
+
+    /// Tells every tab of `user` that they are a member of `conversation`.
+    async fn tell_joined(
+        &mut self,
+        conversation: ConversationId,
+        user: UserId,
+    ) -> Result<(), Refusal> {
+        if let Some(info) = self
+            .store
+            .conversation_for(conversation, user)
+            .await
+            .map_err(internal)?
+        {
+            self.send_to_user(
+                user,
+                &encode(&ServerMsg::Joined { conversation: info }),
+                true,
+            );
         }
         Ok(())
     }

@@ -224,45 +224,25 @@ impl Store {
 
     /// Every room with its member count, by name.
     pub async fn rooms(&self) -> Result<Vec<RoomInfo>> {
-        let rows = sqlx::query(
-            "SELECT c.id, c.room_name, (SELECT COUNT(*) FROM members m WHERE m.conversation_id = c.id)
-             FROM conversations c WHERE c.room_name IS NOT NULL ORDER BY c.room_name",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| RoomInfo {
-                id: ConversationId(r.get(0)),
-                name: r.get(1),
-                member_count: r.get::<i64, _>(2) as u32,
-            })
-            .collect())
+        let rows = sqlx::query(&format!("{SELECT_ROOM} ORDER BY c.room_name"))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(room_info).collect())
     }
 
     pub async fn room(&self, id: ConversationId) -> Result<Option<RoomInfo>> {
-        let row = sqlx::query(
-            "SELECT c.id, c.room_name, (SELECT COUNT(*) FROM members m WHERE m.conversation_id = c.id)
-             FROM conversations c WHERE c.id = ? AND c.room_name IS NOT NULL",
-        )
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| RoomInfo {
-            id: ConversationId(r.get(0)),
-            name: r.get(1),
-            member_count: r.get::<i64, _>(2) as u32,
-        }))
+        let row = sqlx::query(&format!("{SELECT_ROOM} AND c.id = ?"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(room_info))
     }
 
     /// The conversations a user is a member of, as that user sees them.
     pub async fn conversations_of(&self, user: UserId) -> Result<Vec<ConversationInfo>> {
-        let rows = sqlx::query(
-            "SELECT c.id, c.room_name, c.direct_key, c.last_seq, m.read_seq,
-                    (SELECT COUNT(*) FROM members x WHERE x.conversation_id = c.id)
-             FROM members m JOIN conversations c ON c.id = m.conversation_id
-             WHERE m.user_id = ? ORDER BY c.id",
-        )
+        let rows = sqlx::query(&format!(
+            "{SELECT_MEMBERSHIP} WHERE m.user_id = ? ORDER BY c.id"
+        ))
         .bind(user.0)
         .fetch_all(&self.pool)
         .await?;
@@ -275,12 +255,9 @@ impl Store {
         id: ConversationId,
         user: UserId,
     ) -> Result<Option<ConversationInfo>> {
-        let row = sqlx::query(
-            "SELECT c.id, c.room_name, c.direct_key, c.last_seq, m.read_seq,
-                    (SELECT COUNT(*) FROM members x WHERE x.conversation_id = c.id)
-             FROM members m JOIN conversations c ON c.id = m.conversation_id
-             WHERE m.user_id = ? AND c.id = ?",
-        )
+        let row = sqlx::query(&format!(
+            "{SELECT_MEMBERSHIP} WHERE m.user_id = ? AND c.id = ?"
+        ))
         .bind(user.0)
         .bind(id.0)
         .fetch_optional(&self.pool)
@@ -465,6 +442,16 @@ impl Store {
     }
 }
 
+/// Columns read by [`room_info`].
+const SELECT_ROOM: &str = "SELECT c.id, c.room_name,
+        (SELECT COUNT(*) FROM members m WHERE m.conversation_id = c.id)
+    FROM conversations c WHERE c.room_name IS NOT NULL";
+
+/// Columns read by [`conversation_info`]: a conversation as one member sees it.
+const SELECT_MEMBERSHIP: &str = "SELECT c.id, c.room_name, c.direct_key, c.last_seq, m.read_seq,
+        (SELECT COUNT(*) FROM members x WHERE x.conversation_id = c.id)
+    FROM members m JOIN conversations c ON c.id = m.conversation_id";
+
 const SELECT_MESSAGE: &str =
     "SELECT m.id, m.conversation_id, m.seq, m.author_id, u.nickname, u.avatar,
         m.created_at, m.kind, m.body, m.client_id
@@ -489,6 +476,14 @@ fn chat_message(row: &sqlx::sqlite::SqliteRow) -> ChatMessage {
         sent_at_ms: row.get(6),
         body,
         client_id: row.get::<Option<String>, _>(9).map(ClientMsgId),
+    }
+}
+
+fn room_info(row: &sqlx::sqlite::SqliteRow) -> RoomInfo {
+    RoomInfo {
+        id: ConversationId(row.get(0)),
+        name: row.get(1),
+        member_count: row.get::<i64, _>(2) as u32,
     }
 }
 
