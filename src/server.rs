@@ -23,6 +23,7 @@ use leptos::{
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::{net::TcpListener, sync::watch};
+use tokio_util::task::TaskTracker;
 
 use crate::{
     app::{shell, App},
@@ -33,6 +34,9 @@ use hub::Hub;
 use store::Store;
 use ws::{ConnectionSettings, ReadError};
 
+/// How long shutdown waits for connections to finish after telling them to close.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Invalid frames in a row that close a connection with 1008.
 const MAX_INVALID_FRAMES: u32 = 10;
 
@@ -40,6 +44,8 @@ const MAX_INVALID_FRAMES: u32 = 10;
 struct AppState {
     leptos_options: LeptosOptions,
     hub: Hub,
+    /// Every WebSocket connection's task, so shutdown can wait for them.
+    connections: TaskTracker,
     connection: ConnectionSettings,
     max_message_bytes: usize,
     shutdown: watch::Receiver<bool>,
@@ -77,6 +83,7 @@ pub async fn serve(
     let state = AppState {
         leptos_options: leptos_options.clone(),
         hub: Hub::start(store.clone(), config.hub_settings()),
+        connections: TaskTracker::new(),
         connection: ConnectionSettings {
             heartbeat_interval: config.heartbeat_interval(),
             heartbeat_timeout: config.heartbeat_timeout(),
@@ -88,6 +95,7 @@ pub async fn serve(
         shutdown: stop_rx,
     };
 
+    let connections = state.connections.clone();
     let routes = generate_route_list(App);
     let app = Router::new()
         .route(WS_PATH, get(ws_upgrade))
@@ -105,6 +113,14 @@ pub async fn serve(
             let _ = stop_tx.send(true);
         })
         .await?;
+    // Sockets were told to close (1001); let them finish their writes before storage closes.
+    connections.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, connections.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections did not finish within {SHUTDOWN_GRACE:?}");
+    }
     store.close().await;
     Ok(())
 }
@@ -113,7 +129,10 @@ async fn ws_upgrade(upgrade: WebSocketUpgrade, State(state): State<AppState>) ->
     upgrade
         .max_message_size(state.max_message_bytes)
         .max_frame_size(state.max_message_bytes)
-        .on_upgrade(move |socket| connection(socket, state))
+        .on_upgrade(move |socket| {
+            let tracker = state.connections.clone();
+            tracker.track_future(connection(socket, state))
+        })
 }
 
 async fn connection(socket: WebSocket, state: AppState) {

@@ -88,7 +88,8 @@ enum Command {
         close: oneshot::Sender<u16>,
     },
     Request(ConnId, ClientMsg),
-    Disconnect(ConnId),
+    /// Answered once the hub has let go of the connection (and recorded the session's use).
+    Disconnect(ConnId, oneshot::Sender<()>),
     GraceOver(UserId, u64),
 }
 
@@ -137,8 +138,17 @@ impl Hub {
         let _ = self.commands.send(Command::Request(conn, msg)).await;
     }
 
+    /// Unregisters a connection; returns once the hub has finished with it.
     pub async fn disconnect(&self, conn: ConnId) {
-        let _ = self.commands.send(Command::Disconnect(conn)).await;
+        let (done, finished) = oneshot::channel();
+        if self
+            .commands
+            .send(Command::Disconnect(conn, done))
+            .await
+            .is_ok()
+        {
+            let _ = finished.await;
+        }
     }
 }
 
@@ -246,7 +256,10 @@ impl State {
                         self.send_to_conn(conn, &encode(&reply), true);
                     }
                 }
-                Command::Disconnect(conn) => self.disconnect(conn).await,
+                Command::Disconnect(conn, done) => {
+                    self.disconnect(conn).await;
+                    let _ = done.send(());
+                }
                 Command::GraceOver(user, epoch) => self.grace_over(user, epoch),
             }
         }
