@@ -56,7 +56,8 @@ log "toolchain: $(wasm_toolchain) ($(rustc --version))"
 
 # 2. cargo-leptos built with no_downloads, so it takes its helpers from PATH.
 #    Built by Debian's cargo (>= 1.96); LTO off keeps the 2-core build shorter.
-if ! grep -q "\"cargo-leptos $CARGO_LEPTOS_VERSION [^\"]*\":{[^}]*\"features\":\[\"no_downloads\"\]" "$CARGO_HOME/.crates2.json" 2>/dev/null; then
+if ! command -v cargo-leptos >/dev/null 2>&1 ||
+    ! grep -q "\"cargo-leptos $CARGO_LEPTOS_VERSION [^\"]*\":{[^}]*\"features\":\[\"no_downloads\"\]" "$CARGO_HOME/.crates2.json" 2>/dev/null; then
     log "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (no_downloads; ~30 min on 2 cores)"
     PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
         /usr/bin/cargo install --quiet --locked --features no_downloads cargo-leptos --version "$CARGO_LEPTOS_VERSION"
