@@ -5,7 +5,6 @@
 //! example of each message; a test parses those examples against these types.
 
 use serde::{Deserialize, Serialize};
-use unicode_normalization::UnicodeNormalization;
 
 /// Version of this protocol, sent in [`ServerMsg::Welcome`]; bumped on breaking changes.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -322,9 +321,16 @@ fn invalid(code: ErrorCode, message: impl Into<String>) -> Invalid {
 }
 
 /// Trims and NFKC-normalises a nickname, then checks its length and characters.
-/// Returns the nickname as it will be stored and shown.
+/// Returns the nickname as it will be stored and shown. The browser skips NFKC (its
+/// tables would weigh on the WASM): its check is a hint, the server's is the rule.
 pub fn normalize_nickname(raw: &str) -> Result<String, Invalid> {
-    let name: String = raw.trim().nfkc().collect();
+    #[cfg(feature = "ssr")]
+    let name: String = {
+        use unicode_normalization::UnicodeNormalization;
+        raw.trim().nfkc().collect()
+    };
+    #[cfg(not(feature = "ssr"))]
+    let name = raw.to_string();
     let name = name.trim().to_string();
     let len = name.chars().count();
     if len == 0 {
