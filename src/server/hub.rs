@@ -837,37 +837,41 @@ impl State {
         let Ok(members) = self.members_of(conversation).await else {
             return;
         };
-        let members: Vec<UserId> = members.iter().copied().collect();
-        let targets: Vec<ConnId> = members
+        let members: Vec<UserId> = members
             .iter()
-            .filter(|u| Some(**u) != skip)
-            .filter_map(|u| self.live.get(u))
-            .flat_map(|l| l.conns.iter().copied())
+            .copied()
+            .filter(|u| Some(*u) != skip)
             .collect();
-        for conn in targets {
-            self.send_to_conn(conn, frame, essential);
-        }
+        self.send_to_users(members, frame, essential);
     }
 
     /// Sends a frame to every logged-in connection, except `skip`'s.
     fn broadcast(&mut self, frame: &Frame, skip: Option<UserId>, essential: bool) {
-        let targets: Vec<ConnId> = self
+        let users: Vec<UserId> = self
             .live
-            .iter()
-            .filter(|(u, _)| Some(**u) != skip)
-            .flat_map(|(_, l)| l.conns.iter().copied())
+            .keys()
+            .copied()
+            .filter(|u| Some(*u) != skip)
             .collect();
-        for conn in targets {
-            self.send_to_conn(conn, frame, essential);
-        }
+        self.send_to_users(users, frame, essential);
     }
 
     fn send_to_user(&mut self, user: UserId, frame: &Frame, essential: bool) {
-        let targets: Vec<ConnId> = self
-            .live
-            .get(&user)
-            .map(|l| l.conns.iter().copied().collect())
-            .unwrap_or_default();
+        self.send_to_users([user], frame, essential);
+    }
+
+    /// Sends a frame to every connection of each of these users who is online.
+    fn send_to_users(
+        &mut self,
+        users: impl IntoIterator<Item = UserId>,
+        frame: &Frame,
+        essential: bool,
+    ) {
+        let targets: Vec<ConnId> = users
+            .into_iter()
+            .filter_map(|u| self.live.get(&u))
+            .flat_map(|l| l.conns.iter().copied())
+            .collect();
         for conn in targets {
             self.send_to_conn(conn, frame, essential);
         }
