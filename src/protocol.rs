@@ -65,7 +65,13 @@ pub enum ClientMsg {
     /// Start a new session under a nickname with an avatar from [`AVATARS`].
     Login { nickname: String, avatar: String },
     /// Continue the session of a token received in an earlier [`ServerMsg::Ready`].
-    Resume { token: String },
+    /// `cursors` name the last message the client has of each conversation; the
+    /// server replays what came after ([`ServerMsg::Replay`]) before anything new.
+    Resume {
+        token: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        cursors: Vec<Cursor>,
+    },
     /// End the session: every connection of it is closed, the nickname is free again.
     Logout,
     /// Post a text message to a conversation the user is a member of.
@@ -132,6 +138,17 @@ pub enum ServerMsg {
         seq: Seq,
         sent_at_ms: i64,
     },
+    /// Messages of a conversation after the client's cursor, oldest first: the answer
+    /// to `resume`, sent right after `ready` and before any live message. A long gap
+    /// comes in several of these, in order.
+    Replay {
+        conversation: ConversationId,
+        messages: Vec<ChatMessage>,
+    },
+    /// The gap after the client's cursor is too long to replay (or the cursor is
+    /// ahead of the server): drop what is shown of this conversation and load its
+    /// newest page with `history`.
+    Reload { conversation: ConversationId },
     /// A page of a conversation's messages, oldest first.
     History {
         conversation: ConversationId,
@@ -163,6 +180,13 @@ pub enum ServerMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_id: Option<ClientMsgId>,
     },
+}
+
+/// The newest message a client has of one conversation (see [`ClientMsg::Resume`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub conversation: ConversationId,
+    pub seq: Seq,
 }
 
 /// A user as others see them.
@@ -286,7 +310,8 @@ pub mod close_code {
     pub const HEARTBEAT_TIMEOUT: u16 = 4000;
     /// The session was ended (logout from any tab): go back to the login page.
     pub const LOGGED_OUT: u16 = 4001;
-    /// The connection could not keep up with its messages: reconnect and resume.
+    /// The connection could not keep up with its messages: reconnect and resume
+    /// from the cursors; nothing is lost.
     pub const TOO_SLOW: u16 = 4002;
 }
 

@@ -96,6 +96,7 @@ async fn requests_before_login_are_refused() {
         &mut client,
         &ClientMsg::Resume {
             token: "forged".into(),
+            cursors: Vec::new(),
         },
     )
     .await;

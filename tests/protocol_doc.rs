@@ -62,6 +62,8 @@ fn server_tag(msg: &ServerMsg) -> &'static str {
         ServerMsg::Ready { .. } => "ready",
         ServerMsg::Message { .. } => "message",
         ServerMsg::Ack { .. } => "ack",
+        ServerMsg::Replay { .. } => "replay",
+        ServerMsg::Reload { .. } => "reload",
         ServerMsg::History { .. } => "history",
         ServerMsg::Joined { .. } => "joined",
         ServerMsg::Left { .. } => "left",
@@ -72,8 +74,8 @@ fn server_tag(msg: &ServerMsg) -> &'static str {
     }
 }
 const ALL_SERVER_TAGS: &[&str] = &[
-    "welcome", "pong", "ready", "message", "ack", "history", "joined", "left", "room", "presence",
-    "typing", "error",
+    "welcome", "pong", "ready", "message", "ack", "replay", "reload", "history", "joined", "left",
+    "room", "presence", "typing", "error",
 ];
 
 #[test]

@@ -1,15 +1,17 @@
 //! The client's WebSocket to the server: connects, waits for the server's welcome,
 //! resumes the stored session, applies what the server sends to the chat state,
 //! pings at the interval the server asks for, detects a dead link and reconnects
-//! with backoff. One API for both builds; only the browser half is gated (as
-//! leptos-use's use_websocket does), so the server renders the same components
-//! with the socket still "connecting".
+//! with backoff. On resume it presents its cursors, and messages the user writes go
+//! through the outbox (kept in browser storage) until the server acknowledges them.
+//! One API for both builds; only the browser half is gated (as leptos-use's
+//! use_websocket does), so the server renders the same components with the socket
+//! still "connecting".
 
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use leptos::prelude::*;
 
 use super::{state::ChatState, storage};
-use crate::protocol::ClientMsg;
+use crate::protocol::{ClientMsg, ClientMsgId, ConversationId};
 
 /// What the connection is doing, as the user should see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +74,36 @@ impl Socket {
         self.command(Command::Send(msg));
     }
 
+    /// Posts a message the user wrote: it goes into the outbox (and browser storage)
+    /// first, then to the server if the link is up, else after the next resume.
+    pub fn post(&self, conversation: ConversationId, text: String) {
+        let client_id = new_client_id();
+        let posted = self
+            .state
+            .try_update(|s| {
+                let me = s.me()?.id;
+                s.send(conversation, client_id, text, now_ms())
+                    .map(|sent| (me, sent))
+            })
+            .flatten();
+        if let Some((me, (request, pending))) = posted {
+            storage::keep_pending(me, &pending);
+            self.send(request);
+        }
+    }
+
+    /// Sends a refused message again.
+    pub fn retry(&self, client_id: &ClientMsgId) {
+        let retried = self
+            .state
+            .try_update(|s| Some((s.me()?.id, s.retry(client_id)?)))
+            .flatten();
+        if let Some((me, (request, pending))) = retried {
+            storage::keep_pending(me, &pending);
+            self.send(request);
+        }
+    }
+
     /// Logs in with a new session.
     pub fn login(&self, nickname: String, avatar: String) {
         self.state.update(|s| {
@@ -84,7 +116,7 @@ impl Socket {
     /// Ends the session in every tab.
     pub fn logout(&self) {
         self.send(ClientMsg::Logout);
-        storage::clear_token();
+        storage::clear_session();
         self.state.update(ChatState::logged_out);
     }
 
@@ -120,6 +152,7 @@ pub fn use_socket() -> Socket {
                 nudge();
             }
         });
+        browser::keep_saved(state);
         leptos::task::spawn_local(browser::run(
             browser::ws_url(),
             set_status,
@@ -147,6 +180,7 @@ mod browser {
     use leptos::prelude::*;
 
     use super::{Command, ConnectionStatus};
+    use crate::protocol::UserId;
     use crate::{
         client::{
             backoff::reconnect_delay_ms,
@@ -181,6 +215,14 @@ mod browser {
         state: RwSignal<ChatState>,
         mut commands: UnboundedReceiver<Command>,
     ) {
+        // After hydration (this task starts once the page is interactive), so the
+        // server's render and the first client render agree.
+        if storage::load_token().is_some() {
+            if let Some(saved) = storage::load_saved() {
+                let outbox = storage::load_outbox(saved.me.id);
+                state.set(ChatState::restore(saved, outbox));
+            }
+        }
         let mut attempt = 0u32;
         loop {
             let welcomed = match WebSocket::open(&url) {
@@ -253,8 +295,13 @@ mod browser {
                                     last_tick = now_ms();
                                     match storage::load_token() {
                                         Some(token) => {
-                                            self.state.update(|s| s.session = Session::Pending);
-                                            vec![ClientMsg::Resume { token }]
+                                            let cursors = self.state.try_update(|s| {
+                                                if s.me().is_none() {
+                                                    s.session = Session::Pending;
+                                                }
+                                                s.cursors()
+                                            }).unwrap_or_default();
+                                            vec![ClientMsg::Resume { token, cursors }]
                                         }
                                         None => {
                                             self.state.update(|s| s.session = Session::Anonymous);
@@ -281,7 +328,7 @@ mod browser {
                         Some(Err(WebSocketError::ConnectionClose(event))) => {
                             leptos::logging::log!("socket closed: {} {}", event.code, event.reason);
                             if event.code == close_code::LOGGED_OUT {
-                                storage::clear_token();
+                                storage::clear_session();
                                 self.state.update(ChatState::logged_out);
                             }
                             return welcomed;
@@ -331,17 +378,83 @@ mod browser {
                 .state
                 .try_update(|s| s.apply(msg, now_ms()))
                 .unwrap_or_default();
+            let me: Option<UserId> = self.state.with_untracked(|s| s.me().map(|m| m.id));
             let mut outgoing = Vec::new();
             for reaction in reactions {
                 match reaction {
-                    Reaction::SaveToken(token) => storage::save_token(&token),
-                    Reaction::ClearToken => storage::clear_token(),
+                    Reaction::SaveToken(token) => {
+                        // A new session: what was kept of an earlier one is not its own.
+                        storage::clear_session();
+                        storage::save_token(&token);
+                    }
+                    Reaction::ClearToken => storage::clear_session(),
                     Reaction::Send(msgs) => outgoing.extend(msgs),
+                    Reaction::KeepPending(p) => {
+                        if let Some(me) = me {
+                            storage::keep_pending(me, &p);
+                        }
+                    }
+                    Reaction::DropPending(id) => {
+                        if let Some(me) = me {
+                            storage::drop_pending(me, &id);
+                        }
+                    }
                 }
             }
             outgoing
         }
     }
+
+    /// How long after a change the saved chat is written (and at once on `pagehide`).
+    const SAVE_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
+
+    /// Keeps the saved chat in browser storage up to date, at most every
+    /// [`SAVE_AFTER`] while messages stream in, so a reload finds it.
+    pub fn keep_saved(state: RwSignal<ChatState>) {
+        let save = move || {
+            if let Some(saved) = state.with_untracked(ChatState::saved) {
+                storage::save_saved(&saved);
+            }
+        };
+        let scheduled = StoredValue::new(false);
+        Effect::new(move |_| {
+            state.track();
+            if !scheduled.get_value() {
+                scheduled.set_value(true);
+                set_timeout(
+                    move || {
+                        scheduled.set_value(false);
+                        save();
+                    },
+                    SAVE_AFTER,
+                );
+            }
+        });
+        let _ = window_event_listener(leptos::ev::pagehide, move |_| save());
+    }
+}
+
+/// A fresh idempotency key: the time and a random part, in base 36.
+pub fn new_client_id() -> ClientMsgId {
+    #[cfg(feature = "hydrate")]
+    let random = (js_sys::Math::random() * 2f64.powi(52)) as u64;
+    #[cfg(not(feature = "hydrate"))]
+    let random = 0u64;
+    ClientMsgId(format!("m-{}-{}", base36(now_ms() as u64), base36(random)))
+}
+
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The client's clock in milliseconds (0 on the server, which renders no times).

@@ -1,11 +1,19 @@
 //! What the client knows: plain data, changed only by applying server messages and
 //! the user's own actions, so it is unit-tested without a browser.
+//!
+//! Exactly-once display rests on three rules kept here: a conversation's messages
+//! are a gapless run of sequence numbers, each id once; the newest of them is the
+//! cursor sent on `resume`; and a message of the user's own stays in the outbox
+//! until the server's ack (or the message itself) names its client id.
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::protocol::{
     Author, ChatMessage, ClientMsg, ClientMsgId, ConversationId, ConversationInfo,
-    ConversationKind, ErrorCode, MessageBody, RoomInfo, ServerMsg, UserId, UserInfo,
+    ConversationKind, Cursor, ErrorCode, MessageBody, RoomInfo, ServerMsg, UserId, UserInfo,
+    HISTORY_PAGE,
 };
 
 /// How long a typing signal is shown.
@@ -17,31 +25,45 @@ pub enum Session {
     /// Not logged in (or not yet known, before the socket is up).
     #[default]
     Anonymous,
-    /// `login` or `resume` sent, no answer yet.
+    /// `login` or `resume` sent, nothing known yet.
     Pending,
-    /// Logged in as this user.
+    /// Logged in as this user (possibly offline, restored from browser storage,
+    /// until the server confirms it).
     Ready(UserInfo),
 }
 
-/// A message of the user's own that the server has not stored yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A message of the user's own that the server has not acknowledged. Kept in
+/// browser storage too, so it survives a reload and is sent again, same client id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pending {
+    pub conversation: ConversationId,
     pub client_id: ClientMsgId,
     pub text: String,
+    /// When it was written (client clock, ms): the order of the outbox.
+    pub queued_ms: u64,
     /// Why it was refused; `None` while it is on its way.
     pub failed: Option<String>,
+}
+
+impl Pending {
+    fn request(&self) -> ClientMsg {
+        ClientMsg::Send {
+            conversation: self.conversation,
+            client_id: self.client_id.clone(),
+            text: self.text.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
     pub info: ConversationInfo,
-    /// Known messages, ascending by sequence number, each once.
+    /// Known messages: consecutive sequence numbers, ascending, each once.
     pub messages: Vec<ChatMessage>,
-    /// The newest page has been loaded since the last (re)connect.
+    /// The newest page is known: loaded, replayed, or restored from storage.
     pub loaded: bool,
-    /// Older messages than the first known exist.
-    pub has_more: bool,
-    pub pending: Vec<Pending>,
+    /// The server said no older message exists than the first known.
+    pub reached_start: bool,
     /// Who is typing, until when (ms).
     pub typing: BTreeMap<UserId, f64>,
 }
@@ -51,10 +73,14 @@ pub struct Conversation {
 pub enum Reaction {
     /// Keep this session token (browser storage).
     SaveToken(String),
-    /// Forget the stored token: the session is over.
+    /// Forget the stored token, the saved state and the outbox: the session is over.
     ClearToken,
-    /// Send these again (unacknowledged messages after a reconnect).
+    /// Send these (unacknowledged messages after a reconnect).
     Send(Vec<ClientMsg>),
+    /// Store this outbox entry (new, or its state changed).
+    KeepPending(Pending),
+    /// The server has this message: remove it from the stored outbox.
+    DropPending(ClientMsgId),
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -67,6 +93,26 @@ pub struct ChatState {
     pub users: BTreeMap<UserId, UserInfo>,
     pub rooms: BTreeMap<ConversationId, RoomInfo>,
     pub conversations: BTreeMap<ConversationId, Conversation>,
+    /// The user's messages not yet acknowledged, in the order written.
+    pub outbox: Vec<Pending>,
+}
+
+/// What the browser keeps of a session between page loads (besides the token and
+/// the outbox): enough to show the chat, its newest messages and the cursors
+/// while offline, and to resume without reloading what was already shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Saved {
+    pub me: UserInfo,
+    pub users: Vec<UserInfo>,
+    pub rooms: Vec<RoomInfo>,
+    pub conversations: Vec<SavedConversation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedConversation {
+    pub info: ConversationInfo,
+    /// The newest messages known, consecutive (at most a page).
+    pub messages: Vec<ChatMessage>,
 }
 
 impl Conversation {
@@ -75,20 +121,32 @@ impl Conversation {
             info,
             messages: Vec::new(),
             loaded: false,
-            has_more: false,
-            pending: Vec::new(),
+            reached_start: false,
             typing: BTreeMap::new(),
         }
     }
 
     /// Adds a message unless its id is known; keeps the order by sequence number.
     fn insert(&mut self, message: ChatMessage) {
-        if self.messages.iter().any(|m| m.id == message.id) {
+        if self.messages.iter().rev().any(|m| m.id == message.id) {
             return;
         }
         self.info.last_seq = self.info.last_seq.max(message.seq);
         let at = self.messages.partition_point(|m| m.seq < message.seq);
         self.messages.insert(at, message);
+    }
+
+    /// The newest message known: where a resume continues from.
+    pub fn cursor(&self) -> Option<Cursor> {
+        self.messages.last().map(|m| Cursor {
+            conversation: self.info.id,
+            seq: m.seq,
+        })
+    }
+
+    /// Older messages than the first known exist (sequence numbers start at 1).
+    pub fn has_more(&self) -> bool {
+        !self.reached_start && self.messages.first().is_some_and(|m| m.seq > 1)
     }
 
     pub fn unread(&self) -> u64 {
@@ -138,14 +196,18 @@ impl ChatState {
                 self.users = users.into_iter().map(|u| (u.id, u)).collect();
                 self.users.insert(me.id, me.clone());
                 self.rooms = rooms.into_iter().map(|r| (r.id, r)).collect();
-                // Keep what is known of conversations still ours; reload their newest page.
+                // Keep what is known of conversations still ours: the replay that
+                // follows continues it from its cursor (or a reload resets it).
                 let mut old = std::mem::take(&mut self.conversations);
                 for info in conversations {
                     let conversation = match old.remove(&info.id) {
                         Some(mut c) => {
                             c.info = info;
-                            c.loaded = false;
                             c.typing.clear();
+                            c.loaded &= !c.messages.is_empty();
+                            if let Some(last) = c.messages.last() {
+                                c.info.last_seq = c.info.last_seq.max(last.seq);
+                            }
                             c
                         }
                         None => Conversation::new(info),
@@ -154,37 +216,33 @@ impl ChatState {
                         .insert(conversation.info.id, conversation);
                 }
                 let resend: Vec<ClientMsg> = self
-                    .conversations
-                    .values_mut()
-                    .flat_map(|c| {
-                        let id = c.info.id;
-                        c.pending
-                            .iter_mut()
-                            .filter(|p| p.failed.is_none())
-                            .map(move |p| ClientMsg::Send {
-                                conversation: id,
-                                client_id: p.client_id.clone(),
-                                text: p.text.clone(),
-                            })
-                    })
+                    .outbox
+                    .iter()
+                    .filter(|p| p.failed.is_none())
+                    .map(Pending::request)
                     .collect();
                 if !resend.is_empty() {
                     reactions.push(Reaction::Send(resend));
                 }
                 self.session = Session::Ready(me);
             }
-            ServerMsg::Message { message } => {
-                let mine = self.me().is_some_and(|me| me.id == message.author.id);
-                if let Some(c) = self.conversations.get_mut(&message.conversation) {
-                    if let Some(id) = &message.client_id {
-                        c.pending.retain(|p| &p.client_id != id);
-                    }
-                    c.typing.remove(&message.author.id);
-                    let seq = message.seq;
-                    c.insert(message);
-                    if mine {
-                        c.info.read_seq = c.info.read_seq.max(seq);
-                    }
+            ServerMsg::Message { message } => self.receive(message, &mut reactions),
+            ServerMsg::Replay {
+                conversation,
+                messages,
+            } => {
+                for message in messages {
+                    self.receive(message, &mut reactions);
+                }
+                if let Some(c) = self.conversations.get_mut(&conversation) {
+                    c.loaded = true;
+                }
+            }
+            ServerMsg::Reload { conversation } => {
+                if let Some(c) = self.conversations.get_mut(&conversation) {
+                    c.messages.clear();
+                    c.loaded = false;
+                    c.reached_start = false;
                 }
             }
             ServerMsg::Ack {
@@ -195,9 +253,9 @@ impl ChatState {
                 sent_at_ms,
             } => {
                 let me = self.me().cloned();
+                let pending = self.take_pending(&client_id, &mut reactions);
                 if let (Some(c), Some(me)) = (self.conversations.get_mut(&conversation), me) {
-                    if let Some(at) = c.pending.iter().position(|p| p.client_id == client_id) {
-                        let pending = c.pending.remove(at);
+                    if let Some(pending) = pending {
                         c.insert(ChatMessage {
                             id,
                             conversation,
@@ -226,7 +284,7 @@ impl ChatState {
                     let page_first = messages.first().map(|m| m.seq);
                     let known_first = c.messages.first().map(|m| m.seq);
                     if page_first.is_none() || known_first.is_none() || page_first <= known_first {
-                        c.has_more = has_more;
+                        c.reached_start = !has_more;
                     }
                     for m in messages {
                         c.insert(m);
@@ -279,13 +337,9 @@ impl ChatState {
                 ..
             } => match (code, client_id) {
                 (_, Some(client_id)) => {
-                    let failed = self
-                        .conversations
-                        .values_mut()
-                        .flat_map(|c| c.pending.iter_mut())
-                        .find(|p| p.client_id == client_id);
-                    if let Some(p) = failed {
+                    if let Some(p) = self.outbox.iter_mut().find(|p| p.client_id == client_id) {
                         p.failed = Some(message);
+                        reactions.push(Reaction::KeepPending(p.clone()));
                     }
                 }
                 (ErrorCode::SessionInvalid, None) => {
@@ -307,45 +361,130 @@ impl ChatState {
         reactions
     }
 
+    /// A message of a conversation, live or replayed: shown once, and if it is one of
+    /// ours (sent from this tab, another tab, or before a reload) it leaves the outbox.
+    fn receive(&mut self, message: ChatMessage, reactions: &mut Vec<Reaction>) {
+        let mine = self.me().is_some_and(|me| me.id == message.author.id);
+        if mine {
+            if let Some(id) = &message.client_id {
+                self.take_pending(id, reactions);
+            }
+        }
+        if let Some(c) = self.conversations.get_mut(&message.conversation) {
+            c.typing.remove(&message.author.id);
+            let seq = message.seq;
+            c.insert(message);
+            if mine {
+                c.info.read_seq = c.info.read_seq.max(seq);
+            }
+        }
+    }
+
+    fn take_pending(
+        &mut self,
+        client_id: &ClientMsgId,
+        reactions: &mut Vec<Reaction>,
+    ) -> Option<Pending> {
+        let at = self.outbox.iter().position(|p| &p.client_id == client_id)?;
+        reactions.push(Reaction::DropPending(client_id.clone()));
+        Some(self.outbox.remove(at))
+    }
+
     /// Forgets everything of the session (logout, or the server ended it).
     pub fn logged_out(&mut self) {
         *self = ChatState::default();
     }
 
-    /// Records a message the user sends and returns the request for it.
+    /// Records a message the user writes; returns the request and the outbox entry
+    /// to store, or `None` if the conversation is unknown.
     pub fn send(
         &mut self,
         conversation: ConversationId,
         client_id: ClientMsgId,
         text: String,
-    ) -> Option<ClientMsg> {
-        let c = self.conversations.get_mut(&conversation)?;
-        c.pending.push(Pending {
-            client_id: client_id.clone(),
-            text: text.clone(),
-            failed: None,
-        });
-        Some(ClientMsg::Send {
+        now_ms: f64,
+    ) -> Option<(ClientMsg, Pending)> {
+        self.conversations.get(&conversation)?;
+        let pending = Pending {
             conversation,
             client_id,
             text,
+            queued_ms: now_ms.max(0.0) as u64,
+            failed: None,
+        };
+        self.outbox.push(pending.clone());
+        Some((pending.request(), pending))
+    }
+
+    /// Marks a refused message as on its way again; returns the request and the
+    /// outbox entry to store.
+    pub fn retry(&mut self, client_id: &ClientMsgId) -> Option<(ClientMsg, Pending)> {
+        let p = self.outbox.iter_mut().find(|p| &p.client_id == client_id)?;
+        p.failed = None;
+        Some((p.request(), p.clone()))
+    }
+
+    /// The user's unacknowledged messages in a conversation, oldest first.
+    pub fn pending_in(&self, conversation: ConversationId) -> Vec<Pending> {
+        self.outbox
+            .iter()
+            .filter(|p| p.conversation == conversation)
+            .cloned()
+            .collect()
+    }
+
+    /// Where each known conversation continues from, for `resume`.
+    pub fn cursors(&self) -> Vec<Cursor> {
+        self.conversations
+            .values()
+            .filter_map(Conversation::cursor)
+            .collect()
+    }
+
+    /// What to keep in browser storage; `None` without a session.
+    pub fn saved(&self) -> Option<Saved> {
+        let me = self.me()?.clone();
+        let page = HISTORY_PAGE as usize;
+        Some(Saved {
+            me,
+            users: self.users.values().cloned().collect(),
+            rooms: self.rooms.values().cloned().collect(),
+            conversations: self
+                .conversations
+                .values()
+                .map(|c| SavedConversation {
+                    info: c.info.clone(),
+                    messages: c.messages[c.messages.len().saturating_sub(page)..].to_vec(),
+                })
+                .collect(),
         })
     }
 
-    /// Marks a refused message as on its way again and returns the request for it.
-    pub fn retry(
-        &mut self,
-        conversation: ConversationId,
-        client_id: &ClientMsgId,
-    ) -> Option<ClientMsg> {
-        let c = self.conversations.get_mut(&conversation)?;
-        let p = c.pending.iter_mut().find(|p| &p.client_id == client_id)?;
-        p.failed = None;
-        Some(ClientMsg::Send {
-            conversation,
-            client_id: client_id.clone(),
-            text: p.text.clone(),
-        })
+    /// The state of a page load before the server has answered: the saved session
+    /// and the stored outbox (only the entries of the saved user's conversations).
+    pub fn restore(saved: Saved, mut outbox: Vec<Pending>) -> Self {
+        let conversations: BTreeMap<ConversationId, Conversation> = saved
+            .conversations
+            .into_iter()
+            .map(|s| {
+                let mut c = Conversation::new(s.info);
+                for m in s.messages {
+                    c.insert(m);
+                }
+                c.loaded = !c.messages.is_empty();
+                (c.info.id, c)
+            })
+            .collect();
+        outbox.retain(|p| conversations.contains_key(&p.conversation));
+        outbox.sort_by(|a, b| (a.queued_ms, &a.client_id).cmp(&(b.queued_ms, &b.client_id)));
+        Self {
+            session: Session::Ready(saved.me),
+            users: saved.users.into_iter().map(|u| (u.id, u)).collect(),
+            rooms: saved.rooms.into_iter().map(|r| (r.id, r)).collect(),
+            conversations,
+            outbox,
+            ..Self::default()
+        }
     }
 
     /// Marks a conversation read up to its newest message; returns the request
@@ -366,7 +505,7 @@ impl ChatState {
     pub fn older_page(&self, conversation: ConversationId) -> Option<ClientMsg> {
         let c = self.conversations.get(&conversation)?;
         let first = c.messages.first()?;
-        (c.loaded && c.has_more).then_some(ClientMsg::History {
+        (c.loaded && c.has_more()).then_some(ClientMsg::History {
             conversation,
             before: Some(first.seq),
         })
@@ -557,9 +696,10 @@ mod tests {
         ready(&mut state, &ann, None);
         let general = ConversationId(1);
         let id = ClientMsgId("c1".into());
-        assert!(state.send(general, id.clone(), "hi".into()).is_some());
-        assert_eq!(state.conversations[&general].pending.len(), 1);
-        state.apply(
+        let (_, stored) = state.send(general, id.clone(), "hi".into(), 7.0).unwrap();
+        assert_eq!(stored.queued_ms, 7);
+        assert_eq!(state.pending_in(general), [stored]);
+        let reactions = state.apply(
             ServerMsg::Ack {
                 client_id: id.clone(),
                 id: MessageId(5),
@@ -569,12 +709,14 @@ mod tests {
             },
             0.0,
         );
-        let c = &state.conversations[&general];
-        assert!(c.pending.is_empty());
-        assert_eq!(c.messages.len(), 1);
+        assert_eq!(reactions, [Reaction::DropPending(id.clone())]);
+        assert!(state.outbox.is_empty());
+        assert_eq!(state.conversations[&general].messages.len(), 1);
         let mut echoed = message(5, 1, 3, &ann, "hi");
         echoed.client_id = Some(id);
-        state.apply(ServerMsg::Message { message: echoed }, 0.0);
+        assert!(state
+            .apply(ServerMsg::Message { message: echoed }, 0.0)
+            .is_empty());
         let c = &state.conversations[&general];
         assert_eq!(c.messages.len(), 1);
         assert_eq!(c.unread(), 0, "own messages are read");
@@ -587,8 +729,8 @@ mod tests {
         ready(&mut state, &ann, None);
         let general = ConversationId(1);
         let id = ClientMsgId("c1".into());
-        state.send(general, id.clone(), "hi".into());
-        state.apply(
+        state.send(general, id.clone(), "hi".into(), 0.0);
+        let reactions = state.apply(
             ServerMsg::Error {
                 code: ErrorCode::RateLimited,
                 message: "slow down".into(),
@@ -597,12 +739,12 @@ mod tests {
             },
             0.0,
         );
-        assert_eq!(
-            state.conversations[&general].pending[0].failed.as_deref(),
-            Some("slow down")
-        );
-        assert!(state.retry(general, &id).is_some());
-        assert_eq!(state.conversations[&general].pending[0].failed, None);
+        assert_eq!(state.outbox[0].failed.as_deref(), Some("slow down"));
+        assert_eq!(reactions, [Reaction::KeepPending(state.outbox[0].clone())]);
+        let (request, stored) = state.retry(&id).unwrap();
+        assert_eq!(stored.failed, None);
+        assert!(matches!(request, ClientMsg::Send { client_id, .. } if client_id == id));
+        assert_eq!(state.outbox[0].failed, None);
     }
 
     #[test]
@@ -610,10 +752,154 @@ mod tests {
         let ann = user(1, "Ann");
         let mut state = ChatState::default();
         ready(&mut state, &ann, None);
-        let msg = state
-            .send(ConversationId(1), ClientMsgId("c1".into()), "hi".into())
+        let (msg, _) = state
+            .send(ConversationId(1), ClientMsgId("c1".into()), "hi".into(), 0.0)
             .unwrap();
         assert_eq!(ready(&mut state, &ann, None), [Reaction::Send(vec![msg])]);
+    }
+
+    #[test]
+    fn a_resume_continues_from_the_cursor_and_shows_each_message_once() {
+        let ann = user(1, "Ann");
+        let bob = user(2, "Bob");
+        let mut state = ChatState::default();
+        ready(&mut state, &ann, None);
+        let general = ConversationId(1);
+        for seq in 1..=3 {
+            let m = message(10 + seq as i64, 1, seq, &bob, "x");
+            state.apply(ServerMsg::Message { message: m }, 0.0);
+        }
+        assert_eq!(
+            state.cursors(),
+            [Cursor {
+                conversation: general,
+                seq: 3
+            }]
+        );
+        // Sent before the link dropped, acked never: the replay names it.
+        let (_, _) = state
+            .send(general, ClientMsgId("c9".into()), "mine".into(), 0.0)
+            .unwrap();
+        ready(&mut state, &ann, None);
+        let mut own = message(14, 1, 4, &ann, "mine");
+        own.client_id = Some(ClientMsgId("c9".into()));
+        let reactions = state.apply(
+            ServerMsg::Replay {
+                conversation: general,
+                messages: vec![message(13, 1, 3, &bob, "x"), own, message(15, 1, 5, &bob, "y")],
+            },
+            0.0,
+        );
+        assert_eq!(reactions, [Reaction::DropPending(ClientMsgId("c9".into()))]);
+        let c = &state.conversations[&general];
+        assert_eq!(
+            c.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5]
+        );
+        assert!(c.loaded);
+        assert!(state.outbox.is_empty());
+        // The late ack of the resent copy changes nothing.
+        state.apply(
+            ServerMsg::Ack {
+                client_id: ClientMsgId("c9".into()),
+                id: MessageId(14),
+                conversation: general,
+                seq: 4,
+                sent_at_ms: 0,
+            },
+            0.0,
+        );
+        assert_eq!(state.conversations[&general].messages.len(), 5);
+    }
+
+    #[test]
+    fn a_reload_drops_a_conversation_with_a_gap_too_long() {
+        let ann = user(1, "Ann");
+        let mut state = ChatState::default();
+        ready(&mut state, &ann, None);
+        let general = ConversationId(1);
+        state.apply(
+            ServerMsg::Message {
+                message: message(1, 1, 1, &ann, "x"),
+            },
+            0.0,
+        );
+        state.apply(ServerMsg::Reload { conversation: general }, 0.0);
+        let c = &state.conversations[&general];
+        assert!(c.messages.is_empty() && !c.loaded);
+        assert!(state.cursors().is_empty());
+    }
+
+    #[test]
+    fn older_pages_exist_until_the_first_message() {
+        let ann = user(1, "Ann");
+        let mut state = ChatState::default();
+        ready(&mut state, &ann, None);
+        let general = ConversationId(1);
+        state.apply(
+            ServerMsg::Replay {
+                conversation: general,
+                messages: (60..=70).map(|s| message(s, 1, s as u64, &ann, "x")).collect(),
+            },
+            0.0,
+        );
+        assert_eq!(
+            state.older_page(general),
+            Some(ClientMsg::History {
+                conversation: general,
+                before: Some(60)
+            })
+        );
+        state.apply(
+            ServerMsg::History {
+                conversation: general,
+                messages: (1..60).map(|s| message(s, 1, s as u64, &ann, "x")).collect(),
+                has_more: false,
+            },
+            0.0,
+        );
+        assert_eq!(state.older_page(general), None);
+    }
+
+    #[test]
+    fn a_saved_session_restores_the_chat_the_cursors_and_the_outbox() {
+        let ann = user(1, "Ann");
+        let bob = user(2, "Bob");
+        let mut state = ChatState::default();
+        ready(&mut state, &ann, None);
+        let general = ConversationId(1);
+        for seq in 1..=70 {
+            let m = message(seq as i64, 1, seq, &bob, "x");
+            state.apply(ServerMsg::Message { message: m }, 0.0);
+        }
+        let (_, first) = state
+            .send(general, ClientMsgId("a".into()), "one".into(), 5.0)
+            .unwrap();
+        let (_, second) = state
+            .send(general, ClientMsgId("b".into()), "two".into(), 6.0)
+            .unwrap();
+        let stray = Pending {
+            conversation: ConversationId(99),
+            ..first.clone()
+        };
+        let saved = state.saved().unwrap();
+        assert_eq!(saved.conversations[0].messages.len(), HISTORY_PAGE as usize);
+        // Through JSON, as the browser keeps it; the outbox comes back in any order.
+        let saved: Saved = serde_json::from_str(&serde_json::to_string(&saved).unwrap()).unwrap();
+        let restored = ChatState::restore(saved, vec![second.clone(), stray, first.clone()]);
+        assert_eq!(restored.me(), Some(&ann));
+        assert_eq!(restored.outbox, [first, second]);
+        assert_eq!(
+            restored.cursors(),
+            [Cursor {
+                conversation: general,
+                seq: 70
+            }]
+        );
+        let c = &restored.conversations[&general];
+        assert!(c.loaded && c.has_more());
+        assert_eq!(restored.title(general), "# general");
+        assert_eq!(ChatState::default().saved(), None);
     }
 
     #[test]

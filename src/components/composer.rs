@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::{
     client::socket::{now_ms, Socket},
-    protocol::{ClientMsg, ClientMsgId, ConversationId, TEXT_MAX_CHARS},
+    protocol::{ClientMsg, ConversationId, TEXT_MAX_CHARS},
 };
 
 /// Typing signals are repeated no more often than this while typing goes on.
@@ -27,16 +27,9 @@ pub fn Composer(conversation: ConversationId) -> impl IntoView {
             return;
         }
         let body = text.get_untracked().trim().to_string();
-        let id = new_client_id();
-        if let Some(msg) = socket
-            .state()
-            .try_update(|s| s.send(conversation, id, body))
-            .flatten()
-        {
-            socket.send(msg);
-            text.set(String::new());
-            last_typing.set_value(0.0);
-        }
+        socket.post(conversation, body);
+        text.set(String::new());
+        last_typing.set_value(0.0);
     };
 
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
@@ -81,27 +74,4 @@ pub fn Composer(conversation: ConversationId) -> impl IntoView {
             <button class="button" type="submit" disabled=move || !can_send()>"Send"</button>
         </form>
     }
-}
-
-/// A fresh idempotency key: the time and a random part, in base 36.
-fn new_client_id() -> ClientMsgId {
-    #[cfg(feature = "hydrate")]
-    let random = (js_sys::Math::random() * 2f64.powi(52)) as u64;
-    #[cfg(not(feature = "hydrate"))]
-    let random = 0u64;
-    ClientMsgId(format!("m-{}-{}", base36(now_ms() as u64), base36(random)))
-}
-
-fn base36(mut n: u64) -> String {
-    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut out = Vec::new();
-    loop {
-        out.push(DIGITS[(n % 36) as usize]);
-        n /= 36;
-        if n == 0 {
-            break;
-        }
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
 }

@@ -7,7 +7,7 @@ use leptos::{html, prelude::*};
 
 use crate::{
     client::{
-        socket::{now_ms, Socket},
+        socket::{now_ms, ConnectionStatus, Socket},
         state::{linkify, Pending},
     },
     components::avatar::Avatar,
@@ -52,7 +52,7 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
         state.with(|s| {
             s.conversations
                 .get(&conversation)
-                .map(|c| c.pending.clone())
+                .map(|_| s.pending_in(conversation))
                 .unwrap_or_default()
         })
     });
@@ -60,7 +60,7 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
         state.with(|s| {
             s.conversations
                 .get(&conversation)
-                .is_some_and(|c| c.has_more)
+                .is_some_and(|c| c.has_more())
         })
     });
     let typing = move || {
@@ -154,7 +154,7 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
                 <For
                     each=move || pending.get()
                     key=|p| (p.client_id.clone(), p.failed.clone())
-                    children=move |p| view! { <PendingRow conversation=conversation pending=p/> }
+                    children=move |p| view! { <PendingRow pending=p/> }
                 />
             </ol>
         </div>
@@ -214,24 +214,20 @@ fn MessageText(text: String) -> impl IntoView {
 }
 
 #[component]
-fn PendingRow(conversation: ConversationId, pending: Pending) -> impl IntoView {
+fn PendingRow(pending: Pending) -> impl IntoView {
     let socket = expect_context::<Socket>();
     let client_id = pending.client_id.clone();
-    let retry = move |_| {
-        if let Some(msg) = socket
-            .state()
-            .try_update(|s| s.retry(conversation, &client_id))
-            .flatten()
-        {
-            socket.send(msg);
-        }
-    };
+    let retry = move |_| socket.retry(&client_id);
+    let online = move || socket.status().get() == ConnectionStatus::Connected;
     view! {
         <li class="message mine pending" class:failed=pending.failed.is_some() data-testid="pending">
             <div class="bubble"><MessageText text=pending.text.clone()/></div>
             <div class="pending-status">
                 {match pending.failed.clone() {
-                    None => view! { <span>"Sending…"</span> }.into_any(),
+                    None => view! {
+                        <span>{move || if online() { "Sending…" } else { "Waiting for the connection…" }}</span>
+                    }
+                    .into_any(),
                     Some(reason) => view! {
                         <span>"Not sent: " {reason}</span>
                         <button class="link-button" on:click=retry>"Retry"</button>

@@ -46,6 +46,11 @@ pub struct Config {
     pub send_burst: u32,
     /// Frames queued for one connection before it is closed as too slow.
     pub outbox_capacity: usize,
+    /// A socket that accepts no frame for this long is dropped (a peer that stopped reading).
+    pub write_timeout_secs: u64,
+    /// Most messages of one conversation replayed to a resuming client; above this it
+    /// is told to reload that conversation instead.
+    pub resume_max_gap: u64,
 }
 
 impl Default for Config {
@@ -63,6 +68,8 @@ impl Default for Config {
             sends_per_second: 5,
             send_burst: 10,
             outbox_capacity: 256,
+            write_timeout_secs: 10,
+            resume_max_gap: 1000,
         }
     }
 }
@@ -138,6 +145,9 @@ impl Config {
         if self.outbox_capacity < 16 {
             return invalid("outbox_capacity", "must be at least 16");
         }
+        if self.write_timeout_secs == 0 {
+            return invalid("write_timeout_secs", "must be at least 1");
+        }
         Ok(())
     }
 
@@ -153,6 +163,10 @@ impl Config {
         Duration::from_secs(self.client_ping_interval_secs)
     }
 
+    pub fn write_timeout(&self) -> Duration {
+        Duration::from_secs(self.write_timeout_secs)
+    }
+
     pub fn hub_settings(&self) -> HubSettings {
         let at_least_one = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
         HubSettings {
@@ -161,6 +175,7 @@ impl Config {
             sends_per_second: at_least_one(self.sends_per_second),
             send_burst: at_least_one(self.send_burst),
             outbox_capacity: self.outbox_capacity,
+            resume_max_gap: self.resume_max_gap,
             ..HubSettings::default()
         }
     }

@@ -23,8 +23,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::protocol::{
     close_code, normalize_nickname, normalize_text, validate_avatar, validate_client_id,
-    validate_room_name, ClientMsg, ClientMsgId, ConversationId, ErrorCode, Invalid, MessageBody,
-    ServerMsg, UserId, UserInfo, GENERAL_ROOM, HISTORY_PAGE,
+    validate_room_name, ClientMsg, ClientMsgId, ConversationId, Cursor, ErrorCode, Invalid,
+    MessageBody, Seq, ServerMsg, UserId, UserInfo, GENERAL_ROOM, HISTORY_PAGE,
 };
 
 use super::store::{Store, UserRow};
@@ -50,6 +50,8 @@ pub struct HubSettings {
     pub max_rate_strikes: u32,
     /// Frames queued for one connection before it counts as too slow.
     pub outbox_capacity: usize,
+    /// Most messages of one conversation replayed on resume; past it, `reload`.
+    pub resume_max_gap: u64,
 }
 
 impl Default for HubSettings {
@@ -61,9 +63,13 @@ impl Default for HubSettings {
             send_burst: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             max_rate_strikes: 20,
             outbox_capacity: 256,
+            resume_max_gap: 1000,
         }
     }
 }
+
+/// Messages per `replay` frame.
+const REPLAY_CHUNK: usize = 100;
 
 /// The hub's end of one connection, held by the connection's loop.
 pub struct Connection {
@@ -279,7 +285,9 @@ impl State {
             (ClientMsg::Login { nickname, avatar }, None) => {
                 self.login(conn, &nickname, &avatar).await
             }
-            (ClientMsg::Resume { token }, None) => self.resume(conn, &token).await,
+            (ClientMsg::Resume { token, cursors }, None) => {
+                self.resume(conn, &token, &cursors).await
+            }
             (_, None) => Err(refuse(ErrorCode::NotLoggedIn, "Log in first.")),
             (msg, Some(session)) => {
                 let user = session.user.clone();
@@ -375,11 +383,16 @@ impl State {
             .await
             .map_err(internal)?;
         self.add_member(general, &user, now).await?;
-        self.start_session(conn, user, token_hash, Some(token))
+        self.start_session(conn, user, token_hash, Some(token), &[])
             .await
     }
 
-    async fn resume(&mut self, conn: ConnId, token: &str) -> Result<(), Refusal> {
+    async fn resume(
+        &mut self,
+        conn: ConnId,
+        token: &str,
+        cursors: &[Cursor],
+    ) -> Result<(), Refusal> {
         let token_hash = hash_token(token);
         let now = now_ms();
         let alive_since = now - self.settings.session_idle.as_millis() as i64;
@@ -389,7 +402,10 @@ impl State {
             .await
             .map_err(internal)?
         {
-            Some(user) => self.start_session(conn, user, token_hash, None).await,
+            Some(user) => {
+                self.start_session(conn, user, token_hash, None, cursors)
+                    .await
+            }
             None => Err(refuse(
                 ErrorCode::SessionInvalid,
                 "Your session has ended. Log in again.",
@@ -397,14 +413,20 @@ impl State {
         }
     }
 
-    /// Binds the connection to the user, sends the snapshot, and announces the user
-    /// if they were not online already (several tabs, or a reload, are one user).
+    /// Binds the connection to the user, sends the snapshot and replays what the
+    /// client missed after its cursors, and announces the user if they were not
+    /// online already (several tabs, or a reload, are one user).
+    ///
+    /// All of it happens in one turn of the hub, after the connection is subscribed:
+    /// a message stored before is in the snapshot or the replay, one stored after
+    /// arrives live behind them, so nothing falls in between and nothing comes twice.
     async fn start_session(
         &mut self,
         conn: ConnId,
         user: UserRow,
         token_hash: [u8; 32],
         token: Option<String>,
+        cursors: &[Cursor],
     ) -> Result<(), Refusal> {
         let Some(c) = self.conns.get_mut(&conn) else {
             return Ok(()); // gone meanwhile
@@ -449,6 +471,8 @@ impl State {
             }
         }
         users.sort_by_key(|u| u.nickname.to_lowercase());
+        let last_seqs: HashMap<ConversationId, Seq> =
+            conversations.iter().map(|c| (c.id, c.last_seq)).collect();
         let ready = ServerMsg::Ready {
             me: user_info(&user, true),
             token,
@@ -457,12 +481,59 @@ impl State {
             users,
         };
         self.send_to_conn(conn, &encode(&ready), true);
+        self.replay(conn, cursors, &last_seqs).await?;
         if newly_online {
             tracing::info!(user = %user.id, "online");
             let presence = encode(&ServerMsg::Presence {
                 user: user_info(&user, true),
             });
             self.broadcast(&presence, Some(user.id), false);
+        }
+        Ok(())
+    }
+
+    /// Sends a resuming connection the messages after each of its cursors, in order.
+    /// A gap above `resume_max_gap`, a cursor ahead of the server (another database),
+    /// or replays that would fill half the connection's queue get `reload` instead.
+    async fn replay(
+        &mut self,
+        conn: ConnId,
+        cursors: &[Cursor],
+        last_seqs: &HashMap<ConversationId, Seq>,
+    ) -> Result<(), Refusal> {
+        let mut frames_left = self.settings.outbox_capacity / 2;
+        let mut seen = HashSet::new();
+        for cursor in cursors {
+            // Conversations the user is no longer in are not theirs to replay.
+            let Some(&last) = last_seqs.get(&cursor.conversation) else {
+                continue;
+            };
+            if !seen.insert(cursor.conversation) || cursor.seq == last {
+                continue;
+            }
+            let gap = last.saturating_sub(cursor.seq);
+            let frames = (gap as usize).div_ceil(REPLAY_CHUNK);
+            if cursor.seq > last || gap > self.settings.resume_max_gap || frames > frames_left {
+                tracing::info!(conn, conversation = %cursor.conversation, gap, "resume gap too long: reload");
+                let reload = ServerMsg::Reload {
+                    conversation: cursor.conversation,
+                };
+                self.send_to_conn(conn, &encode(&reload), true);
+                continue;
+            }
+            frames_left -= frames;
+            let missed = self
+                .store
+                .messages_between(cursor.conversation, cursor.seq, last)
+                .await
+                .map_err(internal)?;
+            for chunk in missed.chunks(REPLAY_CHUNK) {
+                let replay = ServerMsg::Replay {
+                    conversation: cursor.conversation,
+                    messages: chunk.to_vec(),
+                };
+                self.send_to_conn(conn, &encode(&replay), true);
+            }
         }
         Ok(())
     }
@@ -884,6 +955,9 @@ impl State {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
+        if c.close.is_none() {
+            return; // being closed: it resumes from storage
+        }
         match c.outbox.try_send(frame.clone()) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) if !essential => {

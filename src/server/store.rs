@@ -422,6 +422,25 @@ impl Store {
         Ok((messages, has_more))
     }
 
+    /// The messages of a conversation with `after < seq <= up_to`, oldest first
+    /// (what a resuming client missed).
+    pub async fn messages_between(
+        &self,
+        conversation: ConversationId,
+        after: Seq,
+        up_to: Seq,
+    ) -> Result<Vec<ChatMessage>> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_MESSAGE} WHERE m.conversation_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq"
+        ))
+        .bind(conversation.0)
+        .bind(after as i64)
+        .bind(up_to as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(chat_message).collect())
+    }
+
     pub async fn mark_read(
         &self,
         conversation: ConversationId,
@@ -606,6 +625,13 @@ mod tests {
         let (oldest, more) = store.history(general, Some(21), 50).await.unwrap();
         assert!(!more);
         assert_eq!(oldest.len(), 20);
+
+        let missed = store.messages_between(general, 100, 110).await.unwrap();
+        assert_eq!(
+            missed.iter().map(|m| m.seq).collect::<Vec<_>>(),
+            (101..=110).collect::<Vec<_>>()
+        );
+        assert!(store.messages_between(general, 120, 120).await.unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -23,6 +23,9 @@ pub struct ConnectionSettings {
     pub max_invalid_frames: u32,
     /// Frames the hub may queue for this connection.
     pub outbox_capacity: usize,
+    /// A frame the socket does not take within this long ends the connection: the
+    /// peer stopped reading, and a blocked write must not keep it alive for ever.
+    pub write_timeout: Duration,
 }
 
 /// What went wrong reading a frame, as far as the loop needs to know.
@@ -82,7 +85,8 @@ where
         ping_interval_ms: settings.client_ping_interval.as_millis() as u64,
         server_time_ms: unix_millis(),
     };
-    if send(&mut sink, &welcome).await.is_err() {
+    let timeout = settings.write_timeout;
+    if send(&mut sink, &welcome, timeout).await.is_err() {
         return Ended::ClientGone;
     }
 
@@ -93,11 +97,47 @@ where
 
     loop {
         tokio::select! {
+            // A close from the hub or the server goes first: frames still queued are
+            // not lost, the client replays them from storage when it resumes.
+            biased;
+            code = &mut connection.closed => {
+                let code = code.unwrap_or(close_code::GOING_AWAY);
+                let reason = match code {
+                    close_code::LOGGED_OUT => "logged out",
+                    close_code::TOO_SLOW => "too slow",
+                    close_code::POLICY_VIOLATION => "too many messages",
+                    _ => "closed by the server",
+                };
+                close(&mut sink, code, reason, timeout).await;
+                return Ended::ClosedByHub(code);
+            }
+            // A dropped sender means the server is gone too.
+            _ = async { shutdown.wait_for(|stop| *stop).await.is_ok() } => {
+                close(&mut sink, close_code::GOING_AWAY, "server shutting down", timeout).await;
+                return Ended::ServerShutdown;
+            }
+            _ = heartbeat.tick() => {
+                if last_seen.elapsed() >= settings.heartbeat_timeout {
+                    tracing::info!("closing silent connection");
+                    close(&mut sink, close_code::HEARTBEAT_TIMEOUT, "heartbeat timeout", timeout).await;
+                    return Ended::HeartbeatTimeout;
+                }
+                if write(&mut sink, Message::Ping(Default::default()), timeout).await.is_err() {
+                    return Ended::ClientGone;
+                }
+            }
+            frame = connection.outbox.recv() => {
+                let Some(frame) = frame else { return Ended::ClientGone };
+                let Ok(text) = Utf8Bytes::try_from(frame) else { continue };
+                if write(&mut sink, Message::Text(text), timeout).await.is_err() {
+                    return Ended::ClientGone;
+                }
+            }
             frame = stream.next() => {
                 let frame = match frame {
                     None => return Ended::ClientGone,
                     Some(Err(ReadError::TooBig)) => {
-                        close(&mut sink, close_code::MESSAGE_TOO_BIG, "message too big").await;
+                        close(&mut sink, close_code::MESSAGE_TOO_BIG, "message too big", timeout).await;
                         return Ended::TooBig;
                     }
                     Some(Err(ReadError::Other(e))) => {
@@ -142,61 +182,55 @@ where
                 };
                 if invalid_in_a_row >= settings.max_invalid_frames {
                     tracing::warn!(invalid_in_a_row, "closing connection: too many invalid frames");
-                    close(&mut sink, close_code::POLICY_VIOLATION, "too many invalid messages").await;
+                    close(&mut sink, close_code::POLICY_VIOLATION, "too many invalid messages", timeout).await;
                     return Ended::PolicyViolation;
                 }
-                if send(&mut sink, &reply).await.is_err() {
+                if send(&mut sink, &reply, timeout).await.is_err() {
                     return Ended::ClientGone;
                 }
-            }
-            frame = connection.outbox.recv() => {
-                let Some(frame) = frame else { return Ended::ClientGone };
-                let Ok(text) = Utf8Bytes::try_from(frame) else { continue };
-                if sink.send(Message::Text(text)).await.is_err() {
-                    return Ended::ClientGone;
-                }
-            }
-            code = &mut connection.closed => {
-                let code = code.unwrap_or(close_code::GOING_AWAY);
-                let reason = match code {
-                    close_code::LOGGED_OUT => "logged out",
-                    close_code::TOO_SLOW => "too slow",
-                    close_code::POLICY_VIOLATION => "too many messages",
-                    _ => "closed by the server",
-                };
-                close(&mut sink, code, reason).await;
-                return Ended::ClosedByHub(code);
-            }
-            _ = heartbeat.tick() => {
-                if last_seen.elapsed() >= settings.heartbeat_timeout {
-                    tracing::info!("closing silent connection");
-                    close(&mut sink, close_code::HEARTBEAT_TIMEOUT, "heartbeat timeout").await;
-                    return Ended::HeartbeatTimeout;
-                }
-                if sink.send(Message::Ping(Default::default())).await.is_err() {
-                    return Ended::ClientGone;
-                }
-            }
-            // A dropped sender means the server is gone too.
-            _ = async { shutdown.wait_for(|stop| *stop).await.is_ok() } => {
-                close(&mut sink, close_code::GOING_AWAY, "server shutting down").await;
-                return Ended::ServerShutdown;
             }
         }
     }
 }
 
-async fn send<W: Sink<Message> + Unpin>(sink: &mut W, msg: &ServerMsg) -> Result<(), W::Error> {
-    sink.send(Message::Text(msg.to_json().into())).await
+/// The socket failed, or did not take the frame in time.
+struct WriteFailed;
+
+async fn write<W: Sink<Message> + Unpin>(
+    sink: &mut W,
+    frame: Message,
+    timeout: Duration,
+) -> Result<(), WriteFailed> {
+    match tokio::time::timeout(timeout, sink.send(frame)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(WriteFailed),
+        Err(_) => {
+            tracing::info!("dropping a connection that stopped reading");
+            Err(WriteFailed)
+        }
+    }
 }
 
-async fn close<W: Sink<Message> + Unpin>(sink: &mut W, code: u16, reason: &'static str) {
+async fn send<W: Sink<Message> + Unpin>(
+    sink: &mut W,
+    msg: &ServerMsg,
+    timeout: Duration,
+) -> Result<(), WriteFailed> {
+    write(sink, Message::Text(msg.to_json().into()), timeout).await
+}
+
+async fn close<W: Sink<Message> + Unpin>(
+    sink: &mut W,
+    code: u16,
+    reason: &'static str,
+    timeout: Duration,
+) {
     let frame = CloseFrame {
         code,
         reason: reason.into(),
     };
     // The peer may already be gone; there is nobody left to tell then.
-    let _ = sink.send(Message::Close(Some(frame))).await;
+    let _ = write(sink, Message::Close(Some(frame)), timeout).await;
 }
 
 fn unix_millis() -> i64 {
@@ -218,6 +252,7 @@ mod tests {
         client_ping_interval: Duration::from_secs(20),
         max_invalid_frames: 3,
         outbox_capacity: 64,
+        write_timeout: Duration::from_secs(10),
     };
 
     struct Harness {

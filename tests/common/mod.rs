@@ -232,6 +232,7 @@ impl TestServer {
             &mut client,
             &ClientMsg::Resume {
                 token: token.into(),
+                cursors: Vec::new(),
             },
         )
         .await;
