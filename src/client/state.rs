@@ -753,7 +753,12 @@ mod tests {
         let mut state = ChatState::default();
         ready(&mut state, &ann, None);
         let (msg, _) = state
-            .send(ConversationId(1), ClientMsgId("c1".into()), "hi".into(), 0.0)
+            .send(
+                ConversationId(1),
+                ClientMsgId("c1".into()),
+                "hi".into(),
+                0.0,
+            )
             .unwrap();
         assert_eq!(ready(&mut state, &ann, None), [Reaction::Send(vec![msg])]);
     }
@@ -786,7 +791,11 @@ mod tests {
         let reactions = state.apply(
             ServerMsg::Replay {
                 conversation: general,
-                messages: vec![message(13, 1, 3, &bob, "x"), own, message(15, 1, 5, &bob, "y")],
+                messages: vec![
+                    message(13, 1, 3, &bob, "x"),
+                    own,
+                    message(15, 1, 5, &bob, "y"),
+                ],
             },
             0.0,
         );
@@ -824,7 +833,12 @@ mod tests {
             },
             0.0,
         );
-        state.apply(ServerMsg::Reload { conversation: general }, 0.0);
+        state.apply(
+            ServerMsg::Reload {
+                conversation: general,
+            },
+            0.0,
+        );
         let c = &state.conversations[&general];
         assert!(c.messages.is_empty() && !c.loaded);
         assert!(state.cursors().is_empty());
@@ -839,7 +853,9 @@ mod tests {
         state.apply(
             ServerMsg::Replay {
                 conversation: general,
-                messages: (60..=70).map(|s| message(s, 1, s as u64, &ann, "x")).collect(),
+                messages: (60..=70)
+                    .map(|s| message(s, 1, s as u64, &ann, "x"))
+                    .collect(),
             },
             0.0,
         );
@@ -853,7 +869,9 @@ mod tests {
         state.apply(
             ServerMsg::History {
                 conversation: general,
-                messages: (1..60).map(|s| message(s, 1, s as u64, &ann, "x")).collect(),
+                messages: (1..60)
+                    .map(|s| message(s, 1, s as u64, &ann, "x"))
+                    .collect(),
                 has_more: false,
             },
             0.0,

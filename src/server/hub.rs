@@ -1005,6 +1005,94 @@ mod tests {
         assert_ne!(nickname_skeleton("Alicia"), alice);
     }
 
+    fn frames(conn: &mut Connection) -> Vec<ServerMsg> {
+        let mut out = Vec::new();
+        while let Ok(frame) = conn.outbox.try_recv() {
+            out.push(serde_json::from_slice(&frame).unwrap());
+        }
+        out
+    }
+
+    /// Lets the hub's task finish what it was given (a no-op request answered in order).
+    async fn settle(hub: &Hub, conn: &mut Connection) -> Vec<ServerMsg> {
+        hub.request(conn.id, ClientMsg::Ping { nonce: 7 }).await;
+        let mut seen = Vec::new();
+        loop {
+            let frame = conn.outbox.recv().await.unwrap();
+            let msg: ServerMsg = serde_json::from_slice(&frame).unwrap();
+            if msg == (ServerMsg::Pong { nonce: 7 }) {
+                return seen;
+            }
+            seen.push(msg);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_does_not_read_is_bounded_then_closed_and_others_get_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("hub.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let many = NonZeroU32::new(1_000_000).unwrap();
+        let capacity = 16;
+        let hub = Hub::start(
+            store,
+            HubSettings {
+                sends_per_second: many,
+                send_burst: many,
+                outbox_capacity: capacity,
+                ..HubSettings::default()
+            },
+        );
+        let mut slow = hub.connect(capacity).await;
+        let mut fast = hub.connect(1024).await;
+        for (conn, name) in [(&slow, "Slow"), (&fast, "Fast")] {
+            let login = ClientMsg::Login {
+                nickname: name.into(),
+                avatar: "fox".into(),
+            };
+            hub.request(conn.id, login).await;
+        }
+        let general = settle(&hub, &mut fast)
+            .await
+            .iter()
+            .find_map(|m| match m {
+                ServerMsg::Ready { conversations, .. } => Some(conversations[0].id),
+                _ => None,
+            })
+            .unwrap();
+
+        let mut delivered = 0;
+        for i in 0..(capacity * 4) {
+            let send = ClientMsg::Send {
+                conversation: general,
+                client_id: ClientMsgId(format!("c{i}")),
+                text: i.to_string(),
+            };
+            hub.request(fast.id, send).await;
+            delivered += settle(&hub, &mut fast)
+                .await
+                .iter()
+                .filter(|m| matches!(m, ServerMsg::Message { .. }))
+                .count();
+            assert!(
+                slow.outbox.len() <= capacity,
+                "the slow queue stays bounded"
+            );
+        }
+        assert_eq!(
+            delivered,
+            capacity * 4,
+            "the reading connection got every message"
+        );
+        assert_eq!((&mut slow.closed).await, Ok(close_code::TOO_SLOW));
+        assert_eq!(
+            frames(&mut slow).len(),
+            capacity,
+            "nothing was queued after the close"
+        );
+    }
+
     #[test]
     fn tokens_are_random_and_only_their_hash_is_kept() {
         let (a, b) = (new_token(), new_token());

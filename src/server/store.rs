@@ -631,7 +631,11 @@ mod tests {
             missed.iter().map(|m| m.seq).collect::<Vec<_>>(),
             (101..=110).collect::<Vec<_>>()
         );
-        assert!(store.messages_between(general, 120, 120).await.unwrap().is_empty());
+        assert!(store
+            .messages_between(general, 120, 120)
+            .await
+            .unwrap()
+            .is_empty());
     }
 
     #[tokio::test]

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses its own part of this
 
+pub mod proxy;
+
 use std::{net::SocketAddr, time::Duration};
 
 use chat::{
@@ -41,12 +43,7 @@ impl TestServer {
     }
 
     pub async fn connect(&self) -> Client {
-        let url = format!("ws://{}{}", self.addr, WS_PATH);
-        let (client, _) = tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(url))
-            .await
-            .expect("connect timed out")
-            .expect("connect failed");
-        client
+        connect_at(self.addr).await
     }
 
     /// Asks the server to shut down (as on SIGTERM) and waits until it has.
@@ -59,6 +56,21 @@ impl TestServer {
             .expect("server did not stop")
             .unwrap()
             .unwrap();
+    }
+}
+
+/// A WebSocket client connected to the server (or proxy) at `addr`.
+pub async fn connect_at(addr: SocketAddr) -> Client {
+    try_connect_at(addr).await.expect("connect failed")
+}
+
+/// Like [`connect_at`], for links that may be cut during the handshake.
+pub async fn try_connect_at(addr: SocketAddr) -> Result<Client, String> {
+    let url = format!("ws://{addr}{WS_PATH}");
+    match tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(url)).await {
+        Ok(Ok((client, _))) => Ok(client),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("connect timed out".into()),
     }
 }
 
@@ -206,44 +218,50 @@ impl TestServer {
         nickname: &str,
         avatar: &str,
     ) -> Result<Tab, chat::protocol::ErrorCode> {
-        let mut client = self.connect().await;
-        send(
-            &mut client,
-            &ClientMsg::Login {
-                nickname: nickname.into(),
-                avatar: avatar.into(),
-            },
-        )
-        .await;
-        let (me, token, conversations, users) = ready(&mut client).await?;
-        Ok(Tab {
-            client,
-            me,
-            token: token.expect("login returns a token"),
-            conversations,
-            users,
-        })
+        login_on(self.connect().await, nickname, avatar).await
     }
 
     /// Opens another tab of an existing session.
     pub async fn resume(&self, token: &str) -> Result<Tab, chat::protocol::ErrorCode> {
-        let mut client = self.connect().await;
-        send(
-            &mut client,
-            &ClientMsg::Resume {
-                token: token.into(),
-                cursors: Vec::new(),
-            },
-        )
-        .await;
-        let (me, none, conversations, users) = ready(&mut client).await?;
-        assert_eq!(none, None, "resume does not hand out the token again");
-        Ok(Tab {
-            client,
-            me,
-            token: token.into(),
-            conversations,
-            users,
-        })
+        resume_on(self.connect().await, token).await
     }
+}
+
+/// Logs in on this connection.
+pub async fn login_on(
+    mut client: Client,
+    nickname: &str,
+    avatar: &str,
+) -> Result<Tab, chat::protocol::ErrorCode> {
+    let login = ClientMsg::Login {
+        nickname: nickname.into(),
+        avatar: avatar.into(),
+    };
+    send(&mut client, &login).await;
+    let (me, token, conversations, users) = ready(&mut client).await?;
+    Ok(Tab {
+        client,
+        me,
+        token: token.expect("login returns a token"),
+        conversations,
+        users,
+    })
+}
+
+/// Resumes a session on this connection, without cursors.
+pub async fn resume_on(mut client: Client, token: &str) -> Result<Tab, chat::protocol::ErrorCode> {
+    let resume = ClientMsg::Resume {
+        token: token.into(),
+        cursors: Vec::new(),
+    };
+    send(&mut client, &resume).await;
+    let (me, none, conversations, users) = ready(&mut client).await?;
+    assert_eq!(none, None, "resume does not hand out the token again");
+    Ok(Tab {
+        client,
+        me,
+        token: token.into(),
+        conversations,
+        users,
+    })
 }
