@@ -25,7 +25,8 @@ if [ "$(wasm_toolchain)" = rustup ]; then
 fi
 
 step "unit and integration tests"
-cargo test --features ssr
+# --show-output prints the delivery counts (sent, received, lost, duplicated) of passing tests.
+cargo test --features ssr -- --show-output
 
 step "Playwright end-to-end, release build"
 # The shared server gets a fresh database; tests that restart a server start the

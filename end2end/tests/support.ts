@@ -133,6 +133,15 @@ export class OwnServer {
     await exited;
   }
 
+  /** Kills the server (SIGKILL: no close frames, no clean-up) and waits for it to be gone. */
+  async kill(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+  }
+
   async dispose(): Promise<void> {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
