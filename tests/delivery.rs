@@ -786,3 +786,58 @@ async fn a_vanished_peer_is_reaped_within_heartbeat_interval_plus_timeout() {
     drop(ghost);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_gap_longer_than_the_limit_is_reloaded_not_replayed() {
+    let db = TestDb::new();
+    let server = TestServer::start(Config {
+        resume_max_gap: 5,
+        ..streaming(db.config())
+    })
+    .await;
+    let mut ann = server.login("Ann", "fox").await.unwrap();
+    let general = ann.room("general");
+    for i in 0..10 {
+        send(
+            &mut ann.client,
+            &send_msg(general, format!("g{i}"), i.to_string()),
+        )
+        .await;
+    }
+    let last = recv_until(&mut ann.client, |m| match m {
+        ServerMsg::Ack { client_id, seq, .. } if client_id.0 == "g9" => Some(*seq),
+        _ => None,
+    })
+    .await;
+
+    let resume_from = |seq: Seq| ClientMsg::Resume {
+        token: ann.token.clone(),
+        cursors: vec![Cursor {
+            conversation: general,
+            seq,
+        }],
+    };
+    // Within the limit: the missed messages, in order.
+    let mut near = connect_at(server.addr).await;
+    send(&mut near, &resume_from(last - 3)).await;
+    let replayed = recv_until(&mut near, |m| match m {
+        ServerMsg::Replay { messages, .. } => Some(messages.iter().map(|m| m.seq).collect()),
+        ServerMsg::Reload { .. } => Some(Vec::new()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(replayed, vec![last - 2, last - 1, last]);
+    // Beyond it, or ahead of the server: reload.
+    for cursor in [last - 6, last + 1] {
+        let mut far = connect_at(server.addr).await;
+        send(&mut far, &resume_from(cursor)).await;
+        let reloaded = recv_until(&mut far, |m| match m {
+            ServerMsg::Replay { .. } => Some(None),
+            ServerMsg::Reload { conversation } => Some(Some(*conversation)),
+            _ => None,
+        })
+        .await;
+        assert_eq!(reloaded, Some(general), "cursor {cursor}, last {last}");
+    }
+    server.stop().await;
+}
