@@ -159,6 +159,7 @@ pub fn use_socket() -> Socket {
             set_round_trip_ms,
             state,
             rx,
+            tx.clone(),
         ));
     }
     #[cfg(not(feature = "hydrate"))]
@@ -174,7 +175,10 @@ pub fn use_socket() -> Socket {
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use futures::{channel::mpsc::UnboundedReceiver, select, FutureExt, SinkExt, StreamExt};
+    use futures::{
+        channel::mpsc::{UnboundedReceiver, UnboundedSender},
+        select, FutureExt, SinkExt, StreamExt,
+    };
     use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
     use gloo_timers::future::{IntervalStream, TimeoutFuture};
     use leptos::prelude::*;
@@ -214,6 +218,7 @@ mod browser {
         round_trip_ms: WriteSignal<Option<u32>>,
         state: RwSignal<ChatState>,
         mut commands: UnboundedReceiver<Command>,
+        later: UnboundedSender<Command>,
     ) {
         // After hydration (this task starts once the page is interactive), so the
         // server's render and the first client render agree.
@@ -231,6 +236,7 @@ mod browser {
                         status,
                         round_trip_ms,
                         state,
+                        commands: later.clone(),
                     };
                     link.session(ws, &mut commands).await
                 }
@@ -261,17 +267,18 @@ mod browser {
         }
     }
 
-    #[derive(Clone, Copy)]
     struct Link {
         status: WriteSignal<ConnectionStatus>,
         round_trip_ms: WriteSignal<Option<u32>>,
         state: RwSignal<ChatState>,
+        /// The socket task's own queue, for requests sent later.
+        commands: UnboundedSender<Command>,
     }
 
     impl Link {
         /// Drives one connection until it ends; returns whether the server welcomed it
         /// (a connection that was up resets the backoff).
-        async fn session(self, ws: WebSocket, commands: &mut UnboundedReceiver<Command>) -> bool {
+        async fn session(&self, ws: WebSocket, commands: &mut UnboundedReceiver<Command>) -> bool {
             let (mut tx, rx) = ws.split();
             let mut rx = rx.fuse();
             let mut welcomed = false;
@@ -373,7 +380,7 @@ mod browser {
         }
 
         /// Applies a chat message to the state; returns what must be sent because of it.
-        fn apply(self, msg: ServerMsg) -> Vec<ClientMsg> {
+        fn apply(&self, msg: ServerMsg) -> Vec<ClientMsg> {
             let reactions = self
                 .state
                 .try_update(|s| s.apply(msg, now_ms()))
@@ -389,6 +396,15 @@ mod browser {
                     }
                     Reaction::ClearToken => storage::clear_session(),
                     Reaction::Send(msgs) => outgoing.extend(msgs),
+                    Reaction::SendAfter { ms, msg } => {
+                        let commands = self.commands.clone();
+                        set_timeout(
+                            move || {
+                                let _ = commands.unbounded_send(Command::Send(msg));
+                            },
+                            std::time::Duration::from_millis(ms),
+                        );
+                    }
                     Reaction::KeepPending(p) => {
                         if let Some(me) = me {
                             storage::keep_pending(me, &p);

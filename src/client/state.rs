@@ -77,6 +77,8 @@ pub enum Reaction {
     ClearToken,
     /// Send these (unacknowledged messages after a reconnect).
     Send(Vec<ClientMsg>),
+    /// Send this after a delay (a message refused as too fast).
+    SendAfter { ms: u64, msg: ClientMsg },
     /// Store this outbox entry (new, or its state changed).
     KeepPending(Pending),
     /// The server has this message: remove it from the stored outbox.
@@ -334,8 +336,18 @@ impl ChatState {
                 code,
                 message,
                 client_id,
-                ..
+                retry_after_ms,
             } => match (code, client_id) {
+                // Too fast (a full outbox flushed after a reconnect): it stays pending and
+                // goes again when the server says it may.
+                (ErrorCode::RateLimited, Some(client_id)) => {
+                    if let Some(p) = self.outbox.iter().find(|p| p.client_id == client_id) {
+                        reactions.push(Reaction::SendAfter {
+                            ms: retry_after_ms.unwrap_or(1_000).clamp(50, 60_000),
+                            msg: p.request(),
+                        });
+                    }
+                }
                 (_, Some(client_id)) => {
                     if let Some(p) = self.outbox.iter_mut().find(|p| p.client_id == client_id) {
                         p.failed = Some(message);
@@ -723,6 +735,34 @@ mod tests {
     }
 
     #[test]
+    fn a_message_refused_as_too_fast_stays_pending_and_goes_again_later() {
+        let ann = user(1, "Ann");
+        let mut state = ChatState::default();
+        ready(&mut state, &ann, None);
+        let id = ClientMsgId("c1".into());
+        let (request, _) = state
+            .send(ConversationId(1), id.clone(), "hi".into(), 0.0)
+            .unwrap();
+        let reactions = state.apply(
+            ServerMsg::Error {
+                code: ErrorCode::RateLimited,
+                message: "slow down".into(),
+                retry_after_ms: Some(180),
+                client_id: Some(id),
+            },
+            0.0,
+        );
+        assert_eq!(
+            reactions,
+            [Reaction::SendAfter {
+                ms: 180,
+                msg: request
+            }]
+        );
+        assert_eq!(state.outbox[0].failed, None);
+    }
+
+    #[test]
     fn a_refused_message_is_marked_failed_and_can_be_retried() {
         let ann = user(1, "Ann");
         let mut state = ChatState::default();
@@ -732,14 +772,14 @@ mod tests {
         state.send(general, id.clone(), "hi".into(), 0.0);
         let reactions = state.apply(
             ServerMsg::Error {
-                code: ErrorCode::RateLimited,
-                message: "slow down".into(),
-                retry_after_ms: Some(100),
+                code: ErrorCode::NotAMember,
+                message: "not yours".into(),
+                retry_after_ms: None,
                 client_id: Some(id.clone()),
             },
             0.0,
         );
-        assert_eq!(state.outbox[0].failed.as_deref(), Some("slow down"));
+        assert_eq!(state.outbox[0].failed.as_deref(), Some("not yours"));
         assert_eq!(reactions, [Reaction::KeepPending(state.outbox[0].clone())]);
         let (request, stored) = state.retry(&id).unwrap();
         assert_eq!(stored.failed, None);
