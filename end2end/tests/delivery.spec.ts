@@ -54,6 +54,34 @@ test("messages written offline stay pending across a reload and are delivered on
   await bob.context.close();
 });
 
+test("a long outbox written offline goes out in order, past the send rate limit, none failed", async ({
+  browser,
+}) => {
+  const ann = await person(browser, unique("ann"));
+  const bob = await person(browser, unique("bob"), "owl");
+  // More than the server's burst of 10: some are refused as too fast and go again later.
+  const texts = Array.from({ length: 14 }, (_, n) => `queued ${n} ${unique("m")}`);
+  let refuse = true;
+  await ann.page.routeWebSocket(/\/ws$/, (ws) => {
+    if (refuse) ws.close();
+    else ws.connectToServer();
+  });
+  await ann.page.reload();
+  await expect(ann.page.getByTestId("conversation-title")).toHaveText("# general");
+  for (const text of texts) await send(ann.page, text);
+  await expect(ann.page.getByTestId("pending")).toHaveCount(texts.length);
+
+  refuse = false;
+  await ann.page.evaluate(() => window.dispatchEvent(new Event("online")));
+  await expect(ann.page.getByTestId("pending")).toHaveCount(0);
+  await expect(message(bob.page, texts[texts.length - 1])).toHaveCount(1);
+  await bob.page.waitForTimeout(500);
+  expect(await shown(bob.page, texts)).toEqual(texts);
+  expect(await shown(ann.page, texts)).toEqual(texts);
+  await ann.context.close();
+  await bob.context.close();
+});
+
 test.describe("with a server of its own", () => {
   test("a server killed with messages in flight and restarted loses none", async ({ browser }) => {
     const server = await OwnServer.start();

@@ -10,7 +10,10 @@
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use leptos::prelude::*;
 
-use super::{state::ChatState, storage};
+use super::{
+    state::{ChatState, Reaction},
+    storage,
+};
 use crate::protocol::{ClientMsg, ClientMsgId, ConversationId};
 
 /// What the connection is doing, as the user should see it.
@@ -86,9 +89,9 @@ impl Socket {
                     .map(|sent| (me, sent))
             })
             .flatten();
-        if let Some((me, (request, pending))) = posted {
+        if let Some((me, (pending, reactions))) = posted {
             storage::keep_pending(me, &pending);
-            self.send(request);
+            self.send_all(reactions);
         }
     }
 
@@ -98,9 +101,19 @@ impl Socket {
             .state
             .try_update(|s| Some((s.me()?.id, s.retry(client_id)?)))
             .flatten();
-        if let Some((me, (request, pending))) = retried {
+        if let Some((me, (pending, reactions))) = retried {
             storage::keep_pending(me, &pending);
-            self.send(request);
+            self.send_all(reactions);
+        }
+    }
+
+    fn send_all(&self, reactions: Vec<Reaction>) {
+        for reaction in reactions {
+            if let Reaction::Send(msgs) = reaction {
+                for msg in msgs {
+                    self.send(msg);
+                }
+            }
         }
     }
 

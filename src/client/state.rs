@@ -16,6 +16,10 @@ use crate::protocol::{
     HISTORY_PAGE,
 };
 
+/// Messages of the outbox sent and not yet answered, at most: a long outbox (written
+/// offline) goes out as acks come back, not all at once into the server's rate limit.
+pub const OUTBOX_IN_FLIGHT: usize = 5;
+
 /// How long a typing signal is shown.
 pub const TYPING_SHOWN_MS: f64 = 5_000.0;
 
@@ -43,6 +47,9 @@ pub struct Pending {
     pub queued_ms: u64,
     /// Why it was refused; `None` while it is on its way.
     pub failed: Option<String>,
+    /// Sent on the current connection, its answer not in yet.
+    #[serde(skip)]
+    pub sent: bool,
 }
 
 impl Pending {
@@ -217,16 +224,12 @@ impl ChatState {
                     self.conversations
                         .insert(conversation.info.id, conversation);
                 }
-                let resend: Vec<ClientMsg> = self
-                    .outbox
-                    .iter()
-                    .filter(|p| p.failed.is_none())
-                    .map(Pending::request)
-                    .collect();
-                if !resend.is_empty() {
-                    reactions.push(Reaction::Send(resend));
+                // A new connection: nothing of the outbox is on its way on it yet.
+                for p in &mut self.outbox {
+                    p.sent = false;
                 }
                 self.session = Session::Ready(me);
+                self.pump(&mut reactions);
             }
             ServerMsg::Message { message } => self.receive(message, &mut reactions),
             ServerMsg::Replay {
@@ -351,7 +354,9 @@ impl ChatState {
                 (_, Some(client_id)) => {
                     if let Some(p) = self.outbox.iter_mut().find(|p| p.client_id == client_id) {
                         p.failed = Some(message);
+                        p.sent = false;
                         reactions.push(Reaction::KeepPending(p.clone()));
+                        self.pump(&mut reactions);
                     }
                 }
                 (ErrorCode::SessionInvalid, None) => {
@@ -399,7 +404,31 @@ impl ChatState {
     ) -> Option<Pending> {
         let at = self.outbox.iter().position(|p| &p.client_id == client_id)?;
         reactions.push(Reaction::DropPending(client_id.clone()));
-        Some(self.outbox.remove(at))
+        let done = self.outbox.remove(at);
+        self.pump(reactions);
+        Some(done)
+    }
+
+    /// Sends the next messages of the outbox, in order, up to [`OUTBOX_IN_FLIGHT`].
+    fn pump(&mut self, reactions: &mut Vec<Reaction>) {
+        if self.me().is_none() {
+            return;
+        }
+        let mut in_flight = self.outbox.iter().filter(|p| p.sent).count();
+        let mut out = Vec::new();
+        for p in &mut self.outbox {
+            if in_flight >= OUTBOX_IN_FLIGHT {
+                break;
+            }
+            if !p.sent && p.failed.is_none() {
+                p.sent = true;
+                in_flight += 1;
+                out.push(p.request());
+            }
+        }
+        if !out.is_empty() {
+            reactions.push(Reaction::Send(out));
+        }
     }
 
     /// Forgets everything of the session (logout, or the server ended it).
@@ -407,15 +436,15 @@ impl ChatState {
         *self = ChatState::default();
     }
 
-    /// Records a message the user writes; returns the request and the outbox entry
-    /// to store, or `None` if the conversation is unknown.
+    /// Puts a message the user writes into the outbox; returns the outbox entry to
+    /// store and what to send now, or `None` if the conversation is unknown.
     pub fn send(
         &mut self,
         conversation: ConversationId,
         client_id: ClientMsgId,
         text: String,
         now_ms: f64,
-    ) -> Option<(ClientMsg, Pending)> {
+    ) -> Option<(Pending, Vec<Reaction>)> {
         self.conversations.get(&conversation)?;
         let pending = Pending {
             conversation,
@@ -423,17 +452,24 @@ impl ChatState {
             text,
             queued_ms: now_ms.max(0.0) as u64,
             failed: None,
+            sent: false,
         };
         self.outbox.push(pending.clone());
-        Some((pending.request(), pending))
+        let mut reactions = Vec::new();
+        self.pump(&mut reactions);
+        Some((pending, reactions))
     }
 
-    /// Marks a refused message as on its way again; returns the request and the
-    /// outbox entry to store.
-    pub fn retry(&mut self, client_id: &ClientMsgId) -> Option<(ClientMsg, Pending)> {
+    /// Puts a refused message back on its way; returns the outbox entry to store and
+    /// what to send now.
+    pub fn retry(&mut self, client_id: &ClientMsgId) -> Option<(Pending, Vec<Reaction>)> {
         let p = self.outbox.iter_mut().find(|p| &p.client_id == client_id)?;
         p.failed = None;
-        Some((p.request(), p.clone()))
+        p.sent = false;
+        let stored = p.clone();
+        let mut reactions = Vec::new();
+        self.pump(&mut reactions);
+        Some((stored, reactions))
     }
 
     /// The user's unacknowledged messages in a conversation, oldest first.
@@ -708,9 +744,17 @@ mod tests {
         ready(&mut state, &ann, None);
         let general = ConversationId(1);
         let id = ClientMsgId("c1".into());
-        let (_, stored) = state.send(general, id.clone(), "hi".into(), 7.0).unwrap();
+        let (stored, reactions) = state.send(general, id.clone(), "hi".into(), 7.0).unwrap();
         assert_eq!(stored.queued_ms, 7);
-        assert_eq!(state.pending_in(general), [stored]);
+        assert_eq!(
+            reactions,
+            [Reaction::Send(vec![ClientMsg::Send {
+                conversation: general,
+                client_id: id.clone(),
+                text: "hi".into()
+            }])]
+        );
+        assert_eq!(state.pending_in(general).len(), 1);
         let reactions = state.apply(
             ServerMsg::Ack {
                 client_id: id.clone(),
@@ -740,9 +784,10 @@ mod tests {
         let mut state = ChatState::default();
         ready(&mut state, &ann, None);
         let id = ClientMsgId("c1".into());
-        let (request, _) = state
+        let (stored, _) = state
             .send(ConversationId(1), id.clone(), "hi".into(), 0.0)
             .unwrap();
+        let request = stored.request();
         let reactions = state.apply(
             ServerMsg::Error {
                 code: ErrorCode::RateLimited,
@@ -781,9 +826,9 @@ mod tests {
         );
         assert_eq!(state.outbox[0].failed.as_deref(), Some("not yours"));
         assert_eq!(reactions, [Reaction::KeepPending(state.outbox[0].clone())]);
-        let (request, stored) = state.retry(&id).unwrap();
+        let (stored, reactions) = state.retry(&id).unwrap();
         assert_eq!(stored.failed, None);
-        assert!(matches!(request, ClientMsg::Send { client_id, .. } if client_id == id));
+        assert_eq!(reactions, [Reaction::Send(vec![stored.request()])]);
         assert_eq!(state.outbox[0].failed, None);
     }
 
@@ -792,7 +837,7 @@ mod tests {
         let ann = user(1, "Ann");
         let mut state = ChatState::default();
         ready(&mut state, &ann, None);
-        let (msg, _) = state
+        let (stored, _) = state
             .send(
                 ConversationId(1),
                 ClientMsgId("c1".into()),
@@ -800,7 +845,60 @@ mod tests {
                 0.0,
             )
             .unwrap();
-        assert_eq!(ready(&mut state, &ann, None), [Reaction::Send(vec![msg])]);
+        assert_eq!(
+            ready(&mut state, &ann, None),
+            [Reaction::Send(vec![stored.request()])]
+        );
+    }
+
+    #[test]
+    fn a_long_outbox_goes_out_a_few_at_a_time_in_order() {
+        let ann = user(1, "Ann");
+        let mut state = ChatState::default();
+        ready(&mut state, &ann, None);
+        let general = ConversationId(1);
+        let sent = |reactions: &[Reaction]| -> Vec<String> {
+            reactions
+                .iter()
+                .flat_map(|r| match r {
+                    Reaction::Send(msgs) => msgs.clone(),
+                    _ => Vec::new(),
+                })
+                .map(|m| match m {
+                    ClientMsg::Send { client_id, .. } => client_id.0,
+                    other => panic!("{other:?}"),
+                })
+                .collect()
+        };
+        let mut first_sends = Vec::new();
+        for i in 0..8 {
+            let (_, reactions) = state
+                .send(general, ClientMsgId(format!("c{i}")), i.to_string(), 0.0)
+                .unwrap();
+            first_sends.extend(sent(&reactions));
+        }
+        assert_eq!(first_sends, ["c0", "c1", "c2", "c3", "c4"]);
+        // Each answer lets the next one go.
+        let ack = |seq: u64| ServerMsg::Ack {
+            client_id: ClientMsgId(format!("c{}", seq - 1)),
+            id: MessageId(seq as i64),
+            conversation: general,
+            seq,
+            sent_at_ms: 0,
+        };
+        assert_eq!(sent(&state.apply(ack(1), 0.0)), ["c5"]);
+        let refused = ServerMsg::Error {
+            code: ErrorCode::InvalidText,
+            message: "no".into(),
+            retry_after_ms: None,
+            client_id: Some(ClientMsgId("c1".into())),
+        };
+        assert_eq!(sent(&state.apply(refused, 0.0)), ["c6"]);
+        // After a reconnect, the outbox starts over, in order, failed ones left out.
+        assert_eq!(
+            sent(&ready(&mut state, &ann, None)),
+            ["c2", "c3", "c4", "c5", "c6"]
+        );
     }
 
     #[test]
@@ -822,7 +920,7 @@ mod tests {
             }]
         );
         // Sent before the link dropped, acked never: the replay names it.
-        let (_, _) = state
+        state
             .send(general, ClientMsgId("c9".into()), "mine".into(), 0.0)
             .unwrap();
         ready(&mut state, &ann, None);
@@ -930,10 +1028,10 @@ mod tests {
             let m = message(seq as i64, 1, seq, &bob, "x");
             state.apply(ServerMsg::Message { message: m }, 0.0);
         }
-        let (_, first) = state
+        let (first, _) = state
             .send(general, ClientMsgId("a".into()), "one".into(), 5.0)
             .unwrap();
-        let (_, second) = state
+        let (second, _) = state
             .send(general, ClientMsgId("b".into()), "two".into(), 6.0)
             .unwrap();
         let stray = Pending {
