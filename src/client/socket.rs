@@ -107,6 +107,16 @@ impl Socket {
         }
     }
 
+    /// Gives up on a refused message: it leaves the outbox and browser storage.
+    pub fn discard(&self, client_id: &ClientMsgId) {
+        let me = self.state.with_untracked(|s| s.me().map(|m| m.id));
+        if self.state.try_update(|s| s.discard(client_id)) == Some(true) {
+            if let Some(me) = me {
+                storage::drop_pending(me, client_id);
+            }
+        }
+    }
+
     fn send_all(&self, reactions: Vec<Reaction>) {
         for reaction in reactions {
             if let Reaction::Send(msgs) = reaction {

@@ -474,6 +474,15 @@ impl ChatState {
         Some((stored, reactions))
     }
 
+    /// Drops a refused message from the outbox (the user gave up on it); returns
+    /// whether it was there.
+    pub fn discard(&mut self, client_id: &ClientMsgId) -> bool {
+        let before = self.outbox.len();
+        self.outbox
+            .retain(|p| !(&p.client_id == client_id && p.failed.is_some()));
+        self.outbox.len() < before
+    }
+
     /// The user's unacknowledged messages in a conversation, oldest first.
     pub fn pending_in(&self, conversation: ConversationId) -> Vec<Pending> {
         self.outbox
@@ -832,6 +841,19 @@ mod tests {
         assert_eq!(stored.failed, None);
         assert_eq!(reactions, [Reaction::Send(vec![stored.request()])]);
         assert_eq!(state.outbox[0].failed, None);
+        // Only a refused message can be dropped.
+        assert!(!state.discard(&id));
+        state.apply(
+            ServerMsg::Error {
+                code: ErrorCode::NotAMember,
+                message: "not yours".into(),
+                retry_after_ms: None,
+                client_id: Some(id.clone()),
+            },
+            0.0,
+        );
+        assert!(state.discard(&id));
+        assert!(state.outbox.is_empty());
     }
 
     #[test]

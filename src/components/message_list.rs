@@ -218,6 +218,8 @@ fn PendingRow(pending: Pending) -> impl IntoView {
     let socket = expect_context::<Socket>();
     let client_id = pending.client_id.clone();
     let retry = move |_| socket.retry(&client_id);
+    let client_id = pending.client_id.clone();
+    let discard = move |_| socket.discard(&client_id);
     let online = move || socket.status().get() == ConnectionStatus::Connected;
     view! {
         <li class="message mine pending" class:failed=pending.failed.is_some() data-testid="pending">
@@ -231,6 +233,7 @@ fn PendingRow(pending: Pending) -> impl IntoView {
                     Some(reason) => view! {
                         <span>"Not sent: " {reason}</span>
                         <button class="link-button" on:click=retry>"Retry"</button>
+                        <button class="link-button" on:click=discard>"Discard"</button>
                     }
                     .into_any(),
                 }}
