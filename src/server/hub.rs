@@ -481,7 +481,7 @@ impl State {
             users,
         };
         self.send_to_conn(conn, &encode(&ready), true);
-        self.replay(conn, cursors, &last_seqs).await?;
+        self.replay(conn, cursors, &last_seqs).await;
         if newly_online {
             tracing::info!(user = %user.id, "online");
             let presence = encode(&ServerMsg::Presence {
@@ -500,7 +500,7 @@ impl State {
         conn: ConnId,
         cursors: &[Cursor],
         last_seqs: &HashMap<ConversationId, Seq>,
-    ) -> Result<(), Refusal> {
+    ) {
         let mut frames_left = self.settings.outbox_capacity / 2;
         let mut seen = HashSet::new();
         for cursor in cursors {
@@ -522,11 +522,22 @@ impl State {
                 continue;
             }
             frames_left -= frames;
-            let missed = self
+            let missed = match self
                 .store
                 .messages_between(cursor.conversation, cursor.seq, last)
                 .await
-                .map_err(internal)?;
+            {
+                Ok(missed) => missed,
+                Err(e) => {
+                    // Live messages follow: without the replay they would leave a gap.
+                    tracing::error!(error = %e, "replay failed: reload instead");
+                    let reload = ServerMsg::Reload {
+                        conversation: cursor.conversation,
+                    };
+                    self.send_to_conn(conn, &encode(&reload), true);
+                    continue;
+                }
+            };
             for chunk in missed.chunks(REPLAY_CHUNK) {
                 let replay = ServerMsg::Replay {
                     conversation: cursor.conversation,
@@ -535,7 +546,6 @@ impl State {
                 self.send_to_conn(conn, &encode(&replay), true);
             }
         }
-        Ok(())
     }
 
     async fn logout(&mut self, conn: ConnId) -> Result<(), Refusal> {
