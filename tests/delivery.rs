@@ -44,6 +44,7 @@ fn streaming(config: Config) -> Config {
         sends_per_second: 1_000_000,
         send_burst: 1_000_000,
         resume_max_gap: 1_000_000,
+        resume_max_bytes: 64 << 20,
         ..config
     }
 }
@@ -486,6 +487,7 @@ impl ServerProcess {
             .env("CHAT_SENDS_PER_SECOND", "1000000")
             .env("CHAT_SEND_BURST", "1000000")
             .env("CHAT_RESUME_MAX_GAP", "1000000")
+            .env("CHAT_RESUME_MAX_BYTES", "67108864")
             .env("RUST_LOG", "warn,chat=info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())

@@ -51,6 +51,9 @@ pub struct Config {
     /// Most messages of one conversation replayed to a resuming client; above this it
     /// is told to reload that conversation instead.
     pub resume_max_gap: u64,
+    /// Most bytes of messages replayed to one client that resumes; past this the
+    /// conversations that do not fit are reloaded instead.
+    pub resume_max_bytes: usize,
 }
 
 impl Default for Config {
@@ -70,6 +73,7 @@ impl Default for Config {
             outbox_capacity: 256,
             write_timeout_secs: 10,
             resume_max_gap: 1000,
+            resume_max_bytes: 4 << 20,
         }
     }
 }
@@ -145,6 +149,9 @@ impl Config {
         if self.outbox_capacity < 16 {
             return invalid("outbox_capacity", "must be at least 16");
         }
+        if self.resume_max_bytes < 64 * 1024 {
+            return invalid("resume_max_bytes", "must be at least 65536");
+        }
         if self.write_timeout_secs == 0 {
             return invalid("write_timeout_secs", "must be at least 1");
         }
@@ -176,6 +183,7 @@ impl Config {
             send_burst: at_least_one(self.send_burst),
             outbox_capacity: self.outbox_capacity,
             resume_max_gap: self.resume_max_gap,
+            replay_max_bytes: self.resume_max_bytes,
             ..HubSettings::default()
         }
     }

@@ -52,6 +52,8 @@ pub struct HubSettings {
     pub outbox_capacity: usize,
     /// Most messages of one conversation replayed on resume; past it, `reload`.
     pub resume_max_gap: u64,
+    /// Most bytes of replay queued for one resuming connection; past it, `reload`.
+    pub replay_max_bytes: usize,
 }
 
 impl Default for HubSettings {
@@ -64,6 +66,7 @@ impl Default for HubSettings {
             max_rate_strikes: 20,
             outbox_capacity: 256,
             resume_max_gap: 1000,
+            replay_max_bytes: 4 << 20,
         }
     }
 }
@@ -494,7 +497,9 @@ impl State {
 
     /// Sends a resuming connection the messages after each of its cursors, in order.
     /// A gap above `resume_max_gap`, a cursor ahead of the server (another database),
-    /// or replays that would fill half the connection's queue get `reload` instead.
+    /// or replays that would fill half the connection's queue or pass
+    /// `replay_max_bytes` get `reload` instead: one resume never grows the server by
+    /// more than that.
     async fn replay(
         &mut self,
         conn: ConnId,
@@ -502,6 +507,7 @@ impl State {
         last_seqs: &HashMap<ConversationId, Seq>,
     ) {
         let mut frames_left = self.settings.outbox_capacity / 2;
+        let mut bytes_left = self.settings.replay_max_bytes;
         let mut seen = HashSet::new();
         for cursor in cursors {
             // Conversations the user is no longer in are not theirs to replay.
@@ -538,12 +544,27 @@ impl State {
                     continue;
                 }
             };
-            for chunk in missed.chunks(REPLAY_CHUNK) {
-                let replay = ServerMsg::Replay {
+            let frames: Vec<Frame> = missed
+                .chunks(REPLAY_CHUNK)
+                .map(|chunk| {
+                    encode(&ServerMsg::Replay {
+                        conversation: cursor.conversation,
+                        messages: chunk.to_vec(),
+                    })
+                })
+                .collect();
+            let bytes: usize = frames.iter().map(Bytes::len).sum();
+            if bytes > bytes_left {
+                tracing::info!(conn, conversation = %cursor.conversation, bytes, "replay too large: reload");
+                let reload = ServerMsg::Reload {
                     conversation: cursor.conversation,
-                    messages: chunk.to_vec(),
                 };
-                self.send_to_conn(conn, &encode(&replay), true);
+                self.send_to_conn(conn, &encode(&reload), true);
+                continue;
+            }
+            bytes_left -= bytes;
+            for frame in &frames {
+                self.send_to_conn(conn, frame, true);
             }
         }
     }
@@ -1101,6 +1122,76 @@ mod tests {
             capacity,
             "nothing was queued after the close"
         );
+    }
+
+    #[tokio::test]
+    async fn a_replay_larger_than_its_byte_budget_is_a_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("hub.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let many = NonZeroU32::new(1_000_000).unwrap();
+        let hub = Hub::start(
+            store,
+            HubSettings {
+                sends_per_second: many,
+                send_burst: many,
+                replay_max_bytes: 10_000,
+                ..HubSettings::default()
+            },
+        );
+        let mut writer = hub.connect(1024).await;
+        let login = ClientMsg::Login {
+            nickname: "Wes".into(),
+            avatar: "fox".into(),
+        };
+        hub.request(writer.id, login).await;
+        let token = settle(&hub, &mut writer)
+            .await
+            .into_iter()
+            .find_map(|m| match m {
+                ServerMsg::Ready { token, .. } => token,
+                _ => None,
+            })
+            .unwrap();
+        let general = ConversationId(1);
+        for i in 0..20 {
+            let send = ClientMsg::Send {
+                conversation: general,
+                client_id: ClientMsgId(format!("c{i}")),
+                text: "x".repeat(1000),
+            };
+            hub.request(writer.id, send).await;
+        }
+        settle(&hub, &mut writer).await;
+
+        // 20 messages of 1000 characters: more than 10,000 bytes. The newest 5: less.
+        for (from, replayed) in [(0, None), (16, Some(5))] {
+            let mut reader = hub.connect(1024).await;
+            let resume = ClientMsg::Resume {
+                token: token.clone(),
+                cursors: vec![Cursor {
+                    conversation: general,
+                    seq: from,
+                }],
+            };
+            hub.request(reader.id, resume).await;
+            let got = settle(&hub, &mut reader).await;
+            let reload = got.iter().any(
+                |m| matches!(m, ServerMsg::Reload { conversation } if *conversation == general),
+            );
+            let count: usize = got
+                .iter()
+                .map(|m| match m {
+                    ServerMsg::Replay { messages, .. } => messages.len(),
+                    _ => 0,
+                })
+                .sum();
+            match replayed {
+                None => assert!(reload && count == 0, "from {from}: {got:?}"),
+                Some(n) => assert!(!reload && count == n, "from {from}: {got:?}"),
+            }
+        }
     }
 
     #[test]
