@@ -46,6 +46,8 @@ struct Link {
 /// make no progress at all, which no network is that bad at.
 const CUT_AFTER_BYTES: usize = 1024;
 const CUT_AFTER: Duration = Duration::from_millis(50);
+/// How long a cut waits for server bytes to cut in two.
+const CUT_WAIT: Duration = Duration::from_millis(200);
 
 impl Proxy {
     /// Listens on a free local port and forwards every connection to `target`.
@@ -80,9 +82,9 @@ impl Proxy {
         Self { addr, shared }
     }
 
-    /// Cuts every open link that has carried some traffic: what the server is sending
-    /// at that moment is passed on only in part (a frame cut in two), then both
-    /// sockets are closed.
+    /// Cuts every open link that has carried some traffic, at the next bytes the
+    /// server sends on it (or after [`CUT_WAIT`] without any): only a part of them is
+    /// passed on (a frame cut in two), then both sockets are closed.
     pub fn cut_all(&self) {
         self.shared.links.lock().unwrap().retain(|link| {
             let ripe = link.down.load(Ordering::SeqCst) >= CUT_AFTER_BYTES
@@ -139,8 +141,8 @@ async fn forward(client: TcpStream, server: TcpStream, link: &Link, shared: &Sha
             biased;
             _ = link.cut.notified() => {
                 shared.cuts.fetch_add(1, Ordering::SeqCst);
-                // Wait briefly for bytes in flight and pass on only a part of them.
-                let next = tokio::time::timeout(Duration::from_millis(20), server_rx.read(&mut down)).await;
+                // Wait for the next bytes the server sends and pass on only a part of them.
+                let next = tokio::time::timeout(CUT_WAIT, server_rx.read(&mut down)).await;
                 if let Ok(Ok(n)) = next {
                     if n >= 2 {
                         let part = rand::rng().random_range(1..n);
