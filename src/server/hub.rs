@@ -74,6 +74,12 @@ impl Default for HubSettings {
 /// Messages per `replay` frame.
 const REPLAY_CHUNK: usize = 100;
 
+/// What one resume may still queue for replays.
+struct ReplayBudget {
+    frames: usize,
+    bytes: usize,
+}
+
 /// The hub's end of one connection, held by the connection's loop.
 pub struct Connection {
     pub id: ConnId,
@@ -496,18 +502,18 @@ impl State {
     }
 
     /// Sends a resuming connection the messages after each of its cursors, in order.
-    /// A gap above `resume_max_gap`, a cursor ahead of the server (another database),
-    /// or replays that would fill half the connection's queue or pass
-    /// `replay_max_bytes` get `reload` instead: one resume never grows the server by
-    /// more than that.
+    /// A conversation whose replay cannot be sent whole (see [`State::replay_frames`])
+    /// gets `reload` instead: live messages follow, and a partial replay would leave a gap.
     async fn replay(
         &mut self,
         conn: ConnId,
         cursors: &[Cursor],
         last_seqs: &HashMap<ConversationId, Seq>,
     ) {
-        let mut frames_left = self.settings.outbox_capacity / 2;
-        let mut bytes_left = self.settings.replay_max_bytes;
+        let mut budget = ReplayBudget {
+            frames: self.settings.outbox_capacity / 2,
+            bytes: self.settings.replay_max_bytes,
+        };
         let mut seen = HashSet::new();
         for cursor in cursors {
             // Conversations the user is no longer in are not theirs to replay.
@@ -517,56 +523,64 @@ impl State {
             if !seen.insert(cursor.conversation) || cursor.seq == last {
                 continue;
             }
-            let gap = last.saturating_sub(cursor.seq);
-            let frames = (gap as usize).div_ceil(REPLAY_CHUNK);
-            if cursor.seq > last || gap > self.settings.resume_max_gap || frames > frames_left {
-                tracing::info!(conn, conversation = %cursor.conversation, gap, "resume gap too long: reload");
-                let reload = ServerMsg::Reload {
-                    conversation: cursor.conversation,
-                };
-                self.send_to_conn(conn, &encode(&reload), true);
-                continue;
-            }
-            frames_left -= frames;
-            let missed = match self
-                .store
-                .messages_between(cursor.conversation, cursor.seq, last)
-                .await
-            {
-                Ok(missed) => missed,
-                Err(e) => {
-                    // Live messages follow: without the replay they would leave a gap.
-                    tracing::error!(error = %e, "replay failed: reload instead");
-                    let reload = ServerMsg::Reload {
+            let frames = match self.replay_frames(cursor, last, &mut budget).await {
+                Ok(frames) => frames,
+                Err(why) => {
+                    tracing::info!(conn, conversation = %cursor.conversation, why, "resume: reload instead of replay");
+                    vec![encode(&ServerMsg::Reload {
                         conversation: cursor.conversation,
-                    };
-                    self.send_to_conn(conn, &encode(&reload), true);
-                    continue;
+                    })]
                 }
             };
-            let frames: Vec<Frame> = missed
-                .chunks(REPLAY_CHUNK)
-                .map(|chunk| {
-                    encode(&ServerMsg::Replay {
-                        conversation: cursor.conversation,
-                        messages: chunk.to_vec(),
-                    })
-                })
-                .collect();
-            let bytes: usize = frames.iter().map(Bytes::len).sum();
-            if bytes > bytes_left {
-                tracing::info!(conn, conversation = %cursor.conversation, bytes, "replay too large: reload");
-                let reload = ServerMsg::Reload {
-                    conversation: cursor.conversation,
-                };
-                self.send_to_conn(conn, &encode(&reload), true);
-                continue;
-            }
-            bytes_left -= bytes;
             for frame in &frames {
                 self.send_to_conn(conn, frame, true);
             }
         }
+    }
+
+    /// The `replay` frames of one conversation from `cursor` to `last`, taken from the
+    /// budget; or why it cannot be replayed: a gap above `resume_max_gap`, a cursor
+    /// ahead of the server (another database), a replay past what is left of the
+    /// budget (half the connection's queue, `replay_max_bytes`: one resume never grows
+    /// the server by more), or storage failing.
+    async fn replay_frames(
+        &self,
+        cursor: &Cursor,
+        last: Seq,
+        budget: &mut ReplayBudget,
+    ) -> Result<Vec<Frame>, &'static str> {
+        let gap = last.saturating_sub(cursor.seq);
+        let frame_count = (gap as usize).div_ceil(REPLAY_CHUNK);
+        if cursor.seq > last {
+            return Err("cursor ahead of the server");
+        }
+        if gap > self.settings.resume_max_gap || frame_count > budget.frames {
+            return Err("gap too long");
+        }
+        budget.frames -= frame_count;
+        let missed = self
+            .store
+            .messages_between(cursor.conversation, cursor.seq, last)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "replay failed");
+                "storage failed"
+            })?;
+        let frames: Vec<Frame> = missed
+            .chunks(REPLAY_CHUNK)
+            .map(|chunk| {
+                encode(&ServerMsg::Replay {
+                    conversation: cursor.conversation,
+                    messages: chunk.to_vec(),
+                })
+            })
+            .collect();
+        let bytes: usize = frames.iter().map(Bytes::len).sum();
+        if bytes > budget.bytes {
+            return Err("replay too large");
+        }
+        budget.bytes -= bytes;
+        Ok(frames)
     }
 
     async fn logout(&mut self, conn: ConnId) -> Result<(), Refusal> {
