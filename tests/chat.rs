@@ -10,7 +10,7 @@ use chat::protocol::{
     ServerMsg, UserId,
 };
 use common::{
-    expect_none, next_error, recv_until, send, send_text, Client, Tab, TestDb, TestServer,
+    expect_none, history, next_error, recv_until, send, send_text, Client, Tab, TestDb, TestServer,
 };
 
 const QUIET: Duration = Duration::from_millis(400);
@@ -656,19 +656,6 @@ async fn history_page(
     conversation: ConversationId,
     before: Option<u64>,
 ) -> (Vec<u64>, bool) {
-    send(
-        client,
-        &ClientMsg::History {
-            conversation,
-            before,
-        },
-    )
-    .await;
-    recv_until(client, |m| match m {
-        ServerMsg::History {
-            messages, has_more, ..
-        } => Some((messages.iter().map(|m| m.seq).collect(), *has_more)),
-        _ => None,
-    })
-    .await
+    let (messages, has_more) = history(client, conversation, before).await;
+    (messages.iter().map(|m| m.seq).collect(), has_more)
 }

@@ -49,6 +49,14 @@ fn streaming(config: Config) -> Config {
     }
 }
 
+/// `resume` with one cursor: `seq` is the newest message held of `conversation`.
+fn resume_from(token: &str, conversation: ConversationId, seq: Seq) -> ClientMsg {
+    ClientMsg::Resume {
+        token: token.into(),
+        cursors: vec![Cursor { conversation, seq }],
+    }
+}
+
 fn send_msg(conversation: ConversationId, client_id: String, text: String) -> ClientMsg {
     ClientMsg::Send {
         conversation,
@@ -155,13 +163,7 @@ impl Receiver {
             };
             self.connections += 1;
             // From the start (0) the first time: the stream may have begun already.
-            let resume = ClientMsg::Resume {
-                token: self.token.clone(),
-                cursors: vec![Cursor {
-                    conversation: self.conversation,
-                    seq: self.cursor,
-                }],
-            };
+            let resume = resume_from(&self.token, self.conversation, self.cursor);
             if ws.send(Message::text(resume.to_json())).await.is_err() {
                 continue;
             }
@@ -406,17 +408,7 @@ async fn a_send_whose_ack_was_lost_is_stored_and_acknowledged_once() {
 
     // The sender resumes from its cursor and sends the same message again.
     let mut again = connect_at(server.addr).await;
-    send(
-        &mut again,
-        &ClientMsg::Resume {
-            token,
-            cursors: vec![Cursor {
-                conversation: general,
-                seq: cursor,
-            }],
-        },
-    )
-    .await;
+    send(&mut again, &resume_from(&token, general, cursor)).await;
     send(&mut again, &once).await;
     let mut replayed = Vec::new();
     let mut acks = Vec::new();
@@ -430,7 +422,7 @@ async fn a_send_whose_ack_was_lost_is_stored_and_acknowledged_once() {
         }
     }
     let copies = replayed.iter().filter(|m| m.id == stored.id).count();
-    let (history, _) = history_of(&mut again, general).await;
+    let (history, _) = history(&mut again, general, None).await;
     let in_storage = history
         .iter()
         .filter(|m| m.client_id == Some(ClientMsgId("once-1".into())))
@@ -456,31 +448,11 @@ async fn a_send_whose_ack_was_lost_is_stored_and_acknowledged_once() {
 /// The sequence number of the newest message in `conversation`, as `observer` knows it
 /// right now (it asks for the newest page).
 async fn recv_cursor(observer: &mut Client, conversation: ConversationId) -> Seq {
-    history_of(observer, conversation)
+    history(observer, conversation, None)
         .await
         .0
         .last()
         .map_or(0, |m| m.seq)
-}
-
-async fn history_of(client: &mut Client, conversation: ConversationId) -> (Vec<ChatMessage>, bool) {
-    send(
-        client,
-        &ClientMsg::History {
-            conversation,
-            before: None,
-        },
-    )
-    .await;
-    recv_until(client, |m| match m {
-        ServerMsg::History {
-            conversation: c,
-            messages,
-            has_more,
-        } if *c == conversation => Some((messages.clone(), *has_more)),
-        _ => None,
-    })
-    .await
 }
 
 /// The server binary, run as its own process on a database file.
@@ -616,14 +588,7 @@ async fn every_acknowledged_message_survives_a_sigkill_exactly_once() {
 /// Every streamed number of a conversation, replayed from the start on a new connection.
 async fn replay_all(addr: SocketAddr, token: &str, conversation: ConversationId) -> Vec<u64> {
     let mut client = connect_at(addr).await;
-    let resume = ClientMsg::Resume {
-        token: token.into(),
-        cursors: vec![Cursor {
-            conversation,
-            seq: 0,
-        }],
-    };
-    send(&mut client, &resume).await;
+    send(&mut client, &resume_from(token, conversation, 0)).await;
     let last = recv_until(&mut client, |m| match m {
         ServerMsg::Ready { conversations, .. } => conversations
             .iter()
@@ -718,17 +683,7 @@ async fn a_client_that_stops_reading_is_closed_as_too_slow_and_loses_nothing() {
 
     // It resumes from its cursor and has everything, once.
     let mut resumed = connect_at(server.addr).await;
-    send(
-        &mut resumed,
-        &ClientMsg::Resume {
-            token: slow.token.clone(),
-            cursors: vec![Cursor {
-                conversation: general,
-                seq: cursor,
-            }],
-        },
-    )
-    .await;
+    send(&mut resumed, &resume_from(&slow.token, general, cursor)).await;
     while (numbers.len() as u64) < FLOOD {
         match next_msg(&mut resumed).await {
             ServerMsg::Replay { messages, .. } => {
@@ -822,16 +777,9 @@ async fn a_gap_longer_than_the_limit_is_reloaded_not_replayed() {
     })
     .await;
 
-    let resume_from = |seq: Seq| ClientMsg::Resume {
-        token: ann.token.clone(),
-        cursors: vec![Cursor {
-            conversation: general,
-            seq,
-        }],
-    };
     // Within the limit: the missed messages, in order.
     let mut near = connect_at(server.addr).await;
-    send(&mut near, &resume_from(last - 3)).await;
+    send(&mut near, &resume_from(&ann.token, general, last - 3)).await;
     let replayed = recv_until(&mut near, |m| match m {
         ServerMsg::Replay { messages, .. } => Some(messages.iter().map(|m| m.seq).collect()),
         ServerMsg::Reload { .. } => Some(Vec::new()),
@@ -842,7 +790,7 @@ async fn a_gap_longer_than_the_limit_is_reloaded_not_replayed() {
     // Beyond it, or ahead of the server: reload.
     for cursor in [last - 6, last + 1] {
         let mut far = connect_at(server.addr).await;
-        send(&mut far, &resume_from(cursor)).await;
+        send(&mut far, &resume_from(&ann.token, general, cursor)).await;
         let reloaded = recv_until(&mut far, |m| match m {
             ServerMsg::Replay { .. } => Some(None),
             ServerMsg::Reload { conversation } => Some(Some(*conversation)),

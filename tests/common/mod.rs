@@ -8,7 +8,8 @@ use std::{net::SocketAddr, time::Duration};
 
 use chat::{
     protocol::{
-        ClientMsg, ConversationId, ConversationInfo, ConversationKind, ServerMsg, UserInfo, WS_PATH,
+        ChatMessage, ClientMsg, ConversationId, ConversationInfo, ConversationKind, ServerMsg,
+        UserInfo, WS_PATH,
     },
     server::{serve, Config},
 };
@@ -151,6 +152,32 @@ pub async fn expect_none(
     while let Ok(msg) = tokio::time::timeout_at(deadline, next_msg(client)).await {
         assert!(!matches(&msg), "unexpected message: {msg:?}");
     }
+}
+
+/// A page of `conversation`'s history (the newest if `before` is `None`) and whether
+/// older messages exist.
+pub async fn history(
+    client: &mut Client,
+    conversation: ConversationId,
+    before: Option<u64>,
+) -> (Vec<ChatMessage>, bool) {
+    send(
+        client,
+        &ClientMsg::History {
+            conversation,
+            before,
+        },
+    )
+    .await;
+    recv_until(client, |m| match m {
+        ServerMsg::History {
+            conversation: c,
+            messages,
+            has_more,
+        } if *c == conversation => Some((messages.clone(), *has_more)),
+        _ => None,
+    })
+    .await
 }
 
 /// The error code of the next error event.
