@@ -708,6 +708,32 @@ mod tests {
         )
     }
 
+    /// The server's refusal of the message with this client id.
+    fn refusal(
+        client_id: &str,
+        code: ErrorCode,
+        message: &str,
+        retry_after_ms: Option<u64>,
+    ) -> ServerMsg {
+        ServerMsg::Error {
+            code,
+            message: message.into(),
+            retry_after_ms,
+            client_id: Some(ClientMsgId(client_id.into())),
+        }
+    }
+
+    /// The server's ack of the message with this client id, in general.
+    fn ack(client_id: &str, id: i64, seq: Seq) -> ServerMsg {
+        ServerMsg::Ack {
+            client_id: ClientMsgId(client_id.into()),
+            id: MessageId(id),
+            conversation: ConversationId(1),
+            seq,
+            sent_at_ms: 9,
+        }
+    }
+
     #[test]
     fn ready_keeps_the_token_and_logs_in() {
         let ann = user(1, "Ann");
@@ -766,16 +792,7 @@ mod tests {
             }])]
         );
         assert_eq!(state.pending_in(general).len(), 1);
-        let reactions = state.apply(
-            ServerMsg::Ack {
-                client_id: id.clone(),
-                id: MessageId(5),
-                conversation: general,
-                seq: 3,
-                sent_at_ms: 9,
-            },
-            0.0,
-        );
+        let reactions = state.apply(ack("c1", 5, 3), 0.0);
         assert_eq!(reactions, [Reaction::DropPending(id.clone())]);
         assert!(state.outbox.is_empty());
         assert_eq!(state.conversations[&general].messages.len(), 1);
@@ -800,12 +817,7 @@ mod tests {
             .unwrap();
         let request = stored.request();
         let reactions = state.apply(
-            ServerMsg::Error {
-                code: ErrorCode::RateLimited,
-                message: "slow down".into(),
-                retry_after_ms: Some(180),
-                client_id: Some(id),
-            },
+            refusal("c1", ErrorCode::RateLimited, "slow down", Some(180)),
             0.0,
         );
         assert_eq!(
@@ -826,15 +838,8 @@ mod tests {
         let general = ConversationId(1);
         let id = ClientMsgId("c1".into());
         state.send(general, id.clone(), "hi".into(), 0.0);
-        let reactions = state.apply(
-            ServerMsg::Error {
-                code: ErrorCode::NotAMember,
-                message: "not yours".into(),
-                retry_after_ms: None,
-                client_id: Some(id.clone()),
-            },
-            0.0,
-        );
+        let not_yours = refusal("c1", ErrorCode::NotAMember, "not yours", None);
+        let reactions = state.apply(not_yours.clone(), 0.0);
         assert_eq!(state.outbox[0].failed.as_deref(), Some("not yours"));
         assert_eq!(reactions, [Reaction::KeepPending(state.outbox[0].clone())]);
         let (stored, reactions) = state.retry(&id).unwrap();
@@ -843,15 +848,7 @@ mod tests {
         assert_eq!(state.outbox[0].failed, None);
         // Only a refused message can be dropped.
         assert!(!state.discard(&id));
-        state.apply(
-            ServerMsg::Error {
-                code: ErrorCode::NotAMember,
-                message: "not yours".into(),
-                retry_after_ms: None,
-                client_id: Some(id.clone()),
-            },
-            0.0,
-        );
+        state.apply(not_yours, 0.0);
         assert!(state.discard(&id));
         assert!(state.outbox.is_empty());
     }
@@ -904,31 +901,14 @@ mod tests {
         }
         assert_eq!(first_sends, ["c0"]);
         // Each answer lets the next one go; too fast means the same one again, later.
-        let ack = |n: u64| ServerMsg::Ack {
-            client_id: ClientMsgId(format!("c{n}")),
-            id: MessageId(n as i64),
-            conversation: general,
-            seq: n + 1,
-            sent_at_ms: 0,
-        };
-        let refused = |n: u64, code| ServerMsg::Error {
-            code,
-            message: "no".into(),
-            retry_after_ms: Some(200),
-            client_id: Some(ClientMsgId(format!("c{n}"))),
-        };
-        assert_eq!(sent(&state.apply(ack(0), 0.0)), ["c1"]);
-        assert_eq!(
-            sent(&state.apply(refused(1, ErrorCode::RateLimited), 0.0)),
-            ["c1"]
-        );
-        assert_eq!(
-            sent(&state.apply(refused(1, ErrorCode::InvalidText), 0.0)),
-            ["c2"]
-        );
+        assert_eq!(sent(&state.apply(ack("c0", 0, 1), 0.0)), ["c1"]);
+        let too_fast = refusal("c1", ErrorCode::RateLimited, "no", Some(200));
+        assert_eq!(sent(&state.apply(too_fast, 0.0)), ["c1"]);
+        let invalid = refusal("c1", ErrorCode::InvalidText, "no", Some(200));
+        assert_eq!(sent(&state.apply(invalid, 0.0)), ["c2"]);
         // After a reconnect, the outbox starts over from the oldest, failed ones left out.
         assert_eq!(sent(&ready(&mut state, &ann, None)), ["c2"]);
-        assert_eq!(sent(&state.apply(ack(2), 0.0)), ["c3"]);
+        assert_eq!(sent(&state.apply(ack("c2", 2, 3), 0.0)), ["c3"]);
     }
 
     #[test]
@@ -976,16 +956,7 @@ mod tests {
         assert!(c.loaded);
         assert!(state.outbox.is_empty());
         // The late ack of the resent copy changes nothing.
-        state.apply(
-            ServerMsg::Ack {
-                client_id: ClientMsgId("c9".into()),
-                id: MessageId(14),
-                conversation: general,
-                seq: 4,
-                sent_at_ms: 0,
-            },
-            0.0,
-        );
+        state.apply(ack("c9", 14, 4), 0.0);
         assert_eq!(state.conversations[&general].messages.len(), 5);
     }
 
