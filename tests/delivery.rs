@@ -121,6 +121,8 @@ struct Receiver {
     proxy: Arc<Proxy>,
     /// Streamed numbers in the order they arrived, duplicates included.
     numbers: Vec<u64>,
+    /// The same numbers, each once.
+    distinct: std::collections::HashSet<u64>,
     cursor: Seq,
     connections: usize,
     reloads: usize,
@@ -130,10 +132,7 @@ struct Receiver {
 
 impl Receiver {
     fn distinct(&self) -> usize {
-        let mut n = self.numbers.clone();
-        n.sort_unstable();
-        n.dedup();
-        n.len()
+        self.distinct.len()
     }
 
     fn take(&mut self, message: ChatMessage) {
@@ -146,6 +145,7 @@ impl Receiver {
         self.cursor = self.cursor.max(message.seq);
         if let Some(n) = number(&message) {
             self.numbers.push(n);
+            self.distinct.insert(n);
         }
     }
 
@@ -199,6 +199,7 @@ async fn stream(
     client: Client,
     conversations: Vec<ConversationId>,
     cuts: impl Fn() -> usize,
+    ahead: usize,
 ) -> usize {
     let total = STREAM as usize * conversations.len();
     let (mut sink, mut stream) = client.split();
@@ -218,8 +219,18 @@ async fn stream(
         acks.len()
     });
     for i in 0..STREAM {
-        // At least MIN_CUTS over the whole stream, spread along it.
-        while cuts() < (i as usize * MIN_CUTS).div_ceil(STREAM as usize) {
+        // At least MIN_CUTS over the whole stream, spread along it, paced on cuts done
+        // but a few `ahead` (a cut waits for the server's next bytes, so the stream must
+        // not wait for every cut). The last message waits for all of them: the receivers
+        // are still connected then, waiting for it, so the cuts can happen.
+        let needed = if i + 1 == STREAM {
+            MIN_CUTS
+        } else {
+            (i as usize * MIN_CUTS)
+                .div_ceil(STREAM as usize)
+                .saturating_sub(ahead)
+        };
+        while cuts() < needed {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         for conversation in &conversations {
@@ -254,6 +265,7 @@ async fn stream_through_cuts(
             conversation,
             proxy,
             numbers: Vec::new(),
+            distinct: Default::default(),
             cursor: 0,
             connections: 0,
             reloads: 0,
@@ -267,8 +279,9 @@ async fn stream_through_cuts(
     let cutter = {
         let (proxies, streaming) = (proxies.clone(), streaming.clone());
         tokio::spawn(async move {
-            let cuts = |p: &[Arc<Proxy>]| p.iter().map(|p| p.cuts()).sum::<usize>();
-            while streaming.load(Ordering::SeqCst) || cuts(&proxies) < MIN_CUTS {
+            // The stream ends only after MIN_CUTS (see `stream`); after it, receivers
+            // that have everything leave, and there may be nothing left to cut.
+            while streaming.load(Ordering::SeqCst) {
                 let pause = rand::rng().random_range(1..8);
                 tokio::time::sleep(Duration::from_millis(pause)).await;
                 let victim = rand::rng().random_range(0..proxies.len());
@@ -278,14 +291,14 @@ async fn stream_through_cuts(
     };
     let counted = proxies.clone();
     let total_cuts = move || counted.iter().map(|p| p.cuts()).sum::<usize>();
-    // The sender paces itself on cuts done, a few ahead: a cut waits for the next
-    // bytes the server sends, so the stream must not wait for the cut.
     let ahead = 2 * proxies.len();
-    let paced = {
-        let total_cuts = total_cuts.clone();
-        move || total_cuts() + ahead
-    };
-    let acked = stream(sender.client, conversations.clone(), paced).await;
+    let acked = stream(
+        sender.client,
+        conversations.clone(),
+        total_cuts.clone(),
+        ahead,
+    )
+    .await;
     streaming.store(false, Ordering::SeqCst);
     cutter.await.unwrap();
 
