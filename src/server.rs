@@ -14,6 +14,7 @@ use axum::{
     },
     response::Response,
     routing::get,
+    serve::ListenerExt,
     Router,
 };
 use futures::{SinkExt, StreamExt};
@@ -40,8 +41,30 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 /// Invalid frames in a row that close a connection with 1008.
 const MAX_INVALID_FRAMES: u32 = 10;
 
+/// Bytes the WebSocket library reads at once per connection. Client frames are small
+/// (a larger one grows the buffer for as long as it takes): most of an idle
+/// connection's memory is this buffer, 128 KiB by default.
+const READ_BUFFER: usize = 8 * 1024;
+
+/// Bytes of queued frames gathered before they are written out (the connection loop
+/// flushes after each batch anyway).
+const WRITE_BUFFER: usize = 16 * 1024;
+
+/// Most bytes waiting to be written to one socket; one frame larger than this fails
+/// the connection. Frames are at most a history or replay page.
+const MAX_WRITE_BUFFER: usize = 4 << 20;
+
+/// Milliseconds since the Unix epoch, the server's clock for every timestamp it sets.
+pub(crate) fn unix_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// What every request handler shares.
 #[derive(Clone)]
-struct AppState {
+pub struct AppState {
     leptos_options: LeptosOptions,
     hub: Hub,
     /// Every WebSocket connection's task, so shutdown can wait for them.
@@ -68,6 +91,51 @@ fn leptos_options(config: &Config) -> Result<LeptosOptions, LeptosConfigError> {
     Ok(options)
 }
 
+impl AppState {
+    /// Opens storage and starts the hub: the state to serve with, the storage to close
+    /// after the last connection, and the switch that closes every WebSocket (1001).
+    pub async fn open(config: &Config) -> std::io::Result<(Self, Store, watch::Sender<bool>)> {
+        let leptos_options = leptos_options(config).map_err(std::io::Error::other)?;
+        let cannot = |what: &str, e: sqlx::Error| {
+            std::io::Error::other(format!("cannot {what} {}: {e}", config.database_url))
+        };
+        let store = Store::open(&config.database_url)
+            .await
+            .map_err(|e| cannot("open", e))?;
+        let hub = Hub::start(store.clone(), config.hub_settings())
+            .await
+            .map_err(|e| cannot("load", e))?;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let state = Self {
+            leptos_options,
+            hub,
+            connections: TaskTracker::new(),
+            connection: ConnectionSettings {
+                heartbeat_interval: config.heartbeat_interval(),
+                heartbeat_timeout: config.heartbeat_timeout(),
+                client_ping_interval: config.client_ping_interval(),
+                max_invalid_frames: MAX_INVALID_FRAMES,
+                outbox_capacity: config.outbox_capacity,
+                write_timeout: config.write_timeout(),
+            },
+            max_message_bytes: config.max_message_bytes,
+            shutdown: stop_rx,
+        };
+        Ok((state, store, stop_tx))
+    }
+}
+
+/// The routes: the WebSocket, the Leptos pages and the site's files.
+pub fn app(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route(WS_PATH, get(ws_upgrade))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}
+
 /// Serves the app on `listener` until `shutdown` resolves; then every WebSocket
 /// is closed with 1001 ("going away") so that clients reconnect elsewhere or later.
 pub async fn serve(
@@ -75,39 +143,15 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let leptos_options = leptos_options(&config).map_err(std::io::Error::other)?;
-    let store = Store::open(&config.database_url)
-        .await
-        .map_err(|e| std::io::Error::other(format!("cannot open {}: {e}", config.database_url)))?;
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let state = AppState {
-        leptos_options: leptos_options.clone(),
-        hub: Hub::start(store.clone(), config.hub_settings()),
-        connections: TaskTracker::new(),
-        connection: ConnectionSettings {
-            heartbeat_interval: config.heartbeat_interval(),
-            heartbeat_timeout: config.heartbeat_timeout(),
-            client_ping_interval: config.client_ping_interval(),
-            max_invalid_frames: MAX_INVALID_FRAMES,
-            outbox_capacity: config.outbox_capacity,
-            write_timeout: config.write_timeout(),
-        },
-        max_message_bytes: config.max_message_bytes,
-        shutdown: stop_rx,
-    };
-
+    let (state, store, stop_tx) = AppState::open(&config).await?;
     let connections = state.connections.clone();
-    let routes = generate_route_list(App);
-    let app = Router::new()
-        .route(WS_PATH, get(ws_upgrade))
-        .leptos_routes(&state, routes, {
-            let options = leptos_options.clone();
-            move || shell(options.clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .with_state(state);
-
-    axum::serve(listener, app)
+    // Small frames go out at once: no Nagle delay waiting for an ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
+    axum::serve(listener, app(state))
         .with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: closing WebSocket connections");
@@ -130,6 +174,9 @@ async fn ws_upgrade(upgrade: WebSocketUpgrade, State(state): State<AppState>) ->
     upgrade
         .max_message_size(state.max_message_bytes)
         .max_frame_size(state.max_message_bytes)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
         .on_upgrade(move |socket| {
             let tracker = state.connections.clone();
             tracker.track_future(connection(socket, state))

@@ -1,24 +1,46 @@
 //! Storage with sqlx: users, sessions, conversations, members and messages in SQLite
-//! (WAL mode, migrations embedded in the binary). Message ids, sequence numbers and
-//! timestamps are assigned here, inside the transaction that stores the message.
+//! (WAL mode, migrations embedded in the binary).
+//!
+//! Messages, read marks and session touches are written by one task in groups
+//! ([`writer`]); reads and the rare other writes (a new user, a room, a membership)
+//! go through a small pool, never through the hub's task. WAL checkpoints run on a
+//! timer of their own, not inside a commit.
 
-use std::{str::FromStr, time::Duration};
+pub mod writer;
+
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    Row, SqlitePool,
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    },
+    ConnectOptions, Row, SqlitePool,
 };
+use tokio::{sync::Mutex, task::JoinHandle};
 
 use crate::protocol::{
-    Author, ChatMessage, ClientMsgId, ConversationId, ConversationInfo, ConversationKind,
-    MessageBody, MessageId, RoomInfo, Seq, UserId, GENERAL_ROOM,
+    Author, ChatMessage, ClientMsgId, ConversationId, MessageBody, MessageId, Seq, UserId,
+    GENERAL_ROOM,
 };
+pub use writer::{QueueError, WriteJob, Writer};
 
 pub type Result<T> = std::result::Result<T, sqlx::Error>;
+
+/// Jobs the writer holds before it refuses more (the hub then refuses the send).
+const WRITE_QUEUE: usize = 16_384;
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
+
+/// The writer's task and the checkpointer's.
+type StorageTasks = (JoinHandle<()>, JoinHandle<()>);
 
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    writer: Writer,
+    /// The writer's task (awaited by [`Store::close`]) and the checkpointer's (stopped there).
+    tasks: Arc<Mutex<Option<StorageTasks>>>,
 }
 
 /// A user as stored.
@@ -37,9 +59,22 @@ pub struct Stored {
     pub duplicate: bool,
 }
 
+/// A conversation as the hub keeps it in memory: what it is, how far it has got,
+/// and who is in it with how far each member has read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationRow {
+    pub id: ConversationId,
+    /// A room's name, or `None` for a private conversation.
+    pub room: Option<String>,
+    /// The two users of a private conversation.
+    pub direct: Option<[UserId; 2]>,
+    pub last_seq: Seq,
+    pub members: Vec<(UserId, Seq)>,
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `url` (`sqlite://path` or a plain
-    /// path) and brings its schema up to date.
+    /// path), brings its schema up to date and starts the writer.
     pub async fn open(url: &str) -> Result<Self> {
         let url = if url.starts_with("sqlite:") {
             url.to_string()
@@ -52,19 +87,84 @@ impl Store {
             // Durable at each commit under WAL for a process crash; an OS crash may lose the last commits.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            // Checkpoints run on their own timer (below), not in whichever commit crosses the limit.
+            .pragma("wal_autocheckpoint", "0");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        let store = Self { pool };
+        let (writer, writer_task) = Writer::start(options.connect().await?, WRITE_QUEUE);
+        let checkpointer = tokio::spawn(checkpoint_now_and_then(pool.clone()));
+        let store = Self {
+            pool,
+            writer,
+            tasks: Arc::new(Mutex::new(Some((writer_task, checkpointer)))),
+        };
         store.ensure_room(GENERAL_ROOM, 0).await?;
         Ok(store)
     }
 
+    /// The writer of messages, read marks and session touches.
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    /// Stores what the writer still holds, then closes every connection.
     pub async fn close(&self) {
+        if let Some((writer, checkpointer)) = self.tasks.lock().await.take() {
+            self.writer.stop();
+            if let Err(e) = writer.await {
+                tracing::warn!(error = %e, "the writer failed");
+            }
+            checkpointer.abort();
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(error = %e, "the last checkpoint failed");
+        }
         self.pool.close().await;
+    }
+
+    /// Every conversation with its members: the hub's picture of who is where, loaded once.
+    pub async fn conversations(&self) -> Result<Vec<ConversationRow>> {
+        let rows = sqlx::query(
+            "SELECT id, room_name, direct_key, last_seq FROM conversations ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut conversations: Vec<ConversationRow> = rows
+            .iter()
+            .map(|r| ConversationRow {
+                id: ConversationId(r.get("id")),
+                room: r.get("room_name"),
+                direct: r
+                    .get::<Option<String>, _>("direct_key")
+                    .as_deref()
+                    .and_then(direct_pair),
+                last_seq: r.get::<i64, _>("last_seq") as Seq,
+                members: Vec::new(),
+            })
+            .collect();
+        let index: std::collections::HashMap<ConversationId, usize> = conversations
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id, i))
+            .collect();
+        let members = sqlx::query("SELECT conversation_id, user_id, read_seq FROM members")
+            .fetch_all(&self.pool)
+            .await?;
+        for m in &members {
+            if let Some(&i) = index.get(&ConversationId(m.get("conversation_id"))) {
+                conversations[i]
+                    .members
+                    .push((UserId(m.get("user_id")), m.get::<i64, _>("read_seq") as Seq));
+            }
+        }
+        Ok(conversations)
     }
 
     // ---- users and sessions ----
@@ -83,7 +183,7 @@ impl Store {
         .bind(alive_since_ms)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| UserId(r.get(0))))
+        Ok(row.map(|r| UserId(r.get("id"))))
     }
 
     /// Creates a user and its first session.
@@ -95,7 +195,7 @@ impl Store {
         token_hash: &[u8],
         now_ms: i64,
     ) -> Result<UserRow> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (nickname, skeleton, avatar, created_at) VALUES (?, ?, ?, ?) RETURNING id",
         )
@@ -137,18 +237,9 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(row) => self.user(UserId(row.get(0))).await,
+            Some(row) => self.user(UserId(row.get("user_id"))).await,
             None => Ok(None),
         }
-    }
-
-    pub async fn touch_session(&self, token_hash: &[u8], now_ms: i64) -> Result<()> {
-        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
-            .bind(now_ms)
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 
     pub async fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
@@ -196,7 +287,7 @@ impl Store {
     ) -> Result<(ConversationId, bool)> {
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
         let key = format!("{lo}:{hi}");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let created = sqlx::query(
             "INSERT OR IGNORE INTO conversations (direct_key, created_at) VALUES (?, ?)",
         )
@@ -220,49 +311,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok((ConversationId(id), created))
-    }
-
-    /// Every room with its member count, by name.
-    pub async fn rooms(&self) -> Result<Vec<RoomInfo>> {
-        let rows = sqlx::query(&format!("{SELECT_ROOM} ORDER BY c.room_name"))
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(room_info).collect())
-    }
-
-    pub async fn room(&self, id: ConversationId) -> Result<Option<RoomInfo>> {
-        let row = sqlx::query(&format!("{SELECT_ROOM} AND c.id = ?"))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(room_info))
-    }
-
-    /// The conversations a user is a member of, as that user sees them.
-    pub async fn conversations_of(&self, user: UserId) -> Result<Vec<ConversationInfo>> {
-        let rows = sqlx::query(&format!(
-            "{SELECT_MEMBERSHIP} WHERE m.user_id = ? ORDER BY c.id"
-        ))
-        .bind(user.0)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().filter_map(conversation_info).collect())
-    }
-
-    /// One conversation as `user` (a member) sees it.
-    pub async fn conversation_for(
-        &self,
-        id: ConversationId,
-        user: UserId,
-    ) -> Result<Option<ConversationInfo>> {
-        let row = sqlx::query(&format!(
-            "{SELECT_MEMBERSHIP} WHERE m.user_id = ? AND c.id = ?"
-        ))
-        .bind(user.0)
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().and_then(conversation_info))
     }
 
     /// Adds a member; false if they already were one.
@@ -295,107 +343,17 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    pub async fn members(&self, conversation: ConversationId) -> Result<Vec<UserId>> {
-        let ids: Vec<i64> =
-            sqlx::query_scalar("SELECT user_id FROM members WHERE conversation_id = ?")
-                .bind(conversation.0)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(ids.into_iter().map(UserId).collect())
-    }
-
-    /// Users who share a private conversation with `user`.
-    pub async fn direct_peers(&self, user: UserId) -> Result<Vec<UserRow>> {
+    /// These users, in no particular order; unknown ids are left out.
+    pub async fn users(&self, ids: &[UserId]) -> Result<Vec<UserRow>> {
+        let ids = serde_json::to_string(&ids.iter().map(|u| u.0).collect::<Vec<i64>>())
+            .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         let rows = sqlx::query(
-            "SELECT DISTINCT u.id, u.nickname, u.avatar
-             FROM members me JOIN conversations c ON c.id = me.conversation_id AND c.direct_key IS NOT NULL
-             JOIN members other ON other.conversation_id = c.id AND other.user_id <> me.user_id
-             JOIN users u ON u.id = other.user_id
-             WHERE me.user_id = ?",
+            "SELECT id, nickname, avatar FROM users WHERE id IN (SELECT value FROM json_each(?))",
         )
-        .bind(user.0)
+        .bind(ids)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(user_row).collect())
-    }
-
-    // ---- messages ----
-
-    /// Stores a message with the next sequence number of its conversation. A text
-    /// with a `client_id` this author used before is not stored again: the earlier
-    /// message is returned, marked duplicate.
-    pub async fn insert_message(
-        &self,
-        conversation: ConversationId,
-        author: &UserRow,
-        body: &MessageBody,
-        client_id: Option<&ClientMsgId>,
-        now_ms: i64,
-    ) -> Result<Stored> {
-        let mut tx = self.pool.begin().await?;
-        if let Some(client_id) = client_id {
-            let existing = sqlx::query(&format!(
-                "{SELECT_MESSAGE} WHERE m.author_id = ? AND m.client_id = ?"
-            ))
-            .bind(author.id.0)
-            .bind(&client_id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(row) = existing {
-                return Ok(Stored {
-                    message: chat_message(&row),
-                    duplicate: true,
-                });
-            }
-        }
-        let seq: i64 = sqlx::query_scalar(
-            "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
-        )
-        .bind(conversation.0)
-        .fetch_one(&mut *tx)
-        .await?;
-        let (kind, text) = match body {
-            MessageBody::Text { text } => ("text", text.as_str()),
-            MessageBody::Joined => ("joined", ""),
-            MessageBody::Left => ("left", ""),
-        };
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (conversation_id, seq, author_id, kind, body, client_id, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(conversation.0)
-        .bind(seq)
-        .bind(author.id.0)
-        .bind(kind)
-        .bind(text)
-        .bind(client_id.map(|c| c.0.as_str()))
-        .bind(now_ms)
-        .fetch_one(&mut *tx)
-        .await?;
-        // What you wrote yourself is read.
-        sqlx::query("UPDATE members SET read_seq = MAX(read_seq, ?) WHERE conversation_id = ? AND user_id = ?")
-            .bind(seq)
-            .bind(conversation.0)
-            .bind(author.id.0)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Stored {
-            message: ChatMessage {
-                id: MessageId(id),
-                conversation,
-                seq: seq as Seq,
-                author: Author {
-                    id: author.id,
-                    nickname: author.nickname.clone(),
-                    avatar: author.avatar.clone(),
-                },
-                sent_at_ms: now_ms,
-                body: body.clone(),
-                client_id: client_id.cloned(),
-            },
-            duplicate: false,
-        })
     }
 
     /// Up to `limit` messages before `before` (or the newest), oldest first, and
@@ -440,110 +398,73 @@ impl Store {
         .await?;
         Ok(rows.iter().map(chat_message).collect())
     }
+}
 
-    pub async fn mark_read(
-        &self,
-        conversation: ConversationId,
-        user: UserId,
-        seq: Seq,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE members SET read_seq = MIN(MAX(read_seq, ?), (SELECT last_seq FROM conversations WHERE id = ?))
-             WHERE conversation_id = ? AND user_id = ?",
-        )
-        .bind(seq as i64)
-        .bind(conversation.0)
-        .bind(conversation.0)
-        .bind(user.0)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+/// Copies the WAL back into the database now and then (PASSIVE: never waits for,
+/// nor blocks, the writer or readers).
+async fn checkpoint_now_and_then(pool: SqlitePool) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
     }
 }
 
-/// Columns read by [`room_info`].
-const SELECT_ROOM: &str = "SELECT c.id, c.room_name,
-        (SELECT COUNT(*) FROM members m WHERE m.conversation_id = c.id)
-    FROM conversations c WHERE c.room_name IS NOT NULL";
+/// The two users of a private conversation's key, `"<lower id>:<higher id>"`.
+fn direct_pair(key: &str) -> Option<[UserId; 2]> {
+    let (a, b) = key.split_once(':')?;
+    Some([UserId(a.parse().ok()?), UserId(b.parse().ok()?)])
+}
 
-/// Columns read by [`conversation_info`]: a conversation as one member sees it.
-const SELECT_MEMBERSHIP: &str = "SELECT c.id, c.room_name, c.direct_key, c.last_seq, m.read_seq,
-        (SELECT COUNT(*) FROM members x WHERE x.conversation_id = c.id)
-    FROM members m JOIN conversations c ON c.id = m.conversation_id";
-
-const SELECT_MESSAGE: &str =
+pub(crate) const SELECT_MESSAGE: &str =
     "SELECT m.id, m.conversation_id, m.seq, m.author_id, u.nickname, u.avatar,
         m.created_at, m.kind, m.body, m.client_id
     FROM messages m JOIN users u ON u.id = m.author_id";
 
-fn chat_message(row: &sqlx::sqlite::SqliteRow) -> ChatMessage {
-    let kind: String = row.get(7);
+/// A message row of [`SELECT_MESSAGE`].
+pub(crate) fn chat_message(row: &SqliteRow) -> ChatMessage {
+    let kind: String = row.get("kind");
     let body = match kind.as_str() {
         "joined" => MessageBody::Joined,
         "left" => MessageBody::Left,
-        _ => MessageBody::Text { text: row.get(8) },
+        _ => MessageBody::Text {
+            text: row.get("body"),
+        },
     };
     ChatMessage {
-        id: MessageId(row.get(0)),
-        conversation: ConversationId(row.get(1)),
-        seq: row.get::<i64, _>(2) as Seq,
+        id: MessageId(row.get("id")),
+        conversation: ConversationId(row.get("conversation_id")),
+        seq: row.get::<i64, _>("seq") as Seq,
         author: Author {
-            id: UserId(row.get(3)),
-            nickname: row.get(4),
-            avatar: row.get(5),
+            id: UserId(row.get("author_id")),
+            nickname: row.get("nickname"),
+            avatar: row.get("avatar"),
         },
-        sent_at_ms: row.get(6),
+        sent_at_ms: row.get("created_at"),
         body,
-        client_id: row.get::<Option<String>, _>(9).map(ClientMsgId),
+        client_id: row.get::<Option<String>, _>("client_id").map(ClientMsgId),
     }
 }
 
-fn room_info(row: &sqlx::sqlite::SqliteRow) -> RoomInfo {
-    RoomInfo {
-        id: ConversationId(row.get(0)),
-        name: row.get(1),
-        member_count: row.get::<i64, _>(2) as u32,
-    }
-}
-
-fn user_row(row: &sqlx::sqlite::SqliteRow) -> UserRow {
+fn user_row(row: &SqliteRow) -> UserRow {
     UserRow {
-        id: UserId(row.get(0)),
-        nickname: row.get(1),
-        avatar: row.get(2),
+        id: UserId(row.get("id")),
+        nickname: row.get("nickname"),
+        avatar: row.get("avatar"),
     }
-}
-
-/// Columns: id, room_name, direct_key, last_seq, read_seq, member count.
-fn conversation_info(row: &sqlx::sqlite::SqliteRow) -> Option<ConversationInfo> {
-    let room: Option<String> = row.get(1);
-    let direct: Option<String> = row.get(2);
-    let kind = match (room, direct) {
-        (Some(name), _) => ConversationKind::Room {
-            name,
-            member_count: row.get::<i64, _>(5) as u32,
-        },
-        (None, Some(key)) => {
-            let (a, b) = key.split_once(':')?;
-            ConversationKind::Direct {
-                users: [UserId(a.parse().ok()?), UserId(b.parse().ok()?)],
-            }
-        }
-        (None, None) => return None,
-    };
-    Some(ConversationInfo {
-        id: ConversationId(row.get(0)),
-        kind,
-        last_seq: row.get::<i64, _>(3) as Seq,
-        read_seq: row.get::<i64, _>(4) as Seq,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    async fn temp_store() -> (tempfile::TempDir, Store) {
+    pub(super) async fn temp_store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("chat.db").to_str().unwrap())
             .await
@@ -551,7 +472,7 @@ mod tests {
         (dir, store)
     }
 
-    fn text(t: &str) -> MessageBody {
+    pub(super) fn text(t: &str) -> MessageBody {
         MessageBody::Text { text: t.into() }
     }
 
@@ -567,6 +488,7 @@ mod tests {
         assert!(created);
         for (i, conv) in [general, general, other, general].into_iter().enumerate() {
             store
+                .writer()
                 .insert_message(conv, &ann, &text(&format!("m{i}")), None, 10)
                 .await
                 .unwrap();
@@ -589,10 +511,12 @@ mod tests {
         let (general, _) = store.ensure_room(GENERAL_ROOM, 0).await.unwrap();
         let id = ClientMsgId("k1".into());
         let first = store
+            .writer()
             .insert_message(general, &ann, &text("hi"), Some(&id), 5)
             .await
             .unwrap();
         let again = store
+            .writer()
             .insert_message(general, &ann, &text("hi"), Some(&id), 9)
             .await
             .unwrap();
@@ -612,6 +536,7 @@ mod tests {
         let (general, _) = store.ensure_room(GENERAL_ROOM, 0).await.unwrap();
         for i in 0..120 {
             store
+                .writer()
                 .insert_message(general, &ann, &text(&i.to_string()), None, i)
                 .await
                 .unwrap();
@@ -676,6 +601,7 @@ mod tests {
                 .unwrap();
             let (general, _) = store.ensure_room(GENERAL_ROOM, 0).await.unwrap();
             store
+                .writer()
                 .insert_message(general, &ann, &text("kept"), None, 2)
                 .await
                 .unwrap();
@@ -697,16 +623,13 @@ mod tests {
         let (c2, again) = store.ensure_direct(a.id, b.id, 4).await.unwrap();
         assert!(created && !again);
         assert_eq!(c1, c2);
-        let mut members = store.members(c1).await.unwrap();
+        let all = store.conversations().await.unwrap();
+        let direct = all.iter().find(|c| c.id == c1).unwrap();
+        let mut members: Vec<UserId> = direct.members.iter().map(|(u, _)| *u).collect();
         members.sort();
         assert_eq!(members, [a.id, b.id]);
-        let info = store.conversation_for(c1, a.id).await.unwrap().unwrap();
-        assert_eq!(
-            info.kind,
-            ConversationKind::Direct {
-                users: [a.id, b.id]
-            }
-        );
-        assert_eq!(store.direct_peers(a.id).await.unwrap(), vec![b]);
+        assert_eq!(direct.direct, Some([a.id, b.id]));
+        assert_eq!(direct.room, None);
+        assert_eq!(store.users(&[b.id, UserId(999)]).await.unwrap(), vec![b]);
     }
 }

@@ -1,17 +1,34 @@
 //! One WebSocket connection: greets the client, parses its frames and hands them to
 //! the hub, writes what the hub queues for it, and keeps the heartbeat.
 //!
+//! Reading and writing are two halves that run side by side: a reader waiting for the
+//! hub (which slows a flooding client down) never stops the writer from draining the
+//! connection's queue. The writer takes every frame that is ready, up to
+//! [`MAX_WRITE_BATCH`], and flushes once: one system call carries many frames.
+//!
 //! The loop is generic over the socket's sink and stream (as in axum's
 //! testing-websockets example), so unit tests drive it with channels.
 
-use std::time::Duration;
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
+use axum::extract::ws::{CloseFrame, Message};
 use futures::{Sink, SinkExt, Stream, StreamExt};
-use tokio::{sync::watch, time::Instant};
+use tokio::{
+    sync::{mpsc, oneshot, watch},
+    time::Instant,
+};
 
-use super::hub::Hub;
+use super::{
+    hub::{Frame, Hub},
+    unix_millis,
+};
 use crate::protocol::{close_code, ClientMsg, ErrorCode, ServerMsg, PROTOCOL_VERSION};
+
+/// Most frames written before one flush.
+const MAX_WRITE_BATCH: usize = 64;
 
 /// Timing and abuse limits of one connection.
 #[derive(Debug, Clone, Copy)]
@@ -23,8 +40,9 @@ pub struct ConnectionSettings {
     pub max_invalid_frames: u32,
     /// Frames the hub may queue for this connection.
     pub outbox_capacity: usize,
-    /// A frame the socket does not take within this long ends the connection: the
-    /// peer stopped reading, and a blocked write must not keep it alive for ever.
+    /// A batch of frames the socket does not take within this long ends the
+    /// connection: the peer stopped reading, and a blocked write must not keep it
+    /// alive for ever.
     pub write_timeout: Duration,
 }
 
@@ -50,9 +68,28 @@ pub enum Ended {
     ClosedByHub(u16),
 }
 
+/// How one half finished: the connection is over, perhaps with a close frame to send.
+struct Exit {
+    ended: Ended,
+    close: Option<(u16, &'static str)>,
+}
+
+impl Exit {
+    fn gone(ended: Ended) -> Self {
+        Self { ended, close: None }
+    }
+
+    fn closing(ended: Ended, code: u16, reason: &'static str) -> Self {
+        Self {
+            ended,
+            close: Some((code, reason)),
+        }
+    }
+}
+
 /// Runs one connection until it ends. `shutdown` turning true closes it with 1001.
 pub async fn run_connection<W, R>(
-    sink: W,
+    mut sink: W,
     stream: R,
     hub: Hub,
     settings: ConnectionSettings,
@@ -63,44 +100,166 @@ where
     R: Stream<Item = Result<Message, ReadError>> + Unpin,
 {
     let mut connection = hub.connect(settings.outbox_capacity).await;
-    let ended = drive(sink, stream, &hub, &mut connection, settings, shutdown).await;
-    hub.disconnect(connection.id).await;
-    ended
-}
-
-async fn drive<W, R>(
-    mut sink: W,
-    mut stream: R,
-    hub: &Hub,
-    connection: &mut super::hub::Connection,
-    settings: ConnectionSettings,
-    mut shutdown: watch::Receiver<bool>,
-) -> Ended
-where
-    W: Sink<Message> + Unpin,
-    R: Stream<Item = Result<Message, ReadError>> + Unpin,
-{
     let welcome = ServerMsg::Welcome {
         protocol: PROTOCOL_VERSION,
         ping_interval_ms: settings.client_ping_interval.as_millis() as u64,
         server_time_ms: unix_millis(),
     };
     let timeout = settings.write_timeout;
-    if send(&mut sink, &welcome, timeout).await.is_err() {
-        return Ended::ClientGone;
+    let exit = match write_all(
+        &mut sink,
+        [Message::Text(welcome.to_json().into())],
+        timeout,
+    )
+    .await
+    {
+        Err(WriteFailed) => Exit::gone(Ended::ClientGone),
+        Ok(()) => {
+            // When the client last sent anything, in ms since `epoch` (read by the heartbeat).
+            let epoch = Instant::now();
+            let last_seen = AtomicU64::new(0);
+            let reader = read_half(
+                stream,
+                &hub,
+                connection.id,
+                &connection.replies,
+                settings,
+                epoch,
+                &last_seen,
+            );
+            let writer = write_half(
+                &mut sink,
+                &mut connection.outbox,
+                &mut connection.closed,
+                shutdown,
+                settings,
+                epoch,
+                &last_seen,
+            );
+            tokio::select! {
+                // A close from the hub or the server goes first: frames still queued are
+                // not lost, the client replays them from storage when it resumes.
+                biased;
+                exit = writer => exit,
+                exit = reader => exit,
+            }
+        }
+    };
+    if let Some((code, reason)) = exit.close {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        // The peer may already be gone; there is nobody left to tell then.
+        let _ = write_all(&mut sink, [Message::Close(Some(frame))], timeout).await;
     }
+    hub.disconnect(connection.id).await;
+    exit.ended
+}
 
+/// Parses the client's frames and hands them to the hub; answers pings and bad
+/// frames itself, through the connection's own queue.
+async fn read_half<R>(
+    mut stream: R,
+    hub: &Hub,
+    conn: super::hub::ConnId,
+    replies: &mpsc::Sender<Frame>,
+    settings: ConnectionSettings,
+    epoch: Instant,
+    last_seen: &AtomicU64,
+) -> Exit
+where
+    R: Stream<Item = Result<Message, ReadError>> + Unpin,
+{
+    let mut invalid_in_a_row = 0u32;
+    loop {
+        let frame = match stream.next().await {
+            None => return Exit::gone(Ended::ClientGone),
+            Some(Err(ReadError::TooBig)) => {
+                return Exit::closing(
+                    Ended::TooBig,
+                    close_code::MESSAGE_TOO_BIG,
+                    "message too big",
+                )
+            }
+            Some(Err(ReadError::Other(e))) => {
+                tracing::debug!(error = %e, "websocket read failed");
+                return Exit::gone(Ended::ClientGone);
+            }
+            Some(Ok(frame)) => frame,
+        };
+        last_seen.store(epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+        let reply = match frame {
+            Message::Text(text) => match serde_json::from_str::<ClientMsg>(text.as_str()) {
+                // Answered here: a liveness probe should not wait behind the hub.
+                Ok(ClientMsg::Ping { nonce }) => {
+                    invalid_in_a_row = 0;
+                    ServerMsg::Pong { nonce }
+                }
+                Ok(msg) => {
+                    invalid_in_a_row = 0;
+                    hub.request(conn, msg).await;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, "malformed client message");
+                    invalid_in_a_row += 1;
+                    ServerMsg::error(
+                        ErrorCode::MalformedMessage,
+                        format!("not a valid client message: {e}"),
+                    )
+                }
+            },
+            Message::Binary(_) => {
+                tracing::info!("binary frame from client");
+                invalid_in_a_row += 1;
+                ServerMsg::error(
+                    ErrorCode::UnsupportedFrame,
+                    "binary frames are not supported; send JSON text",
+                )
+            }
+            // The WebSocket library answers Ping frames itself.
+            Message::Ping(_) | Message::Pong(_) => continue,
+            Message::Close(_) => return Exit::gone(Ended::ClientClosed),
+        };
+        if invalid_in_a_row >= settings.max_invalid_frames {
+            tracing::warn!(
+                invalid_in_a_row,
+                "closing connection: too many invalid frames"
+            );
+            return Exit::closing(
+                Ended::PolicyViolation,
+                close_code::POLICY_VIOLATION,
+                "too many invalid messages",
+            );
+        }
+        // A full queue means the client is not reading; it has bigger problems than this answer.
+        let _ = replies.try_send(Frame::from(reply.to_json()));
+    }
+}
+
+/// Writes what is queued for the connection, in batches; sends the heartbeat's
+/// Ping frames and reaps a silent peer; ends on the hub's or the server's close.
+async fn write_half<W>(
+    sink: &mut W,
+    outbox: &mut mpsc::Receiver<Frame>,
+    closed: &mut oneshot::Receiver<u16>,
+    mut shutdown: watch::Receiver<bool>,
+    settings: ConnectionSettings,
+    epoch: Instant,
+    last_seen: &AtomicU64,
+) -> Exit
+where
+    W: Sink<Message> + Unpin,
+{
     let start = Instant::now() + settings.heartbeat_interval;
     let mut heartbeat = tokio::time::interval_at(start, settings.heartbeat_interval);
-    let mut last_seen = Instant::now();
-    let mut invalid_in_a_row = 0u32;
-
+    let mut batch = Vec::with_capacity(MAX_WRITE_BATCH);
+    let timeout = settings.write_timeout;
     loop {
         tokio::select! {
-            // A close from the hub or the server goes first: frames still queued are
-            // not lost, the client replays them from storage when it resumes.
             biased;
-            code = &mut connection.closed => {
+            code = &mut *closed => {
                 let code = code.unwrap_or(close_code::GOING_AWAY);
                 let reason = match code {
                     close_code::LOGGED_OUT => "logged out",
@@ -108,100 +267,50 @@ where
                     close_code::POLICY_VIOLATION => "too many messages",
                     _ => "closed by the server",
                 };
-                close(&mut sink, code, reason, timeout).await;
-                return Ended::ClosedByHub(code);
+                return Exit::closing(Ended::ClosedByHub(code), code, reason);
             }
             // A dropped sender means the server is gone too.
             _ = async { shutdown.wait_for(|stop| *stop).await.is_ok() } => {
-                close(&mut sink, close_code::GOING_AWAY, "server shutting down", timeout).await;
-                return Ended::ServerShutdown;
+                return Exit::closing(Ended::ServerShutdown, close_code::GOING_AWAY, "server shutting down");
             }
             _ = heartbeat.tick() => {
-                if last_seen.elapsed() >= settings.heartbeat_timeout {
+                let seen = Duration::from_millis(last_seen.load(Ordering::Relaxed));
+                if epoch.elapsed().saturating_sub(seen) >= settings.heartbeat_timeout {
                     tracing::info!("closing silent connection");
-                    close(&mut sink, close_code::HEARTBEAT_TIMEOUT, "heartbeat timeout", timeout).await;
-                    return Ended::HeartbeatTimeout;
+                    return Exit::closing(Ended::HeartbeatTimeout, close_code::HEARTBEAT_TIMEOUT, "heartbeat timeout");
                 }
-                if write(&mut sink, Message::Ping(Default::default()), timeout).await.is_err() {
-                    return Ended::ClientGone;
-                }
-            }
-            frame = connection.outbox.recv() => {
-                let Some(frame) = frame else { return Ended::ClientGone };
-                let Ok(text) = Utf8Bytes::try_from(frame) else { continue };
-                if write(&mut sink, Message::Text(text), timeout).await.is_err() {
-                    return Ended::ClientGone;
+                if write_all(sink, [Message::Ping(Default::default())], timeout).await.is_err() {
+                    return Exit::gone(Ended::ClientGone);
                 }
             }
-            frame = stream.next() => {
-                let frame = match frame {
-                    None => return Ended::ClientGone,
-                    Some(Err(ReadError::TooBig)) => {
-                        close(&mut sink, close_code::MESSAGE_TOO_BIG, "message too big", timeout).await;
-                        return Ended::TooBig;
-                    }
-                    Some(Err(ReadError::Other(e))) => {
-                        tracing::debug!(error = %e, "websocket read failed");
-                        return Ended::ClientGone;
-                    }
-                    Some(Ok(frame)) => frame,
-                };
-                last_seen = Instant::now();
-                let reply = match frame {
-                    Message::Text(text) => match serde_json::from_str::<ClientMsg>(text.as_str()) {
-                        // Answered here: a liveness probe should not wait behind the hub.
-                        Ok(ClientMsg::Ping { nonce }) => {
-                            invalid_in_a_row = 0;
-                            ServerMsg::Pong { nonce }
-                        }
-                        Ok(msg) => {
-                            invalid_in_a_row = 0;
-                            hub.request(connection.id, msg).await;
-                            continue;
-                        }
-                        Err(e) => {
-                            tracing::info!(error = %e, "malformed client message");
-                            invalid_in_a_row += 1;
-                            ServerMsg::error(
-                                ErrorCode::MalformedMessage,
-                                format!("not a valid client message: {e}"),
-                            )
-                        }
-                    },
-                    Message::Binary(_) => {
-                        tracing::info!("binary frame from client");
-                        invalid_in_a_row += 1;
-                        ServerMsg::error(
-                            ErrorCode::UnsupportedFrame,
-                            "binary frames are not supported; send JSON text",
-                        )
-                    }
-                    // The WebSocket library answers Ping frames itself.
-                    Message::Ping(_) | Message::Pong(_) => continue,
-                    Message::Close(_) => return Ended::ClientClosed,
-                };
-                if invalid_in_a_row >= settings.max_invalid_frames {
-                    tracing::warn!(invalid_in_a_row, "closing connection: too many invalid frames");
-                    close(&mut sink, close_code::POLICY_VIOLATION, "too many invalid messages", timeout).await;
-                    return Ended::PolicyViolation;
+            received = outbox.recv_many(&mut batch, MAX_WRITE_BATCH) => {
+                if received == 0 {
+                    return Exit::gone(Ended::ClientGone);
                 }
-                if send(&mut sink, &reply, timeout).await.is_err() {
-                    return Ended::ClientGone;
+                if write_all(sink, batch.drain(..).map(Message::Text), timeout).await.is_err() {
+                    return Exit::gone(Ended::ClientGone);
                 }
             }
         }
     }
 }
 
-/// The socket failed, or did not take the frame in time.
+/// The socket failed, or did not take the frames in time.
 struct WriteFailed;
 
-async fn write<W: Sink<Message> + Unpin>(
+/// Writes frames and flushes once, within `timeout` for all of them.
+async fn write_all<W: Sink<Message> + Unpin>(
     sink: &mut W,
-    frame: Message,
+    frames: impl IntoIterator<Item = Message>,
     timeout: Duration,
 ) -> Result<(), WriteFailed> {
-    match tokio::time::timeout(timeout, sink.send(frame)).await {
+    let write = async {
+        for frame in frames {
+            sink.feed(frame).await?;
+        }
+        sink.flush().await
+    };
+    match tokio::time::timeout(timeout, write).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err(WriteFailed),
         Err(_) => {
@@ -209,35 +318,6 @@ async fn write<W: Sink<Message> + Unpin>(
             Err(WriteFailed)
         }
     }
-}
-
-async fn send<W: Sink<Message> + Unpin>(
-    sink: &mut W,
-    msg: &ServerMsg,
-    timeout: Duration,
-) -> Result<(), WriteFailed> {
-    write(sink, Message::Text(msg.to_json().into()), timeout).await
-}
-
-async fn close<W: Sink<Message> + Unpin>(
-    sink: &mut W,
-    code: u16,
-    reason: &'static str,
-    timeout: Duration,
-) {
-    let frame = CloseFrame {
-        code,
-        reason: reason.into(),
-    };
-    // The peer may already be gone; there is nobody left to tell then.
-    let _ = write(sink, Message::Close(Some(frame)), timeout).await;
-}
-
-fn unix_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -268,7 +348,7 @@ mod tests {
         let store = Store::open(db.path().join("t.db").to_str().unwrap())
             .await
             .unwrap();
-        let hub = Hub::start(store, HubSettings::default());
+        let hub = Hub::start(store, HubSettings::default()).await.unwrap();
         let (to_server, stream) = mpsc::unbounded();
         let (sink, from_server) = mpsc::unbounded();
         let (shutdown, shutdown_rx) = watch::channel(false);

@@ -1,0 +1,672 @@
+//! Load generator for the chat server and, for comparison, its peers (Bun, Node `ws`,
+//! socket.io): N WebSocket clients in rooms, some of them senders at a paced rate,
+//! every message carrying its sender, number and send time, so each receiver measures
+//! latency and counts what it got: delivered, lost, duplicated.
+//!
+//! Three wire protocols: ours (`chat`: login, join a room, `send`, `message` frames),
+//! plain JSON broadcast (`json`: the seeds' `ws` server and Bun's publish/subscribe,
+//! room in the URL's query), and socket.io's engine.io v4 framing (`socketio`).
+//! With `--pid`, the server's CPU time (utime + stime) and RSS are read from /proc
+//! over the measured window. `--json` prints one JSON line for `bench/run.sh`.
+//!
+//! Run: `cargo run --release --example loadgen --features ssr -- --help`.
+
+use std::{
+    collections::HashSet,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use chat::protocol::{ClientMsg, ClientMsgId, ConversationId};
+use clap::{Parser, ValueEnum};
+use futures::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use tokio::{net::TcpStream, sync::mpsc, time::Instant};
+use tokio_tungstenite::{
+    tungstenite::{protocol::WebSocketConfig, Message},
+    MaybeTlsStream, WebSocketStream,
+};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Protocol {
+    /// This project's protocol (docs/PROTOCOL.md).
+    Chat,
+    /// Plain JSON text broadcast to the others in the room (`?room=` in the URL).
+    Json,
+    /// socket.io (engine.io v4 over WebSocket): `join` then `msg` events.
+    Socketio,
+}
+
+#[derive(Debug, Clone, Parser, Serialize)]
+#[command(about = "WebSocket chat load generator: latency, throughput, loss, duplicates")]
+struct Args {
+    /// Server address (host:port).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    addr: String,
+    #[arg(long, value_enum, default_value = "chat")]
+    protocol: Protocol,
+    /// Connected clients in all.
+    #[arg(long, default_value_t = 32)]
+    clients: usize,
+    /// How many of them send (the first ones of each room); default all.
+    #[arg(long)]
+    senders: Option<usize>,
+    /// Messages per second per sender.
+    #[arg(long, default_value_t = 100.0)]
+    rate: f64,
+    /// Rooms the clients are spread over (client i is in room i mod rooms).
+    #[arg(long, default_value_t = 1)]
+    rooms: usize,
+    /// Bytes of text per message.
+    #[arg(long, default_value_t = 100)]
+    size: usize,
+    /// Seconds of sending before the measured window.
+    #[arg(long, default_value_t = 2.0)]
+    warmup: f64,
+    /// Seconds of the measured window.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Seconds to wait after the last send for the last deliveries.
+    #[arg(long, default_value_t = 5.0)]
+    drain: f64,
+    /// Logins in flight at once while connecting.
+    #[arg(long, default_value_t = 32)]
+    connect_concurrency: usize,
+    /// The server's process id: its CPU time and memory are read over the window.
+    #[arg(long)]
+    pid: Option<u32>,
+    /// Name of the server in the output.
+    #[arg(long, default_value = "server")]
+    label: String,
+    /// Name of the workload in the output.
+    #[arg(long, default_value = "burst")]
+    workload: String,
+    /// Print one JSON line instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What one run measured.
+#[derive(Debug, Serialize)]
+struct Report {
+    label: String,
+    workload: String,
+    protocol: Protocol,
+    clients: usize,
+    senders: usize,
+    rooms: usize,
+    rate: f64,
+    connect_secs: f64,
+    /// Messages sent during the whole run (warm-up and window).
+    sent: u64,
+    /// Deliveries expected for them: one per other member of the sender's room.
+    expected: u64,
+    delivered: u64,
+    lost: u64,
+    duplicated: u64,
+    /// Sends the server refused (ours: rate_limited and other errors).
+    refused: u64,
+    /// Connections that ended before the run did.
+    dropped: u64,
+    /// Deliveries received within the measured window, per second.
+    deliveries_per_sec: f64,
+    /// Server CPU seconds (user + system) over the window.
+    server_cpu_secs: Option<f64>,
+    deliveries_per_cpu_sec: Option<f64>,
+    server_rss_kib: Option<u64>,
+    p50_ms: f64,
+    p99_ms: f64,
+    p999_ms: f64,
+    max_ms: f64,
+}
+
+fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or_default()
+}
+
+/// The text of one message: `<sender> <number> <send time µs> <padding>`.
+fn payload(sender: usize, n: u64, size: usize) -> String {
+    let mut text = format!("{sender} {n} {} ", now_us());
+    while text.len() < size {
+        text.push('x');
+    }
+    text
+}
+
+fn parse_payload(text: &str) -> Option<(usize, u64, u64)> {
+    let mut parts = text.split(' ');
+    Some((
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    ))
+}
+
+/// Counters shared by every client of the run.
+struct Shared {
+    /// Receive times inside [window_start, window_end] count (µs since the epoch).
+    window: Mutex<(u64, u64)>,
+    in_window: AtomicU64,
+    refused: AtomicU64,
+    dropped: AtomicU64,
+    stop: AtomicBool,
+    latency: Mutex<Histogram<u64>>,
+}
+
+/// One client's receive-side tally.
+struct Tally {
+    me: usize,
+    seen: HashSet<(usize, u64)>,
+    duplicated: u64,
+    latency: Histogram<u64>,
+    in_window: u64,
+}
+
+impl Tally {
+    fn new(me: usize) -> Self {
+        Self {
+            me,
+            seen: HashSet::new(),
+            duplicated: 0,
+            latency: new_histogram(),
+            in_window: 0,
+        }
+    }
+
+    fn take(&mut self, text: &str, window: (u64, u64)) {
+        let Some((sender, n, sent_us)) = parse_payload(text) else {
+            return;
+        };
+        if sender == self.me {
+            return; // our own message echoed back (ours sends it to the sender's tabs)
+        }
+        if !self.seen.insert((sender, n)) {
+            self.duplicated += 1;
+            return;
+        }
+        let now = now_us();
+        if now >= window.0 && now <= window.1 {
+            self.in_window += 1;
+            let _ = self.latency.record(now.saturating_sub(sent_us).max(1));
+        }
+    }
+}
+
+fn new_histogram() -> Histogram<u64> {
+    // 1 µs to 100 s, 3 significant digits.
+    Histogram::new_with_bounds(1, 100_000_000, 3).unwrap_or_else(|_| Histogram::new(3).unwrap())
+}
+
+/// A connected, logged-in client.
+struct Client {
+    socket: Socket,
+    /// Our protocol: the room's conversation id.
+    conversation: Option<ConversationId>,
+    room: usize,
+}
+
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(16 * 1024)
+        .write_buffer_size(0)
+}
+
+async fn open(url: &str) -> Result<Socket, String> {
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(ws_config()), true)
+        .await
+        .map_err(|e| format!("connect {url}: {e}"))?;
+    Ok(socket)
+}
+
+async fn next_text(socket: &mut Socket) -> Result<String, String> {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(30), socket.next())
+            .await
+            .map_err(|_| "no answer within 30 s".to_string())?
+            .ok_or("closed")?
+            .map_err(|e| e.to_string())?;
+        match frame {
+            Message::Text(text) => return Ok(text.to_string()),
+            Message::Close(frame) => return Err(format!("closed: {frame:?}")),
+            _ => continue,
+        }
+    }
+}
+
+/// The fields of our server's frames that the generator reads.
+#[derive(Deserialize)]
+struct ChatFrame<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: &'a str,
+    #[serde(default)]
+    conversation: Option<ChatConversation>,
+    #[serde(default, borrow)]
+    message: Option<ChatMessageText<'a>>,
+    #[serde(default)]
+    code: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ChatConversation {
+    id: ConversationId,
+}
+
+#[derive(Deserialize)]
+struct ChatMessageText<'a> {
+    #[serde(default, borrow)]
+    text: Option<std::borrow::Cow<'a, str>>,
+}
+
+async fn connect_client(args: &Args, run: &str, i: usize) -> Result<Client, String> {
+    let room = i % args.rooms;
+    let room_name = format!("b{run}r{room}");
+    match args.protocol {
+        Protocol::Chat => {
+            let mut socket = open(&format!("ws://{}/ws", args.addr)).await?;
+            let login = ClientMsg::Login {
+                nickname: format!("b{run}u{i}"),
+                avatar: "fox".into(),
+            };
+            send_text(&mut socket, login.to_json()).await?;
+            wait_for(&mut socket, "ready").await?;
+            let join = ClientMsg::JoinRoom { name: room_name };
+            send_text(&mut socket, join.to_json()).await?;
+            let conversation = loop {
+                let text = next_text(&mut socket).await?;
+                let frame: ChatFrame = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+                match (frame.kind, frame.conversation) {
+                    ("joined", Some(c)) => break c.id,
+                    ("error", _) => return Err(format!("join refused: {text}")),
+                    _ => {}
+                }
+            };
+            Ok(Client {
+                socket,
+                conversation: Some(conversation),
+                room,
+            })
+        }
+        Protocol::Json => {
+            let socket = open(&format!("ws://{}/?room={room_name}", args.addr)).await?;
+            Ok(Client {
+                socket,
+                conversation: None,
+                room,
+            })
+        }
+        Protocol::Socketio => {
+            let mut socket = open(&format!(
+                "ws://{}/socket.io/?EIO=4&transport=websocket",
+                args.addr
+            ))
+            .await?;
+            let open_packet = next_text(&mut socket).await?;
+            if !open_packet.starts_with('0') {
+                return Err(format!(
+                    "expected an engine.io open packet, got {open_packet}"
+                ));
+            }
+            send_text(&mut socket, "40".into()).await?;
+            loop {
+                let text = next_text(&mut socket).await?;
+                if text.starts_with("40") {
+                    break;
+                }
+            }
+            let join = serde_json::json!(["join", room_name]);
+            send_text(&mut socket, format!("42{join}")).await?;
+            // The server acknowledges the join, so no message is sent before it counts.
+            loop {
+                let text = next_text(&mut socket).await?;
+                if text.starts_with("42[\"joined\"") {
+                    break;
+                }
+            }
+            Ok(Client {
+                socket,
+                conversation: None,
+                room,
+            })
+        }
+    }
+}
+
+async fn send_text(socket: &mut Socket, text: String) -> Result<(), String> {
+    socket
+        .send(Message::text(text))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn wait_for(socket: &mut Socket, kind: &str) -> Result<(), String> {
+    loop {
+        let text = next_text(socket).await?;
+        let frame: ChatFrame = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        if frame.kind == kind {
+            return Ok(());
+        }
+        if frame.kind == "error" {
+            return Err(format!("refused: {text}"));
+        }
+    }
+}
+
+/// The frame that carries one message in the given protocol.
+fn encode_send(
+    protocol: Protocol,
+    conversation: Option<ConversationId>,
+    id: &str,
+    text: String,
+) -> String {
+    match protocol {
+        Protocol::Chat => ClientMsg::Send {
+            conversation: conversation.unwrap_or(ConversationId(0)),
+            client_id: ClientMsgId(id.to_string()),
+            text,
+        }
+        .to_json(),
+        Protocol::Json => serde_json::json!({ "text": text }).to_string(),
+        Protocol::Socketio => format!("42{}", serde_json::json!(["msg", text])),
+    }
+}
+
+/// Reads one received frame: the message text it carries, if any.
+fn received_text(protocol: Protocol, frame: &str, shared: &Shared) -> Option<String> {
+    match protocol {
+        Protocol::Chat => {
+            let parsed: ChatFrame = serde_json::from_str(frame).ok()?;
+            match parsed.kind {
+                "message" => parsed.message?.text.map(|t| t.into_owned()),
+                "error" => {
+                    if parsed.code.is_some() {
+                        shared.refused.fetch_add(1, Ordering::Relaxed);
+                    }
+                    None
+                }
+                _ => None,
+            }
+        }
+        Protocol::Json => {
+            #[derive(Deserialize)]
+            struct Json {
+                text: String,
+            }
+            serde_json::from_str::<Json>(frame).ok().map(|j| j.text)
+        }
+        Protocol::Socketio => {
+            let body = frame.strip_prefix("42")?;
+            let (event, text): (String, String) = serde_json::from_str(body).ok()?;
+            (event == "msg").then_some(text)
+        }
+    }
+}
+
+/// Reads `utime + stime` (seconds) and VmRSS (KiB) of a process.
+fn proc_usage(pid: u32) -> Option<(f64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())?;
+    // Linux reports times in USER_HZ, 100 per second on every architecture it runs here.
+    Some((ticks / 100.0, rss))
+}
+
+async fn run(args: Args) -> Result<Report, String> {
+    let run_id = format!("{:x}", now_us() % 0xff_ffff);
+    let rooms = args.rooms.max(1);
+    let args = Arc::new(Args { rooms, ..args });
+    let senders = args.senders.unwrap_or(args.clients).min(args.clients);
+
+    // Connect and log in, a bounded number at a time.
+    let started = Instant::now();
+    let mut clients: Vec<Option<Client>> = Vec::new();
+    let (done_tx, mut done_rx) = mpsc::channel(args.clients.max(1));
+    let permits = Arc::new(tokio::sync::Semaphore::new(args.connect_concurrency.max(1)));
+    for i in 0..args.clients {
+        let (args, run_id, done, permits) = (
+            args.clone(),
+            run_id.clone(),
+            done_tx.clone(),
+            permits.clone(),
+        );
+        tokio::spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let client = connect_client(&args, &run_id, i).await;
+            let _ = done.send((i, client)).await;
+        });
+        clients.push(None);
+    }
+    drop(done_tx);
+    while let Some((i, client)) = done_rx.recv().await {
+        clients[i] = Some(client.map_err(|e| format!("client {i}: {e}"))?);
+    }
+    let connect_secs = started.elapsed().as_secs_f64();
+
+    // Members per room, and which clients send: the first `senders` spread over the rooms.
+    let mut room_size = vec![0u64; rooms];
+    for i in 0..args.clients {
+        room_size[i % rooms] += 1;
+    }
+    let shared = Arc::new(Shared {
+        window: Mutex::new((u64::MAX, u64::MAX)),
+        in_window: AtomicU64::new(0),
+        refused: AtomicU64::new(0),
+        dropped: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
+        latency: Mutex::new(new_histogram()),
+    });
+    let sent_per_room: Arc<Vec<AtomicU64>> =
+        Arc::new((0..rooms).map(|_| AtomicU64::new(0)).collect());
+    let delivered = Arc::new(AtomicU64::new(0));
+    let duplicated = Arc::new(AtomicU64::new(0));
+
+    let send_until = Instant::now() + Duration::from_secs_f64(args.warmup + args.duration);
+    let mut tasks = Vec::new();
+    for (i, client) in clients.into_iter().enumerate() {
+        let Some(client) = client else { continue };
+        let (mut sink, mut stream) = client.socket.split();
+        let (control_tx, mut control_rx) = mpsc::channel::<String>(16);
+        let is_sender = i < senders;
+        let (conversation, room) = (client.conversation, client.room);
+        let (protocol, rate, size) = (args.protocol, args.rate, args.size);
+        let sent_per_room = sent_per_room.clone();
+        // Writer: paced sends (senders only) and protocol answers (engine.io pongs).
+        tasks.push(tokio::spawn(async move {
+            let period = Duration::from_secs_f64(1.0 / rate.max(0.001));
+            // Senders start spread over one period, not all at the same instant.
+            let offset = period.mul_f64((i as f64 * 0.618_034) % 1.0);
+            let mut tick = tokio::time::interval_at(Instant::now() + offset, period);
+            let mut n = 0u64;
+            loop {
+                tokio::select! {
+                    answer = control_rx.recv() => {
+                        let Some(answer) = answer else { break };
+                        if sink.send(Message::text(answer)).await.is_err() { break }
+                    }
+                    _ = tick.tick(), if is_sender => {
+                        if Instant::now() >= send_until { break }
+                        let text = payload(i, n, size);
+                        let frame = encode_send(protocol, conversation, &format!("{i}-{n}"), text);
+                        if sink.send(Message::text(frame)).await.is_err() { break }
+                        sent_per_room[room].fetch_add(1, Ordering::Relaxed);
+                        n += 1;
+                    }
+                    _ = tokio::time::sleep_until(send_until), if !is_sender => break,
+                }
+            }
+            // Keep answering pings while the last deliveries drain.
+            while let Some(answer) = control_rx.recv().await {
+                if sink.send(Message::text(answer)).await.is_err() {
+                    break;
+                }
+            }
+        }));
+        let (shared, delivered, duplicated) =
+            (shared.clone(), delivered.clone(), duplicated.clone());
+        // Reader: tallies every message received.
+        tasks.push(tokio::spawn(async move {
+            let mut tally = Tally::new(i);
+            loop {
+                let frame = tokio::select! {
+                    frame = stream.next() => frame,
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {
+                        if shared.stop.load(Ordering::Relaxed) { break }
+                        continue;
+                    }
+                };
+                let text = match frame {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                        if !shared.stop.load(Ordering::Relaxed) {
+                            shared.dropped.fetch_add(1, Ordering::Relaxed);
+                        }
+                        break;
+                    }
+                    Some(Ok(_)) => continue,
+                };
+                if protocol == Protocol::Socketio && text.as_str() == "2" {
+                    let _ = control_tx.try_send("3".into());
+                    continue;
+                }
+                if let Some(body) = received_text(protocol, text.as_str(), &shared) {
+                    let window = *shared.window.lock().unwrap_or_else(|e| e.into_inner());
+                    tally.take(&body, window);
+                }
+            }
+            drop(control_tx);
+            delivered.fetch_add(tally.seen.len() as u64, Ordering::Relaxed);
+            duplicated.fetch_add(tally.duplicated, Ordering::Relaxed);
+            shared
+                .in_window
+                .fetch_add(tally.in_window, Ordering::Relaxed);
+            if let Ok(mut h) = shared.latency.lock() {
+                let _ = h.add(&tally.latency);
+            }
+        }));
+    }
+
+    // The measured window.
+    tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
+    let window_start = now_us();
+    let usage_start = args.pid.and_then(proc_usage);
+    *shared.window.lock().unwrap_or_else(|e| e.into_inner()) =
+        (window_start, window_start + (args.duration * 1e6) as u64);
+    tokio::time::sleep(Duration::from_secs_f64(args.duration)).await;
+    let usage_end = args.pid.and_then(proc_usage);
+    tokio::time::sleep_until(send_until + Duration::from_secs_f64(args.drain)).await;
+    shared.stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        let _ = task.await;
+    }
+
+    let sent: u64 = sent_per_room
+        .iter()
+        .map(|s| s.load(Ordering::Relaxed))
+        .sum();
+    let expected: u64 = sent_per_room
+        .iter()
+        .zip(&room_size)
+        .map(|(s, size)| s.load(Ordering::Relaxed) * size.saturating_sub(1))
+        .sum();
+    let delivered = delivered.load(Ordering::Relaxed);
+    let in_window = shared.in_window.load(Ordering::Relaxed);
+    let cpu = match (usage_start, usage_end) {
+        (Some((a, _)), Some((b, _))) => Some(b - a),
+        _ => None,
+    };
+    let latency = shared.latency.lock().map_err(|_| "latency lock poisoned")?;
+    let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
+    Ok(Report {
+        label: args.label.clone(),
+        workload: args.workload.clone(),
+        protocol: args.protocol,
+        clients: args.clients,
+        senders,
+        rooms,
+        rate: args.rate,
+        connect_secs,
+        sent,
+        expected,
+        delivered,
+        lost: expected.saturating_sub(delivered),
+        duplicated: duplicated.load(Ordering::Relaxed),
+        refused: shared.refused.load(Ordering::Relaxed),
+        dropped: shared.dropped.load(Ordering::Relaxed),
+        deliveries_per_sec: in_window as f64 / args.duration,
+        server_cpu_secs: cpu,
+        deliveries_per_cpu_sec: cpu.filter(|c| *c > 0.0).map(|c| in_window as f64 / c),
+        server_rss_kib: usage_end.map(|(_, rss)| rss),
+        p50_ms: ms(0.5),
+        p99_ms: ms(0.99),
+        p999_ms: ms(0.999),
+        max_ms: latency.max() as f64 / 1000.0,
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let json = args.json;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("loadgen: cannot start tokio: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(report) => {
+            if json {
+                println!("{}", serde_json::to_string(&report).unwrap_or_default());
+            } else {
+                print_report(&report);
+            }
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("loadgen: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_report(r: &Report) {
+    let opt = |v: Option<f64>, unit: &str| v.map_or("-".into(), |v| format!("{v:.0}{unit}"));
+    println!(
+        "{} {}: {} clients ({} senders at {}/s) in {} room(s), connected in {:.2} s",
+        r.label, r.workload, r.clients, r.senders, r.rate, r.rooms, r.connect_secs
+    );
+    println!(
+        "  deliveries/s {:.0}, per server CPU-second {}, server RSS {}",
+        r.deliveries_per_sec,
+        opt(r.deliveries_per_cpu_sec, ""),
+        r.server_rss_kib
+            .map_or("-".into(), |k| format!("{:.1} MB", k as f64 / 1024.0)),
+    );
+    println!(
+        "  latency p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
+        r.p50_ms, r.p99_ms, r.p999_ms, r.max_ms
+    );
+    println!(
+        "  sent {}, expected {}, delivered {}, lost {}, duplicated {}, refused {}, dropped connections {}",
+        r.sent, r.expected, r.delivered, r.lost, r.duplicated, r.refused, r.dropped
+    );
+}

@@ -1,0 +1,272 @@
+//! Who is in which conversation, and how far each has got: the hub's memory of the
+//! `conversations` and `members` tables, loaded once at start and kept in step by the
+//! hub (storage first, then memory), so membership checks and snapshots cost no I/O.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::protocol::{ConversationId, ConversationInfo, ConversationKind, RoomInfo, Seq, UserId};
+
+use super::super::store::ConversationRow;
+
+struct Conversation {
+    /// A room's name; `None` for a private conversation.
+    room: Option<String>,
+    /// The two users of a private conversation.
+    direct: Option<[UserId; 2]>,
+    /// Sequence number of the newest message the hub has delivered.
+    last_seq: Seq,
+    /// Members and the newest sequence number each has read.
+    members: HashMap<UserId, Seq>,
+}
+
+#[derive(Default)]
+pub(super) struct Conversations {
+    by_id: HashMap<ConversationId, Conversation>,
+    rooms: HashMap<String, ConversationId>,
+    directs: HashMap<[UserId; 2], ConversationId>,
+    of_user: HashMap<UserId, HashSet<ConversationId>>,
+}
+
+/// The two users of a private conversation in the order storage keeps them.
+fn pair(a: UserId, b: UserId) -> [UserId; 2] {
+    if a <= b {
+        [a, b]
+    } else {
+        [b, a]
+    }
+}
+
+impl Conversations {
+    pub(super) fn load(rows: Vec<ConversationRow>) -> Self {
+        let mut all = Self::default();
+        for row in rows {
+            all.insert(row.id, row.room, row.direct, row.last_seq);
+            for (user, read) in row.members {
+                if let Some(c) = all.by_id.get_mut(&row.id) {
+                    c.members.insert(user, read);
+                    all.of_user.entry(user).or_default().insert(row.id);
+                }
+            }
+        }
+        all
+    }
+
+    fn insert(
+        &mut self,
+        id: ConversationId,
+        room: Option<String>,
+        direct: Option<[UserId; 2]>,
+        last_seq: Seq,
+    ) {
+        if let Some(name) = &room {
+            self.rooms.insert(name.clone(), id);
+        }
+        if let Some(users) = direct {
+            self.directs.insert(users, id);
+        }
+        self.by_id.entry(id).or_insert(Conversation {
+            room,
+            direct,
+            last_seq,
+            members: HashMap::new(),
+        });
+    }
+
+    /// Records a room that storage has (just created, or created by another request).
+    pub(super) fn insert_room(&mut self, id: ConversationId, name: &str) {
+        self.insert(id, Some(name.to_string()), None, 0);
+    }
+
+    /// Records a private conversation and its two members.
+    pub(super) fn insert_direct(&mut self, id: ConversationId, a: UserId, b: UserId) {
+        self.insert(id, None, Some(pair(a, b)), 0);
+        self.add_member(id, a);
+        self.add_member(id, b);
+    }
+
+    pub(super) fn room_by_name(&self, name: &str) -> Option<ConversationId> {
+        self.rooms.get(name).copied()
+    }
+
+    pub(super) fn direct_between(&self, a: UserId, b: UserId) -> Option<ConversationId> {
+        self.directs.get(&pair(a, b)).copied()
+    }
+
+    pub(super) fn is_room(&self, id: ConversationId) -> bool {
+        self.by_id.get(&id).is_some_and(|c| c.room.is_some())
+    }
+
+    pub(super) fn is_member(&self, id: ConversationId, user: UserId) -> bool {
+        self.by_id
+            .get(&id)
+            .is_some_and(|c| c.members.contains_key(&user))
+    }
+
+    /// Makes `user` a member who has read everything so far; false if they were one.
+    pub(super) fn add_member(&mut self, id: ConversationId, user: UserId) -> bool {
+        let Some(c) = self.by_id.get_mut(&id) else {
+            return false;
+        };
+        if c.members.contains_key(&user) {
+            return false;
+        }
+        c.members.insert(user, c.last_seq);
+        self.of_user.entry(user).or_default().insert(id);
+        true
+    }
+
+    /// False if they were not a member.
+    pub(super) fn remove_member(&mut self, id: ConversationId, user: UserId) -> bool {
+        let removed = self
+            .by_id
+            .get_mut(&id)
+            .is_some_and(|c| c.members.remove(&user).is_some());
+        if removed {
+            if let Some(of_user) = self.of_user.get_mut(&user) {
+                of_user.remove(&id);
+            }
+        }
+        removed
+    }
+
+    pub(super) fn members(&self, id: ConversationId) -> impl Iterator<Item = UserId> + '_ {
+        self.by_id
+            .get(&id)
+            .into_iter()
+            .flat_map(|c| c.members.keys().copied())
+    }
+
+    pub(super) fn last_seq(&self, id: ConversationId) -> Option<Seq> {
+        self.by_id.get(&id).map(|c| c.last_seq)
+    }
+
+    /// A message numbered `seq` was delivered; what its author wrote, they have read.
+    pub(super) fn delivered(&mut self, id: ConversationId, seq: Seq, author: UserId) {
+        if let Some(c) = self.by_id.get_mut(&id) {
+            c.last_seq = c.last_seq.max(seq);
+        }
+        self.mark_read(id, author, seq);
+    }
+
+    /// Everything up to `seq` has been read by `user` (never past the newest message).
+    pub(super) fn mark_read(&mut self, id: ConversationId, user: UserId, seq: Seq) {
+        if let Some(c) = self.by_id.get_mut(&id) {
+            let last = c.last_seq;
+            if let Some(read) = c.members.get_mut(&user) {
+                *read = (*read).max(seq.min(last));
+            }
+        }
+    }
+
+    /// One conversation as `user` (a member) sees it.
+    pub(super) fn info_for(&self, id: ConversationId, user: UserId) -> Option<ConversationInfo> {
+        let c = self.by_id.get(&id)?;
+        let read_seq = *c.members.get(&user)?;
+        let kind = match (&c.room, c.direct) {
+            (Some(name), _) => ConversationKind::Room {
+                name: name.clone(),
+                member_count: c.members.len() as u32,
+            },
+            (None, Some(users)) => ConversationKind::Direct { users },
+            (None, None) => return None,
+        };
+        Some(ConversationInfo {
+            id,
+            kind,
+            last_seq: c.last_seq,
+            read_seq,
+        })
+    }
+
+    /// The conversations `user` is a member of, as they see them, oldest first.
+    pub(super) fn of(&self, user: UserId) -> Vec<ConversationInfo> {
+        let mut ids: Vec<ConversationId> = self
+            .of_user
+            .get(&user)
+            .map(|ids| ids.iter().copied().collect())
+            .unwrap_or_default();
+        ids.sort();
+        ids.into_iter()
+            .filter_map(|id| self.info_for(id, user))
+            .collect()
+    }
+
+    /// The users `user` shares a private conversation with.
+    pub(super) fn direct_peers(&self, user: UserId) -> Vec<UserId> {
+        self.of_user
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.by_id.get(id)?.direct)
+            .map(|[a, b]| if a == user { b } else { a })
+            .collect()
+    }
+
+    pub(super) fn room_info(&self, id: ConversationId) -> Option<RoomInfo> {
+        let c = self.by_id.get(&id)?;
+        Some(RoomInfo {
+            id,
+            name: c.room.clone()?,
+            member_count: c.members.len() as u32,
+        })
+    }
+
+    /// Every room with its member count, by name.
+    pub(super) fn rooms(&self) -> Vec<RoomInfo> {
+        let mut rooms: Vec<RoomInfo> = self
+            .rooms
+            .values()
+            .filter_map(|id| self.room_info(*id))
+            .collect();
+        rooms.sort_by(|a, b| a.name.cmp(&b.name));
+        rooms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ANN: UserId = UserId(1);
+    const BOB: UserId = UserId(2);
+
+    #[test]
+    fn membership_and_reading_follow_what_the_hub_records() {
+        let mut all = Conversations::load(vec![ConversationRow {
+            id: ConversationId(1),
+            room: Some("general".into()),
+            direct: None,
+            last_seq: 5,
+            members: vec![(ANN, 3)],
+        }]);
+        let general = all.room_by_name("general").unwrap();
+        assert!(all.is_member(general, ANN) && !all.is_member(general, BOB));
+        assert!(all.add_member(general, BOB));
+        assert!(!all.add_member(general, BOB), "twice is once");
+        // A new member has read everything so far; unread counts start at zero.
+        assert_eq!(all.info_for(general, BOB).unwrap().read_seq, 5);
+        assert_eq!(all.info_for(general, ANN).unwrap().read_seq, 3);
+        all.delivered(general, 6, ANN);
+        assert_eq!(all.info_for(general, ANN).unwrap().read_seq, 6);
+        assert_eq!(all.info_for(general, BOB).unwrap().read_seq, 5);
+        all.mark_read(general, BOB, 99);
+        assert_eq!(
+            all.info_for(general, BOB).unwrap().read_seq,
+            6,
+            "never past the newest"
+        );
+        assert_eq!(all.rooms()[0].member_count, 2);
+
+        all.insert_direct(ConversationId(2), BOB, ANN);
+        assert_eq!(all.direct_between(ANN, BOB), Some(ConversationId(2)));
+        assert_eq!(all.direct_peers(ANN), vec![BOB]);
+        assert_eq!(
+            all.of(ANN).iter().map(|c| c.id).collect::<Vec<_>>(),
+            [ConversationId(1), ConversationId(2)]
+        );
+        assert!(all.remove_member(general, BOB));
+        assert!(!all.is_member(general, BOB));
+        assert_eq!(all.of(BOB).len(), 1);
+        assert_eq!(all.rooms().len(), 1, "a private conversation is not a room");
+    }
+}

@@ -1,0 +1,264 @@
+//! Messages in and out: a send is checked, handed to the writer, and once stored
+//! acknowledged and fanned out; and every frame's way into a connection's bounded queue.
+
+use governor::clock::{Clock, DefaultClock};
+use tokio::sync::mpsc::error::TrySendError;
+
+use crate::{
+    protocol::{
+        close_code, normalize_text, validate_client_id, ClientMsgId, ConversationId, ErrorCode,
+        MessageBody, Seq, ServerMsg, UserId,
+    },
+    server::{
+        store::{QueueError, Stored, WriteJob},
+        unix_millis,
+    },
+};
+
+use super::{encode, internal, refuse, ConnId, Done, Frame, Origin, Refusal, State, UserRow};
+
+impl State {
+    /// Checks a text message and hands it to the writer; [`State::stored`] goes on
+    /// once it is committed.
+    pub(super) fn send(
+        &mut self,
+        conn: ConnId,
+        user: &UserRow,
+        conversation: ConversationId,
+        client_id: ClientMsgId,
+        text: &str,
+    ) -> Result<(), Refusal> {
+        validate_client_id(&client_id)?;
+        let text = normalize_text(text)?;
+        self.require_member(conversation, user.id)?;
+        if let Err(not_until) = self.limiter.check_key(&user.id) {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let strikes = self.conns.get_mut(&conn).map(|c| {
+                c.rate_strikes += 1;
+                c.rate_strikes
+            });
+            if strikes.is_some_and(|s| s >= self.settings.max_rate_strikes) {
+                tracing::warn!(user = %user.id, "closing a flooding connection");
+                self.close_conn(conn, close_code::POLICY_VIOLATION);
+            }
+            return Err(Refusal(Box::new(ServerMsg::Error {
+                code: ErrorCode::RateLimited,
+                message: "You are sending too fast; wait a moment.".into(),
+                retry_after_ms: Some(wait.as_millis().max(1) as u64),
+                client_id: None,
+            })));
+        }
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.rate_strikes = 0;
+        }
+        self.store_message(
+            conversation,
+            user,
+            MessageBody::Text { text },
+            Origin::Client(conn, client_id),
+        )
+    }
+
+    /// Posts a join or leave line to a room; the room's new member count follows it.
+    pub(super) fn post_system_line(
+        &mut self,
+        room: ConversationId,
+        user: &UserRow,
+        body: MessageBody,
+    ) -> Result<(), Refusal> {
+        self.store_message(room, user, body, Origin::Membership(room))
+    }
+
+    fn store_message(
+        &mut self,
+        conversation: ConversationId,
+        author: &UserRow,
+        body: MessageBody,
+        origin: Origin,
+    ) -> Result<(), Refusal> {
+        let done = self.done.clone();
+        let client_id = match &origin {
+            Origin::Client(_, id) => Some(id.clone()),
+            Origin::Membership(_) => None,
+        };
+        let job = WriteJob::Message {
+            conversation,
+            author: author.clone(),
+            body,
+            client_id,
+            at_ms: unix_millis(),
+            done: Box::new(move |result| {
+                let _ = done.send(Done::Stored { origin, result });
+            }),
+        };
+        match self.store.writer().submit(job) {
+            Ok(()) => Ok(()),
+            Err(QueueError::Full) => {
+                tracing::warn!("the writer is behind; refusing a message");
+                Err(Refusal(Box::new(ServerMsg::Error {
+                    code: ErrorCode::RateLimited,
+                    message: "The server is busy; trying again shortly.".into(),
+                    retry_after_ms: Some(250),
+                    client_id: None,
+                })))
+            }
+            Err(QueueError::Closed) => Err(refuse(
+                ErrorCode::Internal,
+                "The server is shutting down; try again.",
+            )),
+        }
+    }
+
+    /// A message was committed (or failed to be): acknowledge it to its sender, then
+    /// fan it out to every connection of every member, the sender's other tabs too.
+    pub(super) fn stored(&mut self, origin: Origin, result: Result<Stored, sqlx::Error>) {
+        match (result, origin) {
+            (Ok(stored), origin) => self.deliver(stored, origin),
+            (Err(e), Origin::Client(conn, client_id)) => {
+                let Refusal(mut reply) = internal(e);
+                if let ServerMsg::Error { client_id: id, .. } = reply.as_mut() {
+                    *id = Some(client_id);
+                }
+                self.refused(conn, *reply);
+            }
+            (Err(e), Origin::Membership(room)) => {
+                tracing::error!(error = %e, "a join or leave line was not stored");
+                self.announce_room(room);
+            }
+        }
+    }
+
+    fn deliver(&mut self, stored: Stored, origin: Origin) {
+        let m = &stored.message;
+        if let Origin::Client(conn, client_id) = &origin {
+            let ack = ServerMsg::Ack {
+                client_id: client_id.clone(),
+                id: m.id,
+                conversation: m.conversation,
+                seq: m.seq,
+                sent_at_ms: m.sent_at_ms,
+            };
+            self.send_to_conn(*conn, &encode(&ack), true);
+        }
+        if stored.duplicate {
+            return;
+        }
+        let (conversation, seq, author) = (m.conversation, m.seq, m.author.id);
+        self.conversations.delivered(conversation, seq, author);
+        let frame = encode(&ServerMsg::Message {
+            message: stored.message,
+        });
+        self.fan_out(conversation, &frame, None, true);
+        if let Origin::Membership(room) = origin {
+            self.announce_room(room);
+        }
+    }
+
+    pub(super) fn mark_read(
+        &mut self,
+        user: UserId,
+        conversation: ConversationId,
+        seq: Seq,
+    ) -> Result<(), Refusal> {
+        self.require_member(conversation, user)?;
+        self.conversations.mark_read(conversation, user, seq);
+        let job = WriteJob::MarkRead {
+            conversation,
+            user,
+            seq,
+        };
+        // A read mark is a hint: if the writer is that far behind, the next one will do.
+        if let Err(e) = self.store.writer().submit(job) {
+            tracing::debug!(?e, "read mark not stored");
+        }
+        Ok(())
+    }
+
+    /// Sends a frame to every connection of every member, except `skip`'s.
+    pub(super) fn fan_out(
+        &mut self,
+        conversation: ConversationId,
+        frame: &Frame,
+        skip: Option<UserId>,
+        essential: bool,
+    ) {
+        let members: Vec<UserId> = self
+            .conversations
+            .members(conversation)
+            .filter(|u| Some(*u) != skip)
+            .collect();
+        self.send_to_users(members, frame, essential);
+    }
+
+    /// Sends a frame to every logged-in connection, except `skip`'s.
+    pub(super) fn broadcast(&mut self, frame: &Frame, skip: Option<UserId>, essential: bool) {
+        let users: Vec<UserId> = self
+            .live
+            .keys()
+            .copied()
+            .filter(|u| Some(*u) != skip)
+            .collect();
+        self.send_to_users(users, frame, essential);
+    }
+
+    pub(super) fn send_to_user(&mut self, user: UserId, frame: &Frame, essential: bool) {
+        self.send_to_users([user], frame, essential);
+    }
+
+    /// Sends a frame to every connection of each of these users who is online.
+    fn send_to_users(
+        &mut self,
+        users: impl IntoIterator<Item = UserId>,
+        frame: &Frame,
+        essential: bool,
+    ) {
+        let targets: Vec<ConnId> = users
+            .into_iter()
+            .filter_map(|u| self.live.get(&u))
+            .flat_map(|l| l.conns.iter().copied())
+            .collect();
+        for conn in targets {
+            self.send_to_conn(conn, frame, essential);
+        }
+    }
+
+    /// Queues a frame for one connection. A full queue drops a non-essential frame
+    /// (typing, presence); for an essential one the connection is closed as too slow:
+    /// it reconnects and catches up from storage.
+    pub(super) fn send_to_conn(&mut self, conn: ConnId, frame: &Frame, essential: bool) {
+        let capacity = self.settings.outbox_capacity;
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.close.is_none() {
+            return; // being closed: it resumes from storage
+        }
+        let full = match &mut c.held {
+            // A replay is being read: this waits behind it, within the same bound.
+            Some(held) if held.len() < capacity / 2 => {
+                held.push((frame.clone(), essential));
+                false
+            }
+            Some(_) => true,
+            None => match c.outbox.try_send(frame.clone()) {
+                Ok(()) | Err(TrySendError::Closed(_)) => false,
+                Err(TrySendError::Full(_)) => true,
+            },
+        };
+        if !full {
+            return;
+        }
+        if essential {
+            tracing::warn!(conn, "closing a connection that cannot keep up");
+            self.close_conn(conn, close_code::TOO_SLOW);
+        } else {
+            tracing::debug!(conn, "dropped a frame for a slow connection");
+        }
+    }
+
+    pub(super) fn close_conn(&mut self, conn: ConnId, code: u16) {
+        if let Some(close) = self.conns.get_mut(&conn).and_then(|c| c.close.take()) {
+            let _ = close.send(code);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Reads of past messages, done off the hub: the pages of `history`, and the replay
+//! that brings a resuming client from its cursors up to the live stream.
+
+use std::collections::HashSet;
+
+use crate::protocol::{ConversationId, Cursor, Seq, ServerMsg, UserId, HISTORY_PAGE};
+
+use super::{encode, internal, ConnId, Frame, Refusal, State};
+
+/// Messages per `replay` frame.
+const REPLAY_CHUNK: usize = 100;
+
+/// One conversation to replay: from `after` (exclusive) to `up_to` (inclusive).
+struct Gap {
+    conversation: ConversationId,
+    after: Seq,
+    up_to: Seq,
+}
+
+impl State {
+    pub(super) fn history(
+        &mut self,
+        conn: ConnId,
+        user: UserId,
+        conversation: ConversationId,
+        before: Option<Seq>,
+    ) -> Result<(), Refusal> {
+        self.require_member(conversation, user)?;
+        let store = self.store.clone();
+        self.spawn_io(
+            conn,
+            async move { store.history(conversation, before, HISTORY_PAGE).await },
+            move |state, page| {
+                let (messages, has_more) = page.map_err(internal)?;
+                let reply = ServerMsg::History {
+                    conversation,
+                    messages,
+                    has_more,
+                };
+                state.send_to_conn(conn, &encode(&reply), true);
+                Ok(())
+            },
+        );
+        Ok(())
+    }
+
+    /// Sends a resuming connection the messages after each of its cursors, in order,
+    /// before anything else: what else comes for it meanwhile is held back.
+    ///
+    /// A conversation whose replay cannot be sent whole gets `reload` instead (live
+    /// messages follow, and a partial replay would leave a gap): a gap above
+    /// `resume_max_gap`, a cursor ahead of the server (another database), a replay past
+    /// what is left of the budget (half the connection's queue, `replay_max_bytes`:
+    /// one resume never grows the server by more), or storage failing.
+    pub(super) fn replay(&mut self, conn: ConnId, user: UserId, cursors: Vec<Cursor>) {
+        let mut frames_left = self.settings.outbox_capacity / 2;
+        let mut reloads = Vec::new();
+        let mut gaps = Vec::new();
+        let mut seen = HashSet::new();
+        for cursor in cursors {
+            // Conversations the user is no longer in are not theirs to replay.
+            let Some(last) = self
+                .conversations
+                .last_seq(cursor.conversation)
+                .filter(|_| self.conversations.is_member(cursor.conversation, user))
+            else {
+                continue;
+            };
+            if !seen.insert(cursor.conversation) || cursor.seq == last {
+                continue;
+            }
+            let gap = last.saturating_sub(cursor.seq);
+            let frames = (gap as usize).div_ceil(REPLAY_CHUNK);
+            let why = if cursor.seq > last {
+                "cursor ahead of the server"
+            } else if gap > self.settings.resume_max_gap || frames > frames_left {
+                "gap too long"
+            } else {
+                frames_left -= frames;
+                gaps.push(Gap {
+                    conversation: cursor.conversation,
+                    after: cursor.seq,
+                    up_to: last,
+                });
+                continue;
+            };
+            tracing::info!(conn, conversation = %cursor.conversation, why, "resume: reload instead of replay");
+            reloads.push(cursor.conversation);
+        }
+        for conversation in reloads {
+            self.send_to_conn(conn, &encode(&ServerMsg::Reload { conversation }), true);
+        }
+        if gaps.is_empty() {
+            return;
+        }
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.held = Some(Vec::new());
+        }
+        let store = self.store.clone();
+        let mut bytes_left = self.settings.replay_max_bytes;
+        self.spawn_io(
+            conn,
+            async move {
+                let mut out: Vec<(ConversationId, Result<Vec<Frame>, &'static str>)> =
+                    Vec::new();
+                for gap in gaps {
+                    let frames = match store
+                        .messages_between(gap.conversation, gap.after, gap.up_to)
+                        .await
+                    {
+                        Ok(missed) => Ok(missed
+                            .chunks(REPLAY_CHUNK)
+                            .map(|chunk| {
+                                encode(&ServerMsg::Replay {
+                                    conversation: gap.conversation,
+                                    messages: chunk.to_vec(),
+                                })
+                            })
+                            .collect::<Vec<Frame>>()),
+                        Err(e) => {
+                            tracing::error!(error = %e, "replay failed");
+                            Err("storage failed")
+                        }
+                    };
+                    let frames = frames.and_then(|frames| {
+                        let bytes: usize = frames.iter().map(|f| f.len()).sum();
+                        if bytes > bytes_left {
+                            return Err("replay too large");
+                        }
+                        bytes_left -= bytes;
+                        Ok(frames)
+                    });
+                    out.push((gap.conversation, frames));
+                }
+                out
+            },
+            move |state, replays| {
+                let held = state
+                    .conns
+                    .get_mut(&conn)
+                    .and_then(|c| c.held.take())
+                    .unwrap_or_default();
+                for (conversation, frames) in replays {
+                    let frames = frames.unwrap_or_else(|why| {
+                        tracing::info!(conn, %conversation, why, "resume: reload instead of replay");
+                        vec![encode(&ServerMsg::Reload { conversation })]
+                    });
+                    for frame in &frames {
+                        state.send_to_conn(conn, frame, true);
+                    }
+                }
+                for (frame, essential) in &held {
+                    state.send_to_conn(conn, frame, *essential);
+                }
+                Ok(())
+            },
+        );
+    }
+}

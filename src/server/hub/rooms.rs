@@ -1,0 +1,168 @@
+//! Rooms and private conversations: join (creating the room), leave, open a private
+//! conversation. Storage first, then the hub's memory, then the people concerned.
+
+use crate::{
+    protocol::{validate_room_name, ConversationId, ErrorCode, MessageBody, ServerMsg, UserId},
+    server::unix_millis,
+};
+
+use super::{encode, internal, presence::user_info, refuse, ConnId, Refusal, State, UserRow};
+
+impl State {
+    pub(super) fn join_room(
+        &mut self,
+        conn: ConnId,
+        user: &UserRow,
+        name: &str,
+    ) -> Result<(), Refusal> {
+        validate_room_name(name)?;
+        if let Some(room) = self.conversations.room_by_name(name) {
+            if self.conversations.is_member(room, user.id) {
+                return Ok(());
+            }
+        }
+        let (store, name, user) = (self.store.clone(), name.to_string(), user.clone());
+        let now = unix_millis();
+        let room_name = name.clone();
+        self.spawn_io(
+            conn,
+            async move {
+                let (room, created) = store.ensure_room(&room_name, now).await?;
+                store.add_member(room, user.id, now).await?;
+                Ok::<_, sqlx::Error>((room, created))
+            },
+            move |state, joined| {
+                let (room, created) = joined.map_err(internal)?;
+                if created {
+                    tracing::info!(room = %name, "room created");
+                }
+                state.conversations.insert_room(room, &name);
+                state.add_member(room, &user)
+            },
+        );
+        Ok(())
+    }
+
+    /// Makes `user` a member of the room (already so in storage): tells their tabs,
+    /// posts the join line, and after it tells everyone the new member count. Nothing
+    /// happens if they already were one.
+    fn add_member(&mut self, room: ConversationId, user: &UserRow) -> Result<(), Refusal> {
+        if !self.conversations.add_member(room, user.id) {
+            return Ok(());
+        }
+        self.tell_joined(room, user.id);
+        self.post_system_line(room, user, MessageBody::Joined)
+    }
+
+    pub(super) fn leave_room(
+        &mut self,
+        conn: ConnId,
+        user: &UserRow,
+        room: ConversationId,
+    ) -> Result<(), Refusal> {
+        if !self.conversations.is_room(room) {
+            return Err(refuse(
+                ErrorCode::NoSuchConversation,
+                "There is no such room.",
+            ));
+        }
+        if self.general() == Some(room) {
+            return Err(refuse(ErrorCode::CannotLeave, "Everyone stays in general."));
+        }
+        self.require_member(room, user.id)?;
+        let (store, user) = (self.store.clone(), user.clone());
+        let user_id = user.id;
+        self.spawn_io(
+            conn,
+            async move { store.remove_member(room, user_id).await },
+            move |state, removed| {
+                removed.map_err(internal)?;
+                if !state.conversations.remove_member(room, user.id) {
+                    return Ok(());
+                }
+                state.send_to_user(
+                    user.id,
+                    &encode(&ServerMsg::Left { conversation: room }),
+                    true,
+                );
+                state.post_system_line(room, &user, MessageBody::Left)
+            },
+        );
+        Ok(())
+    }
+
+    pub(super) fn open_direct(
+        &mut self,
+        conn: ConnId,
+        user: &UserRow,
+        peer: UserId,
+    ) -> Result<(), Refusal> {
+        if peer == user.id {
+            return Err(refuse(
+                ErrorCode::NoSuchUser,
+                "Pick someone other than yourself.",
+            ));
+        }
+        if let Some(conversation) = self.conversations.direct_between(user.id, peer) {
+            // The opener's tabs learn of it again; the peer knows already.
+            self.tell_joined(conversation, user.id);
+            return Ok(());
+        }
+        let (store, user) = (self.store.clone(), user.clone());
+        let user_id = user.id;
+        self.spawn_io(
+            conn,
+            async move {
+                let Some(peer_row) = store.user(peer).await? else {
+                    return Ok(None);
+                };
+                let (conversation, _) = store.ensure_direct(user_id, peer, unix_millis()).await?;
+                Ok::<_, sqlx::Error>(Some((conversation, peer_row)))
+            },
+            move |state, opened| {
+                let Some((conversation, peer_row)) = opened.map_err(internal)? else {
+                    return Err(refuse(ErrorCode::NoSuchUser, "There is no such user."));
+                };
+                let new = state.conversations.direct_between(user.id, peer).is_none();
+                state
+                    .conversations
+                    .insert_direct(conversation, user.id, peer);
+                // The opener's tabs always learn of it; the peer's once, when it is new.
+                state.tell_joined(conversation, user.id);
+                if new {
+                    state.tell_joined(conversation, peer);
+                    // Each side needs to know the other, even when offline.
+                    let online = |id| state.live.contains_key(&id);
+                    let to_user = encode(&ServerMsg::Presence {
+                        user: user_info(&peer_row, online(peer)),
+                    });
+                    let to_peer = encode(&ServerMsg::Presence {
+                        user: user_info(&user, online(user.id)),
+                    });
+                    state.send_to_user(user.id, &to_user, true);
+                    state.send_to_user(peer, &to_peer, true);
+                }
+                Ok(())
+            },
+        );
+        Ok(())
+    }
+
+    /// Tells every tab of `user` that they are a member of `conversation`.
+    fn tell_joined(&mut self, conversation: ConversationId, user: UserId) {
+        if let Some(info) = self.conversations.info_for(conversation, user) {
+            self.send_to_user(
+                user,
+                &encode(&ServerMsg::Joined { conversation: info }),
+                true,
+            );
+        }
+    }
+
+    /// Tells everyone a room's current member count.
+    pub(super) fn announce_room(&mut self, room: ConversationId) {
+        if let Some(info) = self.conversations.room_info(room) {
+            self.broadcast(&encode(&ServerMsg::Room { room: info }), None, true);
+        }
+    }
+}

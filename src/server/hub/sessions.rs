@@ -1,0 +1,266 @@
+//! Sessions: log in (a nickname unique by look), resume with a token, log out, and
+//! the snapshot a connection gets when its session starts.
+
+use sha2::{Digest, Sha256};
+
+use crate::{
+    protocol::{normalize_nickname, validate_avatar, Cursor, ErrorCode, ServerMsg, UserInfo},
+    server::{store::WriteJob, unix_millis},
+};
+
+use super::{internal, presence::user_info, refuse, ConnId, Refusal, Session, State, UserRow};
+
+/// The UTS #39 skeleton of the lower-cased nickname: equal for names that look alike.
+pub fn nickname_skeleton(nickname: &str) -> String {
+    let lower = nickname.to_lowercase();
+    unicode_security::skeleton(&lower)
+        .collect::<String>()
+        .to_lowercase()
+}
+
+pub(super) fn hash_token(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+pub(super) fn new_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl State {
+    fn alive_since(&self, now: i64) -> i64 {
+        now - self.settings.session_idle.as_millis() as i64
+    }
+
+    pub(super) fn login(
+        &mut self,
+        conn: ConnId,
+        nickname: &str,
+        avatar: &str,
+    ) -> Result<(), Refusal> {
+        let nickname = normalize_nickname(nickname)?;
+        validate_avatar(avatar)?;
+        let skeleton = nickname_skeleton(&nickname);
+        let name = nickname.clone();
+        let taken = move || {
+            refuse(
+                ErrorCode::NicknameTaken,
+                format!("“{nickname}” (or a name that looks the same) is in use. Choose another."),
+            )
+        };
+        // Held until storage has answered: a second login with this name meanwhile is refused.
+        if !self.claims.insert(skeleton.clone()) {
+            return Err(taken.clone()());
+        }
+        let general = self.general();
+        let (store, avatar) = (self.store.clone(), avatar.to_string());
+        let now = unix_millis();
+        let alive_since = self.alive_since(now);
+        let token = new_token();
+        let token_hash = hash_token(&token);
+        let claim = skeleton.clone();
+        self.session_io(
+            conn,
+            async move {
+                if store
+                    .active_user_by_skeleton(&skeleton, alive_since)
+                    .await?
+                    .is_some()
+                {
+                    return Ok(None);
+                }
+                let user = store
+                    .create_user(&name, &skeleton, &avatar, &token_hash, now)
+                    .await?;
+                if let Some(general) = general {
+                    store.add_member(general, user.id, now).await?;
+                }
+                Ok::<_, sqlx::Error>(Some(user))
+            },
+            move |state, created| {
+                state.claims.remove(&claim);
+                let Some(user) = created.map_err(internal)? else {
+                    return Err(taken());
+                };
+                tracing::info!(user = %user.id, nickname = %user.nickname, "new user");
+                // Everyone is in general: no join line and no count change per login.
+                if let Some(general) = general {
+                    state.conversations.add_member(general, user.id);
+                }
+                state.start_session(conn, user, token_hash, Some(token), Vec::new(), Vec::new());
+                Ok(())
+            },
+        );
+        Ok(())
+    }
+
+    pub(super) fn resume(
+        &mut self,
+        conn: ConnId,
+        token: &str,
+        cursors: Vec<Cursor>,
+    ) -> Result<(), Refusal> {
+        let token_hash = hash_token(token);
+        let now = unix_millis();
+        let alive_since = self.alive_since(now);
+        let store = self.store.clone();
+        // Peers of private conversations may be offline: their names come from storage.
+        let peer_ids = |state: &State, user| state.conversations.direct_peers(user);
+        self.session_io(
+            conn,
+            async move { store.session_user(&token_hash, alive_since, now).await },
+            move |state, user| match user.map_err(internal)? {
+                None => Err(refuse(
+                    ErrorCode::SessionInvalid,
+                    "Your session has ended. Log in again.",
+                )),
+                Some(user) => {
+                    let offline: Vec<_> = peer_ids(state, user.id)
+                        .into_iter()
+                        .filter(|peer| !state.live.contains_key(peer))
+                        .collect();
+                    if offline.is_empty() {
+                        state.start_session(conn, user, token_hash, None, cursors, Vec::new());
+                        return Ok(());
+                    }
+                    let store = state.store.clone();
+                    state.spawn_io(
+                        conn,
+                        async move { store.users(&offline).await },
+                        move |state, peers| {
+                            let peers = peers.map_err(internal)?;
+                            state.start_session(conn, user, token_hash, None, cursors, peers);
+                            Ok(())
+                        },
+                    );
+                    Ok(())
+                }
+            },
+        );
+        Ok(())
+    }
+
+    /// Binds the connection to the user, sends the snapshot, replays what the client
+    /// missed after its cursors, and announces the user if they were not online
+    /// already (several tabs, or a reload, are one user).
+    ///
+    /// The snapshot comes from the hub's memory in the same turn that subscribes the
+    /// connection: a message delivered before is counted in it, one delivered after
+    /// arrives live behind it, so nothing falls in between and nothing comes twice.
+    fn start_session(
+        &mut self,
+        conn: ConnId,
+        user: UserRow,
+        token_hash: [u8; 32],
+        token: Option<String>,
+        cursors: Vec<Cursor>,
+        offline_peers: Vec<UserRow>,
+    ) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return; // gone meanwhile
+        };
+        c.session = Some(Session {
+            user: user.clone(),
+            token_hash,
+        });
+        let newly_online = self.attach(&user, conn);
+        let conversations = self.conversations.of(user.id);
+        let mut users: Vec<UserInfo> = self
+            .live
+            .values()
+            .map(|l| user_info(&l.user, true))
+            .collect();
+        users.extend(
+            offline_peers
+                .iter()
+                .filter(|p| !self.live.contains_key(&p.id))
+                .map(|p| user_info(p, false)),
+        );
+        users.sort_by_key(|u| u.nickname.to_lowercase());
+        let ready = ServerMsg::Ready {
+            me: user_info(&user, true),
+            token,
+            conversations,
+            rooms: self.conversations.rooms(),
+            users,
+        };
+        self.send_to_conn(conn, &super::encode(&ready), true);
+        self.replay(conn, user.id, cursors);
+        if newly_online {
+            self.announce_online(&user);
+        }
+    }
+
+    pub(super) fn logout(&mut self, conn: ConnId) -> Result<(), Refusal> {
+        let Some(token_hash) = self
+            .conns
+            .get(&conn)
+            .and_then(|c| c.session.as_ref())
+            .map(|s| s.token_hash)
+        else {
+            return Ok(());
+        };
+        let store = self.store.clone();
+        self.session_io(
+            conn,
+            async move { store.delete_session(&token_hash).await },
+            move |state, deleted| {
+                deleted.map_err(internal)?;
+                state.end_session(token_hash);
+                Ok(())
+            },
+        );
+        Ok(())
+    }
+
+    /// Closes every tab of a session that was logged out.
+    fn end_session(&mut self, token_hash: [u8; 32]) {
+        let same_session: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| {
+                c.session
+                    .as_ref()
+                    .is_some_and(|s| s.token_hash == token_hash)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        let mut users = Vec::new();
+        for id in same_session {
+            let Some(c) = self.conns.get_mut(&id) else {
+                continue;
+            };
+            let Some(session) = c.session.take() else {
+                continue;
+            };
+            if let Some(close) = c.close.take() {
+                let _ = close.send(crate::protocol::close_code::LOGGED_OUT);
+            }
+            self.detach(session.user.id, id);
+            users.push(session.user);
+        }
+        for user in users {
+            tracing::info!(user = %user.id, "logged out");
+            // An explicit logout needs no grace period.
+            if self.live.get(&user.id).is_some_and(|l| l.conns.is_empty()) {
+                self.go_offline(user.id);
+            }
+        }
+    }
+
+    pub(super) fn disconnect(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.remove(&conn) else {
+            return;
+        };
+        if let Some(session) = c.session {
+            let touch = WriteJob::TouchSession {
+                token_hash: session.token_hash,
+                at_ms: unix_millis(),
+            };
+            if let Err(e) = self.store.writer().submit(touch) {
+                tracing::warn!(?e, "could not record the session's last use");
+            }
+            self.detach(session.user.id, conn);
+        }
+    }
+}
