@@ -91,6 +91,10 @@ struct Args {
     /// Print one JSON line instead of text.
     #[arg(long)]
     json: bool,
+    /// Fail (exit 1) unless something was delivered and nothing was lost, duplicated,
+    /// refused or dropped.
+    #[arg(long)]
+    check: bool,
 }
 
 /// What one run measured.
@@ -250,10 +254,18 @@ struct ChatFrame<'a> {
     kind: &'a str,
     #[serde(default)]
     conversation: Option<ChatConversation>,
+    /// A `message` frame's message, or an `error` frame's explanation.
     #[serde(default, borrow)]
-    message: Option<ChatMessageText<'a>>,
+    message: Option<MessageField<'a>>,
     #[serde(default)]
     code: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum MessageField<'a> {
+    Message(#[serde(borrow)] ChatMessageText<'a>),
+    Explanation(#[allow(dead_code)] std::borrow::Cow<'a, str>),
 }
 
 #[derive(Deserialize)]
@@ -386,7 +398,10 @@ fn received_text(protocol: Protocol, frame: &str, shared: &Shared) -> Option<Str
         Protocol::Chat => {
             let parsed: ChatFrame = serde_json::from_str(frame).ok()?;
             match parsed.kind {
-                "message" => parsed.message?.text.map(|t| t.into_owned()),
+                "message" => match parsed.message? {
+                    MessageField::Message(m) => m.text.map(|t| t.into_owned()),
+                    MessageField::Explanation(_) => None,
+                },
                 "error" => {
                     if parsed.code.is_some() {
                         shared.refused.fetch_add(1, Ordering::Relaxed);
@@ -621,7 +636,7 @@ async fn run(args: Args) -> Result<Report, String> {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let json = args.json;
+    let (json, check) = (args.json, args.check);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -638,6 +653,17 @@ fn main() -> std::process::ExitCode {
                 println!("{}", serde_json::to_string(&report).unwrap_or_default());
             } else {
                 print_report(&report);
+            }
+            let clean = report.delivered > 0
+                && report.lost == 0
+                && report.duplicated == 0
+                && report.refused == 0
+                && report.dropped == 0;
+            if check && !clean {
+                eprintln!(
+                    "loadgen: check failed: something was lost, duplicated, refused or dropped"
+                );
+                return std::process::ExitCode::FAILURE;
             }
             std::process::ExitCode::SUCCESS
         }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets the machine up if needed, then runs every test: formatting and lints,
-# unit and integration tests of the server, and the Playwright tests in Chromium
-# against the release build (the WASM optimised by wasm-opt).
+# unit and integration tests of the server, the Playwright tests in Chromium
+# against the release build (the WASM optimised by wasm-opt), and a smoke run of
+# the benchmark's load generator.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh"
 "$ROOT/scripts/setup.sh"
@@ -35,3 +36,9 @@ e2e_db="$(mktemp -d)"
 trap 'rm -rf "$e2e_db"' EXIT
 export CHAT_SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/chat"
 CHAT_DATABASE_URL="sqlite://$e2e_db/chat.db" cargo leptos end-to-end --release
+
+step "benchmark smoke"
+# A few seconds of bench/loadgen against the release server: the harness keeps working,
+# and nothing is lost, duplicated or refused under a little load. (bench/run.sh alone
+# runs the whole comparison with the peers.)
+bench/run.sh --smoke

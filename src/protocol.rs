@@ -306,12 +306,14 @@ pub mod close_code {
     pub const POLICY_VIOLATION: u16 = 1008;
     /// A frame exceeded the size limit.
     pub const MESSAGE_TOO_BIG: u16 = 1009;
+    /// The server is overloaded: reconnect later, with a longer backoff.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
     /// The peer was silent for longer than the heartbeat timeout.
     pub const HEARTBEAT_TIMEOUT: u16 = 4000;
     /// The session was ended (logout from any tab): go back to the login page.
     pub const LOGGED_OUT: u16 = 4001;
     /// The connection could not keep up with its messages: reconnect and resume
-    /// from the cursors; nothing is lost.
+    /// from the cursors, without resetting the backoff; nothing is lost.
     pub const TOO_SLOW: u16 = 4002;
 }
 

@@ -299,8 +299,8 @@ mod browser {
     }
 
     impl Link {
-        /// Drives one connection until it ends; returns whether the server welcomed it
-        /// (a connection that was up resets the backoff).
+        /// Drives one connection until it ends; returns whether it resets the backoff:
+        /// the server welcomed it, and did not close it for load (4002, 1013).
         async fn session(&self, ws: WebSocket, commands: &mut UnboundedReceiver<Command>) -> bool {
             let (mut tx, rx) = ws.split();
             let mut rx = rx.fuse();
@@ -360,6 +360,11 @@ mod browser {
                             if event.code == close_code::LOGGED_OUT {
                                 storage::clear_session();
                                 self.state.update(ChatState::logged_out);
+                            }
+                            // Closed for load: back off further, or every client closed at
+                            // once would come back at once.
+                            if matches!(event.code, close_code::TOO_SLOW | close_code::TRY_AGAIN_LATER) {
+                                return false;
                             }
                             return welcomed;
                         }

@@ -8,7 +8,7 @@
 //! sequences stay gapless. Each job's completion runs after the commit, in the order
 //! the jobs were queued: nothing is acknowledged before it is stored.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use std::sync::Arc;
 
@@ -159,6 +159,15 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<WriteJob>, stop:
 
 type Done = Vec<(Completion, Result<Stored>)>;
 
+/// A message of a group, waiting for its number.
+struct NewMessage {
+    conversation: ConversationId,
+    author: UserRow,
+    body: MessageBody,
+    client_id: Option<ClientMsgId>,
+    at_ms: i64,
+}
+
 /// Runs a group of jobs in one transaction. On failure, returns the error and the
 /// completions still owed (every message of the group: none of them is stored).
 async fn commit(
@@ -166,159 +175,284 @@ async fn commit(
     last_seqs: &mut HashMap<ConversationId, Seq>,
     batch: Vec<WriteJob>,
 ) -> std::result::Result<Done, (sqlx::Error, Vec<Completion>)> {
-    let mut done: Done = Vec::new();
-    let mut pending: VecDeque<WriteJob> = batch.into();
-    let outcome = async {
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-        // Sequence numbers used in this group; merged into `last_seqs` after the commit.
-        let mut seqs: HashMap<ConversationId, Seq> = HashMap::new();
-        // The newest seq each author wrote per conversation: what you wrote is read.
-        let mut authored: HashMap<(ConversationId, UserId), Seq> = HashMap::new();
-        while let Some(job) = pending.pop_front() {
-            match job {
-                WriteJob::Message {
+    let mut messages = Vec::new();
+    let mut completions = Vec::new();
+    let mut others = Vec::new();
+    for job in batch {
+        match job {
+            WriteJob::Message {
+                conversation,
+                author,
+                body,
+                client_id,
+                at_ms,
+                done,
+            } => {
+                messages.push(NewMessage {
                     conversation,
                     author,
                     body,
                     client_id,
                     at_ms,
-                    done: completion,
-                } => {
-                    let known = seqs.get(&conversation).or(last_seqs.get(&conversation)).copied();
-                    let result = match known {
-                        Some(last) => Ok(last),
-                        None => last_seq(&mut tx, conversation).await,
-                    };
-                    let result = match result {
-                        Ok(last) => {
-                            insert(&mut tx, conversation, &author, body, client_id, at_ms, last + 1)
-                                .await
-                        }
-                        Err(e) => Err(e),
-                    };
-                    if let Ok(stored) = &result {
-                        if !stored.duplicate {
-                            seqs.insert(conversation, stored.message.seq);
-                            authored.insert((conversation, author.id), stored.message.seq);
-                        }
-                    }
-                    done.push((completion, result));
-                }
-                WriteJob::MarkRead {
-                    conversation,
-                    user,
-                    seq,
-                } => {
-                    sqlx::query(
-                        "UPDATE members SET read_seq = MIN(MAX(read_seq, ?), (SELECT last_seq FROM conversations WHERE id = ?))
-                         WHERE conversation_id = ? AND user_id = ?",
-                    )
-                    .bind(seq as i64)
-                    .bind(conversation.0)
-                    .bind(conversation.0)
-                    .bind(user.0)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                WriteJob::TouchSession { token_hash, at_ms } => {
-                    sqlx::query("UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE token_hash = ?")
-                        .bind(at_ms)
-                        .bind(&token_hash[..])
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                });
+                completions.push(done);
             }
+            other => others.push(other),
         }
-        for (conversation, seq) in &seqs {
-            sqlx::query("UPDATE conversations SET last_seq = ? WHERE id = ?")
-                .bind(*seq as i64)
-                .bind(conversation.0)
-                .execute(&mut *tx)
-                .await?;
+    }
+    let outcome = async {
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        // The newest number of each conversation of the group, as far as it has got.
+        let mut seqs = known_seqs(&mut tx, last_seqs, &messages).await?;
+        let results = match insert_group(&mut tx, &messages, &mut seqs).await? {
+            Some(stored) => stored.into_iter().map(Ok).collect(),
+            // A repeated client id or a failing message: each goes on its own.
+            None => insert_one_by_one(&mut tx, messages, &mut seqs).await,
+        };
+        // What you wrote yourself is read.
+        let mut authored: HashMap<(ConversationId, UserId), Seq> = HashMap::new();
+        for stored in results.iter().flatten().filter(|s| !s.duplicate) {
+            let m = &stored.message;
+            authored.insert((m.conversation, m.author.id), m.seq);
         }
-        for ((conversation, user), seq) in &authored {
-            sqlx::query(
-                "UPDATE members SET read_seq = MAX(read_seq, ?) WHERE conversation_id = ? AND user_id = ?",
-            )
-            .bind(*seq as i64)
-            .bind(conversation.0)
-            .bind(user.0)
-            .execute(&mut *tx)
-            .await?;
+        let pairs: Vec<[i64; 2]> = seqs.iter().map(|(c, s)| [c.0, *s as i64]).collect();
+        sqlx::query(
+            "UPDATE conversations SET last_seq = value ->> 1
+             FROM json_each(?) WHERE conversations.id = value ->> 0 AND last_seq < value ->> 1",
+        )
+        .bind(json(&pairs)?)
+        .execute(&mut *tx)
+        .await?;
+        let triples: Vec<[i64; 3]> = authored
+            .iter()
+            .map(|((c, u), s)| [c.0, u.0, *s as i64])
+            .collect();
+        sqlx::query(
+            "UPDATE members SET read_seq = MAX(read_seq, value ->> 2)
+             FROM json_each(?) WHERE conversation_id = value ->> 0 AND user_id = value ->> 1",
+        )
+        .bind(json(&triples)?)
+        .execute(&mut *tx)
+        .await?;
+        for job in others {
+            other_write(&mut tx, job).await?;
         }
         tx.commit().await?;
         last_seqs.extend(seqs);
-        Ok::<(), sqlx::Error>(())
+        Ok::<_, sqlx::Error>(results)
     }
     .await;
     match outcome {
-        Ok(()) => Ok(done),
-        Err(e) => {
-            let mut owed: Vec<Completion> = done.into_iter().map(|(c, _)| c).collect();
-            owed.extend(pending.into_iter().filter_map(|job| match job {
-                WriteJob::Message { done, .. } => Some(done),
-                _ => None,
-            }));
-            Err((e, owed))
-        }
+        Ok(results) => Ok(completions.into_iter().zip(results).collect()),
+        Err(e) => Err((e, completions)),
     }
 }
 
-/// The newest sequence number of a conversation as stored; an unknown conversation
-/// is an error (its messages could not be stored anyway).
-async fn last_seq(conn: &mut SqliteConnection, conversation: ConversationId) -> Result<Seq> {
-    let last: i64 = sqlx::query_scalar("SELECT last_seq FROM conversations WHERE id = ?")
-        .bind(conversation.0)
-        .fetch_one(&mut *conn)
+fn json(value: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
+/// The newest stored number of each conversation in `messages`: from memory, or (for
+/// conversations not written since start) in one query. Unknown conversations are left out.
+async fn known_seqs(
+    conn: &mut SqliteConnection,
+    last_seqs: &HashMap<ConversationId, Seq>,
+    messages: &[NewMessage],
+) -> Result<HashMap<ConversationId, Seq>> {
+    let mut seqs = HashMap::new();
+    let mut unknown = Vec::new();
+    for m in messages {
+        match last_seqs.get(&m.conversation) {
+            Some(last) => {
+                seqs.insert(m.conversation, *last);
+            }
+            None => unknown.push(m.conversation.0),
+        }
+    }
+    if !unknown.is_empty() {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT id, last_seq FROM conversations WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(json(&unknown)?)
+        .fetch_all(&mut *conn)
         .await?;
-    Ok(last as Seq)
+        seqs.extend(
+            rows.into_iter()
+                .map(|(id, last)| (ConversationId(id), last as Seq)),
+        );
+    }
+    Ok(seqs)
+}
+
+/// Stores every message of the group with one statement, numbered in the order
+/// queued. `None` (and nothing stored) if any of them conflicts or fails.
+async fn insert_group(
+    conn: &mut SqliteConnection,
+    messages: &[NewMessage],
+    seqs: &mut HashMap<ConversationId, Seq>,
+) -> Result<Option<Vec<Stored>>> {
+    if messages.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    let mut next = seqs.clone();
+    let mut rows = Vec::with_capacity(messages.len());
+    let mut numbers = Vec::with_capacity(messages.len());
+    for m in messages {
+        let Some(last) = next.get_mut(&m.conversation) else {
+            return Ok(None); // an unknown conversation: its message fails on its own
+        };
+        *last += 1;
+        numbers.push(*last);
+        let (kind, text) = kind_and_text(&m.body);
+        rows.push(serde_json::json!([
+            m.conversation.0,
+            *last as i64,
+            m.author.id.0,
+            kind,
+            text,
+            m.client_id.as_ref().map(|c| c.0.as_str()),
+            m.at_ms
+        ]));
+    }
+    sqlx::query("SAVEPOINT grouped").execute(&mut *conn).await?;
+    let inserted: std::result::Result<Vec<(i64, i64, i64)>, sqlx::Error> = sqlx::query_as(
+        "INSERT INTO messages (conversation_id, seq, author_id, kind, body, client_id, created_at)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
+         FROM json_each(?) WHERE true
+         ON CONFLICT (author_id, client_id) DO NOTHING RETURNING conversation_id, seq, id",
+    )
+    .bind(json(&rows)?)
+    .fetch_all(&mut *conn)
+    .await;
+    let ids: HashMap<(i64, i64), i64> = match inserted {
+        Ok(inserted) if inserted.len() == messages.len() => inserted
+            .into_iter()
+            .map(|(c, s, id)| ((c, s), id))
+            .collect(),
+        _ => {
+            sqlx::query("ROLLBACK TO grouped; RELEASE grouped")
+                .execute(&mut *conn)
+                .await?;
+            return Ok(None);
+        }
+    };
+    sqlx::query("RELEASE grouped").execute(&mut *conn).await?;
+    let mut stored = Vec::with_capacity(messages.len());
+    for (m, seq) in messages.iter().zip(numbers) {
+        let Some(id) = ids.get(&(m.conversation.0, seq as i64)) else {
+            return Err(sqlx::Error::Protocol("a stored message has no id".into()));
+        };
+        stored.push(Stored {
+            message: new_message(m, MessageId(*id), seq),
+            duplicate: false,
+        });
+    }
+    *seqs = next;
+    Ok(Some(stored))
+}
+
+/// The slow path: each message on its own, so that a repeated client id finds its
+/// earlier message and a failing one fails alone.
+async fn insert_one_by_one(
+    conn: &mut SqliteConnection,
+    messages: Vec<NewMessage>,
+    seqs: &mut HashMap<ConversationId, Seq>,
+) -> Vec<Result<Stored>> {
+    let mut results = Vec::with_capacity(messages.len());
+    for m in messages {
+        let result = match seqs.get(&m.conversation) {
+            Some(last) => insert(conn, &m, last + 1).await,
+            // Not in storage: nothing can be stored in it.
+            None => Err(sqlx::Error::RowNotFound),
+        };
+        if let Ok(stored) = &result {
+            if !stored.duplicate {
+                seqs.insert(m.conversation, stored.message.seq);
+            }
+        }
+        results.push(result);
+    }
+    results
+}
+
+async fn other_write(conn: &mut SqliteConnection, job: WriteJob) -> Result<()> {
+    match job {
+        WriteJob::Message { .. } => {}
+        WriteJob::MarkRead {
+            conversation,
+            user,
+            seq,
+        } => {
+            sqlx::query(
+                "UPDATE members SET read_seq = MIN(MAX(read_seq, ?), (SELECT last_seq FROM conversations WHERE id = ?))
+                 WHERE conversation_id = ? AND user_id = ?",
+            )
+            .bind(seq as i64)
+            .bind(conversation.0)
+            .bind(conversation.0)
+            .bind(user.0)
+            .execute(&mut *conn)
+            .await?;
+        }
+        WriteJob::TouchSession { token_hash, at_ms } => {
+            sqlx::query(
+                "UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE token_hash = ?",
+            )
+            .bind(at_ms)
+            .bind(&token_hash[..])
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+fn kind_and_text(body: &MessageBody) -> (&'static str, &str) {
+    match body {
+        MessageBody::Text { text } => ("text", text.as_str()),
+        MessageBody::Joined => ("joined", ""),
+        MessageBody::Left => ("left", ""),
+    }
+}
+
+fn new_message(m: &NewMessage, id: MessageId, seq: Seq) -> ChatMessage {
+    ChatMessage {
+        id,
+        conversation: m.conversation,
+        seq,
+        author: Author {
+            id: m.author.id,
+            nickname: m.author.nickname.clone(),
+            avatar: m.author.avatar.clone(),
+        },
+        sent_at_ms: m.at_ms,
+        body: m.body.clone(),
+        client_id: m.client_id.clone(),
+    }
 }
 
 /// Inserts one message as number `seq`, or finds the one this author already sent
 /// with the same client id.
-async fn insert(
-    conn: &mut SqliteConnection,
-    conversation: ConversationId,
-    author: &UserRow,
-    body: MessageBody,
-    client_id: Option<ClientMsgId>,
-    at_ms: i64,
-    seq: Seq,
-) -> Result<Stored> {
-    let (kind, text) = match &body {
-        MessageBody::Text { text } => ("text", text.as_str()),
-        MessageBody::Joined => ("joined", ""),
-        MessageBody::Left => ("left", ""),
-    };
+async fn insert(conn: &mut SqliteConnection, m: &NewMessage, seq: Seq) -> Result<Stored> {
+    let (kind, text) = kind_and_text(&m.body);
+    let client_id = m.client_id.as_ref().map(|c| c.0.as_str());
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO messages (conversation_id, seq, author_id, kind, body, client_id, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (author_id, client_id) DO NOTHING RETURNING id",
     )
-    .bind(conversation.0)
+    .bind(m.conversation.0)
     .bind(seq as i64)
-    .bind(author.id.0)
+    .bind(m.author.id.0)
     .bind(kind)
     .bind(text)
-    .bind(client_id.as_ref().map(|c| c.0.as_str()))
-    .bind(at_ms)
+    .bind(client_id)
+    .bind(m.at_ms)
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(id) = id {
         return Ok(Stored {
-            message: ChatMessage {
-                id: MessageId(id),
-                conversation,
-                seq,
-                author: Author {
-                    id: author.id,
-                    nickname: author.nickname.clone(),
-                    avatar: author.avatar.clone(),
-                },
-                sent_at_ms: at_ms,
-                body,
-                client_id,
-            },
+            message: new_message(m, MessageId(id), seq),
             duplicate: false,
         });
     }
@@ -326,8 +460,8 @@ async fn insert(
     let row = sqlx::query(&format!(
         "{SELECT_MESSAGE} WHERE m.author_id = ? AND m.client_id = ?"
     ))
-    .bind(author.id.0)
-    .bind(client_id.as_ref().map(|c| c.0.as_str()))
+    .bind(m.author.id.0)
+    .bind(client_id)
     .fetch_one(&mut *conn)
     .await?;
     Ok(Stored {
@@ -398,5 +532,39 @@ mod tests {
         assert_eq!(general_row.last_seq, 47);
         // What the author wrote counts as read by them.
         assert_eq!(general_row.members, vec![(ann.id, 47)]);
+
+        // A group with no repeated client id goes in with one statement: same numbering.
+        let ids = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        for i in 0..30 {
+            let ids = ids.clone();
+            let job = WriteJob::Message {
+                conversation: general,
+                author: ann.clone(),
+                body: text(&format!("g{i}")),
+                client_id: Some(ClientMsgId(format!("g{i}"))),
+                at_ms: 100 + i,
+                done: Box::new(move |r| {
+                    let m = r.unwrap().message;
+                    ids.lock().unwrap().push((m.seq, m.id));
+                }),
+            };
+            store.writer().submit(job).unwrap();
+        }
+        let last = store
+            .writer()
+            .insert_message(general, &ann, &text("end"), None, 200)
+            .await
+            .unwrap();
+        assert_eq!(last.message.seq, 78);
+        let ids = ids.lock().unwrap().clone();
+        assert_eq!(
+            ids.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(),
+            (48..=77).collect::<Vec<_>>()
+        );
+        assert!(ids.windows(2).all(|w| w[0].1 < w[1].1), "ids grow with seq");
+        let (page, _) = store.history(general, None, 10).await.unwrap();
+        assert_eq!(page.last().unwrap().body, text("end"));
+        assert_eq!(page[0].body, text("g21"));
+        assert_eq!(page[0].client_id, Some(ClientMsgId("g21".into())));
     }
 }

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Runs the chat server (release build, SQLite, only the send limit raised) and its
+# peers (Bun, Node ws, socket.io; bench/peers) side by side under the same load
+# generator (bench/loadgen.rs), one server at a time, alternating, and prints a table:
+# deliveries/s, deliveries per server CPU-second, latency, RSS, our ratio to each peer.
+#
+#   bench/run.sh                 every workload, every server; writes docs/BENCHMARKS.md's
+#                                results section (between its bench markers)
+#   bench/run.sh --only chat     one server (chat, bun, ws, socketio), no file written
+#   bench/run.sh --smoke         a few seconds against our server; fails on any loss,
+#                                duplicate or refusal (run by scripts/test.sh)
+#
+# Loopback only. Each run of a server gets a fresh port and a fresh database.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/toolchain.sh"
+use_toolchain
+cd "$ROOT"
+
+mode=full
+only=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --smoke) mode=smoke ;;
+        --only) only="$2"; shift ;;
+        *) echo "usage: bench/run.sh [--smoke | --only chat|bun|ws|socketio]" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+log() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+    [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A loopback port nothing listens on.
+free_port() {
+    local port
+    while :; do
+        port=$((20000 + RANDOM % 40000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+    done
+}
+
+wait_for_port() {
+    local port=$1 i
+    for i in $(seq 1 200); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    log "nothing listens on $port"
+    return 1
+}
+
+# start_server NAME PORT: starts it in the background, sets server_pid.
+start_server() {
+    local name=$1 port=$2
+    case "$name" in
+        chat)
+            mkdir -p "$work/db-$port"
+            RUST_LOG=warn CHAT_LISTEN_ADDR="127.0.0.1:$port" \
+                CHAT_DATABASE_URL="sqlite://$work/db-$port/chat.db" \
+                CHAT_SITE_ROOT="$TARGET/site" \
+                CHAT_SENDS_PER_SECOND=1000000 CHAT_SEND_BURST=1000000 \
+                "$CHAT_BIN" >"$work/$name-$port.log" 2>&1 &
+            ;;
+        bun) PORT=$port "$ROOT/bench/peers/node_modules/.bin/bun" "$ROOT/bench/peers/bun-server.js" >"$work/$name.log" 2>&1 & ;;
+        ws) PORT=$port node "$ROOT/bench/peers/ws-server.js" >"$work/$name.log" 2>&1 & ;;
+        socketio) PORT=$port node "$ROOT/bench/peers/socketio-server.js" >"$work/$name.log" 2>&1 & ;;
+    esac
+    server_pid=$!
+    wait_for_port "$port"
+}
+
+stop_server() {
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+}
+
+protocol_of() {
+    case "$1" in chat) echo chat ;; socketio) echo socketio ;; *) echo json ;; esac
+}
+
+# run_one NAME WORKLOAD LOADGEN-ARGS...: one server, one workload; appends a JSON line.
+run_one() {
+    local name=$1 workload=$2 port
+    shift 2
+    port=$(free_port)
+    start_server "$name" "$port"
+    log "$workload: $name"
+    if ! "$LOADGEN" --addr "127.0.0.1:$port" --protocol "$(protocol_of "$name")" --pid "$server_pid" \
+        --label "$name" --workload "$workload" --json "$@" >>"$work/results.jsonl"; then
+        log "$workload: $name failed"
+    fi
+    stop_server
+}
+
+if [ "$mode" = smoke ]; then
+    # The test command has just built the release server and the debug load generator.
+    CHAT_BIN="${CHAT_BIN:-$TARGET/release/chat}"
+    LOADGEN="${LOADGEN:-$TARGET/debug/examples/loadgen}"
+    [ -x "$CHAT_BIN" ] && [ -x "$LOADGEN" ] || { log "build the server and the load generator first"; exit 1; }
+    port=$(free_port)
+    start_server chat "$port"
+    status=0
+    "$LOADGEN" --addr "127.0.0.1:$port" --pid "$server_pid" --label chat --workload smoke \
+        --clients 8 --senders 4 --rate 50 --warmup 0.5 --duration 2 --drain 2 --check || status=$?
+    stop_server
+    exit $status
+fi
+
+log "building the release server and load generator"
+cargo build --quiet --release --features ssr --bin chat --example loadgen
+CHAT_BIN="$TARGET/release/chat"
+LOADGEN="$TARGET/release/examples/loadgen"
+stamp="$ROOT/bench/peers/node_modules/.lock-sha256"
+want="$(sha256sum "$ROOT/bench/peers/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "npm ci in bench/peers (Bun, ws, socket.io)"
+    (cd "$ROOT/bench/peers" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" >"$stamp"
+fi
+
+servers=(chat bun ws socketio)
+[ -z "$only" ] || servers=("$only")
+# W2 burst: one room, every message 100 bytes.
+for server in "${servers[@]}"; do
+    run_one "$server" "W2 32 clients, all send 100/s" --clients 32 --rate 100 --warmup 2 --duration 10
+done
+for server in "${servers[@]}"; do
+    run_one "$server" "W2 256 clients, 16 send 100/s" --clients 256 --senders 16 --rate 100 --warmup 2 --duration 10
+done
+
+table="$work/table.md"
+python3 "$ROOT/bench/table.py" "$work/results.jsonl" >"$table"
+cat "$table"
+if [ -z "$only" ]; then
+    python3 "$ROOT/bench/table.py" --into "$ROOT/docs/BENCHMARKS.md" "$work/results.jsonl" \
+        --command "bench/run.sh" --machine "$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
+    log "results written to docs/BENCHMARKS.md"
+fi
