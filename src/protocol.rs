@@ -18,6 +18,10 @@ pub const GENERAL_ROOM: &str = "general";
 /// Messages per history page.
 pub const HISTORY_PAGE: u32 = 50;
 
+/// Most users online listed in `ready`; past it, presence is told only to those who
+/// share a room or a private conversation (other than `general`) with the user.
+pub const PEOPLE_PAGE: usize = 100;
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -125,9 +129,15 @@ pub enum ServerMsg {
         conversations: Vec<ConversationInfo>,
         /// Every room, with its member count.
         rooms: Vec<RoomInfo>,
-        /// Users who are online, and the peers of the user's private conversations.
+        /// Up to [`PEOPLE_PAGE`] users online (by nickname), and the peers of the
+        /// user's private conversations.
         users: Vec<UserInfo>,
+        /// How many users are online in all (`users` may list fewer).
+        #[serde(default)]
+        online_count: u32,
     },
+    /// How many users are online changed (told a few times a second at most).
+    Online { count: u32 },
     /// A new message in one of the user's conversations (own messages included).
     Message { message: ChatMessage },
     /// The sender's message was stored.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chat::protocol::{
     ChatMessage, ClientMsg, ClientMsgId, ConversationId, ConversationKind, ErrorCode, MessageBody,
-    ServerMsg, UserId,
+    ServerMsg, UserId, PEOPLE_PAGE,
 };
 use common::{
     expect_none, history, next_error, recv_until, send, send_text, Client, Tab, TestDb, TestServer,
@@ -658,4 +658,63 @@ async fn history_page(
 ) -> (Vec<u64>, bool) {
     let (messages, has_more) = history(client, conversation, before).await;
     (messages.iter().map(|m| m.seq).collect(), has_more)
+}
+
+#[tokio::test]
+async fn past_a_page_of_people_a_login_costs_the_others_little() {
+    let db = TestDb::new();
+    let server = TestServer::start(db.config()).await;
+    let mut watcher = server.login("Watcher", "owl").await.unwrap();
+    let mut friend = server.login("Friend", "cat").await.unwrap();
+    for tab in [&mut watcher, &mut friend] {
+        let join = ClientMsg::JoinRoom {
+            name: "club".into(),
+        };
+        send(&mut tab.client, &join).await;
+        recv_until(&mut tab.client, |m| {
+            matches!(m, ServerMsg::Joined { .. }).then_some(())
+        })
+        .await;
+    }
+    // A crowd that shares nothing with the watcher but general.
+    let mut crowd = Vec::new();
+    for i in 0..PEOPLE_PAGE {
+        crowd.push(server.login(&format!("crowd{i}"), "fox").await.unwrap());
+    }
+    let online = PEOPLE_PAGE as u32 + 2;
+    // The count is told, once it settles.
+    recv_until(&mut watcher.client, |m| {
+        matches!(m, ServerMsg::Online { count } if *count == online).then_some(())
+    })
+    .await;
+
+    // The snapshot is bounded; the count is whole.
+    let mut newcomer = server.login("Newcomer", "frog").await.unwrap();
+    assert!(
+        newcomer.users.len() <= PEOPLE_PAGE,
+        "{} users listed",
+        newcomer.users.len()
+    );
+    assert!(newcomer.users.iter().all(|u| u.online));
+    let count = recv_until(&mut newcomer.client, |m| match m {
+        ServerMsg::Online { count } => Some(*count),
+        _ => None,
+    })
+    .await;
+    assert_eq!(count, online + 1);
+    // Nobody who shares only general hears of the newcomer...
+    expect_none(
+        &mut watcher.client,
+        QUIET,
+        |m| matches!(m, ServerMsg::Presence { user } if user.nickname == "Newcomer"),
+    )
+    .await;
+    // ...but those who share a room with someone do.
+    send(&mut friend.client, &ClientMsg::Logout).await;
+    let gone = recv_until(&mut watcher.client, |m| match m {
+        ServerMsg::Presence { user } if user.nickname == "Friend" => Some(user.online),
+        _ => None,
+    })
+    .await;
+    assert!(!gone, "Friend went offline");
 }

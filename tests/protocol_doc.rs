@@ -69,13 +69,14 @@ fn server_tag(msg: &ServerMsg) -> &'static str {
         ServerMsg::Left { .. } => "left",
         ServerMsg::Room { .. } => "room",
         ServerMsg::Presence { .. } => "presence",
+        ServerMsg::Online { .. } => "online",
         ServerMsg::Typing { .. } => "typing",
         ServerMsg::Error { .. } => "error",
     }
 }
 const ALL_SERVER_TAGS: &[&str] = &[
     "welcome", "pong", "ready", "message", "ack", "replay", "reload", "history", "joined", "left",
-    "room", "presence", "typing", "error",
+    "room", "presence", "online", "typing", "error",
 ];
 
 #[test]

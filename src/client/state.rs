@@ -101,7 +101,11 @@ pub struct ChatState {
     pub login_error: Option<(ErrorCode, String)>,
     /// The last other error, shown as a notice.
     pub notice: Option<String>,
+    /// The people known: some of those online (the server lists at most a page of
+    /// them), and the peers of private conversations.
     pub users: BTreeMap<UserId, UserInfo>,
+    /// How many users are online in all, as the server counts them.
+    pub online_count: u32,
     pub rooms: BTreeMap<ConversationId, RoomInfo>,
     pub conversations: BTreeMap<ConversationId, Conversation>,
     /// The user's messages not yet acknowledged, in the order written.
@@ -199,11 +203,13 @@ impl ChatState {
                 conversations,
                 rooms,
                 users,
+                online_count,
             } => {
                 if let Some(token) = token {
                     reactions.push(Reaction::SaveToken(token));
                 }
                 self.login_error = None;
+                self.online_count = online_count;
                 self.users = users.into_iter().map(|u| (u.id, u)).collect();
                 self.users.insert(me.id, me.clone());
                 self.rooms = rooms.into_iter().map(|r| (r.id, r)).collect();
@@ -332,6 +338,7 @@ impl ChatState {
             ServerMsg::Presence { user } => {
                 self.users.insert(user.id, user);
             }
+            ServerMsg::Online { count } => self.online_count = count,
             ServerMsg::Typing { conversation, user } => {
                 if let Some(c) = self.conversations.get_mut(&conversation) {
                     c.typing.insert(user, now_ms + TYPING_SHOWN_MS);
@@ -538,6 +545,8 @@ impl ChatState {
         outbox.sort_by(|a, b| (a.queued_ms, &a.client_id).cmp(&(b.queued_ms, &b.client_id)));
         Self {
             session: Session::Ready(saved.me),
+            // Until the server tells: those known to be online.
+            online_count: saved.users.iter().filter(|u| u.online).count() as u32,
             users: saved.users.into_iter().map(|u| (u.id, u)).collect(),
             rooms: saved.rooms.into_iter().map(|r| (r.id, r)).collect(),
             conversations,
@@ -572,13 +581,6 @@ impl ChatState {
 
     pub fn total_unread(&self) -> u64 {
         self.conversations.values().map(Conversation::unread).sum()
-    }
-
-    /// Users online, by nickname.
-    pub fn online(&self) -> Vec<&UserInfo> {
-        let mut users: Vec<&UserInfo> = self.users.values().filter(|u| u.online).collect();
-        users.sort_by_key(|u| u.nickname.to_lowercase());
-        users
     }
 
     /// Nicknames of those typing in a conversation at `now_ms` (not the user).
@@ -703,6 +705,7 @@ mod tests {
                 conversations: vec![room(1, "general", 0)],
                 rooms: vec![],
                 users: vec![me.clone()],
+                online_count: 1,
             },
             0.0,
         )
@@ -1106,30 +1109,30 @@ mod tests {
     }
 
     #[test]
-    fn online_users_count_once_and_go_offline() {
+    fn presence_updates_the_people_and_the_server_counts_who_is_online() {
         let ann = user(1, "Ann");
         let mut state = ChatState::default();
         ready(&mut state, &ann, None);
-        state.apply(
-            ServerMsg::Presence {
-                user: user(2, "bob"),
-            },
-            0.0,
-        );
-        state.apply(
-            ServerMsg::Presence {
-                user: user(2, "bob"),
-            },
-            0.0,
-        );
-        assert_eq!(state.online().len(), 2);
+        assert_eq!(state.online_count, 1);
+        for _ in 0..2 {
+            state.apply(
+                ServerMsg::Presence {
+                    user: user(2, "bob"),
+                },
+                0.0,
+            );
+        }
+        state.apply(ServerMsg::Online { count: 40 }, 0.0);
+        assert_eq!(state.online_count, 40, "the server's count, not the list's");
+        assert_eq!(state.users.values().filter(|u| u.online).count(), 2);
         let mut gone = user(2, "bob");
         gone.online = false;
         state.apply(ServerMsg::Presence { user: gone }, 0.0);
         assert_eq!(
             state
-                .online()
-                .iter()
+                .users
+                .values()
+                .filter(|u| u.online)
                 .map(|u| u.nickname.as_str())
                 .collect::<Vec<_>>(),
             ["Ann"]

@@ -40,7 +40,7 @@ pub fn UserList(
             people
         })
     });
-    let online_count = move || state.with(|s| s.online().len());
+    let online_count = move || state.with(|s| s.online_count);
 
     view! {
         <nav class="user-list" aria-labelledby="people-heading">

@@ -25,7 +25,7 @@ mod sessions;
 mod tests;
 
 use std::{
-    collections::{HashMap, HashSet, VecDeque},
+    collections::{BTreeSet, HashMap, HashSet, VecDeque},
     future::Future,
     num::NonZeroU32,
     sync::{
@@ -36,7 +36,7 @@ use std::{
 };
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::protocol::{ClientMsg, ErrorCode, Invalid, ServerMsg, UserId, GENERAL_ROOM};
 
@@ -106,6 +106,11 @@ pub struct Connection {
     pub replies: mpsc::Sender<Frame>,
     /// Resolves with a close code when the hub ends the connection.
     pub closed: oneshot::Receiver<u16>,
+    /// Sends that may be on their way to storage at once: the reader takes a permit
+    /// (forgotten) before handing a `send` to the hub, and the hub gives it back with
+    /// the answer. A client sending faster than its messages are stored is slowed at
+    /// its socket, and its answers never outgrow its queue.
+    pub sends: Arc<Semaphore>,
 }
 
 /// Handle to the hub; cheap to clone.
@@ -120,6 +125,7 @@ enum Command {
         id: ConnId,
         outbox: mpsc::Sender<Frame>,
         close: oneshot::Sender<u16>,
+        sends: Arc<Semaphore>,
     },
     Request(ConnId, ClientMsg),
     /// Answered once the hub has let go of the connection.
@@ -137,6 +143,8 @@ enum Done {
     },
     /// A user's grace period ended.
     GraceOver(UserId, u64),
+    /// Time to tell everyone the counts that changed (online users, room members).
+    TellCounts,
 }
 
 /// Where a stored message came from, and so what follows its fan-out.
@@ -168,7 +176,9 @@ impl Hub {
             settings,
             conns: HashMap::new(),
             live: HashMap::new(),
+            live_by_name: BTreeSet::new(),
             conversations,
+            counts: presence::Counts::default(),
             claims: HashSet::new(),
             grace_epoch: 0,
             done,
@@ -186,12 +196,16 @@ impl Hub {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let (outbox_tx, outbox) = mpsc::channel(outbox_capacity.max(1));
         let (close, closed) = oneshot::channel();
+        // Each send in flight may bring an ack and the message itself: a quarter of
+        // the queue for them leaves the rest to other people's messages.
+        let sends = Arc::new(Semaphore::new((outbox_capacity / 4).max(1)));
         let _ = self
             .commands
             .send(Command::Connect {
                 id,
                 outbox: outbox_tx.clone(),
                 close,
+                sends: sends.clone(),
             })
             .await;
         Connection {
@@ -199,6 +213,7 @@ impl Hub {
             outbox,
             replies: outbox_tx,
             closed,
+            sends,
         }
     }
 
@@ -238,6 +253,8 @@ struct Conn {
     /// While a replay is read from storage, what else is sent to this connection
     /// waits here (with whether it is essential), so the replay comes first.
     held: Option<Vec<(Frame, bool)>>,
+    /// Given back one permit per `send` answered (see [`Connection::sends`]).
+    sends: Arc<Semaphore>,
 }
 
 struct State {
@@ -246,7 +263,11 @@ struct State {
     limiter: DefaultKeyedRateLimiter<UserId>,
     conns: HashMap<ConnId, Conn>,
     live: HashMap<UserId, Live>,
+    /// The same users by lower-cased nickname: the first page of the people list.
+    live_by_name: BTreeSet<(String, UserId)>,
     conversations: Conversations,
+    /// Counts changed since they were last told (see [`State::tell_counts`]).
+    counts: presence::Counts,
     /// Nickname skeletons of logins in progress: two at once cannot take one name.
     claims: HashSet<String>,
     grace_epoch: u64,
@@ -316,11 +337,17 @@ impl State {
 
     fn command(&mut self, command: Command) {
         match command {
-            Command::Connect { id, outbox, close } => {
+            Command::Connect {
+                id,
+                outbox,
+                close,
+                sends,
+            } => {
                 self.conns.insert(
                     id,
                     Conn {
                         outbox,
+                        sends,
                         close: Some(close),
                         session: None,
                         rate_strikes: 0,
@@ -368,6 +395,7 @@ impl State {
             }
             Done::Stored { origin, result } => self.stored(origin, result),
             Done::GraceOver(user, epoch) => self.grace_over(user, epoch),
+            Done::TellCounts => self.tell_counts(),
         }
     }
 
@@ -398,10 +426,27 @@ impl State {
     }
 
     fn refused(&mut self, conn: ConnId, reply: ServerMsg) {
-        if let ServerMsg::Error { code, message, .. } = &reply {
+        if let ServerMsg::Error {
+            code,
+            message,
+            client_id,
+            ..
+        } = &reply
+        {
             tracing::info!(conn, ?code, %message, "request refused");
+            // Only a refused `send` names a client id.
+            if client_id.is_some() {
+                self.send_answered(conn);
+            }
         }
         self.send_to_conn(conn, &encode(&reply), true);
+    }
+
+    /// A `send` of this connection was acknowledged or refused: it may send another.
+    fn send_answered(&mut self, conn: ConnId) {
+        if let Some(c) = self.conns.get(&conn) {
+            c.sends.add_permits(1);
+        }
     }
 
     /// Runs `io` on a task of its own, then `then` on the hub with its result. The

@@ -17,7 +17,7 @@ use std::{
 use axum::extract::ws::{CloseFrame, Message};
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use tokio::{
-    sync::{mpsc, oneshot, watch},
+    sync::{mpsc, oneshot, watch, Semaphore},
     time::Instant,
 };
 
@@ -68,6 +68,32 @@ pub enum Ended {
     ClosedByHub(u16),
 }
 
+/// When the client last sent anything: written by the reader, read by the heartbeat.
+struct Liveness {
+    epoch: Instant,
+    /// Milliseconds after `epoch`.
+    last_seen: AtomicU64,
+}
+
+impl Liveness {
+    fn new() -> Self {
+        Self {
+            epoch: Instant::now(),
+            last_seen: AtomicU64::new(0),
+        }
+    }
+
+    fn seen(&self) {
+        let now = self.epoch.elapsed().as_millis() as u64;
+        self.last_seen.store(now, Ordering::Relaxed);
+    }
+
+    fn silent_for(&self) -> Duration {
+        let seen = Duration::from_millis(self.last_seen.load(Ordering::Relaxed));
+        self.epoch.elapsed().saturating_sub(seen)
+    }
+}
+
 /// How one half finished: the connection is over, perhaps with a close frame to send.
 struct Exit {
     ended: Ended,
@@ -115,17 +141,15 @@ where
     {
         Err(WriteFailed) => Exit::gone(Ended::ClientGone),
         Ok(()) => {
-            // When the client last sent anything, in ms since `epoch` (read by the heartbeat).
-            let epoch = Instant::now();
-            let last_seen = AtomicU64::new(0);
+            let liveness = Liveness::new();
             let reader = read_half(
                 stream,
                 &hub,
                 connection.id,
                 &connection.replies,
+                &connection.sends,
                 settings,
-                epoch,
-                &last_seen,
+                &liveness,
             );
             let writer = write_half(
                 &mut sink,
@@ -133,8 +157,7 @@ where
                 &mut connection.closed,
                 shutdown,
                 settings,
-                epoch,
-                &last_seen,
+                &liveness,
             );
             tokio::select! {
                 // A close from the hub or the server goes first: frames still queued are
@@ -164,9 +187,9 @@ async fn read_half<R>(
     hub: &Hub,
     conn: super::hub::ConnId,
     replies: &mpsc::Sender<Frame>,
+    sends: &Semaphore,
     settings: ConnectionSettings,
-    epoch: Instant,
-    last_seen: &AtomicU64,
+    liveness: &Liveness,
 ) -> Exit
 where
     R: Stream<Item = Result<Message, ReadError>> + Unpin,
@@ -188,7 +211,7 @@ where
             }
             Some(Ok(frame)) => frame,
         };
-        last_seen.store(epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+        liveness.seen();
         let reply = match frame {
             Message::Text(text) => match serde_json::from_str::<ClientMsg>(text.as_str()) {
                 // Answered here: a liveness probe should not wait behind the hub.
@@ -198,6 +221,14 @@ where
                 }
                 Ok(msg) => {
                     invalid_in_a_row = 0;
+                    if matches!(msg, ClientMsg::Send { .. }) {
+                        // Given back by the hub with the answer; while none is left this
+                        // reader waits, and so does the client, on its socket.
+                        match sends.acquire().await {
+                            Ok(permit) => permit.forget(),
+                            Err(_) => return Exit::gone(Ended::ClientGone),
+                        }
+                    }
                     hub.request(conn, msg).await;
                     continue;
                 }
@@ -246,8 +277,7 @@ async fn write_half<W>(
     closed: &mut oneshot::Receiver<u16>,
     mut shutdown: watch::Receiver<bool>,
     settings: ConnectionSettings,
-    epoch: Instant,
-    last_seen: &AtomicU64,
+    liveness: &Liveness,
 ) -> Exit
 where
     W: Sink<Message> + Unpin,
@@ -274,8 +304,7 @@ where
                 return Exit::closing(Ended::ServerShutdown, close_code::GOING_AWAY, "server shutting down");
             }
             _ = heartbeat.tick() => {
-                let seen = Duration::from_millis(last_seen.load(Ordering::Relaxed));
-                if epoch.elapsed().saturating_sub(seen) >= settings.heartbeat_timeout {
+                if liveness.silent_for() >= settings.heartbeat_timeout {
                     tracing::info!("closing silent connection");
                     return Exit::closing(Ended::HeartbeatTimeout, close_code::HEARTBEAT_TIMEOUT, "heartbeat timeout");
                 }

@@ -191,6 +191,11 @@ impl Conversations {
             .collect()
     }
 
+    /// The conversations `user` is a member of.
+    pub(super) fn ids_of(&self, user: UserId) -> impl Iterator<Item = ConversationId> + '_ {
+        self.of_user.get(&user).into_iter().flatten().copied()
+    }
+
     /// The users `user` shares a private conversation with.
     pub(super) fn direct_peers(&self, user: UserId) -> Vec<UserId> {
         self.of_user

@@ -123,7 +123,7 @@ impl State {
             }
             (Err(e), Origin::Membership(room)) => {
                 tracing::error!(error = %e, "a join or leave line was not stored");
-                self.announce_room(room);
+                self.room_count_changed(room);
             }
         }
     }
@@ -139,6 +139,7 @@ impl State {
                 sent_at_ms: m.sent_at_ms,
             };
             self.send_to_conn(*conn, &encode(&ack), true);
+            self.send_answered(*conn);
         }
         if stored.duplicate {
             return;
@@ -150,7 +151,7 @@ impl State {
         });
         self.fan_out(conversation, &frame, None, true);
         if let Origin::Membership(room) = origin {
-            self.announce_room(room);
+            self.room_count_changed(room);
         }
     }
 
@@ -206,7 +207,7 @@ impl State {
     }
 
     /// Sends a frame to every connection of each of these users who is online.
-    fn send_to_users(
+    pub(super) fn send_to_users(
         &mut self,
         users: impl IntoIterator<Item = UserId>,
         frame: &Frame,

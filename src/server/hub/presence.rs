@@ -2,12 +2,27 @@
 //! than the grace period ago (a reload does not flap). Announced once per user, not
 //! per tab.
 
-use std::collections::HashSet;
+use std::{collections::HashSet, time::Duration};
 
-use crate::protocol::{ServerMsg, UserId, UserInfo};
+use crate::protocol::{ConversationId, ServerMsg, UserId, UserInfo, PEOPLE_PAGE};
 
 use super::{encode, ConnId, Done, State};
 use crate::server::store::UserRow;
+
+/// How long count changes gather before they are told: a crowd logging in or joining
+/// costs everyone one message per count per quarter second, not one per login.
+const COUNTS_EVERY: Duration = Duration::from_millis(250);
+
+/// Counts that changed and are not told yet.
+#[derive(Default)]
+pub(super) struct Counts {
+    /// A [`Done::TellCounts`] is on its way.
+    due: bool,
+    /// The online count last told.
+    told_online: Option<usize>,
+    /// Rooms whose member count changed.
+    rooms: HashSet<ConversationId>,
+}
 
 /// A user who is online: has connections, or lost the last one less than the grace period ago.
 pub(super) struct Live {
@@ -44,18 +59,86 @@ impl State {
                         grace: None,
                     },
                 );
+                self.live_by_name
+                    .insert((user.nickname.to_lowercase(), user.id));
+                self.counts_changed();
                 true
             }
         }
     }
 
-    /// Tells everyone else that `user` is online.
+    /// The first page of the people list: users online by nickname.
+    pub(super) fn people_page(&self) -> impl Iterator<Item = &UserRow> + '_ {
+        self.live_by_name
+            .iter()
+            .take(PEOPLE_PAGE)
+            .filter_map(|(_, id)| self.live.get(id).map(|l| &l.user))
+    }
+
+    /// Who is told that `user` came or went: everyone while few are online; past a
+    /// page of them, those who share a room (other than general) or a private
+    /// conversation with the user, so one login costs the server O(1) for others.
+    fn presence_audience(&self, user: UserId) -> Vec<UserId> {
+        if self.live.len() <= PEOPLE_PAGE {
+            return self.live.keys().copied().filter(|u| *u != user).collect();
+        }
+        let general = self.general();
+        let mut audience: HashSet<UserId> = HashSet::new();
+        for id in self.conversations.ids_of(user) {
+            if Some(id) != general {
+                audience.extend(self.conversations.members(id));
+            }
+        }
+        audience.remove(&user);
+        audience.into_iter().collect()
+    }
+
+    /// Tells those who should know that `user` is online.
     pub(super) fn announce_online(&mut self, user: &UserRow) {
         tracing::info!(user = %user.id, "online");
         let presence = encode(&ServerMsg::Presence {
             user: user_info(user, true),
         });
-        self.broadcast(&presence, Some(user.id), false);
+        let audience = self.presence_audience(user.id);
+        self.send_to_users(audience, &presence, false);
+    }
+
+    /// The online count, or a room's member count, changed: told to everyone soon.
+    pub(super) fn counts_changed(&mut self) {
+        if self.counts.due {
+            return;
+        }
+        self.counts.due = true;
+        let done = self.done.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(COUNTS_EVERY).await;
+            let _ = done.send(Done::TellCounts);
+        });
+    }
+
+    /// Tells a room's new member count (soon, with other changes).
+    pub(super) fn room_count_changed(&mut self, room: ConversationId) {
+        self.counts.rooms.insert(room);
+        self.counts_changed();
+    }
+
+    /// Tells everyone the counts that changed since the last time.
+    pub(super) fn tell_counts(&mut self) {
+        self.counts.due = false;
+        let online = self.live.len();
+        if self.counts.told_online != Some(online) {
+            self.counts.told_online = Some(online);
+            let count = encode(&ServerMsg::Online {
+                count: online as u32,
+            });
+            self.broadcast(&count, None, false);
+        }
+        let rooms: Vec<ConversationId> = self.counts.rooms.drain().collect();
+        for room in rooms {
+            if let Some(info) = self.conversations.room_info(room) {
+                self.broadcast(&encode(&ServerMsg::Room { room: info }), None, true);
+            }
+        }
     }
 
     /// Removes a connection from its user; the user's last one starts the grace period.
@@ -90,12 +173,16 @@ impl State {
     }
 
     pub(super) fn go_offline(&mut self, user: UserId) {
+        let audience = self.presence_audience(user);
         if let Some(live) = self.live.remove(&user) {
             tracing::info!(user = %user, "offline");
+            self.live_by_name
+                .remove(&(live.user.nickname.to_lowercase(), user));
+            self.counts_changed();
             let presence = encode(&ServerMsg::Presence {
                 user: user_info(&live.user, false),
             });
-            self.broadcast(&presence, None, false);
+            self.send_to_users(audience, &presence, false);
         }
     }
 }

@@ -158,11 +158,4 @@ impl State {
             );
         }
     }
-
-    /// Tells everyone a room's current member count.
-    pub(super) fn announce_room(&mut self, room: ConversationId) {
-        if let Some(info) = self.conversations.room_info(room) {
-            self.broadcast(&encode(&ServerMsg::Room { room: info }), None, true);
-        }
-    }
 }

@@ -1,6 +1,8 @@
 //! Sessions: log in (a nickname unique by look), resume with a token, log out, and
 //! the snapshot a connection gets when its session starts.
 
+use std::collections::HashSet;
+
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -165,17 +167,24 @@ impl State {
         });
         let newly_online = self.attach(&user, conn);
         let conversations = self.conversations.of(user.id);
-        let mut users: Vec<UserInfo> = self
-            .live
-            .values()
-            .map(|l| user_info(&l.user, true))
+        // The peers of private conversations (online or not), then the first page of
+        // everyone online: bounded, however many are online.
+        let mut users: Vec<UserInfo> = offline_peers
+            .iter()
+            .filter(|p| !self.live.contains_key(&p.id))
+            .map(|p| user_info(p, false))
             .collect();
-        users.extend(
-            offline_peers
-                .iter()
-                .filter(|p| !self.live.contains_key(&p.id))
-                .map(|p| user_info(p, false)),
-        );
+        let online_peers = self
+            .conversations
+            .direct_peers(user.id)
+            .into_iter()
+            .filter_map(|p| self.live.get(&p).map(|l| &l.user));
+        let mut listed = HashSet::new();
+        for online in online_peers.chain(self.people_page()) {
+            if listed.insert(online.id) {
+                users.push(user_info(online, true));
+            }
+        }
         users.sort_by_key(|u| u.nickname.to_lowercase());
         let ready = ServerMsg::Ready {
             me: user_info(&user, true),
@@ -183,6 +192,7 @@ impl State {
             conversations,
             rooms: self.conversations.rooms(),
             users,
+            online_count: self.live.len() as u32,
         };
         self.send_to_conn(conn, &super::encode(&ready), true);
         self.replay(conn, user.id, cursors);
