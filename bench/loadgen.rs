@@ -125,6 +125,8 @@ struct Report {
     server_cpu_secs: Option<f64>,
     deliveries_per_cpu_sec: Option<f64>,
     server_rss_kib: Option<u64>,
+    /// The server's RSS before the clients connected.
+    server_rss_before_kib: Option<u64>,
     p50_ms: f64,
     p99_ms: f64,
     p999_ms: f64,
@@ -448,6 +450,7 @@ async fn run(args: Args) -> Result<Report, String> {
     let args = Arc::new(Args { rooms, ..args });
     let senders = args.senders.unwrap_or(args.clients).min(args.clients);
 
+    let rss_before = args.pid.and_then(proc_usage).map(|(_, rss)| rss);
     // Connect and log in, a bounded number at a time.
     let started = Instant::now();
     let mut clients: Vec<Option<Client>> = Vec::new();
@@ -627,6 +630,7 @@ async fn run(args: Args) -> Result<Report, String> {
         server_cpu_secs: cpu,
         deliveries_per_cpu_sec: cpu.filter(|c| *c > 0.0).map(|c| in_window as f64 / c),
         server_rss_kib: usage_end.map(|(_, rss)| rss),
+        server_rss_before_kib: rss_before,
         p50_ms: ms(0.5),
         p99_ms: ms(0.99),
         p999_ms: ms(0.999),

@@ -137,6 +137,16 @@ for server in "${servers[@]}"; do
     run_one "$server" "W2 256 clients, 16 send 100/s" --clients 256 --senders 16 --rate 100 --warmup 2 --duration 10
 done
 
+# W5 idle: connections that log in (ours: and join one of 200 rooms) and stay quiet.
+for server in "${servers[@]}"; do
+    run_one "$server" "W5 2,000 idle connections" --clients 2000 --senders 0 --rooms 200 --warmup 1 --duration 2 --drain 0
+done
+# Connect: ours only (the peers have no login to do).
+if [[ " ${servers[*]} " == *" chat "* ]]; then
+    run_one chat "connect 10,000 (log in, join one of 1,000 rooms)" --clients 10000 --senders 0 --rooms 1000 \
+        --connect-concurrency 64 --warmup 1 --duration 2 --drain 0
+fi
+
 table="$work/table.md"
 python3 "$ROOT/bench/table.py" "$work/results.jsonl" >"$table"
 cat "$table"

@@ -22,7 +22,15 @@ def fmt(v, digits=0):
     return f"{v:.{digits}f}"
 
 
+def per_connection(r):
+    after, before = r.get("server_rss_kib"), r.get("server_rss_before_kib")
+    if after is None or before is None or not r["clients"]:
+        return "-"
+    return f"{(after - before) / r['clients']:.1f} KiB"
+
+
 def table(rows):
+    rows = [r for r in rows if r["senders"] > 0]
     out = [
         "| workload | server | deliveries/s | per server CPU-second | p50 / p99 / p99.9 ms | server RSS | lost / dup / refused | ours ÷ this, per CPU-second |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -49,6 +57,23 @@ def table(rows):
     return "\n".join(out)
 
 
+def connections(rows):
+    rows = [r for r in rows if r["senders"] == 0]
+    if not rows:
+        return ""
+    out = [
+        "| workload | server | clients | connected and logged in | server RSS | RSS per connection |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        rss = r.get("server_rss_kib")
+        out.append(
+            f"| {r['workload']} | {'**ours**' if r['label'] == 'chat' else r['label']} | {r['clients']} "
+            f"| {r['connect_secs']:.1f} s | {'-' if rss is None else f'{rss / 1024:.0f} MB'} | {per_connection(r)} |"
+        )
+    return "\n".join(out)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("results")
@@ -58,6 +83,9 @@ def main():
     a = p.parse_args()
     rows = [json.loads(line) for line in open(a.results) if line.strip()]
     t = table(rows)
+    c = connections(rows)
+    if c:
+        t = t + "\n\n" + c
     if not a.into:
         print(t)
         return
