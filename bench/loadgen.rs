@@ -444,6 +444,125 @@ fn proc_usage(pid: u32) -> Option<(f64, u64)> {
     Some((ticks / 100.0, rss))
 }
 
+/// What every client adds to.
+#[derive(Clone)]
+struct Counters {
+    sent_per_room: Arc<Vec<AtomicU64>>,
+    delivered: Arc<AtomicU64>,
+    duplicated: Arc<AtomicU64>,
+}
+
+/// Starts a connected client's reader (at once) and writer (paced sends once `start`
+/// says until when; protocol answers such as engine.io pongs meanwhile).
+fn drive_client(
+    client: Client,
+    i: usize,
+    is_sender: bool,
+    args: &Args,
+    shared: Arc<Shared>,
+    counters: Counters,
+    mut start: tokio::sync::watch::Receiver<Option<Instant>>,
+) -> [tokio::task::JoinHandle<()>; 2] {
+    let (mut sink, mut stream) = client.socket.split();
+    let (control_tx, mut control_rx) = mpsc::channel::<String>(16);
+    let (conversation, room) = (client.conversation, client.room);
+    let (protocol, rate, size) = (args.protocol, args.rate, args.size);
+    let sent_per_room = counters.sent_per_room.clone();
+    let writer = tokio::spawn(async move {
+        let send_until = loop {
+            tokio::select! {
+                answer = control_rx.recv() => {
+                    let Some(answer) = answer else { return };
+                    if sink.send(Message::text(answer)).await.is_err() { return }
+                }
+                changed = start.changed() => {
+                    if changed.is_err() { return }
+                    if let Some(until) = *start.borrow() { break until }
+                }
+            }
+        };
+        let period = Duration::from_secs_f64(1.0 / rate.max(0.001));
+        // Senders start spread over one period, not all at the same instant.
+        let offset = period.mul_f64((i as f64 * 0.618_034) % 1.0);
+        let mut tick = tokio::time::interval_at(Instant::now() + offset, period);
+        let mut n = 0u64;
+        loop {
+            tokio::select! {
+                answer = control_rx.recv() => {
+                    let Some(answer) = answer else { break };
+                    if sink.send(Message::text(answer)).await.is_err() { break }
+                }
+                _ = tick.tick(), if is_sender => {
+                    if Instant::now() >= send_until { break }
+                    let text = payload(i, n, size);
+                    let frame = encode_send(protocol, conversation, &format!("{i}-{n}"), text);
+                    if sink.send(Message::text(frame)).await.is_err() { break }
+                    sent_per_room[room].fetch_add(1, Ordering::Relaxed);
+                    n += 1;
+                }
+                _ = tokio::time::sleep_until(send_until), if !is_sender => break,
+            }
+        }
+        // Keep answering pings while the last deliveries drain.
+        while let Some(answer) = control_rx.recv().await {
+            if sink.send(Message::text(answer)).await.is_err() {
+                break;
+            }
+        }
+    });
+    let reader = tokio::spawn(async move {
+        let mut tally = Tally::new(i);
+        loop {
+            let frame = tokio::select! {
+                frame = stream.next() => frame,
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {
+                    if shared.stop.load(Ordering::Relaxed) { break }
+                    continue;
+                }
+            };
+            let text = match frame {
+                Some(Ok(Message::Text(text))) => text,
+                Some(Ok(Message::Close(close))) => {
+                    if !shared.stop.load(Ordering::Relaxed) {
+                        eprintln!("loadgen: client {i} closed by the server: {close:?}");
+                        shared.dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                    break;
+                }
+                None | Some(Err(_)) => {
+                    if !shared.stop.load(Ordering::Relaxed) {
+                        shared.dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                    break;
+                }
+                Some(Ok(_)) => continue,
+            };
+            if protocol == Protocol::Socketio && text.as_str() == "2" {
+                let _ = control_tx.try_send("3".into());
+                continue;
+            }
+            if let Some(body) = received_text(protocol, text.as_str(), &shared) {
+                let window = *shared.window.lock().unwrap_or_else(|e| e.into_inner());
+                tally.take(&body, window);
+            }
+        }
+        drop(control_tx);
+        counters
+            .delivered
+            .fetch_add(tally.seen.len() as u64, Ordering::Relaxed);
+        counters
+            .duplicated
+            .fetch_add(tally.duplicated, Ordering::Relaxed);
+        shared
+            .in_window
+            .fetch_add(tally.in_window, Ordering::Relaxed);
+        if let Ok(mut h) = shared.latency.lock() {
+            let _ = h.add(&tally.latency);
+        }
+    });
+    [writer, reader]
+}
+
 async fn run(args: Args) -> Result<Report, String> {
     let run_id = format!("{:x}", now_us() % 0xff_ffff);
     let rooms = args.rooms.max(1);
@@ -451,31 +570,6 @@ async fn run(args: Args) -> Result<Report, String> {
     let senders = args.senders.unwrap_or(args.clients).min(args.clients);
 
     let rss_before = args.pid.and_then(proc_usage).map(|(_, rss)| rss);
-    // Connect and log in, a bounded number at a time.
-    let started = Instant::now();
-    let mut clients: Vec<Option<Client>> = Vec::new();
-    let (done_tx, mut done_rx) = mpsc::channel(args.clients.max(1));
-    let permits = Arc::new(tokio::sync::Semaphore::new(args.connect_concurrency.max(1)));
-    for i in 0..args.clients {
-        let (args, run_id, done, permits) = (
-            args.clone(),
-            run_id.clone(),
-            done_tx.clone(),
-            permits.clone(),
-        );
-        tokio::spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let client = connect_client(&args, &run_id, i).await;
-            let _ = done.send((i, client)).await;
-        });
-        clients.push(None);
-    }
-    drop(done_tx);
-    while let Some((i, client)) = done_rx.recv().await {
-        clients[i] = Some(client.map_err(|e| format!("client {i}: {e}"))?);
-    }
-    let connect_secs = started.elapsed().as_secs_f64();
-
     // Members per room, and which clients send: the first `senders` spread over the rooms.
     let mut room_size = vec![0u64; rooms];
     for i in 0..args.clients {
@@ -489,95 +583,50 @@ async fn run(args: Args) -> Result<Report, String> {
         stop: AtomicBool::new(false),
         latency: Mutex::new(new_histogram()),
     });
-    let sent_per_room: Arc<Vec<AtomicU64>> =
-        Arc::new((0..rooms).map(|_| AtomicU64::new(0)).collect());
-    let delivered = Arc::new(AtomicU64::new(0));
-    let duplicated = Arc::new(AtomicU64::new(0));
+    let counters = Counters {
+        sent_per_room: Arc::new((0..rooms).map(|_| AtomicU64::new(0)).collect()),
+        delivered: Arc::new(AtomicU64::new(0)),
+        duplicated: Arc::new(AtomicU64::new(0)),
+    };
+    // Senders wait for this: when to stop sending, set once everyone is connected.
+    let (start_tx, start_rx) = tokio::sync::watch::channel(None::<Instant>);
 
-    let send_until = Instant::now() + Duration::from_secs_f64(args.warmup + args.duration);
-    let mut tasks = Vec::new();
-    for (i, client) in clients.into_iter().enumerate() {
-        let Some(client) = client else { continue };
-        let (mut sink, mut stream) = client.socket.split();
-        let (control_tx, mut control_rx) = mpsc::channel::<String>(16);
-        let is_sender = i < senders;
-        let (conversation, room) = (client.conversation, client.room);
-        let (protocol, rate, size) = (args.protocol, args.rate, args.size);
-        let sent_per_room = sent_per_room.clone();
-        // Writer: paced sends (senders only) and protocol answers (engine.io pongs).
-        tasks.push(tokio::spawn(async move {
-            let period = Duration::from_secs_f64(1.0 / rate.max(0.001));
-            // Senders start spread over one period, not all at the same instant.
-            let offset = period.mul_f64((i as f64 * 0.618_034) % 1.0);
-            let mut tick = tokio::time::interval_at(Instant::now() + offset, period);
-            let mut n = 0u64;
-            loop {
-                tokio::select! {
-                    answer = control_rx.recv() => {
-                        let Some(answer) = answer else { break };
-                        if sink.send(Message::text(answer)).await.is_err() { break }
-                    }
-                    _ = tick.tick(), if is_sender => {
-                        if Instant::now() >= send_until { break }
-                        let text = payload(i, n, size);
-                        let frame = encode_send(protocol, conversation, &format!("{i}-{n}"), text);
-                        if sink.send(Message::text(frame)).await.is_err() { break }
-                        sent_per_room[room].fetch_add(1, Ordering::Relaxed);
-                        n += 1;
-                    }
-                    _ = tokio::time::sleep_until(send_until), if !is_sender => break,
-                }
-            }
-            // Keep answering pings while the last deliveries drain.
-            while let Some(answer) = control_rx.recv().await {
-                if sink.send(Message::text(answer)).await.is_err() {
-                    break;
-                }
-            }
-        }));
-        let (shared, delivered, duplicated) =
-            (shared.clone(), delivered.clone(), duplicated.clone());
-        // Reader: tallies every message received.
-        tasks.push(tokio::spawn(async move {
-            let mut tally = Tally::new(i);
-            loop {
-                let frame = tokio::select! {
-                    frame = stream.next() => frame,
-                    _ = tokio::time::sleep(Duration::from_millis(200)) => {
-                        if shared.stop.load(Ordering::Relaxed) { break }
-                        continue;
-                    }
-                };
-                let text = match frame {
-                    Some(Ok(Message::Text(text))) => text,
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
-                        if !shared.stop.load(Ordering::Relaxed) {
-                            shared.dropped.fetch_add(1, Ordering::Relaxed);
-                        }
-                        break;
-                    }
-                    Some(Ok(_)) => continue,
-                };
-                if protocol == Protocol::Socketio && text.as_str() == "2" {
-                    let _ = control_tx.try_send("3".into());
-                    continue;
-                }
-                if let Some(body) = received_text(protocol, text.as_str(), &shared) {
-                    let window = *shared.window.lock().unwrap_or_else(|e| e.into_inner());
-                    tally.take(&body, window);
-                }
-            }
-            drop(control_tx);
-            delivered.fetch_add(tally.seen.len() as u64, Ordering::Relaxed);
-            duplicated.fetch_add(tally.duplicated, Ordering::Relaxed);
-            shared
-                .in_window
-                .fetch_add(tally.in_window, Ordering::Relaxed);
-            if let Ok(mut h) = shared.latency.lock() {
-                let _ = h.add(&tally.latency);
-            }
-        }));
+    // Connect and log in, a bounded number at a time; each client reads from the
+    // moment it is in (a client that did not would be closed as too slow).
+    let started = Instant::now();
+    let (done_tx, mut done_rx) = mpsc::channel(args.clients.max(1));
+    let permits = Arc::new(tokio::sync::Semaphore::new(args.connect_concurrency.max(1)));
+    for i in 0..args.clients {
+        let (args, run_id, done, permits) = (
+            args.clone(),
+            run_id.clone(),
+            done_tx.clone(),
+            permits.clone(),
+        );
+        let (shared, counters, start) = (shared.clone(), counters.clone(), start_rx.clone());
+        tokio::spawn(async move {
+            let client = {
+                let _permit = permits.acquire_owned().await;
+                connect_client(&args, &run_id, i).await
+            };
+            let tasks = client
+                .map(|client| drive_client(client, i, i < senders, &args, shared, counters, start));
+            let _ = done.send((i, tasks)).await;
+        });
     }
+    drop(done_tx);
+    let mut tasks = Vec::new();
+    while let Some((i, client_tasks)) = done_rx.recv().await {
+        tasks.extend(client_tasks.map_err(|e| format!("client {i}: {e}"))?);
+    }
+    let connect_secs = started.elapsed().as_secs_f64();
+    let send_until = Instant::now() + Duration::from_secs_f64(args.warmup + args.duration);
+    let _ = start_tx.send(Some(send_until));
+    let Counters {
+        sent_per_room,
+        delivered,
+        duplicated,
+    } = counters;
 
     // The measured window.
     tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;

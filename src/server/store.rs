@@ -1,9 +1,10 @@
 //! Storage with sqlx: users, sessions, conversations, members and messages in SQLite
 //! (WAL mode, migrations embedded in the binary).
 //!
-//! Messages, read marks and session touches are written by one task in groups
-//! ([`writer`]); reads and the rare other writes (a new user, a room, a membership)
-//! go through a small pool, never through the hub's task. WAL checkpoints run on a
+//! Every write goes through one task that owns the write connection and commits in
+//! groups ([`writer`]): messages, read marks, session touches, and the rarer ones (a
+//! new user, a room, a membership). Reads go through a small pool. None of it runs on
+//! the hub's task. WAL checkpoints run on a
 //! timer of their own, not inside a commit.
 
 pub mod writer;
@@ -14,7 +15,7 @@ use sqlx::{
     sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
     },
-    ConnectOptions, Row, SqlitePool,
+    ConnectOptions, Connection, Row, SqlitePool,
 };
 use tokio::{sync::Mutex, task::JoinHandle};
 
@@ -195,29 +196,42 @@ impl Store {
         token_hash: &[u8],
         now_ms: i64,
     ) -> Result<UserRow> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (nickname, skeleton, avatar, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-        )
-        .bind(nickname)
-        .bind(skeleton)
-        .bind(avatar)
-        .bind(now_ms)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)")
-            .bind(token_hash)
-            .bind(id)
-            .bind(now_ms)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(UserRow {
-            id: UserId(id),
-            nickname: nickname.to_string(),
-            avatar: avatar.to_string(),
-        })
+        let (nickname, skeleton, avatar) = (
+            nickname.to_string(),
+            skeleton.to_string(),
+            avatar.to_string(),
+        );
+        let token_hash = token_hash.to_vec();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    // A savepoint: the user and the session go in together or not at all.
+                    let mut tx = conn.begin().await?;
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO users (nickname, skeleton, avatar, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+                    )
+                    .bind(&nickname)
+                    .bind(&skeleton)
+                    .bind(&avatar)
+                    .bind(now_ms)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)")
+                        .bind(&token_hash)
+                        .bind(id)
+                        .bind(now_ms)
+                        .bind(now_ms)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(UserRow {
+                        id: UserId(id),
+                        nickname,
+                        avatar,
+                    })
+                })
+            })
+            .await
     }
 
     /// The user of a live session, touching the session so it stays alive.
@@ -227,27 +241,42 @@ impl Store {
         alive_since_ms: i64,
         now_ms: i64,
     ) -> Result<Option<UserRow>> {
-        let row = sqlx::query(
-            "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND last_seen_at >= ?
-             RETURNING user_id",
-        )
-        .bind(now_ms)
-        .bind(token_hash)
-        .bind(alive_since_ms)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(row) => self.user(UserId(row.get("user_id"))).await,
+        let token_hash = token_hash.to_vec();
+        let user: Option<i64> = self
+            .writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    sqlx::query_scalar(
+                        "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND last_seen_at >= ?
+                         RETURNING user_id",
+                    )
+                    .bind(now_ms)
+                    .bind(&token_hash)
+                    .bind(alive_since_ms)
+                    .fetch_optional(conn)
+                    .await
+                })
+            })
+            .await?;
+        match user {
+            Some(id) => self.user(UserId(id)).await,
             None => Ok(None),
         }
     }
 
     pub async fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let token_hash = token_hash.to_vec();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+                        .bind(&token_hash)
+                        .execute(conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     pub async fn user(&self, id: UserId) -> Result<Option<UserRow>> {
@@ -262,20 +291,28 @@ impl Store {
 
     /// The room's id, creating the room if it does not exist.
     pub async fn ensure_room(&self, name: &str, now_ms: i64) -> Result<(ConversationId, bool)> {
-        let inserted = sqlx::query(
-            "INSERT OR IGNORE INTO conversations (room_name, created_at) VALUES (?, ?)",
-        )
-        .bind(name)
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await?
-        .rows_affected()
-            > 0;
-        let id: i64 = sqlx::query_scalar("SELECT id FROM conversations WHERE room_name = ?")
-            .bind(name)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok((ConversationId(id), inserted))
+        let name = name.to_string();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let inserted = sqlx::query(
+                        "INSERT OR IGNORE INTO conversations (room_name, created_at) VALUES (?, ?)",
+                    )
+                    .bind(&name)
+                    .bind(now_ms)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected()
+                        > 0;
+                    let id: i64 =
+                        sqlx::query_scalar("SELECT id FROM conversations WHERE room_name = ?")
+                            .bind(&name)
+                            .fetch_one(&mut *conn)
+                            .await?;
+                    Ok((ConversationId(id), inserted))
+                })
+            })
+            .await
     }
 
     /// The private conversation of two users, creating it if needed.
@@ -287,30 +324,37 @@ impl Store {
     ) -> Result<(ConversationId, bool)> {
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
         let key = format!("{lo}:{hi}");
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let created = sqlx::query(
-            "INSERT OR IGNORE INTO conversations (direct_key, created_at) VALUES (?, ?)",
-        )
-        .bind(&key)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            > 0;
-        let id: i64 = sqlx::query_scalar("SELECT id FROM conversations WHERE direct_key = ?")
-            .bind(&key)
-            .fetch_one(&mut *tx)
-            .await?;
-        for user in [lo, hi] {
-            sqlx::query("INSERT OR IGNORE INTO members (conversation_id, user_id, joined_at) VALUES (?, ?, ?)")
-                .bind(id)
-                .bind(user.0)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok((ConversationId(id), created))
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let mut tx = conn.begin().await?;
+                    let created = sqlx::query(
+                        "INSERT OR IGNORE INTO conversations (direct_key, created_at) VALUES (?, ?)",
+                    )
+                    .bind(&key)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                        > 0;
+                    let id: i64 =
+                        sqlx::query_scalar("SELECT id FROM conversations WHERE direct_key = ?")
+                            .bind(&key)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    for user in [lo, hi] {
+                        sqlx::query("INSERT OR IGNORE INTO members (conversation_id, user_id, joined_at) VALUES (?, ?, ?)")
+                            .bind(id)
+                            .bind(user.0)
+                            .bind(now_ms)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    tx.commit().await?;
+                    Ok((ConversationId(id), created))
+                })
+            })
+            .await
     }
 
     /// Adds a member; false if they already were one.
@@ -320,27 +364,41 @@ impl Store {
         user: UserId,
         now_ms: i64,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT OR IGNORE INTO members (conversation_id, user_id, read_seq, joined_at)
-             SELECT ?, ?, last_seq, ? FROM conversations WHERE id = ?",
-        )
-        .bind(conversation.0)
-        .bind(user.0)
-        .bind(now_ms)
-        .bind(conversation.0)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let done = sqlx::query(
+                        "INSERT OR IGNORE INTO members (conversation_id, user_id, read_seq, joined_at)
+                         SELECT ?, ?, last_seq, ? FROM conversations WHERE id = ?",
+                    )
+                    .bind(conversation.0)
+                    .bind(user.0)
+                    .bind(now_ms)
+                    .bind(conversation.0)
+                    .execute(conn)
+                    .await?;
+                    Ok(done.rows_affected() > 0)
+                })
+            })
+            .await
     }
 
     /// Removes a member; false if they were not one.
     pub async fn remove_member(&self, conversation: ConversationId, user: UserId) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM members WHERE conversation_id = ? AND user_id = ?")
-            .bind(conversation.0)
-            .bind(user.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let done = sqlx::query(
+                        "DELETE FROM members WHERE conversation_id = ? AND user_id = ?",
+                    )
+                    .bind(conversation.0)
+                    .bind(user.0)
+                    .execute(conn)
+                    .await?;
+                    Ok(done.rows_affected() > 0)
+                })
+            })
+            .await
     }
 
     /// These users, in no particular order; unknown ids are left out.
@@ -524,6 +582,34 @@ mod tests {
         assert!(again.duplicate);
         assert_eq!(first.message, again.message);
         assert_eq!(store.history(general, None, 50).await.unwrap().0.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_write_that_fails_fails_alone_and_whole() {
+        let (_dir, store) = temp_store().await;
+        let ann = store
+            .create_user("Ann", "ann", "fox", b"tok", 1)
+            .await
+            .unwrap();
+        // The same token hash again: the session cannot be stored, so neither is the user.
+        assert!(store
+            .create_user("Bob", "bob", "owl", b"tok", 1)
+            .await
+            .is_err());
+        assert_eq!(store.users(&[UserId(ann.id.0 + 1)]).await.unwrap(), vec![]);
+        // The writer goes on.
+        let (general, _) = store.ensure_room(GENERAL_ROOM, 0).await.unwrap();
+        let stored = store
+            .writer()
+            .insert_message(general, &ann, &text("still here"), None, 2)
+            .await
+            .unwrap();
+        assert_eq!(stored.message.seq, 1);
+        let carol = store
+            .create_user("Carol", "carol", "cat", b"tok2", 3)
+            .await
+            .unwrap();
+        assert_eq!(store.users(&[carol.id]).await.unwrap(), vec![carol]);
     }
 
     #[tokio::test]

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use sqlx::{sqlite::SqliteConnection, Connection};
 use tokio::sync::{mpsc, Notify};
 
@@ -47,7 +48,16 @@ pub enum WriteJob {
     },
     /// Record a session's last use (it expires after the idle time).
     TouchSession { token_hash: [u8; 32], at_ms: i64 },
+    /// Any other write, run inside the group's transaction (see [`Writer::run`]).
+    Run(Work),
 }
+
+/// A write of [`WriteJob::Run`]: runs on the write connection and returns what to do
+/// once the group's commit is known (`None`: committed; `Some`: why it failed).
+pub type Work = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Finish> + Send>;
+
+/// Tells a [`WriteJob::Run`]'s caller how its write ended.
+pub type Finish = Box<dyn FnOnce(Option<&sqlx::Error>) + Send>;
 
 /// Why a job was not queued.
 #[derive(Debug, PartialEq, Eq)]
@@ -89,6 +99,35 @@ impl Writer {
             mpsc::error::TrySendError::Full(_) => QueueError::Full,
             mpsc::error::TrySendError::Closed(_) => QueueError::Closed,
         })
+    }
+
+    /// Runs `work` on the write connection in the next group's transaction, and
+    /// answers with its result once that group has committed. Its statements run
+    /// after the group's messages; its failure is its own (a statement that fails
+    /// does not undo the group).
+    pub async fn run<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Work = Box::new(move |conn| {
+            Box::pin(async move {
+                let result = work(conn).await;
+                let finish: Finish = Box::new(move |failed| {
+                    let _ = tx.send(match failed {
+                        None => result,
+                        Some(e) => Err(sqlx::Error::Protocol(format!("not stored: {e}"))),
+                    });
+                });
+                finish
+            })
+        });
+        self.jobs
+            .send(WriteJob::Run(job))
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        rx.await.map_err(|_| sqlx::Error::PoolClosed)?
     }
 
     /// Stores one message and waits for its commit (for callers that may wait).
@@ -136,8 +175,12 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<WriteJob>, stop:
         }
         let batch: Vec<WriteJob> = std::mem::take(&mut jobs);
         let size = batch.len();
-        match commit(&mut conn, &mut last_seqs, batch).await {
+        let mut finishes = Vec::new();
+        match commit(&mut conn, &mut last_seqs, batch, &mut finishes).await {
             Ok(done) => {
+                for finish in finishes {
+                    finish(None);
+                }
                 for (completion, result) in done {
                     completion(result);
                 }
@@ -146,6 +189,9 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<WriteJob>, stop:
                 tracing::error!(error = %e, size, "a group of writes failed");
                 // What this task believed of the sequences may be ahead of the database now.
                 last_seqs.clear();
+                for finish in finishes {
+                    finish(Some(&e));
+                }
                 for completion in completions {
                     completion(Err(sqlx::Error::Protocol(format!("not stored: {e}"))));
                 }
@@ -174,6 +220,7 @@ async fn commit(
     conn: &mut SqliteConnection,
     last_seqs: &mut HashMap<ConversationId, Seq>,
     batch: Vec<WriteJob>,
+    finishes: &mut Vec<Finish>,
 ) -> std::result::Result<Done, (sqlx::Error, Vec<Completion>)> {
     let mut messages = Vec::new();
     let mut completions = Vec::new();
@@ -235,7 +282,9 @@ async fn commit(
         .execute(&mut *tx)
         .await?;
         for job in others {
-            other_write(&mut tx, job).await?;
+            if let Some(finish) = other_write(&mut tx, job).await? {
+                finishes.push(finish);
+            }
         }
         tx.commit().await?;
         last_seqs.extend(seqs);
@@ -375,9 +424,11 @@ async fn insert_one_by_one(
     results
 }
 
-async fn other_write(conn: &mut SqliteConnection, job: WriteJob) -> Result<()> {
+/// Runs a job other than a message; a [`WriteJob::Run`] gives back its [`Finish`].
+async fn other_write(conn: &mut SqliteConnection, job: WriteJob) -> Result<Option<Finish>> {
     match job {
         WriteJob::Message { .. } => {}
+        WriteJob::Run(work) => return Ok(Some(work(conn).await)),
         WriteJob::MarkRead {
             conversation,
             user,
@@ -404,7 +455,7 @@ async fn other_write(conn: &mut SqliteConnection, job: WriteJob) -> Result<()> {
             .await?;
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 fn kind_and_text(body: &MessageBody) -> (&'static str, &str) {
