@@ -460,9 +460,9 @@ impl State {
         tokio::spawn(self.io_then(conn, io, then));
     }
 
-    /// Like [`State::spawn_io`], but on the sessions' lane: log in, resume and log out
-    /// take effect in the order the hub handed them over (a name freed by a logout is
-    /// free for the login that follows it).
+    /// Like [`State::spawn_io`], but on the sessions' lane: logins and logouts take
+    /// effect in the order the hub handed them over (a name freed by a logout is free
+    /// for the login that follows it).
     fn session_io<T, F, C>(&mut self, conn: ConnId, io: F, then: C)
     where
         T: Send + 'static,

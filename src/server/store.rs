@@ -13,7 +13,8 @@ use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+        SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+        SqliteSynchronous,
     },
     ConnectOptions, Connection, Row, SqlitePool,
 };
@@ -170,23 +171,6 @@ impl Store {
 
     // ---- users and sessions ----
 
-    /// A user with this skeleton who has a session that is still alive.
-    pub async fn active_user_by_skeleton(
-        &self,
-        skeleton: &str,
-        alive_since_ms: i64,
-    ) -> Result<Option<UserId>> {
-        let row = sqlx::query(
-            "SELECT u.id FROM users u JOIN sessions s ON s.user_id = u.id
-             WHERE u.skeleton = ? AND s.last_seen_at >= ? LIMIT 1",
-        )
-        .bind(skeleton)
-        .bind(alive_since_ms)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| UserId(r.get("id"))))
-    }
-
     /// Creates a user and its first session.
     pub async fn create_user(
         &self,
@@ -196,39 +180,41 @@ impl Store {
         token_hash: &[u8],
         now_ms: i64,
     ) -> Result<UserRow> {
-        let (nickname, skeleton, avatar) = (
-            nickname.to_string(),
-            skeleton.to_string(),
-            avatar.to_string(),
-        );
-        let token_hash = token_hash.to_vec();
+        let new = NewUser::new(nickname, skeleton, avatar, token_hash, now_ms);
+        self.writer
+            .run(move |conn| Box::pin(async move { new.insert(conn).await }))
+            .await
+    }
+
+    /// Logs in a new user in one write: unless someone whose session is alive (used
+    /// since `alive_since_ms`) has the skeleton, creates the user and its session and
+    /// makes it a member of `join`. `None` if the name is taken.
+    pub async fn sign_up(
+        &self,
+        new: NewUser,
+        alive_since_ms: i64,
+        join: Option<ConversationId>,
+    ) -> Result<Option<UserRow>> {
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
-                    // A savepoint: the user and the session go in together or not at all.
-                    let mut tx = conn.begin().await?;
-                    let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO users (nickname, skeleton, avatar, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+                    let taken: Option<i64> = sqlx::query_scalar(
+                        "SELECT u.id FROM users u JOIN sessions s ON s.user_id = u.id
+                         WHERE u.skeleton = ? AND s.last_seen_at >= ? LIMIT 1",
                     )
-                    .bind(&nickname)
-                    .bind(&skeleton)
-                    .bind(&avatar)
-                    .bind(now_ms)
-                    .fetch_one(&mut *tx)
+                    .bind(&new.skeleton)
+                    .bind(alive_since_ms)
+                    .fetch_optional(&mut *conn)
                     .await?;
-                    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)")
-                        .bind(&token_hash)
-                        .bind(id)
-                        .bind(now_ms)
-                        .bind(now_ms)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    Ok(UserRow {
-                        id: UserId(id),
-                        nickname,
-                        avatar,
-                    })
+                    if taken.is_some() {
+                        return Ok(None);
+                    }
+                    let now_ms = new.now_ms;
+                    let user = new.insert(&mut *conn).await?;
+                    if let Some(room) = join {
+                        insert_member(conn, room, user.id, now_ms).await?;
+                    }
+                    Ok(Some(user))
                 })
             })
             .await
@@ -293,23 +279,25 @@ impl Store {
     pub async fn ensure_room(&self, name: &str, now_ms: i64) -> Result<(ConversationId, bool)> {
         let name = name.to_string();
         self.writer
+            .run(move |conn| Box::pin(async move { insert_room(conn, &name, now_ms).await }))
+            .await
+    }
+
+    /// Makes `user` a member of the room `name`, creating the room if needed, in one
+    /// write: the room, whether it was created, and whether they were new to it.
+    pub async fn join_room(
+        &self,
+        name: &str,
+        user: UserId,
+        now_ms: i64,
+    ) -> Result<(ConversationId, bool, bool)> {
+        let name = name.to_string();
+        self.writer
             .run(move |conn| {
                 Box::pin(async move {
-                    let inserted = sqlx::query(
-                        "INSERT OR IGNORE INTO conversations (room_name, created_at) VALUES (?, ?)",
-                    )
-                    .bind(&name)
-                    .bind(now_ms)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected()
-                        > 0;
-                    let id: i64 =
-                        sqlx::query_scalar("SELECT id FROM conversations WHERE room_name = ?")
-                            .bind(&name)
-                            .fetch_one(&mut *conn)
-                            .await?;
-                    Ok((ConversationId(id), inserted))
+                    let (room, created) = insert_room(&mut *conn, &name, now_ms).await?;
+                    let joined = insert_member(conn, room, user, now_ms).await?;
+                    Ok((room, created, joined))
                 })
             })
             .await
@@ -366,19 +354,7 @@ impl Store {
     ) -> Result<bool> {
         self.writer
             .run(move |conn| {
-                Box::pin(async move {
-                    let done = sqlx::query(
-                        "INSERT OR IGNORE INTO members (conversation_id, user_id, read_seq, joined_at)
-                         SELECT ?, ?, last_seq, ? FROM conversations WHERE id = ?",
-                    )
-                    .bind(conversation.0)
-                    .bind(user.0)
-                    .bind(now_ms)
-                    .bind(conversation.0)
-                    .execute(conn)
-                    .await?;
-                    Ok(done.rows_affected() > 0)
-                })
+                Box::pin(async move { insert_member(conn, conversation, user, now_ms).await })
             })
             .await
     }
@@ -456,6 +432,103 @@ impl Store {
         .await?;
         Ok(rows.iter().map(chat_message).collect())
     }
+}
+
+/// A user to create, with its first session.
+pub struct NewUser {
+    nickname: String,
+    skeleton: String,
+    avatar: String,
+    token_hash: Vec<u8>,
+    now_ms: i64,
+}
+
+impl NewUser {
+    pub fn new(
+        nickname: &str,
+        skeleton: &str,
+        avatar: &str,
+        token_hash: &[u8],
+        now_ms: i64,
+    ) -> Self {
+        Self {
+            nickname: nickname.into(),
+            skeleton: skeleton.into(),
+            avatar: avatar.into(),
+            token_hash: token_hash.into(),
+            now_ms,
+        }
+    }
+
+    /// Inserts the user and the session together (a savepoint), or neither.
+    async fn insert(self, conn: &mut SqliteConnection) -> Result<UserRow> {
+        let mut tx = conn.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (nickname, skeleton, avatar, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&self.nickname)
+        .bind(&self.skeleton)
+        .bind(&self.avatar)
+        .bind(self.now_ms)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&self.token_hash)
+        .bind(id)
+        .bind(self.now_ms)
+        .bind(self.now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(UserRow {
+            id: UserId(id),
+            nickname: self.nickname,
+            avatar: self.avatar,
+        })
+    }
+}
+
+/// The room's id, creating it if needed, and whether it was created.
+async fn insert_room(
+    conn: &mut SqliteConnection,
+    name: &str,
+    now_ms: i64,
+) -> Result<(ConversationId, bool)> {
+    let inserted =
+        sqlx::query("INSERT OR IGNORE INTO conversations (room_name, created_at) VALUES (?, ?)")
+            .bind(name)
+            .bind(now_ms)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+            > 0;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM conversations WHERE room_name = ?")
+        .bind(name)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((ConversationId(id), inserted))
+}
+
+/// Adds a member who has read everything so far; false if they already were one.
+async fn insert_member(
+    conn: &mut SqliteConnection,
+    conversation: ConversationId,
+    user: UserId,
+    now_ms: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT OR IGNORE INTO members (conversation_id, user_id, read_seq, joined_at)
+         SELECT ?, ?, last_seq, ? FROM conversations WHERE id = ?",
+    )
+    .bind(conversation.0)
+    .bind(user.0)
+    .bind(now_ms)
+    .bind(conversation.0)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// Copies the WAL back into the database now and then (PASSIVE: never waits for,
@@ -652,26 +725,30 @@ mod tests {
     #[tokio::test]
     async fn sessions_expire_and_free_the_nickname() {
         let (_dir, store) = temp_store().await;
+        let (general, _) = store.ensure_room(GENERAL_ROOM, 0).await.unwrap();
+        let sign_up = |token: &'static [u8], alive_since: i64| {
+            let new = NewUser::new("ANN", "ann", "owl", token, 500);
+            store.sign_up(new, alive_since, Some(general))
+        };
         let ann = store
             .create_user("Ann", "ann", "fox", b"tok", 100)
             .await
             .unwrap();
-        assert_eq!(
-            store.active_user_by_skeleton("ann", 50).await.unwrap(),
-            Some(ann.id)
-        );
+        assert_eq!(sign_up(b"t2", 50).await.unwrap(), None, "taken");
         assert_eq!(
             store.session_user(b"tok", 50, 200).await.unwrap(),
             Some(ann.clone())
         );
         // Alive since 300 means: seen at 300 or later. Last seen at 200: expired.
-        assert_eq!(
-            store.active_user_by_skeleton("ann", 300).await.unwrap(),
-            None
-        );
         assert_eq!(store.session_user(b"tok", 300, 400).await.unwrap(), None);
-        store.delete_session(b"tok").await.unwrap();
-        assert_eq!(store.active_user_by_skeleton("ann", 0).await.unwrap(), None);
+        let again = sign_up(b"t3", 300).await.unwrap().expect("free again");
+        assert_ne!(again.id, ann.id, "a new user, not the old one");
+        let members = store.conversations().await.unwrap();
+        let general_row = members.iter().find(|c| c.id == general).unwrap();
+        assert_eq!(general_row.members, vec![(again.id, 0)], "joined general");
+        // Logging out frees the name at once.
+        store.delete_session(b"t3").await.unwrap();
+        assert!(sign_up(b"t4", 300).await.unwrap().is_some());
     }
 
     #[tokio::test]

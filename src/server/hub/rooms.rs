@@ -26,13 +26,9 @@ impl State {
         let room_name = name.clone();
         self.spawn_io(
             conn,
-            async move {
-                let (room, created) = store.ensure_room(&room_name, now).await?;
-                store.add_member(room, user.id, now).await?;
-                Ok::<_, sqlx::Error>((room, created))
-            },
+            async move { store.join_room(&room_name, user.id, now).await },
             move |state, joined| {
-                let (room, created) = joined.map_err(internal)?;
+                let (room, created, _) = joined.map_err(internal)?;
                 if created {
                     tracing::info!(room = %name, "room created");
                 }

@@ -7,7 +7,10 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     protocol::{normalize_nickname, validate_avatar, Cursor, ErrorCode, ServerMsg, UserInfo},
-    server::{store::WriteJob, unix_millis},
+    server::{
+        store::{NewUser, WriteJob},
+        unix_millis,
+    },
 };
 
 use super::{internal, presence::user_info, refuse, ConnId, Refusal, Session, State, UserRow};
@@ -64,20 +67,8 @@ impl State {
         self.session_io(
             conn,
             async move {
-                if store
-                    .active_user_by_skeleton(&skeleton, alive_since)
-                    .await?
-                    .is_some()
-                {
-                    return Ok(None);
-                }
-                let user = store
-                    .create_user(&name, &skeleton, &avatar, &token_hash, now)
-                    .await?;
-                if let Some(general) = general {
-                    store.add_member(general, user.id, now).await?;
-                }
-                Ok::<_, sqlx::Error>(Some(user))
+                let new = NewUser::new(&name, &skeleton, &avatar, &token_hash, now);
+                store.sign_up(new, alive_since, general).await
             },
             move |state, created| {
                 state.claims.remove(&claim);
@@ -108,7 +99,7 @@ impl State {
         let store = self.store.clone();
         // Peers of private conversations may be offline: their names come from storage.
         let peer_ids = |state: &State, user| state.conversations.direct_peers(user);
-        self.session_io(
+        self.spawn_io(
             conn,
             async move { store.session_user(&token_hash, alive_since, now).await },
             move |state, user| match user.map_err(internal)? {
