@@ -18,6 +18,9 @@ pub const GENERAL_ROOM: &str = "general";
 /// Messages per history page.
 pub const HISTORY_PAGE: u32 = 50;
 
+/// Most rooms listed in `ready` besides the user's own: the largest ones.
+pub const ROOMS_PAGE: usize = 100;
+
 /// Most users online listed in `ready`; past it, presence is told only to those who
 /// share a room or a private conversation (other than `general`) with the user.
 pub const PEOPLE_PAGE: usize = 100;
@@ -127,7 +130,8 @@ pub enum ServerMsg {
         token: Option<String>,
         /// Conversations the user is a member of.
         conversations: Vec<ConversationInfo>,
-        /// Every room, with its member count.
+        /// The user's rooms and up to [`ROOMS_PAGE`] others (the largest), with their
+        /// member counts; any other room can still be joined by its name.
         rooms: Vec<RoomInfo>,
         /// Up to [`PEOPLE_PAGE`] users online (by nickname), and the peers of the
         /// user's private conversations.
@@ -170,8 +174,8 @@ pub enum ServerMsg {
     Joined { conversation: ConversationInfo },
     /// The user is no longer a member of this conversation.
     Left { conversation: ConversationId },
-    /// A room was created or its member count changed.
-    Room { room: RoomInfo },
+    /// Rooms created or whose member count changed (several changes, told at once).
+    Rooms { rooms: Vec<RoomInfo> },
     /// A user came online, went offline, or is newly known to this client.
     Presence { user: UserInfo },
     /// Someone is typing; show it for 5 s unless repeated.

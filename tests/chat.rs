@@ -531,7 +531,10 @@ async fn rooms_are_created_joined_and_left() {
         matches!(&room.kind, ConversationKind::Room { name, member_count: 1 } if name == "rustaceans")
     );
     let count = |m: &ServerMsg| match m {
-        ServerMsg::Room { room: r } if r.id == room.id => Some(r.member_count),
+        ServerMsg::Rooms { rooms } => rooms
+            .iter()
+            .find(|r| r.id == room.id)
+            .map(|r| r.member_count),
         _ => None,
     };
     assert_eq!(recv_until(&mut bob.client, count).await, 1);

@@ -67,7 +67,7 @@ fn server_tag(msg: &ServerMsg) -> &'static str {
         ServerMsg::History { .. } => "history",
         ServerMsg::Joined { .. } => "joined",
         ServerMsg::Left { .. } => "left",
-        ServerMsg::Room { .. } => "room",
+        ServerMsg::Rooms { .. } => "rooms",
         ServerMsg::Presence { .. } => "presence",
         ServerMsg::Online { .. } => "online",
         ServerMsg::Typing { .. } => "typing",
@@ -76,7 +76,7 @@ fn server_tag(msg: &ServerMsg) -> &'static str {
 }
 const ALL_SERVER_TAGS: &[&str] = &[
     "welcome", "pong", "ready", "message", "ack", "replay", "reload", "history", "joined", "left",
-    "room", "presence", "online", "typing", "error",
+    "rooms", "presence", "online", "typing", "error",
 ];
 
 #[test]

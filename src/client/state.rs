@@ -327,13 +327,15 @@ impl ChatState {
             ServerMsg::Left { conversation } => {
                 self.conversations.remove(&conversation);
             }
-            ServerMsg::Room { room } => {
-                if let Some(c) = self.conversations.get_mut(&room.id) {
-                    if let ConversationKind::Room { member_count, .. } = &mut c.info.kind {
-                        *member_count = room.member_count;
+            ServerMsg::Rooms { rooms } => {
+                for room in rooms {
+                    if let Some(c) = self.conversations.get_mut(&room.id) {
+                        if let ConversationKind::Room { member_count, .. } = &mut c.info.kind {
+                            *member_count = room.member_count;
+                        }
                     }
+                    self.rooms.insert(room.id, room);
                 }
-                self.rooms.insert(room.id, room);
             }
             ServerMsg::Presence { user } => {
                 self.users.insert(user.id, user);

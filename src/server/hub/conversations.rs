@@ -4,7 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::protocol::{ConversationId, ConversationInfo, ConversationKind, RoomInfo, Seq, UserId};
+use crate::protocol::{
+    ConversationId, ConversationInfo, ConversationKind, RoomInfo, Seq, UserId, ROOMS_PAGE,
+};
 
 use super::super::store::ConversationRow;
 
@@ -216,12 +218,26 @@ impl Conversations {
         })
     }
 
-    /// Every room with its member count, by name.
-    pub(super) fn rooms(&self) -> Vec<RoomInfo> {
-        let mut rooms: Vec<RoomInfo> = self
+    /// The rooms a user is shown at first: their own, and the [`ROOMS_PAGE`] largest
+    /// others; by name. Bounded, however many rooms there are.
+    pub(super) fn rooms_for(&self, user: UserId) -> Vec<RoomInfo> {
+        let mine = self.of_user.get(&user);
+        let mut others: Vec<(usize, ConversationId)> = self
             .rooms
             .values()
-            .filter_map(|id| self.room_info(*id))
+            .filter(|id| !mine.is_some_and(|m| m.contains(id)))
+            .map(|id| (self.by_id.get(id).map_or(0, |c| c.members.len()), *id))
+            .collect();
+        if others.len() > ROOMS_PAGE {
+            others.select_nth_unstable_by(ROOMS_PAGE, |a, b| b.cmp(a));
+            others.truncate(ROOMS_PAGE);
+        }
+        let mut rooms: Vec<RoomInfo> = mine
+            .into_iter()
+            .flatten()
+            .copied()
+            .chain(others.into_iter().map(|(_, id)| id))
+            .filter_map(|id| self.room_info(id))
             .collect();
         rooms.sort_by(|a, b| a.name.cmp(&b.name));
         rooms
@@ -260,7 +276,7 @@ mod tests {
             6,
             "never past the newest"
         );
-        assert_eq!(all.rooms()[0].member_count, 2);
+        assert_eq!(all.rooms_for(ANN)[0].member_count, 2);
 
         all.insert_direct(ConversationId(2), BOB, ANN);
         assert_eq!(all.direct_between(ANN, BOB), Some(ConversationId(2)));
@@ -272,6 +288,35 @@ mod tests {
         assert!(all.remove_member(general, BOB));
         assert!(!all.is_member(general, BOB));
         assert_eq!(all.of(BOB).len(), 1);
-        assert_eq!(all.rooms().len(), 1, "a private conversation is not a room");
+        assert_eq!(
+            all.rooms_for(BOB).len(),
+            1,
+            "a private conversation is not a room"
+        );
+    }
+
+    #[test]
+    fn the_rooms_shown_at_first_are_ones_own_and_the_largest_others() {
+        let mut all = Conversations::default();
+        for i in 0..(ROOMS_PAGE as i64 + 50) {
+            let id = ConversationId(i + 1);
+            all.insert_room(id, &format!("r{i:03}"));
+            // Room i has i members (users 1000..1000+i).
+            for u in 0..i {
+                all.add_member(id, UserId(1000 + u));
+            }
+        }
+        // Ann is in the emptiest room only.
+        all.add_member(ConversationId(1), ANN);
+        let rooms = all.rooms_for(ANN);
+        assert_eq!(rooms.len(), ROOMS_PAGE + 1);
+        assert!(rooms.iter().any(|r| r.id == ConversationId(1)), "her own");
+        let smallest_other = rooms
+            .iter()
+            .filter(|r| r.id != ConversationId(1))
+            .map(|r| r.member_count)
+            .min();
+        assert_eq!(smallest_other, Some(50), "the 100 largest of 150");
+        assert!(rooms.windows(2).all(|w| w[0].name < w[1].name), "by name");
     }
 }

@@ -4,7 +4,7 @@
 
 use std::{collections::HashSet, time::Duration};
 
-use crate::protocol::{ConversationId, ServerMsg, UserId, UserInfo, PEOPLE_PAGE};
+use crate::protocol::{ConversationId, RoomInfo, ServerMsg, UserId, UserInfo, PEOPLE_PAGE};
 
 use super::{encode, ConnId, Done, State};
 use crate::server::store::UserRow;
@@ -133,11 +133,15 @@ impl State {
             });
             self.broadcast(&count, None, false);
         }
-        let rooms: Vec<ConversationId> = self.counts.rooms.drain().collect();
-        for room in rooms {
-            if let Some(info) = self.conversations.room_info(room) {
-                self.broadcast(&encode(&ServerMsg::Room { room: info }), None, true);
-            }
+        let mut rooms: Vec<RoomInfo> = self
+            .counts
+            .rooms
+            .drain()
+            .filter_map(|room| self.conversations.room_info(room))
+            .collect();
+        if !rooms.is_empty() {
+            rooms.sort_by_key(|r| r.id);
+            self.broadcast(&encode(&ServerMsg::Rooms { rooms }), None, true);
         }
     }
 

@@ -181,7 +181,7 @@ impl State {
             me: user_info(&user, true),
             token,
             conversations,
-            rooms: self.conversations.rooms(),
+            rooms: self.conversations.rooms_for(user.id),
             users,
             online_count: self.live.len() as u32,
         };
