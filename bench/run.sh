@@ -38,11 +38,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A loopback port nothing listens on.
+# A loopback port nothing listens on, below the ephemeral range (where the load
+# generator's own connections take theirs).
 free_port() {
     local port
     while :; do
-        port=$((20000 + RANDOM % 40000))
+        port=$((20000 + RANDOM % 12000))
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
     done
 }
@@ -51,9 +52,11 @@ wait_for_port() {
     local port=$1 i
     for i in $(seq 1 200); do
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        kill -0 "$server_pid" 2>/dev/null || break
         sleep 0.05
     done
-    log "nothing listens on $port"
+    log "nothing listens on $port; the server said:"
+    cat "$work"/*.log >&2 || true
     return 1
 }
 
@@ -67,7 +70,7 @@ start_server() {
                 CHAT_DATABASE_URL="sqlite://$work/db-$port/chat.db" \
                 CHAT_SITE_ROOT="$TARGET/site" \
                 CHAT_SENDS_PER_SECOND=1000000 CHAT_SEND_BURST=1000000 \
-                "$CHAT_BIN" >"$work/$name-$port.log" 2>&1 &
+                "$CHAT_BIN" >"$work/$name.log" 2>&1 &
             ;;
         bun) PORT=$port "$ROOT/bench/peers/node_modules/.bin/bun" "$ROOT/bench/peers/bun-server.js" >"$work/$name.log" 2>&1 & ;;
         ws) PORT=$port node "$ROOT/bench/peers/ws-server.js" >"$work/$name.log" 2>&1 & ;;
