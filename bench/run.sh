@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the chat server (release build, SQLite, only the send limit raised) and its
 # peers (Bun, Node ws, socket.io; bench/peers) side by side under the same load
-# generator (bench/loadgen.rs), one server at a time, alternating, and prints a table:
+# generator (bench/loadgen/), one server at a time, alternating, and prints a table:
 # deliveries/s, deliveries per server CPU-second, latency, RSS, our ratio to each peer.
 #
 #   bench/run.sh                 every workload, every server; writes docs/BENCHMARKS.md's

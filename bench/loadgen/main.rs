@@ -11,27 +11,29 @@
 //!
 //! Run: `cargo run --release --example loadgen --features ssr -- --help`.
 
+mod report;
+mod wire;
+
 use std::{
     collections::HashSet,
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
         Arc, Mutex,
     },
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
-use chat::protocol::{ClientMsg, ClientMsgId, ConversationId};
 use clap::{Parser, ValueEnum};
 use futures::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
-use tokio::{net::TcpStream, sync::mpsc, time::Instant};
-use tokio_tungstenite::{
-    tungstenite::{protocol::WebSocketConfig, Message},
-    MaybeTlsStream, WebSocketStream,
-};
+use serde::Serialize;
+use tokio::{sync::mpsc, time::Instant};
+use tokio_tungstenite::tungstenite::Message;
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+use report::{new_histogram, print_report, proc_usage, Report};
+use wire::{
+    connect_client, encode_send, now_us, parse_payload, payload, received, Client, Received,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -97,67 +99,6 @@ struct Args {
     check: bool,
 }
 
-/// What one run measured.
-#[derive(Debug, Serialize)]
-struct Report {
-    label: String,
-    workload: String,
-    protocol: Protocol,
-    clients: usize,
-    senders: usize,
-    rooms: usize,
-    rate: f64,
-    connect_secs: f64,
-    /// Messages sent during the whole run (warm-up and window).
-    sent: u64,
-    /// Deliveries expected for them: one per other member of the sender's room.
-    expected: u64,
-    delivered: u64,
-    lost: u64,
-    duplicated: u64,
-    /// Sends the server refused (ours: rate_limited and other errors).
-    refused: u64,
-    /// Connections that ended before the run did.
-    dropped: u64,
-    /// Deliveries received within the measured window, per second.
-    deliveries_per_sec: f64,
-    /// Server CPU seconds (user + system) over the window.
-    server_cpu_secs: Option<f64>,
-    deliveries_per_cpu_sec: Option<f64>,
-    server_rss_kib: Option<u64>,
-    /// The server's RSS before the clients connected.
-    server_rss_before_kib: Option<u64>,
-    p50_ms: f64,
-    p99_ms: f64,
-    p999_ms: f64,
-    max_ms: f64,
-}
-
-fn now_us() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or_default()
-}
-
-/// The text of one message: `<sender> <number> <send time µs> <padding>`.
-fn payload(sender: usize, n: u64, size: usize) -> String {
-    let mut text = format!("{sender} {n} {} ", now_us());
-    while text.len() < size {
-        text.push('x');
-    }
-    text
-}
-
-fn parse_payload(text: &str) -> Option<(usize, u64, u64)> {
-    let mut parts = text.split(' ');
-    Some((
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-    ))
-}
-
 /// Counters shared by every client of the run.
 struct Shared {
     /// Receive times inside [window_start, window_end] count (µs since the epoch).
@@ -206,242 +147,6 @@ impl Tally {
             let _ = self.latency.record(now.saturating_sub(sent_us).max(1));
         }
     }
-}
-
-fn new_histogram() -> Histogram<u64> {
-    // 1 µs to 100 s, 3 significant digits.
-    Histogram::new_with_bounds(1, 100_000_000, 3).unwrap_or_else(|_| Histogram::new(3).unwrap())
-}
-
-/// A connected, logged-in client.
-struct Client {
-    socket: Socket,
-    /// Our protocol: the room's conversation id.
-    conversation: Option<ConversationId>,
-    room: usize,
-}
-
-fn ws_config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .read_buffer_size(16 * 1024)
-        .write_buffer_size(0)
-}
-
-async fn open(url: &str) -> Result<Socket, String> {
-    let (socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(ws_config()), true)
-        .await
-        .map_err(|e| format!("connect {url}: {e}"))?;
-    Ok(socket)
-}
-
-async fn next_text(socket: &mut Socket) -> Result<String, String> {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(30), socket.next())
-            .await
-            .map_err(|_| "no answer within 30 s".to_string())?
-            .ok_or("closed")?
-            .map_err(|e| e.to_string())?;
-        match frame {
-            Message::Text(text) => return Ok(text.to_string()),
-            Message::Close(frame) => return Err(format!("closed: {frame:?}")),
-            _ => continue,
-        }
-    }
-}
-
-/// The fields of our server's frames that the generator reads.
-#[derive(Deserialize)]
-struct ChatFrame<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: &'a str,
-    #[serde(default)]
-    conversation: Option<ChatConversation>,
-    /// A `message` frame's message, or an `error` frame's explanation.
-    #[serde(default, borrow)]
-    message: Option<MessageField<'a>>,
-    #[serde(default)]
-    code: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum MessageField<'a> {
-    Message(#[serde(borrow)] ChatMessageText<'a>),
-    Explanation(#[allow(dead_code)] std::borrow::Cow<'a, str>),
-}
-
-#[derive(Deserialize)]
-struct ChatConversation {
-    id: ConversationId,
-}
-
-#[derive(Deserialize)]
-struct ChatMessageText<'a> {
-    #[serde(default, borrow)]
-    text: Option<std::borrow::Cow<'a, str>>,
-}
-
-async fn connect_client(args: &Args, run: &str, i: usize) -> Result<Client, String> {
-    let room = i % args.rooms;
-    let room_name = format!("b{run}r{room}");
-    match args.protocol {
-        Protocol::Chat => {
-            let mut socket = open(&format!("ws://{}/ws", args.addr)).await?;
-            let login = ClientMsg::Login {
-                nickname: format!("b{run}u{i}"),
-                avatar: "fox".into(),
-            };
-            send_text(&mut socket, login.to_json()).await?;
-            wait_for(&mut socket, "ready").await?;
-            let join = ClientMsg::JoinRoom { name: room_name };
-            send_text(&mut socket, join.to_json()).await?;
-            let conversation = loop {
-                let text = next_text(&mut socket).await?;
-                let frame: ChatFrame = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-                match (frame.kind, frame.conversation) {
-                    ("joined", Some(c)) => break c.id,
-                    ("error", _) => return Err(format!("join refused: {text}")),
-                    _ => {}
-                }
-            };
-            Ok(Client {
-                socket,
-                conversation: Some(conversation),
-                room,
-            })
-        }
-        Protocol::Json => {
-            let socket = open(&format!("ws://{}/?room={room_name}", args.addr)).await?;
-            Ok(Client {
-                socket,
-                conversation: None,
-                room,
-            })
-        }
-        Protocol::Socketio => {
-            let mut socket = open(&format!(
-                "ws://{}/socket.io/?EIO=4&transport=websocket",
-                args.addr
-            ))
-            .await?;
-            let open_packet = next_text(&mut socket).await?;
-            if !open_packet.starts_with('0') {
-                return Err(format!(
-                    "expected an engine.io open packet, got {open_packet}"
-                ));
-            }
-            send_text(&mut socket, "40".into()).await?;
-            loop {
-                let text = next_text(&mut socket).await?;
-                if text.starts_with("40") {
-                    break;
-                }
-            }
-            let join = serde_json::json!(["join", room_name]);
-            send_text(&mut socket, format!("42{join}")).await?;
-            // The server acknowledges the join, so no message is sent before it counts.
-            loop {
-                let text = next_text(&mut socket).await?;
-                if text.starts_with("42[\"joined\"") {
-                    break;
-                }
-            }
-            Ok(Client {
-                socket,
-                conversation: None,
-                room,
-            })
-        }
-    }
-}
-
-async fn send_text(socket: &mut Socket, text: String) -> Result<(), String> {
-    socket
-        .send(Message::text(text))
-        .await
-        .map_err(|e| e.to_string())
-}
-
-async fn wait_for(socket: &mut Socket, kind: &str) -> Result<(), String> {
-    loop {
-        let text = next_text(socket).await?;
-        let frame: ChatFrame = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-        if frame.kind == kind {
-            return Ok(());
-        }
-        if frame.kind == "error" {
-            return Err(format!("refused: {text}"));
-        }
-    }
-}
-
-/// The frame that carries one message in the given protocol.
-fn encode_send(
-    protocol: Protocol,
-    conversation: Option<ConversationId>,
-    id: &str,
-    text: String,
-) -> String {
-    match protocol {
-        Protocol::Chat => ClientMsg::Send {
-            conversation: conversation.unwrap_or(ConversationId(0)),
-            client_id: ClientMsgId(id.to_string()),
-            text,
-        }
-        .to_json(),
-        Protocol::Json => serde_json::json!({ "text": text }).to_string(),
-        Protocol::Socketio => format!("42{}", serde_json::json!(["msg", text])),
-    }
-}
-
-/// Reads one received frame: the message text it carries, if any.
-fn received_text(protocol: Protocol, frame: &str, shared: &Shared) -> Option<String> {
-    match protocol {
-        Protocol::Chat => {
-            let parsed: ChatFrame = serde_json::from_str(frame).ok()?;
-            match parsed.kind {
-                "message" => match parsed.message? {
-                    MessageField::Message(m) => m.text.map(|t| t.into_owned()),
-                    MessageField::Explanation(_) => None,
-                },
-                "error" => {
-                    if parsed.code.is_some() {
-                        shared.refused.fetch_add(1, Ordering::Relaxed);
-                    }
-                    None
-                }
-                _ => None,
-            }
-        }
-        Protocol::Json => {
-            #[derive(Deserialize)]
-            struct Json {
-                text: String,
-            }
-            serde_json::from_str::<Json>(frame).ok().map(|j| j.text)
-        }
-        Protocol::Socketio => {
-            let body = frame.strip_prefix("42")?;
-            let (event, text): (String, String) = serde_json::from_str(body).ok()?;
-            (event == "msg").then_some(text)
-        }
-    }
-}
-
-/// Reads `utime + stime` (seconds) and VmRSS (KiB) of a process.
-fn proc_usage(pid: u32) -> Option<(f64, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split(' ').collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let rss = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())?;
-    // Linux reports times in USER_HZ, 100 per second on every architecture it runs here.
-    Some((ticks / 100.0, rss))
 }
 
 /// What every client adds to.
@@ -541,9 +246,15 @@ fn drive_client(
                 let _ = control_tx.try_send("3".into());
                 continue;
             }
-            if let Some(body) = received_text(protocol, text.as_str(), &shared) {
-                let window = *shared.window.lock().unwrap_or_else(|e| e.into_inner());
-                tally.take(&body, window);
+            match received(protocol, text.as_str()) {
+                Received::Text(body) => {
+                    let window = *shared.window.lock().unwrap_or_else(|e| e.into_inner());
+                    tally.take(&body, window);
+                }
+                Received::Refused => {
+                    shared.refused.fetch_add(1, Ordering::Relaxed);
+                }
+                Received::Other => {}
             }
         }
         drop(control_tx);
@@ -725,27 +436,4 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
-}
-
-fn print_report(r: &Report) {
-    let opt = |v: Option<f64>, unit: &str| v.map_or("-".into(), |v| format!("{v:.0}{unit}"));
-    println!(
-        "{} {}: {} clients ({} senders at {}/s) in {} room(s), connected in {:.2} s",
-        r.label, r.workload, r.clients, r.senders, r.rate, r.rooms, r.connect_secs
-    );
-    println!(
-        "  deliveries/s {:.0}, per server CPU-second {}, server RSS {}",
-        r.deliveries_per_sec,
-        opt(r.deliveries_per_cpu_sec, ""),
-        r.server_rss_kib
-            .map_or("-".into(), |k| format!("{:.1} MB", k as f64 / 1024.0)),
-    );
-    println!(
-        "  latency p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
-        r.p50_ms, r.p99_ms, r.p999_ms, r.max_ms
-    );
-    println!(
-        "  sent {}, expected {}, delivered {}, lost {}, duplicated {}, refused {}, dropped connections {}",
-        r.sent, r.expected, r.delivered, r.lost, r.duplicated, r.refused, r.dropped
-    );
 }
