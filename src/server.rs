@@ -115,7 +115,6 @@ impl AppState {
                 heartbeat_timeout: config.heartbeat_timeout(),
                 client_ping_interval: config.client_ping_interval(),
                 max_invalid_frames: MAX_INVALID_FRAMES,
-                outbox_capacity: config.outbox_capacity,
                 write_timeout: config.write_timeout(),
             },
             max_message_bytes: config.max_message_bytes,

@@ -118,6 +118,8 @@ pub struct Connection {
 pub struct Hub {
     commands: mpsc::Sender<Command>,
     next_conn: Arc<AtomicU64>,
+    /// Frames queued for one connection at most ([`HubSettings::outbox_capacity`]).
+    outbox_capacity: usize,
 }
 
 enum Command {
@@ -184,21 +186,23 @@ impl Hub {
             done,
             session_lane,
         };
+        let outbox_capacity = state.settings.outbox_capacity.max(1);
         tokio::spawn(state.run(rx, done_rx));
         Ok(Self {
             commands,
             next_conn: Arc::new(AtomicU64::new(1)),
+            outbox_capacity,
         })
     }
 
     /// Registers a new connection.
-    pub async fn connect(&self, outbox_capacity: usize) -> Connection {
+    pub async fn connect(&self) -> Connection {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        let (outbox_tx, outbox) = mpsc::channel(outbox_capacity.max(1));
+        let (outbox_tx, outbox) = mpsc::channel(self.outbox_capacity);
         let (close, closed) = oneshot::channel();
         // Each send in flight may bring an ack and the message itself: a quarter of
         // the queue for them leaves the rest to other people's messages.
-        let sends = Arc::new(Semaphore::new((outbox_capacity / 4).max(1)));
+        let sends = Arc::new(Semaphore::new((self.outbox_capacity / 4).max(1)));
         let _ = self
             .commands
             .send(Command::Connect {

@@ -38,8 +38,6 @@ pub struct ConnectionSettings {
     pub client_ping_interval: Duration,
     /// Invalid frames in a row after which the connection is closed with 1008.
     pub max_invalid_frames: u32,
-    /// Frames the hub may queue for this connection.
-    pub outbox_capacity: usize,
     /// A batch of frames the socket does not take within this long ends the
     /// connection: the peer stopped reading, and a blocked write must not keep it
     /// alive for ever.
@@ -125,7 +123,7 @@ where
     W: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, ReadError>> + Unpin,
 {
-    let mut connection = hub.connect(settings.outbox_capacity).await;
+    let mut connection = hub.connect().await;
     let welcome = ServerMsg::Welcome {
         protocol: PROTOCOL_VERSION,
         ping_interval_ms: settings.client_ping_interval.as_millis() as u64,
@@ -360,7 +358,6 @@ mod tests {
         heartbeat_timeout: Duration::from_secs(75),
         client_ping_interval: Duration::from_secs(20),
         max_invalid_frames: 3,
-        outbox_capacity: 64,
         write_timeout: Duration::from_secs(10),
     };
 

@@ -70,8 +70,8 @@ async fn until<T>(
 }
 
 /// Logs in on a new connection: the connection, the token, and the id of general.
-async fn login(hub: &Hub, name: &str, capacity: usize) -> (Connection, String, ConversationId) {
-    let mut conn = hub.connect(capacity).await;
+async fn login(hub: &Hub, name: &str) -> (Connection, String, ConversationId) {
+    let mut conn = hub.connect().await;
     let login = ClientMsg::Login {
         nickname: name.into(),
         avatar: "fox".into(),
@@ -105,8 +105,8 @@ async fn a_connection_that_does_not_read_is_bounded_then_closed_and_others_get_e
         ..HubSettings::default()
     })
     .await;
-    let (mut slow, _, _) = login(&hub, "Slow", capacity).await;
-    let (mut fast, _, general) = login(&hub, "Fast", 1024).await;
+    let (mut slow, _, _) = login(&hub, "Slow").await;
+    let (mut fast, _, general) = login(&hub, "Fast").await;
 
     for i in 0..(capacity * 4) {
         hub.request(fast.id, say(general, i, i.to_string())).await;
@@ -135,7 +135,7 @@ async fn a_replay_larger_than_its_byte_budget_is_a_reload() {
         ..HubSettings::default()
     })
     .await;
-    let (mut writer, token, general) = login(&hub, "Wes", 1024).await;
+    let (mut writer, token, general) = login(&hub, "Wes").await;
     for i in 0..20 {
         hub.request(writer.id, say(general, i, "x".repeat(1000)))
             .await;
@@ -147,7 +147,7 @@ async fn a_replay_larger_than_its_byte_budget_is_a_reload() {
 
     // 20 messages of 1000 characters: more than 10,000 bytes. The newest 5: less.
     for (from, replayed) in [(0, None), (15, Some(5))] {
-        let mut reader = hub.connect(1024).await;
+        let mut reader = hub.connect().await;
         let resume = ClientMsg::Resume {
             token: token.clone(),
             cursors: vec![Cursor {
@@ -186,7 +186,7 @@ async fn a_replay_larger_than_its_byte_budget_is_a_reload() {
 #[tokio::test]
 async fn a_replay_comes_before_what_is_sent_while_it_is_read() {
     let (_db, hub) = hub_with(HubSettings::default()).await;
-    let (mut writer, token, general) = login(&hub, "Wes", 1024).await;
+    let (mut writer, token, general) = login(&hub, "Wes").await;
     for i in 0..50 {
         hub.request(writer.id, say(general, i, format!("m{i}")))
             .await;
@@ -195,7 +195,7 @@ async fn a_replay_comes_before_what_is_sent_while_it_is_read() {
         matches!(m, ServerMsg::Ack { seq: 50, .. }).then_some(())
     })
     .await;
-    let mut reader = hub.connect(1024).await;
+    let mut reader = hub.connect().await;
     let resume = ClientMsg::Resume {
         token,
         cursors: vec![Cursor {
