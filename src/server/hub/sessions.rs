@@ -23,6 +23,13 @@ pub fn nickname_skeleton(nickname: &str) -> String {
         .to_lowercase()
 }
 
+fn name_taken(nickname: &str) -> Refusal {
+    refuse(
+        ErrorCode::NicknameTaken,
+        format!("“{nickname}” (or a name that looks the same) is in use. Choose another."),
+    )
+}
+
 pub(super) fn hash_token(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
@@ -46,16 +53,9 @@ impl State {
         let nickname = normalize_nickname(nickname)?;
         validate_avatar(avatar)?;
         let skeleton = nickname_skeleton(&nickname);
-        let name = nickname.clone();
-        let taken = move || {
-            refuse(
-                ErrorCode::NicknameTaken,
-                format!("“{nickname}” (or a name that looks the same) is in use. Choose another."),
-            )
-        };
         // Held until storage has answered: a second login with this name meanwhile is refused.
         if !self.claims.insert(skeleton.clone()) {
-            return Err(taken.clone()());
+            return Err(name_taken(&nickname));
         }
         let general = self.general();
         let (store, avatar) = (self.store.clone(), avatar.to_string());
@@ -66,14 +66,17 @@ impl State {
         let claim = skeleton.clone();
         self.session_io(
             conn,
-            async move {
-                let new = NewUser::new(&name, &skeleton, &avatar, &token_hash, now);
-                store.sign_up(new, alive_since, general).await
+            {
+                let nickname = nickname.clone();
+                async move {
+                    let new = NewUser::new(&nickname, &skeleton, &avatar, &token_hash, now);
+                    store.sign_up(new, alive_since, general).await
+                }
             },
             move |state, created| {
                 state.claims.remove(&claim);
                 let Some(user) = created.map_err(internal)? else {
-                    return Err(taken());
+                    return Err(name_taken(&nickname));
                 };
                 tracing::info!(user = %user.id, nickname = %user.nickname, "new user");
                 // Everyone is in general: no join line and no count change per login.
@@ -97,8 +100,6 @@ impl State {
         let now = unix_millis();
         let alive_since = self.alive_since(now);
         let store = self.store.clone();
-        // Peers of private conversations may be offline: their names come from storage.
-        let peer_ids = |state: &State, user| state.conversations.direct_peers(user);
         self.spawn_io(
             conn,
             async move { store.session_user(&token_hash, alive_since, now).await },
@@ -108,7 +109,11 @@ impl State {
                     "Your session has ended. Log in again.",
                 )),
                 Some(user) => {
-                    let offline: Vec<_> = peer_ids(state, user.id)
+                    // Peers of private conversations may be offline: their names come
+                    // from storage.
+                    let offline: Vec<_> = state
+                        .conversations
+                        .direct_peers(user.id)
                         .into_iter()
                         .filter(|peer| !state.live.contains_key(peer))
                         .collect();

@@ -130,7 +130,8 @@ impl Writer {
         rx.await.map_err(|_| sqlx::Error::PoolClosed)?
     }
 
-    /// Stores one message and waits for its commit (for callers that may wait).
+    /// Stores one message and waits for its commit (the tests' way in).
+    #[cfg(test)]
     pub async fn insert_message(
         &self,
         conversation: ConversationId,
