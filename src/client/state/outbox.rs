@@ -1,0 +1,129 @@
+//! The outbox: the user's messages the server has not acknowledged, sent one at a
+//! time in the order written, again after each reconnect, with the same client id.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ChatState, Reaction};
+use crate::protocol::{ClientMsg, ClientMsgId, ConversationId};
+
+/// Messages of the outbox sent and not yet answered, at most. One: each goes out when
+/// the one before is answered, so they are stored in the order written even when the
+/// server's rate limit refuses one for a while (a long outbox written offline); a
+/// human types slower than a round trip, and the rate limit is below one per round trip.
+pub const OUTBOX_IN_FLIGHT: usize = 1;
+
+/// A message of the user's own that the server has not acknowledged. Kept in
+/// browser storage too, so it survives a reload and is sent again, same client id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub conversation: ConversationId,
+    pub client_id: ClientMsgId,
+    pub text: String,
+    /// When it was written (client clock, ms): the order of the outbox.
+    pub queued_ms: u64,
+    /// Why it was refused; `None` while it is on its way.
+    pub failed: Option<String>,
+    /// Sent on the current connection, its answer not in yet.
+    #[serde(skip)]
+    pub sent: bool,
+}
+
+impl Pending {
+    pub(super) fn request(&self) -> ClientMsg {
+        ClientMsg::Send {
+            conversation: self.conversation,
+            client_id: self.client_id.clone(),
+            text: self.text.clone(),
+        }
+    }
+}
+
+impl ChatState {
+    pub(super) fn take_pending(
+        &mut self,
+        client_id: &ClientMsgId,
+        reactions: &mut Vec<Reaction>,
+    ) -> Option<Pending> {
+        let at = self.outbox.iter().position(|p| &p.client_id == client_id)?;
+        reactions.push(Reaction::DropPending(client_id.clone()));
+        let done = self.outbox.remove(at);
+        self.pump(reactions);
+        Some(done)
+    }
+
+    /// Sends the next messages of the outbox, in order, up to [`OUTBOX_IN_FLIGHT`].
+    pub(super) fn pump(&mut self, reactions: &mut Vec<Reaction>) {
+        if self.me().is_none() {
+            return;
+        }
+        let mut in_flight = self.outbox.iter().filter(|p| p.sent).count();
+        let mut out = Vec::new();
+        for p in &mut self.outbox {
+            if in_flight >= OUTBOX_IN_FLIGHT {
+                break;
+            }
+            if !p.sent && p.failed.is_none() {
+                p.sent = true;
+                in_flight += 1;
+                out.push(p.request());
+            }
+        }
+        if !out.is_empty() {
+            reactions.push(Reaction::Send(out));
+        }
+    }
+
+    /// Puts a message the user writes into the outbox; returns the outbox entry to
+    /// store and what to send now, or `None` if the conversation is unknown.
+    pub fn send(
+        &mut self,
+        conversation: ConversationId,
+        client_id: ClientMsgId,
+        text: String,
+        now_ms: f64,
+    ) -> Option<(Pending, Vec<Reaction>)> {
+        self.conversations.get(&conversation)?;
+        let pending = Pending {
+            conversation,
+            client_id,
+            text,
+            queued_ms: now_ms.max(0.0) as u64,
+            failed: None,
+            sent: false,
+        };
+        self.outbox.push(pending.clone());
+        let mut reactions = Vec::new();
+        self.pump(&mut reactions);
+        Some((pending, reactions))
+    }
+
+    /// Puts a refused message back on its way; returns the outbox entry to store and
+    /// what to send now.
+    pub fn retry(&mut self, client_id: &ClientMsgId) -> Option<(Pending, Vec<Reaction>)> {
+        let p = self.outbox.iter_mut().find(|p| &p.client_id == client_id)?;
+        p.failed = None;
+        p.sent = false;
+        let stored = p.clone();
+        let mut reactions = Vec::new();
+        self.pump(&mut reactions);
+        Some((stored, reactions))
+    }
+
+    /// Drops a refused message from the outbox (the user gave up on it); returns
+    /// whether it was there.
+    pub fn discard(&mut self, client_id: &ClientMsgId) -> bool {
+        let before = self.outbox.len();
+        self.outbox
+            .retain(|p| !(&p.client_id == client_id && p.failed.is_some()));
+        self.outbox.len() < before
+    }
+
+    /// The user's unacknowledged messages in a conversation, oldest first.
+    pub fn pending_in(&self, conversation: ConversationId) -> Vec<Pending> {
+        self.outbox
+            .iter()
+            .filter(|p| p.conversation == conversation)
+            .cloned()
+            .collect()
+    }
+}

@@ -1,0 +1,496 @@
+use super::*;
+use crate::protocol::{ConversationInfo, MessageId, Seq, HISTORY_PAGE};
+
+fn user(id: i64, name: &str) -> UserInfo {
+    UserInfo {
+        id: UserId(id),
+        nickname: name.into(),
+        avatar: "fox".into(),
+        online: true,
+    }
+}
+
+fn room(id: i64, name: &str, last_seq: Seq) -> ConversationInfo {
+    ConversationInfo {
+        id: ConversationId(id),
+        kind: ConversationKind::Room {
+            name: name.into(),
+            member_count: 2,
+        },
+        last_seq,
+        read_seq: last_seq,
+    }
+}
+
+fn message(id: i64, conv: i64, seq: Seq, author: &UserInfo, text: &str) -> ChatMessage {
+    ChatMessage {
+        id: MessageId(id),
+        conversation: ConversationId(conv),
+        seq,
+        author: Author {
+            id: author.id,
+            nickname: author.nickname.clone(),
+            avatar: author.avatar.clone(),
+        },
+        sent_at_ms: 0,
+        body: MessageBody::Text { text: text.into() },
+        client_id: None,
+    }
+}
+
+fn ready(state: &mut ChatState, me: &UserInfo, token: Option<&str>) -> Vec<Reaction> {
+    state.apply(
+        ServerMsg::Ready {
+            me: me.clone(),
+            token: token.map(Into::into),
+            conversations: vec![room(1, "general", 0)],
+            rooms: vec![],
+            users: vec![me.clone()],
+            online_count: 1,
+        },
+        0.0,
+    )
+}
+
+/// The server's refusal of the message with this client id.
+fn refusal(
+    client_id: &str,
+    code: ErrorCode,
+    message: &str,
+    retry_after_ms: Option<u64>,
+) -> ServerMsg {
+    ServerMsg::Error {
+        code,
+        message: message.into(),
+        retry_after_ms,
+        client_id: Some(ClientMsgId(client_id.into())),
+    }
+}
+
+/// The server's ack of the message with this client id, in general.
+fn ack(client_id: &str, id: i64, seq: Seq) -> ServerMsg {
+    ServerMsg::Ack {
+        client_id: ClientMsgId(client_id.into()),
+        id: MessageId(id),
+        conversation: ConversationId(1),
+        seq,
+        sent_at_ms: 9,
+    }
+}
+
+#[test]
+fn ready_keeps_the_token_and_logs_in() {
+    let ann = user(1, "Ann");
+    let mut state = ChatState::default();
+    assert_eq!(
+        ready(&mut state, &ann, Some("tok")),
+        [Reaction::SaveToken("tok".into())]
+    );
+    assert_eq!(state.me(), Some(&ann));
+    assert!(ready(&mut state, &ann, None).is_empty());
+}
+
+#[test]
+fn messages_are_kept_in_order_and_once() {
+    let ann = user(1, "Ann");
+    let bob = user(2, "Bob");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    for m in [
+        message(12, 1, 2, &bob, "b"),
+        message(11, 1, 1, &bob, "a"),
+        message(12, 1, 2, &bob, "b"),
+    ] {
+        state.apply(ServerMsg::Message { message: m }, 0.0);
+    }
+    let c = &state.conversations[&ConversationId(1)];
+    assert_eq!(c.messages.iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(c.unread(), 2);
+    assert_eq!(state.total_unread(), 2);
+    assert_eq!(
+        state.mark_read(ConversationId(1)),
+        Some(ClientMsg::MarkRead {
+            conversation: ConversationId(1),
+            seq: 2
+        })
+    );
+    assert_eq!(state.mark_read(ConversationId(1)), None);
+    assert_eq!(state.total_unread(), 0);
+}
+
+#[test]
+fn a_pending_message_becomes_sent_on_ack_and_is_not_shown_twice() {
+    let ann = user(1, "Ann");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let general = ConversationId(1);
+    let id = ClientMsgId("c1".into());
+    let (stored, reactions) = state.send(general, id.clone(), "hi".into(), 7.0).unwrap();
+    assert_eq!(stored.queued_ms, 7);
+    assert_eq!(
+        reactions,
+        [Reaction::Send(vec![ClientMsg::Send {
+            conversation: general,
+            client_id: id.clone(),
+            text: "hi".into()
+        }])]
+    );
+    assert_eq!(state.pending_in(general).len(), 1);
+    let reactions = state.apply(ack("c1", 5, 3), 0.0);
+    assert_eq!(reactions, [Reaction::DropPending(id.clone())]);
+    assert!(state.outbox.is_empty());
+    assert_eq!(state.conversations[&general].messages.len(), 1);
+    let mut echoed = message(5, 1, 3, &ann, "hi");
+    echoed.client_id = Some(id);
+    assert!(state
+        .apply(ServerMsg::Message { message: echoed }, 0.0)
+        .is_empty());
+    let c = &state.conversations[&general];
+    assert_eq!(c.messages.len(), 1);
+    assert_eq!(c.unread(), 0, "own messages are read");
+}
+
+#[test]
+fn a_message_refused_as_too_fast_stays_pending_and_goes_again_later() {
+    let ann = user(1, "Ann");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let id = ClientMsgId("c1".into());
+    let (stored, _) = state
+        .send(ConversationId(1), id.clone(), "hi".into(), 0.0)
+        .unwrap();
+    let request = stored.request();
+    let reactions = state.apply(
+        refusal("c1", ErrorCode::RateLimited, "slow down", Some(180)),
+        0.0,
+    );
+    assert_eq!(
+        reactions,
+        [Reaction::SendAfter {
+            ms: 180,
+            msg: request
+        }]
+    );
+    assert_eq!(state.outbox[0].failed, None);
+}
+
+#[test]
+fn a_refused_message_is_marked_failed_and_can_be_retried() {
+    let ann = user(1, "Ann");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let general = ConversationId(1);
+    let id = ClientMsgId("c1".into());
+    state.send(general, id.clone(), "hi".into(), 0.0);
+    let not_yours = refusal("c1", ErrorCode::NotAMember, "not yours", None);
+    let reactions = state.apply(not_yours.clone(), 0.0);
+    assert_eq!(state.outbox[0].failed.as_deref(), Some("not yours"));
+    assert_eq!(reactions, [Reaction::KeepPending(state.outbox[0].clone())]);
+    let (stored, reactions) = state.retry(&id).unwrap();
+    assert_eq!(stored.failed, None);
+    assert_eq!(reactions, [Reaction::Send(vec![stored.request()])]);
+    assert_eq!(state.outbox[0].failed, None);
+    // Only a refused message can be dropped.
+    assert!(!state.discard(&id));
+    state.apply(not_yours, 0.0);
+    assert!(state.discard(&id));
+    assert!(state.outbox.is_empty());
+}
+
+#[test]
+fn unacknowledged_messages_are_sent_again_after_a_reconnect() {
+    let ann = user(1, "Ann");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let (stored, _) = state
+        .send(
+            ConversationId(1),
+            ClientMsgId("c1".into()),
+            "hi".into(),
+            0.0,
+        )
+        .unwrap();
+    assert_eq!(
+        ready(&mut state, &ann, None),
+        [Reaction::Send(vec![stored.request()])]
+    );
+}
+
+#[test]
+fn a_long_outbox_goes_out_one_at_a_time_in_order() {
+    let ann = user(1, "Ann");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let general = ConversationId(1);
+    let sent = |reactions: &[Reaction]| -> Vec<String> {
+        reactions
+            .iter()
+            .flat_map(|r| match r {
+                Reaction::Send(msgs) => msgs.clone(),
+                Reaction::SendAfter { msg, .. } => vec![msg.clone()],
+                _ => Vec::new(),
+            })
+            .map(|m| match m {
+                ClientMsg::Send { client_id, .. } => client_id.0,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let mut first_sends = Vec::new();
+    for i in 0..5 {
+        let (_, reactions) = state
+            .send(general, ClientMsgId(format!("c{i}")), i.to_string(), 0.0)
+            .unwrap();
+        first_sends.extend(sent(&reactions));
+    }
+    assert_eq!(first_sends, ["c0"]);
+    // Each answer lets the next one go; too fast means the same one again, later.
+    assert_eq!(sent(&state.apply(ack("c0", 0, 1), 0.0)), ["c1"]);
+    let too_fast = refusal("c1", ErrorCode::RateLimited, "no", Some(200));
+    assert_eq!(sent(&state.apply(too_fast, 0.0)), ["c1"]);
+    let invalid = refusal("c1", ErrorCode::InvalidText, "no", Some(200));
+    assert_eq!(sent(&state.apply(invalid, 0.0)), ["c2"]);
+    // After a reconnect, the outbox starts over from the oldest, failed ones left out.
+    assert_eq!(sent(&ready(&mut state, &ann, None)), ["c2"]);
+    assert_eq!(sent(&state.apply(ack("c2", 2, 3), 0.0)), ["c3"]);
+}
+
+#[test]
+fn a_resume_continues_from_the_cursor_and_shows_each_message_once() {
+    let ann = user(1, "Ann");
+    let bob = user(2, "Bob");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let general = ConversationId(1);
+    for seq in 1..=3 {
+        let m = message(10 + seq as i64, 1, seq, &bob, "x");
+        state.apply(ServerMsg::Message { message: m }, 0.0);
+    }
+    assert_eq!(
+        state.cursors(),
+        [Cursor {
+            conversation: general,
+            seq: 3
+        }]
+    );
+    // Sent before the link dropped, acked never: the replay names it.
+    state
+        .send(general, ClientMsgId("c9".into()), "mine".into(), 0.0)
+        .unwrap();
+    ready(&mut state, &ann, None);
+    let mut own = message(14, 1, 4, &ann, "mine");
+    own.client_id = Some(ClientMsgId("c9".into()));
+    let reactions = state.apply(
+        ServerMsg::Replay {
+            conversation: general,
+            messages: vec![
+                message(13, 1, 3, &bob, "x"),
+                own,
+                message(15, 1, 5, &bob, "y"),
+            ],
+        },
+        0.0,
+    );
+    assert_eq!(reactions, [Reaction::DropPending(ClientMsgId("c9".into()))]);
+    let c = &state.conversations[&general];
+    assert_eq!(
+        c.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    assert!(c.loaded);
+    assert!(state.outbox.is_empty());
+    // The late ack of the resent copy changes nothing.
+    state.apply(ack("c9", 14, 4), 0.0);
+    assert_eq!(state.conversations[&general].messages.len(), 5);
+}
+
+#[test]
+fn a_reload_drops_a_conversation_with_a_gap_too_long() {
+    let ann = user(1, "Ann");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let general = ConversationId(1);
+    state.apply(
+        ServerMsg::Message {
+            message: message(1, 1, 1, &ann, "x"),
+        },
+        0.0,
+    );
+    state.apply(
+        ServerMsg::Reload {
+            conversation: general,
+        },
+        0.0,
+    );
+    let c = &state.conversations[&general];
+    assert!(c.messages.is_empty() && !c.loaded);
+    assert!(state.cursors().is_empty());
+}
+
+#[test]
+fn older_pages_exist_until_the_first_message() {
+    let ann = user(1, "Ann");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let general = ConversationId(1);
+    state.apply(
+        ServerMsg::Replay {
+            conversation: general,
+            messages: (60..=70)
+                .map(|s| message(s, 1, s as u64, &ann, "x"))
+                .collect(),
+        },
+        0.0,
+    );
+    assert_eq!(
+        state.older_page(general),
+        Some(ClientMsg::History {
+            conversation: general,
+            before: Some(60)
+        })
+    );
+    state.apply(
+        ServerMsg::History {
+            conversation: general,
+            messages: (1..60)
+                .map(|s| message(s, 1, s as u64, &ann, "x"))
+                .collect(),
+            has_more: false,
+        },
+        0.0,
+    );
+    assert_eq!(state.older_page(general), None);
+}
+
+#[test]
+fn a_saved_session_restores_the_chat_the_cursors_and_the_outbox() {
+    let ann = user(1, "Ann");
+    let bob = user(2, "Bob");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let general = ConversationId(1);
+    for seq in 1..=70 {
+        let m = message(seq as i64, 1, seq, &bob, "x");
+        state.apply(ServerMsg::Message { message: m }, 0.0);
+    }
+    let (first, _) = state
+        .send(general, ClientMsgId("a".into()), "one".into(), 5.0)
+        .unwrap();
+    let (second, _) = state
+        .send(general, ClientMsgId("b".into()), "two".into(), 6.0)
+        .unwrap();
+    let stray = Pending {
+        conversation: ConversationId(99),
+        ..first.clone()
+    };
+    let saved = state.saved().unwrap();
+    assert_eq!(saved.conversations[0].messages.len(), HISTORY_PAGE as usize);
+    // Through JSON, as the browser keeps it; the outbox comes back in any order.
+    let saved: Saved = serde_json::from_str(&serde_json::to_string(&saved).unwrap()).unwrap();
+    let restored = ChatState::restore(saved, vec![second.clone(), stray, first.clone()]);
+    assert_eq!(restored.me(), Some(&ann));
+    assert_eq!(restored.outbox, [first, second]);
+    assert_eq!(
+        restored.cursors(),
+        [Cursor {
+            conversation: general,
+            seq: 70
+        }]
+    );
+    let c = &restored.conversations[&general];
+    assert!(c.loaded && c.has_more());
+    assert_eq!(restored.title(general), "# general");
+    assert_eq!(ChatState::default().saved(), None);
+}
+
+#[test]
+fn typing_expires_and_excludes_the_user() {
+    let ann = user(1, "Ann");
+    let bob = user(2, "Bob");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    state.apply(ServerMsg::Presence { user: bob.clone() }, 0.0);
+    state.apply(
+        ServerMsg::Typing {
+            conversation: ConversationId(1),
+            user: bob.id,
+        },
+        1000.0,
+    );
+    state.apply(
+        ServerMsg::Typing {
+            conversation: ConversationId(1),
+            user: ann.id,
+        },
+        1000.0,
+    );
+    assert_eq!(state.typing(ConversationId(1), 5999.0), ["Bob"]);
+    assert!(state.typing(ConversationId(1), 6001.0).is_empty());
+}
+
+#[test]
+fn login_errors_go_to_the_form_and_an_invalid_session_logs_out() {
+    let mut state = ChatState {
+        session: Session::Pending,
+        ..ChatState::default()
+    };
+    state.apply(ServerMsg::error(ErrorCode::NicknameTaken, "taken"), 0.0);
+    assert_eq!(
+        state.login_error,
+        Some((ErrorCode::NicknameTaken, "taken".into()))
+    );
+    assert_eq!(state.session, Session::Anonymous);
+    ready(&mut state, &user(1, "Ann"), None);
+    assert_eq!(
+        state.apply(ServerMsg::error(ErrorCode::SessionInvalid, "gone"), 0.0),
+        [Reaction::ClearToken]
+    );
+    assert_eq!(state.session, Session::Anonymous);
+    assert!(state.conversations.is_empty());
+}
+
+#[test]
+fn presence_updates_the_people_and_the_server_counts_who_is_online() {
+    let ann = user(1, "Ann");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    assert_eq!(state.online_count, 1);
+    for _ in 0..2 {
+        state.apply(
+            ServerMsg::Presence {
+                user: user(2, "bob"),
+            },
+            0.0,
+        );
+    }
+    state.apply(ServerMsg::Online { count: 40 }, 0.0);
+    assert_eq!(state.online_count, 40, "the server's count, not the list's");
+    assert_eq!(state.users.values().filter(|u| u.online).count(), 2);
+    let mut gone = user(2, "bob");
+    gone.online = false;
+    state.apply(ServerMsg::Presence { user: gone }, 0.0);
+    assert_eq!(
+        state
+            .users
+            .values()
+            .filter(|u| u.online)
+            .map(|u| u.nickname.as_str())
+            .collect::<Vec<_>>(),
+        ["Ann"]
+    );
+}
+
+#[test]
+fn links_are_found_in_text() {
+    assert_eq!(
+        linkify("see https://example.org/a?b=1, or http://x.y."),
+        [
+            (false, "see "),
+            (true, "https://example.org/a?b=1"),
+            (false, ", or "),
+            (true, "http://x.y"),
+            (false, ".")
+        ]
+    );
+    assert_eq!(linkify("<b>no link</b>"), [(false, "<b>no link</b>")]);
+}
