@@ -603,18 +603,24 @@ mod tests {
         (dir, store)
     }
 
+    /// A store with one user, Ann, and the room general (she is not a member).
+    pub(super) async fn ann_and_general() -> (tempfile::TempDir, Store, UserRow, ConversationId) {
+        let (dir, store) = temp_store().await;
+        let ann = store
+            .create_user("Ann", "ann", "fox", b"t1", 1)
+            .await
+            .unwrap();
+        let (general, _) = store.ensure_room(GENERAL_ROOM, 0).await.unwrap();
+        (dir, store, ann, general)
+    }
+
     pub(super) fn text(t: &str) -> MessageBody {
         MessageBody::Text { text: t.into() }
     }
 
     #[tokio::test]
     async fn messages_get_gapless_sequence_numbers_per_conversation() {
-        let (_dir, store) = temp_store().await;
-        let ann = store
-            .create_user("Ann", "ann", "fox", b"t1", 1)
-            .await
-            .unwrap();
-        let (general, _) = store.ensure_room(GENERAL_ROOM, 0).await.unwrap();
+        let (_dir, store, ann, general) = ann_and_general().await;
         let (other, created) = store.ensure_room("other", 0).await.unwrap();
         assert!(created);
         for (i, conv) in [general, general, other, general].into_iter().enumerate() {
@@ -634,12 +640,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_same_client_id_stores_one_message() {
-        let (_dir, store) = temp_store().await;
-        let ann = store
-            .create_user("Ann", "ann", "fox", b"t1", 1)
-            .await
-            .unwrap();
-        let (general, _) = store.ensure_room(GENERAL_ROOM, 0).await.unwrap();
+        let (_dir, store, ann, general) = ann_and_general().await;
         let id = ClientMsgId("k1".into());
         let first = store
             .writer()
@@ -687,12 +688,7 @@ mod tests {
 
     #[tokio::test]
     async fn history_pages_backwards() {
-        let (_dir, store) = temp_store().await;
-        let ann = store
-            .create_user("Ann", "ann", "fox", b"t1", 1)
-            .await
-            .unwrap();
-        let (general, _) = store.ensure_room(GENERAL_ROOM, 0).await.unwrap();
+        let (_dir, store, ann, general) = ann_and_general().await;
         for i in 0..120 {
             store
                 .writer()

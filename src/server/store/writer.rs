@@ -524,18 +524,12 @@ async fn insert(conn: &mut SqliteConnection, m: &NewMessage, seq: Seq) -> Result
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{temp_store, text};
+    use super::super::tests::{ann_and_general, text};
     use super::*;
-    use crate::protocol::GENERAL_ROOM;
 
     #[tokio::test]
     async fn a_group_of_messages_commits_together_with_gapless_numbers_and_in_order() {
-        let (_dir, store) = temp_store().await;
-        let ann = store
-            .create_user("Ann", "ann", "fox", b"t1", 1)
-            .await
-            .unwrap();
-        let (general, _) = store.ensure_room(GENERAL_ROOM, 0).await.unwrap();
+        let (_dir, store, ann, general) = ann_and_general().await;
         assert!(store.add_member(general, ann.id, 0).await.unwrap());
         let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         // Queued before the writer gets to them: they land in one group.
