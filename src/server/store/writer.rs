@@ -263,28 +263,33 @@ async fn commit(
             let m = &stored.message;
             authored.insert((m.conversation, m.author.id), m.seq);
         }
-        let pairs: Vec<[i64; 2]> = seqs.iter().map(|(c, s)| [c.0, *s as i64]).collect();
-        sqlx::query(
-            "UPDATE conversations SET last_seq = value ->> 1
-             FROM json_each(?) WHERE conversations.id = value ->> 0 AND last_seq < value ->> 1",
-        )
-        .bind(json(&pairs)?)
-        .execute(&mut *tx)
-        .await?;
-        let triples: Vec<[i64; 3]> = authored
-            .iter()
-            .map(|((c, u), s)| [c.0, u.0, *s as i64])
-            .collect();
-        sqlx::query(
-            "UPDATE members SET read_seq = MAX(read_seq, value ->> 2)
-             FROM json_each(?) WHERE conversation_id = value ->> 0 AND user_id = value ->> 1",
-        )
-        .bind(json(&triples)?)
-        .execute(&mut *tx)
-        .await?;
+        if !authored.is_empty() {
+            let pairs: Vec<[i64; 2]> = seqs.iter().map(|(c, s)| [c.0, *s as i64]).collect();
+            sqlx::query(
+                "UPDATE conversations SET last_seq = value ->> 1
+                 FROM json_each(?) WHERE conversations.id = value ->> 0 AND last_seq < value ->> 1",
+            )
+            .bind(json(&pairs)?)
+            .execute(&mut *tx)
+            .await?;
+            let triples: Vec<[i64; 3]> = authored
+                .iter()
+                .map(|((c, u), s)| [c.0, u.0, *s as i64])
+                .collect();
+            sqlx::query(
+                "UPDATE members SET read_seq = MAX(read_seq, value ->> 2)
+                 FROM json_each(?) WHERE conversation_id = value ->> 0 AND user_id = value ->> 1",
+            )
+            .bind(json(&triples)?)
+            .execute(&mut *tx)
+            .await?;
+        }
         for job in others {
-            if let Some(finish) = other_write(&mut tx, job).await? {
-                finishes.push(finish);
+            match other_write(&mut tx, job).await {
+                Ok(Some(finish)) => finishes.push(finish),
+                Ok(None) => {}
+                // A read mark or a session's last use is a hint: it does not undo the group.
+                Err(e) => tracing::warn!(error = %e, "a read mark or session touch failed"),
             }
         }
         tx.commit().await?;
