@@ -44,11 +44,11 @@ const MAX_INVALID_FRAMES: u32 = 10;
 /// Bytes the WebSocket library reads at once per connection. Client frames are small
 /// (a larger one grows the buffer for as long as it takes): most of an idle
 /// connection's memory is this buffer, 128 KiB by default.
-const READ_BUFFER: usize = 8 * 1024;
+const READ_BUFFER: usize = 4 * 1024;
 
 /// Bytes of queued frames gathered before they are written out (the connection loop
 /// flushes after each batch anyway).
-const WRITE_BUFFER: usize = 16 * 1024;
+const WRITE_BUFFER: usize = 8 * 1024;
 
 /// Most bytes waiting to be written to one socket; one frame larger than this fails
 /// the connection. Frames are at most a history or replay page.
