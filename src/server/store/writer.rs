@@ -117,7 +117,7 @@ impl Writer {
                 let finish: Finish = Box::new(move |failed| {
                     let _ = tx.send(match failed {
                         None => result,
-                        Some(e) => Err(sqlx::Error::Protocol(format!("not stored: {e}"))),
+                        Some(e) => Err(not_stored(e)),
                     });
                 });
                 finish
@@ -194,7 +194,7 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<WriteJob>, stop:
                     finish(Some(&e));
                 }
                 for completion in completions {
-                    completion(Err(sqlx::Error::Protocol(format!("not stored: {e}"))));
+                    completion(Err(not_stored(&e)));
                 }
             }
         }
@@ -301,6 +301,11 @@ async fn commit(
         Ok(results) => Ok(completions.into_iter().zip(results).collect()),
         Err(e) => Err((e, completions)),
     }
+}
+
+/// What a job of a group that failed to commit is answered with.
+fn not_stored(e: &sqlx::Error) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("not stored: {e}"))
 }
 
 fn json(value: &impl serde::Serialize) -> Result<String> {
