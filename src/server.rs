@@ -42,8 +42,8 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 const MAX_INVALID_FRAMES: u32 = 10;
 
 /// Bytes the WebSocket library reads at once per connection. Client frames are small
-/// (a larger one grows the buffer for as long as it takes): most of an idle
-/// connection's memory is this buffer, 128 KiB by default.
+/// (a larger one grows the buffer for as long as it takes); the library's default of
+/// 128 KiB was most of an idle connection's memory.
 const READ_BUFFER: usize = 4 * 1024;
 
 /// Bytes of queued frames gathered before they are written out (the connection loop
