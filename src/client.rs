@@ -3,6 +3,7 @@
 //! parts are gated inside each module.
 
 pub mod backoff;
+pub mod chat;
 pub mod socket;
 pub mod state;
 pub mod storage;

@@ -7,4 +7,5 @@ pub mod connection_status;
 pub mod login_page;
 pub mod message_list;
 pub mod room_list;
+pub mod unread_badge;
 pub mod user_list;

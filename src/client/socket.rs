@@ -10,10 +10,7 @@
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use leptos::prelude::*;
 
-use super::{
-    state::{ChatState, Reaction},
-    storage,
-};
+use super::{chat::Chat, state::Reaction, storage};
 use crate::protocol::{ClientMsg, ClientMsgId, ConversationId};
 
 /// What the connection is doing, as the user should see it.
@@ -44,7 +41,8 @@ enum Command {
 pub struct Socket {
     status: ReadSignal<ConnectionStatus>,
     round_trip_ms: ReadSignal<Option<u32>>,
-    state: RwSignal<ChatState>,
+    visible: ReadSignal<bool>,
+    chat: Chat,
     commands: StoredValue<Option<UnboundedSender<Command>>>,
 }
 
@@ -54,8 +52,13 @@ impl Socket {
     }
 
     /// Everything the client knows of the chat.
-    pub fn state(&self) -> RwSignal<ChatState> {
-        self.state
+    pub fn chat(&self) -> Chat {
+        self.chat
+    }
+
+    /// The tab is visible (what arrives in the open conversation is read).
+    pub fn visible(&self) -> ReadSignal<bool> {
+        self.visible
     }
 
     /// Round trip of the last answered ping, in milliseconds.
@@ -82,8 +85,8 @@ impl Socket {
     pub fn post(&self, conversation: ConversationId, text: String) {
         let client_id = new_client_id();
         let posted = self
-            .state
-            .try_update(|s| {
+            .chat
+            .update(|s| {
                 let me = s.me()?.id;
                 s.send(conversation, client_id, text, now_ms())
                     .map(|sent| (me, sent))
@@ -98,8 +101,8 @@ impl Socket {
     /// Sends a refused message again.
     pub fn retry(&self, client_id: &ClientMsgId) {
         let retried = self
-            .state
-            .try_update(|s| Some((s.me()?.id, s.retry(client_id)?)))
+            .chat
+            .update(|s| Some((s.me()?.id, s.retry(client_id)?)))
             .flatten();
         if let Some((me, (pending, reactions))) = retried {
             storage::keep_pending(me, &pending);
@@ -109,8 +112,8 @@ impl Socket {
 
     /// Gives up on a refused message: it leaves the outbox and browser storage.
     pub fn discard(&self, client_id: &ClientMsgId) {
-        let me = self.state.with_untracked(|s| s.me().map(|m| m.id));
-        if self.state.try_update(|s| s.discard(client_id)) == Some(true) {
+        let me = self.chat.read_untracked(|s| s.me().map(|m| m.id));
+        if self.chat.update(|s| s.discard(client_id)) == Some(true) {
             if let Some(me) = me {
                 storage::drop_pending(me, client_id);
             }
@@ -129,10 +132,7 @@ impl Socket {
 
     /// Logs in with a new session.
     pub fn login(&self, nickname: String, avatar: String) {
-        self.state.update(|s| {
-            s.session = super::state::Session::Pending;
-            s.login_error = None;
-        });
+        self.chat.update(|s| s.logging_in());
         self.send(ClientMsg::Login { nickname, avatar });
     }
 
@@ -140,7 +140,7 @@ impl Socket {
     pub fn logout(&self) {
         self.send(ClientMsg::Logout);
         storage::clear_session();
-        self.state.update(ChatState::logged_out);
+        self.chat.update(|s| s.logged_out());
     }
 
     fn command(&self, command: Command) {
@@ -158,7 +158,8 @@ impl Socket {
 pub fn use_socket() -> Socket {
     let (status, set_status) = signal(ConnectionStatus::Connecting);
     let (round_trip_ms, set_round_trip_ms) = signal(None);
-    let state = RwSignal::new(ChatState::default());
+    let (visible, set_visible) = signal(true);
+    let chat = Chat::new();
     let (tx, rx) = unbounded();
 
     #[cfg(feature = "hydrate")]
@@ -170,28 +171,32 @@ pub fn use_socket() -> Socket {
         let on_online = nudge.clone();
         // Back online, or back to a tab whose timers were throttled: try (or check) now.
         let _ = window_event_listener(leptos::ev::online, move |_| on_online());
+        set_visible.set(!document().hidden());
         let _ = window_event_listener(leptos::ev::visibilitychange, move |_| {
-            if !document().hidden() {
+            let shown = !document().hidden();
+            set_visible.set(shown);
+            if shown {
                 nudge();
             }
         });
-        browser::keep_saved(state);
+        browser::keep_saved(chat);
         leptos::task::spawn_local(browser::run(
             browser::ws_url(),
             set_status,
             set_round_trip_ms,
-            state,
+            chat,
             rx,
             tx.clone(),
         ));
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (set_status, set_round_trip_ms, rx);
+    let _ = (set_status, set_round_trip_ms, set_visible, rx);
 
     Socket {
         status,
         round_trip_ms,
-        state,
+        visible,
+        chat,
         commands: StoredValue::new(cfg!(feature = "hydrate").then_some(tx)),
     }
 }
@@ -211,7 +216,8 @@ mod browser {
     use crate::{
         client::{
             backoff::reconnect_delay_ms,
-            state::{ChatState, Reaction, Session},
+            chat::{Chat, Part},
+            state::{ChatState, Reaction},
             storage,
         },
         protocol::{close_code, ClientMsg, ServerMsg, WS_PATH},
@@ -239,7 +245,7 @@ mod browser {
         url: String,
         status: WriteSignal<ConnectionStatus>,
         round_trip_ms: WriteSignal<Option<u32>>,
-        state: RwSignal<ChatState>,
+        chat: Chat,
         mut commands: UnboundedReceiver<Command>,
         later: UnboundedSender<Command>,
     ) {
@@ -248,7 +254,7 @@ mod browser {
         if storage::load_token().is_some() {
             if let Some(saved) = storage::load_saved() {
                 let outbox = storage::load_outbox(saved.me.id);
-                state.set(ChatState::restore(saved, outbox));
+                chat.update(|s| *s = ChatState::restore(saved, outbox));
             }
         }
         let mut attempt = 0u32;
@@ -258,7 +264,7 @@ mod browser {
                     let link = Link {
                         status,
                         round_trip_ms,
-                        state,
+                        chat,
                         commands: later.clone(),
                     };
                     link.session(ws, &mut commands).await
@@ -293,7 +299,7 @@ mod browser {
     struct Link {
         status: WriteSignal<ConnectionStatus>,
         round_trip_ms: WriteSignal<Option<u32>>,
-        state: RwSignal<ChatState>,
+        chat: Chat,
         /// The socket task's own queue, for requests sent later.
         commands: UnboundedSender<Command>,
     }
@@ -325,16 +331,16 @@ mod browser {
                                     last_tick = now_ms();
                                     match storage::load_token() {
                                         Some(token) => {
-                                            let cursors = self.state.try_update(|s| {
+                                            let cursors = self.chat.update(|s| {
                                                 if s.me().is_none() {
-                                                    s.session = Session::Pending;
+                                                    s.logging_in();
                                                 }
                                                 s.cursors()
                                             }).unwrap_or_default();
                                             vec![ClientMsg::Resume { token, cursors }]
                                         }
                                         None => {
-                                            self.state.update(|s| s.session = Session::Anonymous);
+                                            self.chat.update(|s| s.anonymous());
                                             vec![]
                                         }
                                     }
@@ -359,7 +365,7 @@ mod browser {
                             leptos::logging::log!("socket closed: {} {}", event.code, event.reason);
                             if event.code == close_code::LOGGED_OUT {
                                 storage::clear_session();
-                                self.state.update(ChatState::logged_out);
+                                self.chat.update(|s| s.logged_out());
                             }
                             // Closed for load: back off further, or every client closed at
                             // once would come back at once.
@@ -409,11 +415,10 @@ mod browser {
 
         /// Applies a chat message to the state; returns what must be sent because of it.
         fn apply(&self, msg: ServerMsg) -> Vec<ClientMsg> {
-            let reactions = self
-                .state
-                .try_update(|s| s.apply(msg, now_ms()))
+            let (reactions, me): (_, Option<UserId>) = self
+                .chat
+                .update(|s| (s.apply(msg, now_ms()), s.me().map(|m| m.id)))
                 .unwrap_or_default();
-            let me: Option<UserId> = self.state.with_untracked(|s| s.me().map(|m| m.id));
             let mut outgoing = Vec::new();
             for reaction in reactions {
                 match reaction {
@@ -454,15 +459,15 @@ mod browser {
 
     /// Keeps the saved chat in browser storage up to date, at most every
     /// [`SAVE_AFTER`] while messages stream in, so a reload finds it.
-    pub fn keep_saved(state: RwSignal<ChatState>) {
+    pub fn keep_saved(chat: Chat) {
         let save = move || {
-            if let Some(saved) = state.with_untracked(ChatState::saved) {
+            if let Some(saved) = chat.read_untracked(ChatState::saved) {
                 storage::save_saved(&saved);
             }
         };
         let scheduled = StoredValue::new(false);
         Effect::new(move |_| {
-            state.track();
+            chat.track(Part::Any);
             if !scheduled.get_value() {
                 scheduled.set_value(true);
                 set_timeout(

@@ -6,13 +6,15 @@
 //! cursor sent on `resume`; and a message of the user's own stays in the outbox
 //! until the server's ack (or the message itself) names its client id.
 
+mod changes;
 mod conversation;
 mod outbox;
 mod saved;
 
 use std::collections::BTreeMap;
 
-pub use conversation::Conversation;
+pub use changes::Changes;
+pub use conversation::{Conversation, MAX_KEPT};
 pub use outbox::{Pending, OUTBOX_IN_FLIGHT};
 pub use saved::{Saved, SavedConversation};
 
@@ -70,6 +72,10 @@ pub struct ChatState {
     pub conversations: BTreeMap<ConversationId, Conversation>,
     /// The user's messages not yet acknowledged, in the order written.
     pub outbox: Vec<Pending>,
+    /// The conversation open in a visible tab: what arrives in it is read.
+    pub focus: Option<ConversationId>,
+    /// What changed since the view last looked ([`ChatState::take_changes`]).
+    pub changes: Changes,
 }
 
 impl ChatState {
@@ -83,6 +89,7 @@ impl ChatState {
     /// Applies one server message; `now_ms` is the client's clock.
     pub fn apply(&mut self, msg: ServerMsg, now_ms: f64) -> Vec<Reaction> {
         let mut reactions = Vec::new();
+        self.changes.merge(Changes::of(&msg));
         match msg {
             ServerMsg::Welcome { .. } | ServerMsg::Pong { .. } => {}
             ServerMsg::Ready {
@@ -107,6 +114,7 @@ impl ChatState {
                 for info in conversations {
                     let conversation = match old.remove(&info.id) {
                         Some(mut c) => {
+                            c.read_reported = info.read_seq;
                             c.info = info;
                             c.typing.clear();
                             c.loaded &= !c.messages.is_empty();
@@ -125,6 +133,7 @@ impl ChatState {
                     p.sent = false;
                 }
                 self.session = Session::Ready(me);
+                self.read_focus();
                 self.pump(&mut reactions);
             }
             ServerMsg::Message { message } => self.receive(message, &mut reactions),
@@ -141,9 +150,7 @@ impl ChatState {
             }
             ServerMsg::Reload { conversation } => {
                 if let Some(c) = self.conversations.get_mut(&conversation) {
-                    c.messages.clear();
-                    c.loaded = false;
-                    c.reached_start = false;
+                    c.clear();
                 }
             }
             ServerMsg::Ack {
@@ -205,7 +212,10 @@ impl ChatState {
                     );
                 }
                 match self.conversations.get_mut(&conversation.id) {
-                    Some(c) => c.info = conversation,
+                    Some(c) => {
+                        c.read_reported = conversation.read_seq;
+                        c.info = conversation;
+                    }
                     None => {
                         self.conversations
                             .insert(conversation.id, Conversation::new(conversation));
@@ -293,12 +303,29 @@ impl ChatState {
             if mine {
                 c.info.read_seq = c.info.read_seq.max(seq);
             }
+            if self.focus == Some(c.info.id) {
+                c.info.read_seq = c.info.last_seq;
+            }
         }
     }
 
     /// Forgets everything of the session (logout, or the server ended it).
     pub fn logged_out(&mut self) {
         *self = ChatState::default();
+        self.changes.all = true;
+    }
+
+    /// No session: the login page.
+    pub fn anonymous(&mut self) {
+        self.session = Session::Anonymous;
+        self.changes.session = true;
+    }
+
+    /// A login is on its way.
+    pub fn logging_in(&mut self) {
+        self.session = Session::Pending;
+        self.login_error = None;
+        self.changes.session = true;
     }
 
     /// Where each known conversation continues from, for `resume`.
@@ -309,18 +336,46 @@ impl ChatState {
             .collect()
     }
 
-    /// Marks a conversation read up to its newest message; returns the request
-    /// to tell the server, if anything changed.
-    pub fn mark_read(&mut self, conversation: ConversationId) -> Option<ClientMsg> {
-        let c = self.conversations.get_mut(&conversation)?;
-        if c.info.read_seq >= c.info.last_seq {
-            return None;
+    /// Opens a conversation in a visible tab (or none): it is read, and so is what
+    /// arrives in it while it stays open.
+    pub fn set_focus(&mut self, focus: Option<ConversationId>) {
+        self.focus = focus;
+        self.read_focus();
+    }
+
+    fn read_focus(&mut self) {
+        if let Some(c) = self.focus.and_then(|id| self.conversations.get_mut(&id)) {
+            if c.info.read_seq < c.info.last_seq {
+                c.info.read_seq = c.info.last_seq;
+                self.changes.conversations.insert(c.info.id);
+            }
         }
-        c.info.read_seq = c.info.last_seq;
-        Some(ClientMsg::MarkRead {
-            conversation,
-            seq: c.info.last_seq,
-        })
+    }
+
+    /// The read marks the server has not been told of yet, as requests; they count as
+    /// told from here on. Sent at a calm pace, not per message of a busy room.
+    pub fn read_reports(&mut self) -> Vec<ClientMsg> {
+        self.conversations
+            .values_mut()
+            .filter(|c| c.info.read_seq > c.read_reported)
+            .map(|c| {
+                c.read_reported = c.info.read_seq;
+                ClientMsg::MarkRead {
+                    conversation: c.info.id,
+                    seq: c.info.read_seq,
+                }
+            })
+            .collect()
+    }
+
+    /// Keeps only the newest `n` messages of a conversation (the reader is at the
+    /// bottom of it: older ones come back by scrolling up).
+    pub fn keep_newest(&mut self, conversation: ConversationId, n: usize) {
+        if let Some(c) = self.conversations.get_mut(&conversation) {
+            if c.keep_newest(n) {
+                self.changes.messages.insert(conversation);
+            }
+        }
     }
 
     /// The request for the page before the oldest known message, if there is one.

@@ -6,13 +6,16 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::{
-    client::{socket::Socket, state::Session},
+    client::{chat::Part, socket::Socket, state::Session},
     components::{
         avatar::Avatar, composer::Composer, connection_status::ConnectionBanner,
         message_list::MessageList, room_list::RoomList, user_list::UserList,
     },
     protocol::{ClientMsg, ConversationId, UserId, GENERAL_ROOM},
 };
+
+/// How often read marks are reported to the server at most.
+const READ_REPORT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Which conversation the URL names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +27,7 @@ enum Target {
 #[component]
 pub fn ChatPage() -> impl IntoView {
     let socket = expect_context::<Socket>();
-    let state = socket.state();
+    let chat = socket.chat();
     let params = use_params_map();
     let sidebar_open = RwSignal::new(false);
 
@@ -38,17 +41,18 @@ pub fn ChatPage() -> impl IntoView {
         })
     });
     let current = Memo::new(move |_| {
-        state.with(|s| match target.get() {
+        chat.read(Part::Rooms, |s| match target.get() {
             Target::Room(name) => s.room_by_name(&name).map(|c| c.info.id),
             Target::Direct(user) => s.direct_with(user).map(|c| c.info.id),
         })
     });
-    let logged_in = Memo::new(move |_| state.with(|s| matches!(s.session, Session::Ready(_))));
+    let logged_in =
+        Memo::new(move |_| chat.read(Part::Session, |s| matches!(s.session, Session::Ready(_))));
 
     // Without a session (none stored, logged out, expired): back to the login page.
     let navigate = use_navigate();
     Effect::new(move |_| {
-        let anonymous = state.with(|s| s.session == Session::Anonymous);
+        let anonymous = chat.read(Part::Session, |s| s.session == Session::Anonymous);
         if anonymous && socket.status().get() == crate::client::socket::ConnectionStatus::Connected
         {
             navigate("/", Default::default());
@@ -65,7 +69,9 @@ pub fn ChatPage() -> impl IntoView {
     // The open conversation's newest page is loaded after every (re)connect.
     let loaded = Memo::new(move |_| {
         let id = current.get()?;
-        state.with(|s| s.conversations.get(&id).map(|c| (id, c.loaded)))
+        chat.read(Part::Messages(id), |s| {
+            s.conversations.get(&id).map(|c| (id, c.loaded))
+        })
     });
     Effect::new(move |_| {
         if let Some((id, false)) = loaded.get() {
@@ -76,37 +82,46 @@ pub fn ChatPage() -> impl IntoView {
         }
     });
 
-    // What arrives in the open conversation of a visible tab is read.
-    let unread = Memo::new(move |_| {
-        let id = current.get()?;
-        state.with(|s| s.conversations.get(&id).map(|c| (id, c.unread())))
-    });
+    // What arrives in the open conversation of a visible tab is read; the server is
+    // told at most once a second, not once per message of a busy room.
+    let visible = socket.visible();
     Effect::new(move |_| {
-        if let Some((id, n)) = unread.get() {
-            if n > 0 && !document().hidden() {
-                if let Some(msg) = state.try_update(|s| s.mark_read(id)).flatten() {
-                    socket.send(msg);
-                }
-            }
+        let focus = if visible.get() { current.get() } else { None };
+        chat.update(|s| s.set_focus(focus));
+    });
+    let report_scheduled = StoredValue::new(false);
+    Effect::new(move |_| {
+        chat.track(Part::Unread);
+        if !report_scheduled.get_value() {
+            report_scheduled.set_value(true);
+            set_timeout(
+                move || {
+                    report_scheduled.set_value(false);
+                    for msg in chat.update(|s| s.read_reports()).unwrap_or_default() {
+                        socket.send(msg);
+                    }
+                },
+                READ_REPORT_EVERY,
+            );
         }
     });
 
-    let title = move || {
-        let unread = state.with(|s| s.total_unread());
-        if unread > 0 {
-            format!("({unread}) Chat")
-        } else {
-            "Chat".to_string()
-        }
+    let unread = Memo::new(move |_| chat.read(Part::Unread, |s| s.total_unread()));
+    let title = move || match unread.get() {
+        0 => "Chat".to_string(),
+        n => format!("({n}) Chat"),
     };
     let heading = move || match current.get() {
-        Some(id) => state.with(|s| s.title(id)),
+        Some(id) => {
+            chat.track(Part::Rooms);
+            chat.read(Part::People, |s| s.title(id))
+        }
         None => match target.get() {
             Target::Room(name) => format!("# {name}"),
             Target::Direct(_) => "Private conversation".into(),
         },
     };
-    let me = move || state.with(|s| s.me().cloned());
+    let me = move || chat.read(Part::Session, |s| s.me().cloned());
 
     view! {
         <Title text=title/>

@@ -5,6 +5,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     client::{
+        chat::Part,
         socket::{ConnectionStatus, Socket},
         state::Session,
         storage,
@@ -18,7 +19,7 @@ use crate::{
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let socket = expect_context::<Socket>();
-    let state = socket.state();
+    let chat = socket.chat();
     let nickname = RwSignal::new(String::new());
     let avatar = RwSignal::new(AVATARS[0].to_string());
     let local_error = RwSignal::new(None::<String>);
@@ -37,16 +38,19 @@ pub fn LoginPage() -> impl IntoView {
     // Logged in (now or by a stored session): on to the chat.
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if matches!(state.with(|s| s.session.clone()), Session::Ready(_)) {
+        if matches!(
+            chat.read(Part::Session, |s| s.session.clone()),
+            Session::Ready(_)
+        ) {
             navigate("/chat", Default::default());
         }
     });
 
     let connected = move || socket.status().get() == ConnectionStatus::Connected;
-    let pending = move || state.with(|s| s.session == Session::Pending);
+    let pending = move || chat.read(Part::Session, |s| s.session == Session::Pending);
     let nickname_error = move || {
         local_error.get().or_else(|| {
-            state.with(|s| match &s.login_error {
+            chat.read(Part::Session, |s| match &s.login_error {
                 Some((ErrorCode::InvalidNickname | ErrorCode::NicknameTaken, message)) => {
                     Some(message.clone())
                 }
@@ -55,7 +59,7 @@ pub fn LoginPage() -> impl IntoView {
         })
     };
     let avatar_error = move || {
-        state.with(|s| match &s.login_error {
+        chat.read(Part::Session, |s| match &s.login_error {
             Some((ErrorCode::InvalidAvatar, message)) => Some(message.clone()),
             _ => None,
         })

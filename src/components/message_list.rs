@@ -7,22 +7,56 @@ use leptos::{html, prelude::*};
 
 use crate::{
     client::{
+        chat::Part,
         socket::{now_ms, ConnectionStatus, Socket},
         state::{linkify, Pending},
     },
     components::avatar::Avatar,
-    protocol::{ChatMessage, ConversationId, MessageBody},
+    protocol::{ChatMessage, ConversationId, MessageBody, MessageId, Seq},
 };
 
 /// Messages of one author closer than this are shown as one group.
 const GROUP_WITHIN_MS: i64 = 5 * 60 * 1000;
 /// How close to the bottom (px) still counts as "at the bottom".
 const AT_BOTTOM_PX: i32 = 48;
+/// Messages kept (in memory and the DOM) while the reader is at the bottom of a
+/// conversation; older ones come back by scrolling up.
+const KEPT_AT_BOTTOM: usize = 150;
+
+/// One row of the list: a message by its sequence number, and whether it starts a
+/// group. The message itself is looked up when the row is first drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Row {
+    seq: Seq,
+    id: MessageId,
+    first: bool,
+}
+
+fn rows_of(messages: &[ChatMessage]) -> Vec<Row> {
+    messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let grouped = i > 0 && {
+                let prev = &messages[i - 1];
+                prev.author.id == m.author.id
+                    && matches!(prev.body, MessageBody::Text { .. })
+                    && matches!(m.body, MessageBody::Text { .. })
+                    && m.sent_at_ms - prev.sent_at_ms < GROUP_WITHIN_MS
+            };
+            Row {
+                seq: m.seq,
+                id: m.id,
+                first: !grouped,
+            }
+        })
+        .collect()
+}
 
 #[component]
 pub fn MessageList(conversation: ConversationId) -> impl IntoView {
     let socket = expect_context::<Socket>();
-    let state = socket.state();
+    let chat = socket.chat();
     let list = NodeRef::<html::Div>::new();
     let at_bottom = RwSignal::new(true);
     let unseen = RwSignal::new(false);
@@ -39,17 +73,17 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
         });
     }
 
-    let me = Memo::new(move |_| state.with(|s| s.me().map(|m| m.id)));
-    let messages = Memo::new(move |_| {
-        state.with(|s| {
+    let me = Memo::new(move |_| chat.read(Part::Session, |s| s.me().map(|m| m.id)));
+    let rows = Memo::new(move |_| {
+        chat.read(Part::Messages(conversation), |s| {
             s.conversations
                 .get(&conversation)
-                .map(|c| c.messages.clone())
+                .map(|c| rows_of(c.messages()))
                 .unwrap_or_default()
         })
     });
     let pending = Memo::new(move |_| {
-        state.with(|s| {
+        chat.read(Part::Outbox, |s| {
             s.conversations
                 .get(&conversation)
                 .map(|_| s.pending_in(conversation))
@@ -57,14 +91,16 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
         })
     });
     let has_more = Memo::new(move |_| {
-        state.with(|s| {
+        chat.read(Part::Messages(conversation), |s| {
             s.conversations
                 .get(&conversation)
                 .is_some_and(|c| c.has_more())
         })
     });
     let typing = move || {
-        let names = state.with(|s| s.typing(conversation, now.get()));
+        let names = chat.read(Part::Conversation(conversation), |s| {
+            s.typing(conversation, now.get())
+        });
         match names.as_slice() {
             [] => String::new(),
             [one] => format!("{one} is typing…"),
@@ -72,25 +108,11 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
             _ => "Several people are typing…".into(),
         }
     };
-
-    // Rows: (message, first of its group).
-    let rows = Memo::new(move |_| {
-        messages.with(|ms| {
-            ms.iter()
-                .enumerate()
-                .map(|(i, m)| {
-                    let grouped = i > 0 && {
-                        let prev = &ms[i - 1];
-                        prev.author.id == m.author.id
-                            && matches!(prev.body, MessageBody::Text { .. })
-                            && matches!(m.body, MessageBody::Text { .. })
-                            && m.sent_at_ms - prev.sent_at_ms < GROUP_WITHIN_MS
-                    };
-                    (m.clone(), !grouped)
-                })
-                .collect::<Vec<_>>()
-        })
-    });
+    let older_page = move || {
+        if let Some(msg) = chat.read_untracked(|s| s.older_page(conversation)) {
+            socket.send(msg);
+        }
+    };
 
     // Keep to the bottom as messages arrive, unless the reader scrolled up.
     let scroll_to_bottom = move || {
@@ -101,14 +123,19 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
     };
     let previous_first = StoredValue::new((None::<u64>, 0i32));
     Effect::new(move |_| {
-        let first = messages.with(|m| m.first().map(|m| m.seq));
-        let count = messages.with(Vec::len) + pending.with(Vec::len);
+        let (first, kept) = rows.with(|r| (r.first().map(|r| r.seq), r.len()));
+        let count = kept + pending.with(Vec::len);
         let Some(el) = list.get() else { return };
         let (old_first, old_height) = previous_first.get_value();
         if old_first.is_some() && first < old_first && !at_bottom.get_untracked() {
             // An older page was put on top: keep what the reader was looking at in place.
             el.set_scroll_top(el.scroll_top() + el.scroll_height() - old_height);
         } else if at_bottom.get_untracked() {
+            if kept > KEPT_AT_BOTTOM {
+                // Bounded: what scrolled out of sight at the top is dropped (this
+                // effect runs again for the shorter list).
+                chat.update(|s| s.keep_newest(conversation, KEPT_AT_BOTTOM));
+            }
             scroll_to_bottom();
         } else if count > 0 {
             unseen.set(true);
@@ -127,28 +154,29 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
         }
         previous_first.update_value(|(_, h)| *h = el.scroll_height());
         if el.scroll_top() < 40 && has_more.get_untracked() {
-            if let Some(msg) = state.with_untracked(|s| s.older_page(conversation)) {
-                socket.send(msg);
-            }
+            older_page();
         }
     };
 
     view! {
         <div class="message-scroller" node_ref=list on:scroll=on_scroll>
             <Show when=move || has_more.get()>
-                <button class="link-button load-older" on:click=move |_| {
-                    if let Some(msg) = state.with_untracked(|s| s.older_page(conversation)) {
-                        socket.send(msg);
-                    }
-                }>"Load earlier messages"</button>
+                <button class="link-button load-older" on:click=move |_| older_page()>
+                    "Load earlier messages"
+                </button>
             </Show>
             <ol class="messages" role="log" aria-live="polite" aria-label="Messages" data-testid="messages">
                 <For
                     each=move || rows.get()
-                    key=|(m, first)| (m.id, *first)
-                    children=move |(m, first)| {
-                        let mine = me.get_untracked() == Some(m.author.id);
-                        view! { <MessageRow message=m first=first mine=mine/> }
+                    key=|row| (row.id, row.first)
+                    children=move |row| {
+                        let message = chat.read_untracked(|s| {
+                            s.conversations.get(&conversation)?.by_seq(row.seq).cloned()
+                        });
+                        message.map(|m| {
+                            let mine = me.get_untracked() == Some(m.author.id);
+                            view! { <MessageRow message=m first=row.first mine=mine/> }
+                        })
                     }
                 />
                 <For

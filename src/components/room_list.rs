@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::{
-    client::socket::Socket,
+    client::{chat::Part, socket::Socket},
+    components::unread_badge::UnreadBadge,
     protocol::{validate_room_name, ClientMsg, ConversationId, GENERAL_ROOM},
 };
 
@@ -15,25 +16,19 @@ pub fn RoomList(
     on_pick: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let socket = expect_context::<Socket>();
-    let state = socket.state();
+    let chat = socket.chat();
     let new_room = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let navigate = use_navigate();
 
-    // (id, name, members, unread, joined)
+    // (id, name, members, joined); each row follows its own unread count.
     let rooms = Memo::new(move |_| {
-        state.with(|s| {
+        chat.read(Part::Rooms, |s| {
             s.rooms
                 .values()
                 .map(|r| {
-                    let mine = s.conversations.get(&r.id);
-                    (
-                        r.id,
-                        r.name.clone(),
-                        r.member_count,
-                        mine.map_or(0, |c| c.unread()),
-                        mine.is_some(),
-                    )
+                    let joined = s.conversations.contains_key(&r.id);
+                    (r.id, r.name.clone(), r.member_count, joined)
                 })
                 .collect::<Vec<_>>()
         })
@@ -61,7 +56,12 @@ pub fn RoomList(
                 <For
                     each=move || rooms.get()
                     key=|room| room.clone()
-                    children=move |(id, name, members, unread, joined)| {
+                    children=move |(id, name, members, joined)| {
+                        let unread = move || {
+                            chat.read(Part::Conversation(id), |s| {
+                                s.conversations.get(&id).map_or(0, |c| c.unread())
+                            })
+                        };
                         let href = format!("/chat/{name}");
                         let leave_name = name.clone();
                         view! {
@@ -74,9 +74,7 @@ pub fn RoomList(
                                 >
                                     <span class="room-name">"# " {name.clone()}</span>
                                     <span class="room-members" title="members">{members}</span>
-                                    {(unread > 0).then(|| view! {
-                                        <span class="badge" aria-label=format!("{unread} unread")>{unread}</span>
-                                    })}
+                                    <UnreadBadge count=Signal::derive(unread)/>
                                 </a>
                                 {(joined && leave_name != GENERAL_ROOM).then(|| view! {
                                     <button

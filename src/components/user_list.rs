@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::{
-    client::socket::Socket,
-    components::avatar::Avatar,
+    client::{chat::Part, socket::Socket},
+    components::{avatar::Avatar, unread_badge::UnreadBadge},
     protocol::{ConversationId, UserInfo},
 };
 
@@ -15,32 +15,28 @@ pub fn UserList(
     on_pick: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let socket = expect_context::<Socket>();
-    let state = socket.state();
+    let chat = socket.chat();
 
-    // Online users first, then offline people one has talked to: (user, unread, conversation).
+    // Online users first, then offline people one has talked to: (user, conversation);
+    // each row follows its own unread count.
     let people = Memo::new(move |_| {
-        state.with(|s| {
+        chat.track(Part::Rooms);
+        chat.read(Part::People, |s| {
             let me = s.me().map(|m| m.id);
-            let mut people: Vec<(UserInfo, u64, Option<ConversationId>)> = s
+            let mut people: Vec<(UserInfo, Option<ConversationId>)> = s
                 .users
                 .values()
                 .filter(|u| Some(u.id) != me)
                 .filter_map(|u| {
-                    let direct = s.direct_with(u.id);
-                    (u.online || direct.is_some()).then(|| {
-                        (
-                            u.clone(),
-                            direct.map_or(0, |c| c.unread()),
-                            direct.map(|c| c.info.id),
-                        )
-                    })
+                    let direct = s.direct_with(u.id).map(|c| c.info.id);
+                    (u.online || direct.is_some()).then(|| (u.clone(), direct))
                 })
                 .collect();
-            people.sort_by_key(|(u, _, _)| (!u.online, u.nickname.to_lowercase()));
+            people.sort_by_key(|(u, _)| (!u.online, u.nickname.to_lowercase()));
             people
         })
     });
-    let online_count = move || state.with(|s| s.online_count);
+    let online_count = move || chat.read(Part::People, |s| s.online_count);
 
     view! {
         <nav class="user-list" aria-labelledby="people-heading">
@@ -51,7 +47,14 @@ pub fn UserList(
                 <For
                     each=move || people.get()
                     key=|p| p.clone()
-                    children=move |(user, unread, conversation)| {
+                    children=move |(user, conversation)| {
+                        let unread = move || {
+                            conversation.map_or(0, |id| {
+                                chat.read(Part::Conversation(id), |s| {
+                                    s.conversations.get(&id).map_or(0, |c| c.unread())
+                                })
+                            })
+                        };
                         let is_current = move || conversation.is_some() && current.get() == conversation;
                         view! {
                             <li class="person" class:offline=!user.online class:current=is_current>
@@ -69,9 +72,7 @@ pub fn UserList(
                                     <span class="visually-hidden">
                                         {if user.online { ", online" } else { ", offline" }}
                                     </span>
-                                    {(unread > 0).then(|| view! {
-                                        <span class="badge" aria-label=format!("{unread} unread")>{unread}</span>
-                                    })}
+                                    <UnreadBadge count=Signal::derive(unread)/>
                                 </a>
                             </li>
                         }

@@ -46,6 +46,7 @@ impl ChatState {
     ) -> Option<Pending> {
         let at = self.outbox.iter().position(|p| &p.client_id == client_id)?;
         reactions.push(Reaction::DropPending(client_id.clone()));
+        self.changes.outbox = true;
         let done = self.outbox.remove(at);
         self.pump(reactions);
         Some(done)
@@ -92,6 +93,7 @@ impl ChatState {
             sent: false,
         };
         self.outbox.push(pending.clone());
+        self.changes.outbox = true;
         let mut reactions = Vec::new();
         self.pump(&mut reactions);
         Some((pending, reactions))
@@ -104,6 +106,7 @@ impl ChatState {
         p.failed = None;
         p.sent = false;
         let stored = p.clone();
+        self.changes.outbox = true;
         let mut reactions = Vec::new();
         self.pump(&mut reactions);
         Some((stored, reactions))
@@ -115,6 +118,7 @@ impl ChatState {
         let before = self.outbox.len();
         self.outbox
             .retain(|p| !(&p.client_id == client_id && p.failed.is_some()));
+        self.changes.outbox |= self.outbox.len() < before;
         self.outbox.len() < before
     }
 

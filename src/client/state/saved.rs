@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ChatState, Conversation, Pending, Session};
+use super::{Changes, ChatState, Conversation, Pending, Session};
 use crate::protocol::{
     ChatMessage, ConversationId, ConversationInfo, RoomInfo, UserInfo, HISTORY_PAGE,
 };
@@ -73,6 +73,10 @@ impl ChatState {
             rooms: saved.rooms.into_iter().map(|r| (r.id, r)).collect(),
             conversations,
             outbox,
+            changes: Changes {
+                all: true,
+                ..Changes::default()
+            },
             ..Self::default()
         }
     }

@@ -107,15 +107,126 @@ fn messages_are_kept_in_order_and_once() {
     assert_eq!(c.messages.iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(c.unread(), 2);
     assert_eq!(state.total_unread(), 2);
+    state.set_focus(Some(ConversationId(1)));
+    assert_eq!(state.total_unread(), 0);
     assert_eq!(
-        state.mark_read(ConversationId(1)),
-        Some(ClientMsg::MarkRead {
+        state.read_reports(),
+        [ClientMsg::MarkRead {
             conversation: ConversationId(1),
             seq: 2
-        })
+        }]
     );
-    assert_eq!(state.mark_read(ConversationId(1)), None);
+    assert_eq!(state.read_reports(), []);
+}
+
+#[test]
+fn what_arrives_in_the_open_conversation_is_read_and_told_once() {
+    let ann = user(1, "Ann");
+    let bob = user(2, "Bob");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    state.set_focus(Some(ConversationId(1)));
+    for seq in 1..=50 {
+        let m = message(100 + seq as i64, 1, seq, &bob, "hi");
+        state.apply(ServerMsg::Message { message: m }, 0.0);
+    }
     assert_eq!(state.total_unread(), 0);
+    // Fifty messages, one report of the newest.
+    assert_eq!(
+        state.read_reports(),
+        [ClientMsg::MarkRead {
+            conversation: ConversationId(1),
+            seq: 50
+        }]
+    );
+    // Out of focus (tab hidden), messages count as unread and nothing is told.
+    state.set_focus(None);
+    state.apply(
+        ServerMsg::Message {
+            message: message(151, 1, 51, &bob, "later"),
+        },
+        0.0,
+    );
+    assert_eq!(state.total_unread(), 1);
+    assert_eq!(state.read_reports(), []);
+}
+
+#[test]
+fn a_busy_conversation_keeps_a_bounded_window_of_the_newest() {
+    let ann = user(1, "Ann");
+    let bob = user(2, "Bob");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let total = MAX_KEPT as u64 + 40;
+    for seq in 1..=total {
+        let m = message(seq as i64, 1, seq, &bob, "x");
+        state.apply(ServerMsg::Message { message: m }, 0.0);
+    }
+    let c = &state.conversations[&ConversationId(1)];
+    assert_eq!(c.messages().len(), MAX_KEPT);
+    assert_eq!(c.messages()[0].seq, 41);
+    assert_eq!(c.cursor().map(|c| c.seq), Some(total));
+    assert!(c.has_more(), "the dropped ones come back by scrolling up");
+    // A duplicate of a kept message is still shown once.
+    state.apply(
+        ServerMsg::Message {
+            message: message(total as i64, 1, total, &bob, "x"),
+        },
+        0.0,
+    );
+    assert_eq!(
+        state.conversations[&ConversationId(1)].messages().len(),
+        MAX_KEPT
+    );
+    // The reader at the bottom keeps fewer; an older page asked for is kept whole.
+    state.keep_newest(ConversationId(1), 100);
+    assert_eq!(
+        state.conversations[&ConversationId(1)].messages()[0].seq,
+        total - 99
+    );
+    let page: Vec<_> = (total - 149..=total - 100)
+        .map(|seq| message(seq as i64, 1, seq, &bob, "old"))
+        .collect();
+    state.apply(
+        ServerMsg::History {
+            conversation: ConversationId(1),
+            messages: page,
+            has_more: true,
+        },
+        0.0,
+    );
+    let c = &state.conversations[&ConversationId(1)];
+    assert_eq!(c.messages().len(), 150);
+    assert!(c.messages().windows(2).all(|w| w[1].seq == w[0].seq + 1));
+}
+
+#[test]
+fn changes_name_only_what_an_update_touched() {
+    let ann = user(1, "Ann");
+    let bob = user(2, "Bob");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    assert!(state.take_changes().all);
+    assert!(state.take_changes().is_empty());
+    state.apply(
+        ServerMsg::Message {
+            message: message(7, 1, 1, &bob, "hi"),
+        },
+        0.0,
+    );
+    let changes = state.take_changes();
+    assert_eq!(changes.messages, [ConversationId(1)].into());
+    assert!(!changes.all && !changes.people && !changes.rooms && !changes.session);
+    state.apply(ServerMsg::Online { count: 3 }, 0.0);
+    assert_eq!(
+        state.take_changes(),
+        Changes {
+            people: true,
+            ..Changes::default()
+        }
+    );
+    state.keep_newest(ConversationId(1), 10);
+    assert!(state.take_changes().is_empty(), "nothing was dropped");
 }
 
 #[test]
