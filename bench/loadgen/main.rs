@@ -66,6 +66,10 @@ struct Args {
     /// Rooms the clients are spread over (client i is in room i mod rooms).
     #[arg(long, default_value_t = 1)]
     rooms: usize,
+    /// Rooms are named this plus their number (default: a name new to this run), so a
+    /// browser can watch one (end2end's busy-room test).
+    #[arg(long)]
+    room_prefix: Option<String>,
     /// Bytes of text per message.
     #[arg(long, default_value_t = 100)]
     size: usize,

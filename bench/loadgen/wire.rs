@@ -111,7 +111,10 @@ struct ChatMessageText<'a> {
 
 pub async fn connect_client(args: &Args, run: &str, i: usize) -> Result<Client, String> {
     let room = i % args.rooms;
-    let room_name = format!("b{run}r{room}");
+    let room_name = match &args.room_prefix {
+        Some(prefix) => format!("{prefix}{room}"),
+        None => format!("b{run}r{room}"),
+    };
     match args.protocol {
         Protocol::Chat => {
             let mut socket = open(&format!("ws://{}/ws", args.addr)).await?;

@@ -65,15 +65,25 @@ async function freePort(): Promise<number> {
   });
 }
 
-function serverBinary(): string {
-  if (process.env.CHAT_SERVER_BIN) return process.env.CHAT_SERVER_BIN;
+/** The newest build of `file` (under the target directory) of any profile. */
+function built(file: string, override: string | undefined, variable: string): string {
+  if (override) return override;
   const target = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
-  const built = ["release", "debug"]
-    .map((profile) => path.join(target, profile, "chat"))
-    .filter((file) => existsSync(file))
+  const found = ["release", "debug"]
+    .map((profile) => path.join(target, profile, file))
+    .filter((candidate) => existsSync(candidate))
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  if (!built.length) throw new Error(`no server binary under ${target}; set CHAT_SERVER_BIN`);
-  return built[0];
+  if (!found.length) throw new Error(`no ${file} under ${target}; set ${variable}`);
+  return found[0];
+}
+
+function serverBinary(): string {
+  return built("chat", process.env.CHAT_SERVER_BIN, "CHAT_SERVER_BIN");
+}
+
+/** The benchmark's load generator (bench/loadgen, built by `cargo test`). */
+export function loadgenBinary(): string {
+  return built(path.join("examples", "loadgen"), process.env.LOADGEN_BIN, "LOADGEN_BIN");
 }
 
 /**

@@ -58,7 +58,8 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
     let socket = expect_context::<Socket>();
     let chat = socket.chat();
     let list = NodeRef::<html::Div>::new();
-    let at_bottom = RwSignal::new(true);
+    // Whether the reader is at the bottom (read by handlers, never rendered).
+    let at_bottom = StoredValue::new(true);
     let unseen = RwSignal::new(false);
     // A ticking clock, so typing indicators expire on screen.
     let now = RwSignal::new(now_ms());
@@ -114,46 +115,76 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
         }
     };
 
-    // Keep to the bottom as messages arrive, unless the reader scrolled up.
+    // Keep to the bottom as messages arrive, unless the reader scrolled up. The scroll
+    // happens once per frame, after the rows are laid out (one layout, not one per
+    // message of a busy room).
+    let scroll_scheduled = StoredValue::new(false);
+    let last_top = StoredValue::new(0i32);
     let scroll_to_bottom = move || {
-        if let Some(el) = list.get_untracked() {
-            el.set_scroll_top(el.scroll_height());
+        if unseen.get_untracked() {
+            unseen.set(false);
         }
-        unseen.set(false);
+        at_bottom.set_value(true);
+        if scroll_scheduled.get_value() {
+            return;
+        }
+        scroll_scheduled.set_value(true);
+        request_animation_frame(move || {
+            scroll_scheduled.set_value(false);
+            // Unless the reader scrolled up in the meantime.
+            if !at_bottom.get_value() {
+                return;
+            }
+            if let Some(el) = list.get_untracked() {
+                el.set_scroll_top(el.scroll_height());
+                last_top.set_value(el.scroll_top());
+            }
+        });
     };
+    // (first row, scroll height) while the reader is up the list: an older page put on
+    // top moves what they read down by the height it adds.
     let previous_first = StoredValue::new((None::<u64>, 0i32));
     Effect::new(move |_| {
         let (first, kept) = rows.with(|r| (r.first().map(|r| r.seq), r.len()));
         let count = kept + pending.with(Vec::len);
         let Some(el) = list.get() else { return };
         let (old_first, old_height) = previous_first.get_value();
-        if old_first.is_some() && first < old_first && !at_bottom.get_untracked() {
-            // An older page was put on top: keep what the reader was looking at in place.
-            el.set_scroll_top(el.scroll_top() + el.scroll_height() - old_height);
-        } else if at_bottom.get_untracked() {
+        if at_bottom.get_value() {
             if kept > KEPT_AT_BOTTOM {
                 // Bounded: what scrolled out of sight at the top is dropped (this
                 // effect runs again for the shorter list).
                 chat.update(|s| s.keep_newest(conversation, KEPT_AT_BOTTOM));
             }
             scroll_to_bottom();
+            previous_first.set_value((first, 0));
+            return;
+        }
+        if old_first.is_some() && first < old_first {
+            // An older page was put on top: keep what the reader was looking at in place.
+            el.set_scroll_top(el.scroll_top() + el.scroll_height() - old_height);
+            last_top.set_value(el.scroll_top());
         } else if count > 0 {
             unseen.set(true);
         }
         previous_first.set_value((first, el.scroll_height()));
     });
 
+    // Only the reader scrolling up leaves the bottom: rows added or dropped do not.
     let on_scroll = move |_| {
         let Some(el) = list.get_untracked() else {
             return;
         };
-        let bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= AT_BOTTOM_PX;
-        at_bottom.set(bottom);
-        if bottom {
+        let top = el.scroll_top();
+        let moved_up = top < last_top.get_value();
+        last_top.set_value(top);
+        if el.scroll_height() - top - el.client_height() <= AT_BOTTOM_PX {
+            at_bottom.set_value(true);
             unseen.set(false);
+        } else if moved_up {
+            at_bottom.set_value(false);
         }
         previous_first.update_value(|(_, h)| *h = el.scroll_height());
-        if el.scroll_top() < 40 && has_more.get_untracked() {
+        if top < 40 && has_more.get_untracked() {
             older_page();
         }
     };
