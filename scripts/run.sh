@@ -7,4 +7,5 @@ source "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh"
 "$ROOT/scripts/setup.sh"
 use_toolchain
 cd "$ROOT"
-exec cargo leptos serve --release "$@"
+# --precompress: the site's files also as .br and .gz, sent to browsers that accept them.
+exec cargo leptos serve --release --precompress "$@"

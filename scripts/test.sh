@@ -35,7 +35,7 @@ step "Playwright end-to-end, release build"
 e2e_db="$(mktemp -d)"
 trap 'rm -rf "$e2e_db"' EXIT
 export CHAT_SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/chat"
-CHAT_DATABASE_URL="sqlite://$e2e_db/chat.db" cargo leptos end-to-end --release
+CHAT_DATABASE_URL="sqlite://$e2e_db/chat.db" cargo leptos end-to-end --release --precompress
 
 step "benchmark smoke"
 # A few seconds of bench/loadgen against the release server: the harness keeps working,

@@ -1,5 +1,6 @@
 //! The HTTP side: the Leptos pages (server-rendered), the site's files and the `/ws` route.
 
+pub mod caching;
 pub mod config;
 pub mod hub;
 pub mod store;
@@ -30,6 +31,7 @@ use crate::{
     app::{shell, App},
     protocol::WS_PATH,
 };
+use caching::{cache_control, Caching};
 pub use config::{Config, ConfigError};
 use hub::Hub;
 use store::Store;
@@ -85,6 +87,13 @@ fn leptos_options(config: &Config) -> Result<LeptosOptions, LeptosConfigError> {
     let mut options = get_configuration(None)?.leptos_options;
     options.site_root = Arc::from(config.site_root.to_string_lossy().as_ref());
     options.site_addr = config.listen_addr;
+    // cargo-leptos writes the hashes of the bundle's file names beside the binary when
+    // it builds with `hash-files`; without that file (a plain `cargo build`) the
+    // names carry none.
+    options.hash_files = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join(options.hash_file.as_ref())))
+        .is_some_and(|file| file.is_file());
     if std::env::var_os("LEPTOS_ENV").is_none() && !cfg!(debug_assertions) {
         options.env = Env::PROD;
     }
@@ -128,10 +137,17 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let caching = Caching {
+        hashed_prefix: options
+            .hash_files
+            .then(|| format!("/{}/", options.site_pkg_dir)),
+    };
     Router::new()
         .route(WS_PATH, get(ws_upgrade))
         .leptos_routes(&state, routes, move || shell(options.clone()))
+        // The site's files, gzip or brotli as built when the browser accepts them.
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(caching, cache_control))
         .with_state(state)
 }
 
