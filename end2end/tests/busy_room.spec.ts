@@ -7,8 +7,11 @@ import { spawn } from "node:child_process";
 import { expect, test } from "@playwright/test";
 import { OwnServer, loadgenBinary, person, unique } from "./support";
 
-/** Rows kept while the reader is at the bottom (KEPT_AT_BOTTOM in message_list.rs), with slack. */
+/** Rows kept while the reader is at the bottom (KEPT_AT_BOTTOM + TRIM_SLACK in message_list.rs). */
 const ROWS_AT_MOST = 160;
+
+// Playwright's trace snapshots the DOM on every step: it would be measured too.
+test.use({ trace: "off" });
 
 test.describe("with a server of its own", () => {
   let server: OwnServer;

@@ -2,6 +2,10 @@
 //! frame is applied in place, never cloned) and one reactive trigger per part of it:
 //! the session, the people, the rooms, the outbox, and each conversation's messages
 //! and counts. A message in a busy room re-renders that room's list and nothing else.
+//!
+//! In the browser the notifications of one frame are merged and sent once, before
+//! the next paint: a room receiving 200 messages a second is re-rendered at most once
+//! per frame, not once per message. The state itself changes at once.
 
 use std::collections::HashMap;
 
@@ -91,6 +95,8 @@ impl Triggers {
 pub struct Chat {
     state: StoredValue<ChatState>,
     triggers: StoredValue<Triggers>,
+    /// Changes not yet notified, and whether their notification is scheduled.
+    unsent: StoredValue<(Changes, bool)>,
 }
 
 impl Chat {
@@ -98,6 +104,7 @@ impl Chat {
         Self {
             state: StoredValue::new(ChatState::default()),
             triggers: StoredValue::new(Triggers::default()),
+            unsent: StoredValue::new((Changes::default(), false)),
         }
     }
 
@@ -119,18 +126,57 @@ impl Chat {
         self.state.with_value(f)
     }
 
-    /// Changes the state in place, then notifies those who read what changed;
-    /// `None` once the app is torn down.
+    /// Changes the state in place, then notifies those who read what changed (in the
+    /// browser: before the next frame); `None` once the app is torn down.
     pub fn update<T>(&self, f: impl FnOnce(&mut ChatState) -> T) -> Option<T> {
         let (out, changes) = self.state.try_update_value(|s| (f(s), s.take_changes()))?;
         if !changes.is_empty() {
-            let triggers = self.triggers.with_value(|t| t.changed(&changes));
-            for trigger in triggers {
-                trigger.notify();
+            let schedule = self
+                .unsent
+                .try_update_value(|(unsent, scheduled)| {
+                    unsent.merge(changes);
+                    !std::mem::replace(scheduled, true)
+                })
+                .unwrap_or(false);
+            if schedule {
+                let chat = *self;
+                before_next_frame(move || chat.notify());
             }
         }
         Some(out)
     }
+
+    /// Notifies the readers of everything changed since the last notification.
+    fn notify(&self) {
+        let Some(changes) = self.unsent.try_update_value(|(unsent, scheduled)| {
+            *scheduled = false;
+            std::mem::take(unsent)
+        }) else {
+            return;
+        };
+        let triggers = self
+            .triggers
+            .try_with_value(|t| t.changed(&changes))
+            .unwrap_or_default();
+        for trigger in triggers {
+            trigger.notify();
+        }
+    }
+}
+
+/// Runs `f` before the next paint; in a hidden tab (which paints nothing, and whose
+/// title still shows the unread count) on the next timer; on the server at once.
+fn before_next_frame(f: impl FnOnce() + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        if document().hidden() {
+            set_timeout(f, std::time::Duration::ZERO);
+        } else {
+            request_animation_frame(f);
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    f();
 }
 
 impl Default for Chat {

@@ -21,7 +21,10 @@ const GROUP_WITHIN_MS: i64 = 5 * 60 * 1000;
 const AT_BOTTOM_PX: i32 = 48;
 /// Messages kept (in memory and the DOM) while the reader is at the bottom of a
 /// conversation; older ones come back by scrolling up.
-const KEPT_AT_BOTTOM: usize = 150;
+const KEPT_AT_BOTTOM: usize = 120;
+/// Rows past [`KEPT_AT_BOTTOM`] before the oldest are dropped: a busy room trims now
+/// and then, not at every message.
+const TRIM_SLACK: usize = 40;
 
 /// One row of the list: a message by its sequence number, and whether it starts a
 /// group. The message itself is looked up when the row is first drawn.
@@ -150,7 +153,7 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
         let Some(el) = list.get() else { return };
         let (old_first, old_height) = previous_first.get_value();
         if at_bottom.get_value() {
-            if kept > KEPT_AT_BOTTOM {
+            if kept > KEPT_AT_BOTTOM + TRIM_SLACK {
                 // Bounded: what scrolled out of sight at the top is dropped (this
                 // effect runs again for the shorter list).
                 chat.update(|s| s.keep_newest(conversation, KEPT_AT_BOTTOM));

@@ -80,7 +80,7 @@ impl Changes {
         self.outbox = true;
     }
 
-    pub(super) fn merge(&mut self, other: Changes) {
+    pub fn merge(&mut self, other: Changes) {
         self.all |= other.all;
         self.session |= other.session;
         self.people |= other.people;
