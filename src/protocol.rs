@@ -25,6 +25,11 @@ pub const ROOMS_PAGE: usize = 100;
 /// share a room or a private conversation (other than `general`) with the user.
 pub const PEOPLE_PAGE: usize = 100;
 
+/// Most users or rooms in one frame of the snapshot (`ready`, then `people` and
+/// `rooms`): a socket's write buffer keeps the size of the largest frame it sent, so
+/// no frame of an idle connection's life is large.
+pub const SNAPSHOT_CHUNK: usize = 16;
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -130,11 +135,13 @@ pub enum ServerMsg {
         token: Option<String>,
         /// Conversations the user is a member of.
         conversations: Vec<ConversationInfo>,
-        /// The user's rooms and up to [`ROOMS_PAGE`] others (the largest), with their
-        /// member counts; any other room can still be joined by its name.
+        /// The first [`SNAPSHOT_CHUNK`] of the user's rooms and up to [`ROOMS_PAGE`]
+        /// others (the largest), with their member counts; the rest follow at once in
+        /// [`ServerMsg::Rooms`]. Any other room can still be joined by its name.
         rooms: Vec<RoomInfo>,
-        /// Up to [`PEOPLE_PAGE`] users online (by nickname), and the peers of the
-        /// user's private conversations.
+        /// The first [`SNAPSHOT_CHUNK`] of the peers of the user's private conversations
+        /// and up to [`PEOPLE_PAGE`] users online (by nickname); the rest follow at once
+        /// in [`ServerMsg::People`].
         users: Vec<UserInfo>,
         /// How many users are online in all (`users` may list fewer).
         #[serde(default)]
@@ -176,6 +183,8 @@ pub enum ServerMsg {
     Left { conversation: ConversationId },
     /// Rooms created or whose member count changed (several changes, told at once).
     Rooms { rooms: Vec<RoomInfo> },
+    /// More of the users of the snapshot that `ready` began (added to those known).
+    People { users: Vec<UserInfo> },
     /// A user came online, went offline, or is newly known to this client.
     Presence { user: UserInfo },
     /// Someone is typing; show it for 5 s unless repeated.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chat::protocol::{
     ChatMessage, ClientMsg, ClientMsgId, ConversationId, ConversationKind, ErrorCode, MessageBody,
-    ServerMsg, UserId, PEOPLE_PAGE,
+    ServerMsg, UserId, PEOPLE_PAGE, SNAPSHOT_CHUNK,
 };
 use common::{
     expect_none, history, next_error, recv_until, send, send_text, Client, Tab, TestDb, TestServer,
@@ -691,20 +691,28 @@ async fn past_a_page_of_people_a_login_costs_the_others_little() {
     })
     .await;
 
-    // The snapshot is bounded; the count is whole.
+    // The snapshot is bounded, and comes in small frames (`ready`, then `people`); the
+    // count is whole.
     let mut newcomer = server.login("Newcomer", "frog").await.unwrap();
-    assert!(
-        newcomer.users.len() <= PEOPLE_PAGE,
-        "{} users listed",
-        newcomer.users.len()
-    );
-    assert!(newcomer.users.iter().all(|u| u.online));
+    assert!(newcomer.users.len() <= SNAPSHOT_CHUNK);
+    let mut listed = newcomer.users.clone();
     let count = recv_until(&mut newcomer.client, |m| match m {
+        ServerMsg::People { users } => {
+            assert!(users.len() <= SNAPSHOT_CHUNK);
+            listed.extend(users.iter().cloned());
+            None
+        }
         ServerMsg::Online { count } => Some(*count),
         _ => None,
     })
     .await;
     assert_eq!(count, online + 1);
+    assert!(
+        listed.len() > SNAPSHOT_CHUNK && listed.len() <= PEOPLE_PAGE,
+        "{} users listed",
+        listed.len()
+    );
+    assert!(listed.iter().all(|u| u.online));
     // Nobody who shares only general hears of the newcomer...
     expect_none(
         &mut watcher.client,

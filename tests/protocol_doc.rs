@@ -68,6 +68,7 @@ fn server_tag(msg: &ServerMsg) -> &'static str {
         ServerMsg::Joined { .. } => "joined",
         ServerMsg::Left { .. } => "left",
         ServerMsg::Rooms { .. } => "rooms",
+        ServerMsg::People { .. } => "people",
         ServerMsg::Presence { .. } => "presence",
         ServerMsg::Online { .. } => "online",
         ServerMsg::Typing { .. } => "typing",
@@ -76,7 +77,7 @@ fn server_tag(msg: &ServerMsg) -> &'static str {
 }
 const ALL_SERVER_TAGS: &[&str] = &[
     "welcome", "pong", "ready", "message", "ack", "replay", "reload", "history", "joined", "left",
-    "rooms", "presence", "online", "typing", "error",
+    "rooms", "people", "presence", "online", "typing", "error",
 ];
 
 #[test]

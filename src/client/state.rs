@@ -238,6 +238,9 @@ impl ChatState {
             ServerMsg::Presence { user } => {
                 self.users.insert(user.id, user);
             }
+            ServerMsg::People { users } => {
+                self.users.extend(users.into_iter().map(|u| (u.id, u)));
+            }
             ServerMsg::Online { count } => self.online_count = count,
             ServerMsg::Typing { conversation, user } => {
                 if let Some(c) = self.conversations.get_mut(&conversation) {

@@ -282,7 +282,6 @@ where
 {
     let start = Instant::now() + settings.heartbeat_interval;
     let mut heartbeat = tokio::time::interval_at(start, settings.heartbeat_interval);
-    let mut batch = Vec::with_capacity(MAX_WRITE_BATCH);
     let timeout = settings.write_timeout;
     loop {
         tokio::select! {
@@ -310,11 +309,15 @@ where
                     return Exit::gone(Ended::ClientGone);
                 }
             }
-            received = outbox.recv_many(&mut batch, MAX_WRITE_BATCH) => {
-                if received == 0 {
+            first = outbox.recv() => {
+                let Some(first) = first else {
                     return Exit::gone(Ended::ClientGone);
-                }
-                if write_all(sink, batch.drain(..).map(Message::Text), timeout).await.is_err() {
+                };
+                // With what else is queued already: many frames, one flush (no buffer
+                // of its own to keep between batches).
+                let more = std::iter::from_fn(|| outbox.try_recv().ok()).take(MAX_WRITE_BATCH - 1);
+                let frames = std::iter::once(first).chain(more).map(Message::Text);
+                if write_all(sink, frames, timeout).await.is_err() {
                     return Exit::gone(Ended::ClientGone);
                 }
             }

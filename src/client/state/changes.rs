@@ -56,7 +56,9 @@ impl Changes {
                 c.rooms = true;
                 c.conversations.extend(rooms.iter().map(|r| r.id));
             }
-            ServerMsg::Presence { .. } | ServerMsg::Online { .. } => c.people = true,
+            ServerMsg::Presence { .. } | ServerMsg::People { .. } | ServerMsg::Online { .. } => {
+                c.people = true
+            }
             ServerMsg::Typing { conversation, .. } => {
                 c.conversations.insert(*conversation);
             }

@@ -4,7 +4,9 @@
 
 use std::{collections::HashSet, time::Duration};
 
-use crate::protocol::{ConversationId, RoomInfo, ServerMsg, UserId, UserInfo, PEOPLE_PAGE};
+use crate::protocol::{
+    ConversationId, RoomInfo, ServerMsg, UserId, UserInfo, PEOPLE_PAGE, SNAPSHOT_CHUNK,
+};
 
 use super::{encode, ConnId, Done, State};
 use crate::server::store::UserRow;
@@ -139,8 +141,9 @@ impl State {
             .drain()
             .filter_map(|room| self.conversations.room_info(room))
             .collect();
-        if !rooms.is_empty() {
-            rooms.sort_by_key(|r| r.id);
+        rooms.sort_by_key(|r| r.id);
+        for chunk in rooms.chunks(SNAPSHOT_CHUNK) {
+            let rooms = chunk.to_vec();
             self.broadcast(&encode(&ServerMsg::Rooms { rooms }), None, true);
         }
     }

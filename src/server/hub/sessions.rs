@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    protocol::{normalize_nickname, validate_avatar, Cursor, ErrorCode, ServerMsg, UserInfo},
+    protocol::{
+        normalize_nickname, validate_avatar, Cursor, ErrorCode, ServerMsg, UserInfo, SNAPSHOT_CHUNK,
+    },
     server::{
         store::{NewUser, WriteJob},
         unix_millis,
@@ -182,15 +184,30 @@ impl State {
             }
         }
         users.sort_by_key(|u| u.nickname.to_lowercase());
+        let mut rooms = self.conversations.rooms_for(user.id);
+        let more_rooms = rooms.split_off(rooms.len().min(SNAPSHOT_CHUNK));
+        let more_users = users.split_off(users.len().min(SNAPSHOT_CHUNK));
         let ready = ServerMsg::Ready {
             me: user_info(&user, true),
             token,
             conversations,
-            rooms: self.conversations.rooms_for(user.id),
+            rooms,
             users,
             online_count: self.live.len() as u32,
         };
         self.send_to_conn(conn, &super::encode(&ready), true);
+        for users in more_users.chunks(SNAPSHOT_CHUNK) {
+            let people = ServerMsg::People {
+                users: users.to_vec(),
+            };
+            self.send_to_conn(conn, &super::encode(&people), true);
+        }
+        for rooms in more_rooms.chunks(SNAPSHOT_CHUNK) {
+            let rooms = ServerMsg::Rooms {
+                rooms: rooms.to_vec(),
+            };
+            self.send_to_conn(conn, &super::encode(&rooms), true);
+        }
         self.replay(conn, user.id, cursors);
         if newly_online {
             self.announce_online(&user);
