@@ -194,9 +194,11 @@ async fn ws_upgrade(upgrade: WebSocketUpgrade, State(state): State<AppState>) ->
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_write_buffer_size(MAX_WRITE_BUFFER)
-        .on_upgrade(move |socket| {
+        .on_upgrade(move |socket| async move {
+            // A task of its own: the upgrade's task (which reserved room for the
+            // handshake's state too) ends here instead of living as long as the socket.
             let tracker = state.connections.clone();
-            tracker.track_future(connection(socket, state))
+            tracker.spawn(connection(socket, state));
         })
 }
 

@@ -329,6 +329,9 @@ where
 struct WriteFailed;
 
 /// Writes frames and flushes once, within `timeout` for all of them.
+///
+/// The timer and the write live on the heap while they run: a connection's task is
+/// as large as its largest await, all its idle life long.
 async fn write_all<W: Sink<Message> + Unpin>(
     sink: &mut W,
     frames: impl IntoIterator<Item = Message>,
@@ -340,7 +343,7 @@ async fn write_all<W: Sink<Message> + Unpin>(
         }
         sink.flush().await
     };
-    match tokio::time::timeout(timeout, write).await {
+    match Box::pin(tokio::time::timeout(timeout, write)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err(WriteFailed),
         Err(_) => {
