@@ -140,6 +140,21 @@ for server in "${servers[@]}"; do
     run_one "$server" "W2 256 clients, 16 send 100/s" --clients 256 --senders 16 --rate 100 --warmup 2 --duration 10
 done
 
+# W6 slow readers: 1,000 clients in 10 rooms of 100, 10 senders a room at 10/s (99k
+# deliveries/s offered), without and with 1% of the clients reading nothing once the
+# sending starts: the others' latency and the server's memory are the figures.
+for server in "${servers[@]}"; do
+    run_one "$server" "W6 1,000 in rooms of 100, none stalled" --clients 1000 --rooms 10 --senders 100 \
+        --rate 10 --warmup 2 --duration 15
+    run_one "$server" "W6 1,000 in rooms of 100, 1% stop reading" --clients 1000 --rooms 10 --senders 100 \
+        --rate 10 --warmup 2 --duration 15 --stalled 10
+done
+# W7 overload: one room of 32 offered 794k deliveries/s for 30 s, about twice what our
+# server carries at most on this machine (441k/s, BENCHMARKS.md).
+for server in "${servers[@]}"; do
+    run_one "$server" "W7 overload: 32 clients all send 800/s" --clients 32 --rate 800 --warmup 2 --duration 30 --drain 5
+done
+
 # W5 idle: connections that log in (ours: and join one of 200 rooms) and stay quiet.
 for server in "${servers[@]}"; do
     run_one "$server" "W5 2,000 idle connections" --clients 2000 --senders 0 --rooms 200 --warmup 1 --duration 2 --drain 0

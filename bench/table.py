@@ -32,7 +32,7 @@ def per_connection(r):
 def table(rows):
     rows = [r for r in rows if r["senders"] > 0]
     out = [
-        "| workload | server | deliveries/s | per server CPU-second | p50 / p99 / p99.9 ms | server RSS | lost / dup / refused | ours ÷ this, per CPU-second |",
+        "| workload | server | deliveries/s | per server CPU-second | p50 / p99 / p99.9 ms | server RSS | lost / dup / refused / closed | ours ÷ this, per CPU-second |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     workloads = []
@@ -52,7 +52,7 @@ def table(rows):
                 f"| {fmt(r['deliveries_per_sec'])} | {fmt(r.get('deliveries_per_cpu_sec'))} "
                 f"| {r['p50_ms']:.2f} / {r['p99_ms']:.2f} / {r['p999_ms']:.2f} "
                 f"| {'-' if rss is None else f'{rss / 1024:.0f} MB'} "
-                f"| {r['lost']} / {r['duplicated']} / {r['refused']} | {ratio} |"
+                f"| {r['lost']} / {r['duplicated']} / {r['refused']} / {r['dropped']} | {ratio} |"
             )
     return "\n".join(out)
 

@@ -97,6 +97,11 @@ struct Args {
     /// Print one JSON line instead of text.
     #[arg(long)]
     json: bool,
+    /// Clients (the last ones, never senders) that stop reading when the sending
+    /// starts: they keep their socket open and read nothing (W6). What they miss is
+    /// not counted as lost; the others' deliveries and the server's RSS are the figures.
+    #[arg(long, default_value_t = 0)]
+    stalled: usize,
     /// Fail (exit 1) unless something was delivered and nothing was lost, duplicated,
     /// refused or dropped.
     #[arg(long)]
@@ -110,6 +115,8 @@ struct Shared {
     in_window: AtomicU64,
     refused: AtomicU64,
     dropped: AtomicU64,
+    /// The senders have started (stalled clients stop reading).
+    sending: AtomicBool,
     stop: AtomicBool,
     latency: Mutex<Histogram<u64>>,
 }
@@ -163,10 +170,12 @@ struct Counters {
 
 /// Starts a connected client's reader (at once) and writer (paced sends once `start`
 /// says until when; protocol answers such as engine.io pongs meanwhile).
+#[allow(clippy::too_many_arguments)]
 fn drive_client(
     client: Client,
     i: usize,
     is_sender: bool,
+    is_stalled: bool,
     args: &Args,
     shared: Arc<Shared>,
     counters: Counters,
@@ -222,6 +231,13 @@ fn drive_client(
     let reader = tokio::spawn(async move {
         let mut tally = Tally::new(i);
         loop {
+            if is_stalled && shared.sending.load(Ordering::Relaxed) {
+                // Holds the socket, reads nothing: what the server does about it is the test.
+                while !shared.stop.load(Ordering::Relaxed) {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                return;
+            }
             let frame = tokio::select! {
                 frame = stream.next() => frame,
                 _ = tokio::time::sleep(Duration::from_millis(200)) => {
@@ -286,8 +302,11 @@ async fn run(args: Args) -> Result<Report, String> {
 
     let rss_before = args.pid.and_then(proc_usage).map(|(_, rss)| rss);
     // Members per room, and which clients send: the first `senders` spread over the rooms.
+    let stalled = args.stalled.min(args.clients - senders);
+    let is_stalled = |i: usize| i >= args.clients - stalled;
+    // Members per room that read (the stalled ones do not count).
     let mut room_size = vec![0u64; rooms];
-    for i in 0..args.clients {
+    for i in (0..args.clients).filter(|i| !is_stalled(*i)) {
         room_size[i % rooms] += 1;
     }
     let shared = Arc::new(Shared {
@@ -295,6 +314,7 @@ async fn run(args: Args) -> Result<Report, String> {
         in_window: AtomicU64::new(0),
         refused: AtomicU64::new(0),
         dropped: AtomicU64::new(0),
+        sending: AtomicBool::new(false),
         stop: AtomicBool::new(false),
         latency: Mutex::new(new_histogram()),
     });
@@ -324,8 +344,19 @@ async fn run(args: Args) -> Result<Report, String> {
                 let _permit = permits.acquire_owned().await;
                 connect_client(&args, &run_id, i).await
             };
-            let tasks = client
-                .map(|client| drive_client(client, i, i < senders, &args, shared, counters, start));
+            let stalled = i >= args.clients - stalled;
+            let tasks = client.map(|client| {
+                drive_client(
+                    client,
+                    i,
+                    i < senders,
+                    stalled,
+                    &args,
+                    shared,
+                    counters,
+                    start,
+                )
+            });
             let _ = done.send((i, tasks)).await;
         });
     }
@@ -337,6 +368,7 @@ async fn run(args: Args) -> Result<Report, String> {
     let connect_secs = started.elapsed().as_secs_f64();
     let send_until = Instant::now() + Duration::from_secs_f64(args.warmup + args.duration);
     let _ = start_tx.send(Some(send_until));
+    shared.sending.store(true, Ordering::Relaxed);
     let Counters {
         sent_per_room,
         delivered,
@@ -380,6 +412,7 @@ async fn run(args: Args) -> Result<Report, String> {
         protocol: args.protocol,
         clients: args.clients,
         senders,
+        stalled,
         rooms,
         rate: args.rate,
         connect_secs,

@@ -13,6 +13,8 @@ pub struct Report {
     pub protocol: Protocol,
     pub clients: usize,
     pub senders: usize,
+    /// Clients that stopped reading when the sending started (not counted as receivers).
+    pub stalled: usize,
     pub rooms: usize,
     pub rate: f64,
     pub connect_secs: f64,
@@ -80,7 +82,7 @@ pub fn print_report(r: &Report) {
         r.p50_ms, r.p99_ms, r.p999_ms, r.max_ms
     );
     println!(
-        "  sent {}, expected {}, delivered {}, lost {}, duplicated {}, refused {}, dropped connections {}",
-        r.sent, r.expected, r.delivered, r.lost, r.duplicated, r.refused, r.dropped
+        "  sent {}, expected {}, delivered {}, lost {}, duplicated {}, refused {}, dropped connections {}, stalled readers {}",
+        r.sent, r.expected, r.delivered, r.lost, r.duplicated, r.refused, r.dropped, r.stalled
     );
 }
