@@ -28,7 +28,7 @@ pub const PEOPLE_PAGE: usize = 100;
 /// Most users or rooms in one frame of the snapshot (`ready`, then `people` and
 /// `rooms`): a socket's write buffer keeps the size of the largest frame it sent, so
 /// no frame of an idle connection's life is large.
-pub const SNAPSHOT_CHUNK: usize = 16;
+pub const SNAPSHOT_CHUNK: usize = 32;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -181,7 +181,8 @@ pub enum ServerMsg {
     Joined { conversation: ConversationInfo },
     /// The user is no longer a member of this conversation.
     Left { conversation: ConversationId },
-    /// Rooms created or whose member count changed (several changes, told at once).
+    /// Rooms created or whose member count changed (several changes, told at once): the
+    /// [`ROOMS_PAGE`] largest to everyone, others to their members.
     Rooms { rooms: Vec<RoomInfo> },
     /// More of the users of the snapshot that `ready` began (added to those known).
     People { users: Vec<UserInfo> },

@@ -51,8 +51,9 @@ const READ_BUFFER: usize = 1024;
 
 /// Bytes of frames gathered before the library writes them out (the connection loop
 /// flushes after each batch anyway). The library's buffer never shrinks: it keeps
-/// the size this reaches plus the largest frame sent, per connection.
-const WRITE_BUFFER: usize = 1024;
+/// the size this reaches plus the largest frame sent, per connection. 10,000 logins
+/// into 1,000 rooms: 1 KiB took 44 s, 2 KiB 25 s and 144 MB, 8 KiB 27 s and 243 MB.
+const WRITE_BUFFER: usize = 2 * 1024;
 
 /// Most bytes waiting to be written to one socket; one frame larger than this fails
 /// the connection. Frames are at most a history or replay page.

@@ -184,3 +184,113 @@ impl Default for Chat {
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    };
+
+    use super::*;
+    use crate::protocol::{
+        Author, ChatMessage, ConversationInfo, ConversationKind, MessageBody, MessageId, ServerMsg,
+        UserId, UserInfo,
+    };
+
+    fn ann() -> UserInfo {
+        UserInfo {
+            id: UserId(1),
+            nickname: "Ann".into(),
+            avatar: "fox".into(),
+            online: true,
+        }
+    }
+
+    fn ready() -> ServerMsg {
+        ServerMsg::Ready {
+            me: ann(),
+            token: None,
+            conversations: vec![ConversationInfo {
+                id: ConversationId(1),
+                kind: ConversationKind::Room {
+                    name: "general".into(),
+                    member_count: 2,
+                },
+                last_seq: 0,
+                read_seq: 0,
+            }],
+            rooms: vec![],
+            users: vec![ann()],
+            online_count: 1,
+        }
+    }
+
+    fn message(seq: u64) -> ServerMsg {
+        ServerMsg::Message {
+            message: ChatMessage {
+                id: MessageId(seq as i64),
+                conversation: ConversationId(1),
+                seq,
+                author: Author {
+                    id: UserId(2),
+                    nickname: "Bob".into(),
+                    avatar: "owl".into(),
+                },
+                sent_at_ms: 0,
+                body: MessageBody::Text { text: "hi".into() },
+                client_id: None,
+            },
+        }
+    }
+
+    /// A memo over one part of the state, counting how often it is computed.
+    fn counted<T: PartialEq + Send + Sync + 'static>(
+        chat: Chat,
+        part: Part,
+        read: fn(&ChatState) -> T,
+    ) -> (Memo<T>, Arc<AtomicUsize>) {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counter = runs.clone();
+        let memo = Memo::new(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            chat.read(part, read)
+        });
+        (memo, runs)
+    }
+
+    #[test]
+    fn a_message_recomputes_what_shows_its_conversation_and_nothing_else() {
+        let owner = Owner::new();
+        owner.set();
+        let chat = Chat::new();
+        chat.update(|s| s.apply(ready(), 0.0));
+        let (messages, message_runs) = counted(chat, Part::Messages(ConversationId(1)), |s| {
+            s.conversations[&ConversationId(1)].messages().len()
+        });
+        let (people, people_runs) = counted(chat, Part::People, |s| s.users.len());
+        let (unread, _) = counted(chat, Part::Unread, |s| s.total_unread());
+        assert_eq!((messages.get(), people.get(), unread.get()), (0, 1, 0));
+
+        for seq in 1..=3 {
+            chat.update(|s| s.apply(message(seq), 0.0));
+        }
+        assert_eq!((messages.get(), people.get(), unread.get()), (3, 1, 3));
+        assert_eq!(
+            message_runs.load(Ordering::Relaxed),
+            2,
+            "recomputed once, when read"
+        );
+        assert_eq!(
+            people_runs.load(Ordering::Relaxed),
+            1,
+            "the people were not touched"
+        );
+
+        chat.update(|s| s.apply(ServerMsg::Online { count: 2 }, 0.0));
+        assert_eq!(messages.get(), 3);
+        assert_eq!(message_runs.load(Ordering::Relaxed), 2);
+        people.get();
+        assert_eq!(people_runs.load(Ordering::Relaxed), 2);
+    }
+}

@@ -218,25 +218,35 @@ impl Conversations {
         })
     }
 
+    /// The `n` rooms with the most members, leaving out those `skip` names.
+    pub(super) fn largest_rooms(
+        &self,
+        n: usize,
+        skip: impl Fn(ConversationId) -> bool,
+    ) -> Vec<ConversationId> {
+        let mut rooms: Vec<(usize, ConversationId)> = self
+            .rooms
+            .values()
+            .filter(|id| !skip(**id))
+            .map(|id| (self.by_id.get(id).map_or(0, |c| c.members.len()), *id))
+            .collect();
+        if rooms.len() > n {
+            rooms.select_nth_unstable_by(n, |a, b| b.cmp(a));
+            rooms.truncate(n);
+        }
+        rooms.into_iter().map(|(_, id)| id).collect()
+    }
+
     /// The rooms a user is shown at first: their own, and the [`ROOMS_PAGE`] largest
     /// others; by name. Bounded, however many rooms there are.
     pub(super) fn rooms_for(&self, user: UserId) -> Vec<RoomInfo> {
         let mine = self.of_user.get(&user);
-        let mut others: Vec<(usize, ConversationId)> = self
-            .rooms
-            .values()
-            .filter(|id| !mine.is_some_and(|m| m.contains(id)))
-            .map(|id| (self.by_id.get(id).map_or(0, |c| c.members.len()), *id))
-            .collect();
-        if others.len() > ROOMS_PAGE {
-            others.select_nth_unstable_by(ROOMS_PAGE, |a, b| b.cmp(a));
-            others.truncate(ROOMS_PAGE);
-        }
+        let others = self.largest_rooms(ROOMS_PAGE, |id| mine.is_some_and(|m| m.contains(&id)));
         let mut rooms: Vec<RoomInfo> = mine
             .into_iter()
             .flatten()
             .copied()
-            .chain(others.into_iter().map(|(_, id)| id))
+            .chain(others)
             .filter_map(|id| self.room_info(id))
             .collect();
         rooms.sort_by(|a, b| a.name.cmp(&b.name));

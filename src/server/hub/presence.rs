@@ -5,7 +5,7 @@
 use std::{collections::HashSet, time::Duration};
 
 use crate::protocol::{
-    ConversationId, RoomInfo, ServerMsg, UserId, UserInfo, PEOPLE_PAGE, SNAPSHOT_CHUNK,
+    ConversationId, RoomInfo, ServerMsg, UserId, UserInfo, PEOPLE_PAGE, ROOMS_PAGE, SNAPSHOT_CHUNK,
 };
 
 use super::{encode, ConnId, Done, State};
@@ -135,16 +135,35 @@ impl State {
             });
             self.broadcast(&count, None, false);
         }
-        let mut rooms: Vec<RoomInfo> = self
+        let changed: Vec<RoomInfo> = self
             .counts
             .rooms
             .drain()
             .filter_map(|room| self.conversations.room_info(room))
             .collect();
-        rooms.sort_by_key(|r| r.id);
-        for chunk in rooms.chunks(SNAPSHOT_CHUNK) {
+        if changed.is_empty() {
+            return;
+        }
+        // The largest rooms are on everyone's list: their counts go to everyone. Any
+        // other room's count goes to its members only: a storm of logins into a
+        // thousand rooms costs each client a few frames a quarter second, not one
+        // per room.
+        let listed: HashSet<ConversationId> = self
+            .conversations
+            .largest_rooms(ROOMS_PAGE, |_| false)
+            .into_iter()
+            .collect();
+        let (mut everyone, members_only): (Vec<RoomInfo>, Vec<RoomInfo>) =
+            changed.into_iter().partition(|r| listed.contains(&r.id));
+        everyone.sort_by_key(|r| r.id);
+        for chunk in everyone.chunks(SNAPSHOT_CHUNK) {
             let rooms = chunk.to_vec();
             self.broadcast(&encode(&ServerMsg::Rooms { rooms }), None, true);
+        }
+        for room in members_only {
+            let members: Vec<UserId> = self.conversations.members(room.id).collect();
+            let frame = encode(&ServerMsg::Rooms { rooms: vec![room] });
+            self.send_to_users(members, &frame, true);
         }
     }
 
