@@ -17,6 +17,8 @@ use crate::{
 
 /// Messages of one author closer than this are shown as one group.
 const GROUP_WITHIN_MS: i64 = 5 * 60 * 1000;
+/// A scroll up this soon (ms) after the reader touched the list is theirs.
+const INTENT_WITHIN_MS: f64 = 1_000.0;
 /// How close to the bottom (px) still counts as "at the bottom".
 const AT_BOTTOM_PX: i32 = 48;
 /// Messages kept (in memory and the DOM) while the reader is at the bottom of a
@@ -172,7 +174,18 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
         previous_first.set_value((first, el.scroll_height()));
     });
 
-    // Only the reader scrolling up leaves the bottom: rows added or dropped do not.
+    // Only the reader scrolling up leaves the bottom: rows added, dropped or laid out
+    // again move the scroll position too, so a move up counts only soon after the
+    // reader touched the list (wheel, keys, pointer, touch).
+    let last_intent = StoredValue::new(f64::NEG_INFINITY);
+    let intent = move || last_intent.set_value(now_ms());
+    let on_wheel = move |ev: leptos::ev::WheelEvent| {
+        intent();
+        if ev.delta_y() < 0.0 {
+            // Before the scroll event: the next frame must not pull the list back down.
+            at_bottom.set_value(false);
+        }
+    };
     let on_scroll = move |_| {
         let Some(el) = list.get_untracked() else {
             return;
@@ -183,7 +196,7 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
         if el.scroll_height() - top - el.client_height() <= AT_BOTTOM_PX {
             at_bottom.set_value(true);
             unseen.set(false);
-        } else if moved_up {
+        } else if moved_up && now_ms() - last_intent.get_value() < INTENT_WITHIN_MS {
             at_bottom.set_value(false);
         }
         previous_first.update_value(|(_, h)| *h = el.scroll_height());
@@ -193,7 +206,21 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
     };
 
     view! {
-        <div class="message-scroller" node_ref=list on:scroll=on_scroll>
+        <div
+            class="message-scroller"
+            node_ref=list
+            on:scroll=on_scroll
+            on:wheel=on_wheel
+            on:keydown=move |_| intent()
+            on:pointerdown=move |_| intent()
+            on:pointermove=move |ev: leptos::ev::PointerEvent| {
+                // Dragging the scrollbar; a hover is not a scroll.
+                if ev.buttons() != 0 {
+                    intent();
+                }
+            }
+            on:touchmove=move |_| intent()
+        >
             <Show when=move || has_more.get()>
                 <button class="link-button load-older" on:click=move |_| older_page()>
                     "Load earlier messages"
