@@ -146,6 +146,32 @@ impl Chat {
         Some(out)
     }
 
+    /// Runs `f` once `delay` after `part` changes, and no more often than that while
+    /// it keeps changing: the pace for work that a busy room must not cause per
+    /// message (browser storage, read marks). Browser only: the server runs no effects.
+    pub fn after_changes(
+        &self,
+        part: Part,
+        delay: std::time::Duration,
+        f: impl Fn() + Copy + 'static,
+    ) {
+        let chat = *self;
+        let scheduled = StoredValue::new(false);
+        Effect::new(move |_| {
+            chat.track(part);
+            if !scheduled.get_value() {
+                scheduled.set_value(true);
+                set_timeout(
+                    move || {
+                        scheduled.set_value(false);
+                        f();
+                    },
+                    delay,
+                );
+            }
+        });
+    }
+
     /// Notifies the readers of everything changed since the last notification.
     fn notify(&self) {
         let Some(changes) = self.unsent.try_update_value(|(unsent, scheduled)| {

@@ -465,20 +465,7 @@ mod browser {
                 storage::save_saved(&saved);
             }
         };
-        let scheduled = StoredValue::new(false);
-        Effect::new(move |_| {
-            chat.track(Part::Any);
-            if !scheduled.get_value() {
-                scheduled.set_value(true);
-                set_timeout(
-                    move || {
-                        scheduled.set_value(false);
-                        save();
-                    },
-                    SAVE_AFTER,
-                );
-            }
-        });
+        chat.after_changes(Part::Any, SAVE_AFTER, save);
         let _ = window_event_listener(leptos::ev::pagehide, move |_| save());
     }
 }

@@ -89,20 +89,9 @@ pub fn ChatPage() -> impl IntoView {
         let focus = if visible.get() { current.get() } else { None };
         chat.update(|s| s.set_focus(focus));
     });
-    let report_scheduled = StoredValue::new(false);
-    Effect::new(move |_| {
-        chat.track(Part::Unread);
-        if !report_scheduled.get_value() {
-            report_scheduled.set_value(true);
-            set_timeout(
-                move || {
-                    report_scheduled.set_value(false);
-                    for msg in chat.update(|s| s.read_reports()).unwrap_or_default() {
-                        socket.send(msg);
-                    }
-                },
-                READ_REPORT_EVERY,
-            );
+    chat.after_changes(Part::Unread, READ_REPORT_EVERY, move || {
+        for msg in chat.update(|s| s.read_reports()).unwrap_or_default() {
+            socket.send(msg);
         }
     });
 
