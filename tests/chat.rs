@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chat::protocol::{
     ChatMessage, ClientMsg, ClientMsgId, ConversationId, ConversationKind, ErrorCode, MessageBody,
-    ServerMsg, UserId, PEOPLE_PAGE, SNAPSHOT_CHUNK,
+    ServerMsg, UserId, PEOPLE_PAGE, ROOMS_PAGE, SNAPSHOT_CHUNK,
 };
 use common::{
     expect_none, history, next_error, recv_until, send, send_text, Client, Tab, TestDb, TestServer,
@@ -728,4 +728,58 @@ async fn past_a_page_of_people_a_login_costs_the_others_little() {
     })
     .await;
     assert!(!gone, "Friend went offline");
+}
+
+#[tokio::test]
+async fn a_small_rooms_count_goes_to_its_members_a_large_rooms_to_everyone() {
+    let db = TestDb::new();
+    let server = TestServer::start(db.config()).await;
+    let mut crowd = Vec::new();
+    for name in ["Ann", "Carol", "Eve"] {
+        crowd.push(server.login(name, "fox").await.unwrap());
+    }
+    // ROOMS_PAGE rooms of three: with general, more large rooms than everyone is shown.
+    for i in 0..ROOMS_PAGE {
+        for tab in crowd.iter_mut() {
+            let join = ClientMsg::JoinRoom {
+                name: format!("big{i}"),
+            };
+            send(&mut tab.client, &join).await;
+            recv_until(&mut tab.client, |m| {
+                matches!(m, ServerMsg::Joined { .. }).then_some(())
+            })
+            .await;
+        }
+    }
+    let mut bob = server.login("Bob", "owl").await.unwrap();
+    let mut dan = server.login("Dan", "cat").await.unwrap();
+    for tab in [&mut bob, &mut dan] {
+        send(
+            &mut tab.client,
+            &ClientMsg::JoinRoom {
+                name: "small".into(),
+            },
+        )
+        .await;
+    }
+    // A member hears the small room's count...
+    let count = recv_until(&mut bob.client, |m| match m {
+        ServerMsg::Rooms { rooms } => rooms
+            .iter()
+            .find(|r| r.name == "small" && r.member_count == 2)
+            .map(|r| r.member_count),
+        _ => None,
+    })
+    .await;
+    assert_eq!(count, 2);
+    // ...one who is not a member does not (the general count still reaches everyone).
+    let ann = &mut crowd[0];
+    expect_none(
+        &mut ann.client,
+        QUIET,
+        |m| matches!(m, ServerMsg::Rooms { rooms } if rooms.iter().any(|r| r.name == "small")),
+    )
+    .await;
+    send(&mut dan.client, &ClientMsg::Logout).await;
+    send(&mut bob.client, &ClientMsg::Logout).await;
 }
