@@ -10,7 +10,8 @@ use chat::protocol::{
     ServerMsg, UserId, PEOPLE_PAGE, ROOMS_PAGE, SNAPSHOT_CHUNK,
 };
 use common::{
-    expect_none, history, next_error, recv_until, send, send_text, Client, Tab, TestDb, TestServer,
+    expect_none, history, join_room, next_error, recv_until, send, send_text, Client, Tab, TestDb,
+    TestServer,
 };
 
 const QUIET: Duration = Duration::from_millis(400);
@@ -515,18 +516,7 @@ async fn rooms_are_created_joined_and_left() {
         ErrorCode::InvalidRoomName
     );
 
-    send(
-        &mut alice.client,
-        &ClientMsg::JoinRoom {
-            name: "rustaceans".into(),
-        },
-    )
-    .await;
-    let room = recv_until(&mut alice.client, |m| match m {
-        ServerMsg::Joined { conversation } => Some(conversation.clone()),
-        _ => None,
-    })
-    .await;
+    let room = join_room(&mut alice.client, "rustaceans").await;
     assert!(
         matches!(&room.kind, ConversationKind::Room { name, member_count: 1 } if name == "rustaceans")
     );
@@ -670,14 +660,7 @@ async fn past_a_page_of_people_a_login_costs_the_others_little() {
     let mut watcher = server.login("Watcher", "owl").await.unwrap();
     let mut friend = server.login("Friend", "cat").await.unwrap();
     for tab in [&mut watcher, &mut friend] {
-        let join = ClientMsg::JoinRoom {
-            name: "club".into(),
-        };
-        send(&mut tab.client, &join).await;
-        recv_until(&mut tab.client, |m| {
-            matches!(m, ServerMsg::Joined { .. }).then_some(())
-        })
-        .await;
+        join_room(&mut tab.client, "club").await;
     }
     // A crowd that shares nothing with the watcher but general.
     let mut crowd = Vec::new();
@@ -741,14 +724,7 @@ async fn a_small_rooms_count_goes_to_its_members_a_large_rooms_to_everyone() {
     // ROOMS_PAGE rooms of three: with general, more large rooms than everyone is shown.
     for i in 0..ROOMS_PAGE {
         for tab in crowd.iter_mut() {
-            let join = ClientMsg::JoinRoom {
-                name: format!("big{i}"),
-            };
-            send(&mut tab.client, &join).await;
-            recv_until(&mut tab.client, |m| {
-                matches!(m, ServerMsg::Joined { .. }).then_some(())
-            })
-            .await;
+            join_room(&mut tab.client, &format!("big{i}")).await;
         }
     }
     let mut bob = server.login("Bob", "owl").await.unwrap();

@@ -126,6 +126,16 @@ pub async fn send(client: &mut Client, msg: &ClientMsg) {
     send_text(client, &msg.to_json()).await;
 }
 
+/// Joins (or creates) a room and waits until the server says the client is in it.
+pub async fn join_room(client: &mut Client, name: &str) -> ConversationInfo {
+    send(client, &ClientMsg::JoinRoom { name: name.into() }).await;
+    recv_until(client, |m| match m {
+        ServerMsg::Joined { conversation } => Some(conversation.clone()),
+        _ => None,
+    })
+    .await
+}
+
 /// The first message that `pick` accepts, skipping others; fails after [`PATIENCE`].
 pub async fn recv_until<T>(
     client: &mut Client,
