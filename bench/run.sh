@@ -7,8 +7,9 @@
 #   bench/run.sh                 every workload, every server; writes docs/BENCHMARKS.md's
 #                                results section (between its bench markers)
 #   bench/run.sh --only chat     one server (chat, bun, ws, socketio), no file written
-#   bench/run.sh --smoke         a few seconds against our server; fails on any loss,
-#                                duplicate or refusal (run by scripts/test.sh)
+#   bench/run.sh --smoke         a few seconds against our server, and a crash and restart
+#                                under resuming clients; fails on any loss, duplicate or
+#                                refusal (run by scripts/test.sh)
 #
 # Loopback only. Each run of a server gets a fresh port and a fresh database.
 set -euo pipefail
@@ -104,6 +105,32 @@ run_one() {
     stop_server
 }
 
+# restart_under_load SIGNAL AFTER LOADGEN-ARGS...: our server under resuming clients
+# (loadgen --reconnect), stopped with SIGNAL (TERM: a restart; KILL: a crash) AFTER
+# seconds into the sending and started again on the same port and database at once.
+# Returns the load generator's status.
+restart_under_load() {
+    local signal=$1 after=$2 port loadgen status=0
+    shift 2
+    port=$(free_port)
+    start_server chat "$port"
+    rm -f "$work/sending"
+    "$LOADGEN" --addr "127.0.0.1:$port" --protocol chat --label chat --reconnect \
+        --ready-file "$work/sending" "$@" &
+    loadgen=$!
+    until [ -f "$work/sending" ]; do
+        kill -0 "$loadgen" 2>/dev/null || break
+        sleep 0.1
+    done
+    sleep "$after"
+    kill -s "$signal" "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    start_server chat "$port"
+    wait "$loadgen" || status=$?
+    stop_server
+    return $status
+}
+
 if [ "$mode" = smoke ]; then
     # The test command has just built the release server and the debug load generator.
     CHAT_BIN="${CHAT_BIN:-$TARGET/release/chat}"
@@ -115,6 +142,9 @@ if [ "$mode" = smoke ]; then
     "$LOADGEN" --addr "127.0.0.1:$port" --pid "$server_pid" --label chat --workload smoke \
         --clients 8 --senders 4 --rate 50 --warmup 0.5 --duration 2 --drain 2 --check || status=$?
     stop_server
+    # A crash under resuming clients: every message arrives once, nothing is lost.
+    restart_under_load KILL 1 --workload "smoke: crash and restart" --clients 8 --senders 4 \
+        --rate 50 --warmup 0.5 --duration 3 --drain 4 --check || status=$?
     exit $status
 fi
 
@@ -155,6 +185,19 @@ for server in "${servers[@]}"; do
     run_one "$server" "W7 overload: 32 clients all send 800/s" --clients 32 --rate 800 --warmup 2 --duration 30 --drain 5
 done
 
+# W3 paced fan-out: 10,000 connections in rooms of 10, 100 and 1,000, one sender a room,
+# 150-byte messages; the sending rate climbs step by step (each rate a second per room
+# makes about 10,000 deliveries a second) until p99 passes 50 ms or less than 95% of
+# what is offered arrives. The highest rate that passed is the figure.
+for size in 10 100 1000; do
+    for server in "${servers[@]}"; do
+        rooms=$((10000 / size))
+        run_one "$server" "W3 10,000 in rooms of $size" --clients 10000 --rooms "$rooms" --senders "$rooms" \
+            --size 150 --ladder 1,2,3,4,6,8,12,16,24,32 --p99-limit 50 --warmup 1 --duration 3 --drain 2 \
+            --connect-concurrency 64
+    done
+done
+
 # W5 idle: connections that log in (ours: and join one of 200 rooms) and stay quiet.
 for server in "${servers[@]}"; do
     run_one "$server" "W5 2,000 idle connections" --clients 2000 --senders 0 --rooms 200 --warmup 1 --duration 2 --drain 0
@@ -163,6 +206,19 @@ done
 if [[ " ${servers[*]} " == *" chat "* ]]; then
     run_one chat "connect 10,000 (log in, join one of 1,000 rooms)" --clients 10000 --senders 0 --rooms 1000 \
         --connect-concurrency 64 --warmup 1 --duration 2 --drain 0
+fi
+
+# W8 resume storm (ours only: the peers keep nothing to resume): 2,000 clients in 20
+# rooms, one sender a room at 10/s, all resuming as the browser does; the server is
+# restarted (SIGTERM, then started again) and, apart, killed (SIGKILL) and started again
+# 4 s into the sending. Every message must arrive exactly once.
+if [[ " ${servers[*]} " == *" chat "* ]]; then
+    for signal in TERM KILL; do
+        log "W8: chat, SIG$signal"
+        restart_under_load "$signal" 4 --workload "W8 2,000 resuming, server SIG$signal and restarted" \
+            --clients 2000 --rooms 20 --senders 20 --rate 10 --warmup 1 --duration 15 --drain 10 \
+            --connect-concurrency 64 --json >>"$work/results.jsonl" || log "W8 SIG$signal failed"
+    done
 fi
 
 table="$work/table.md"

@@ -29,8 +29,16 @@ def per_connection(r):
     return f"{(after - before) / r['clients']:.1f} KiB"
 
 
+def is_ladder(r):
+    return bool(r.get("steps"))
+
+
+def is_restart(r):
+    return bool(r.get("resuming"))
+
+
 def table(rows):
-    rows = [r for r in rows if r["senders"] > 0]
+    rows = [r for r in rows if r["senders"] > 0 and not is_ladder(r) and not is_restart(r)]
     out = [
         "| workload | server | deliveries/s | per server CPU-second | p50 / p99 / p99.9 ms | server RSS | lost / dup / refused / closed | ours ÷ this, per CPU-second |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -54,6 +62,65 @@ def table(rows):
                 f"| {'-' if rss is None else f'{rss / 1024:.0f} MB'} "
                 f"| {r['lost']} / {r['duplicated']} / {r['refused']} / {r['dropped']} | {ratio} |"
             )
+    return "\n".join(out)
+
+
+def ladders(rows):
+    rows = [r for r in rows if is_ladder(r)]
+    if not rows:
+        return ""
+    out = [
+        "| workload | server | highest rate with p99 ≤ 50 ms (msg/s a room) | deliveries/s | per server CPU-second | p50 / p99 ms | server RSS | steps: rate p99 ms | lost / dup / closed | ours ÷ this: rate, per CPU-second |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+    ]
+    workloads = []
+    for r in rows:
+        if r["workload"] not in workloads:
+            workloads.append(r["workload"])
+    for w in workloads:
+        group = [r for r in rows if r["workload"] == w]
+        ours = next((r for r in group if r["label"] == "chat"), None)
+        for r in group:
+            passed = any(s["passed"] for s in r["steps"])
+            rate = r["rate"] if passed else 0
+            ratio = "-"
+            if ours and r is not ours:
+                ours_rate = ours["rate"] if any(s["passed"] for s in ours["steps"]) else 0
+                rate_ratio = f"{ours_rate / rate:.2f}×" if rate else "-"
+                cpu_ratio = "-"
+                if ours.get("deliveries_per_cpu_sec") and r.get("deliveries_per_cpu_sec"):
+                    cpu_ratio = f"{ours['deliveries_per_cpu_sec'] / r['deliveries_per_cpu_sec']:.2f}×"
+                ratio = f"{rate_ratio}, {cpu_ratio}"
+            steps = ", ".join(
+                f"{s['rate']:g}: {s['p99_ms']:.0f}{'' if s['passed'] else ' ✗'}" for s in r["steps"]
+            )
+            rss = r.get("server_rss_kib")
+            out.append(
+                f"| {w} | {'**ours**' if r['label'] == 'chat' else r['label']} | {rate:g} "
+                f"| {fmt(r['deliveries_per_sec'])} | {fmt(r.get('deliveries_per_cpu_sec'))} "
+                f"| {r['p50_ms']:.2f} / {r['p99_ms']:.2f} "
+                f"| {'-' if rss is None else f'{rss / 1024:.0f} MB'} | {steps} "
+                f"| {r['lost']} / {r['duplicated']} / {r['dropped']} | {ratio} |"
+            )
+    return "\n".join(out)
+
+
+def restarts(rows):
+    rows = [r for r in rows if is_restart(r)]
+    if not rows:
+        return ""
+    out = [
+        "| workload | clients | connections resumed | all back within | sent | delivered of expected | lost / dup / reloads / not back | p50 / p99 / max ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        back = r.get("resumed_within_secs")
+        out.append(
+            f"| {r['workload']} | {r['clients']} | {r['reconnects']} "
+            f"| {'-' if back is None else f'{back:.1f} s'} | {r['sent']} | {r['delivered']} of {r['expected']} "
+            f"| {r['lost']} / {r['duplicated']} / {r['reloads']} / {r['dropped']} "
+            f"| {r['p50_ms']:.1f} / {r['p99_ms']:.0f} / {r['max_ms']:.0f} |"
+        )
     return "\n".join(out)
 
 
@@ -82,10 +149,7 @@ def main():
     p.add_argument("--machine", default="")
     a = p.parse_args()
     rows = [json.loads(line) for line in open(a.results) if line.strip()]
-    t = table(rows)
-    c = connections(rows)
-    if c:
-        t = t + "\n\n" + c
+    t = "\n\n".join(part for part in (table(rows), ladders(rows), restarts(rows), connections(rows)) if part)
     if not a.into:
         print(t)
         return

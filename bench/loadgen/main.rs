@@ -11,29 +11,26 @@
 //!
 //! Run: `cargo run --release --example loadgen --features ssr -- --help`.
 
+mod client;
 mod report;
+mod resume;
+mod tally;
 mod wire;
 
 use std::{
-    collections::HashSet,
-    sync::{
-        atomic::{AtomicBool, AtomicU64, Ordering},
-        Arc, Mutex,
-    },
+    path::PathBuf,
+    sync::{atomic::Ordering, Arc},
     time::Duration,
 };
 
 use clap::{Parser, ValueEnum};
-use futures::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use tokio::{sync::mpsc, time::Instant};
-use tokio_tungstenite::tungstenite::Message;
 
-use report::{new_histogram, print_report, proc_usage, Report};
-use wire::{
-    connect_client, encode_send, now_us, parse_payload, payload, received, Client, Received,
-};
+use report::{print_report, proc_usage, Report, StepReport};
+use tally::{Phase, Shared};
+use wire::{connect_client, now_us};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -103,228 +100,67 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     stalled: usize,
     /// Fail (exit 1) unless something was delivered and nothing was lost, duplicated,
-    /// refused or dropped.
+    /// refused or dropped (resuming: nothing sent back to `reload`, and the clients
+    /// did resume).
     #[arg(long)]
     check: bool,
+    /// Rates to climb, one step each (a warm-up and a window at each): the highest step
+    /// whose p99 stays within `--p99-limit` and that delivers 95% of what it offers is
+    /// reported (W3); the climb stops at the first that does not.
+    #[arg(long, value_delimiter = ',')]
+    ladder: Option<Vec<f64>>,
+    /// A ladder step's p99 latency mark, in ms.
+    #[arg(long, default_value_t = 50.0)]
+    p99_limit: f64,
+    /// Our protocol: when a connection drops, reconnect with the browser's backoff,
+    /// resume from the cursor and send the unacknowledged again (W8, server restart).
+    #[arg(long)]
+    reconnect: bool,
+    /// Write this file once every client is connected and the sending starts (so a
+    /// script knows when to restart the server).
+    #[arg(long)]
+    ready_file: Option<PathBuf>,
 }
 
-/// Counters shared by every client of the run.
-struct Shared {
-    /// Receive times inside [window_start, window_end] count (µs since the epoch).
-    window: Mutex<(u64, u64)>,
-    in_window: AtomicU64,
-    refused: AtomicU64,
-    dropped: AtomicU64,
-    /// The senders have started (stalled clients stop reading).
-    sending: AtomicBool,
-    stop: AtomicBool,
-    latency: Mutex<Histogram<u64>>,
-}
-
-/// One client's receive-side tally.
-struct Tally {
-    me: usize,
-    seen: HashSet<(usize, u64)>,
-    duplicated: u64,
-    latency: Histogram<u64>,
-    in_window: u64,
-}
-
-impl Tally {
-    fn new(me: usize) -> Self {
-        Self {
-            me,
-            seen: HashSet::new(),
-            duplicated: 0,
-            latency: new_histogram(),
-            in_window: 0,
-        }
-    }
-
-    fn take(&mut self, text: &str, window: (u64, u64)) {
-        let Some((sender, n, sent_us)) = parse_payload(text) else {
-            return;
-        };
-        if sender == self.me {
-            return; // our own message echoed back (ours sends it to the sender's tabs)
-        }
-        if !self.seen.insert((sender, n)) {
-            self.duplicated += 1;
-            return;
-        }
-        let now = now_us();
-        if now >= window.0 && now <= window.1 {
-            self.in_window += 1;
-            let _ = self.latency.record(now.saturating_sub(sent_us).max(1));
-        }
-    }
-}
-
-/// What every client adds to.
-#[derive(Clone)]
-struct Counters {
-    sent_per_room: Arc<Vec<AtomicU64>>,
-    delivered: Arc<AtomicU64>,
-    duplicated: Arc<AtomicU64>,
-}
-
-/// Starts a connected client's reader (at once) and writer (paced sends once `start`
-/// says until when; protocol answers such as engine.io pongs meanwhile).
-#[allow(clippy::too_many_arguments)]
-fn drive_client(
-    client: Client,
-    i: usize,
-    is_sender: bool,
-    is_stalled: bool,
-    args: &Args,
-    shared: Arc<Shared>,
-    counters: Counters,
-    mut start: tokio::sync::watch::Receiver<Option<Instant>>,
-) -> [tokio::task::JoinHandle<()>; 2] {
-    let (mut sink, mut stream) = client.socket.split();
-    let (control_tx, mut control_rx) = mpsc::channel::<String>(16);
-    let (conversation, room) = (client.conversation, client.room);
-    let (protocol, rate, size) = (args.protocol, args.rate, args.size);
-    let sent_per_room = counters.sent_per_room.clone();
-    let writer = tokio::spawn(async move {
-        let send_until = loop {
-            tokio::select! {
-                answer = control_rx.recv() => {
-                    let Some(answer) = answer else { return };
-                    if sink.send(Message::text(answer)).await.is_err() { return }
-                }
-                changed = start.changed() => {
-                    if changed.is_err() { return }
-                    if let Some(until) = *start.borrow() { break until }
-                }
-            }
-        };
-        let period = Duration::from_secs_f64(1.0 / rate.max(0.001));
-        // Senders start spread over one period, not all at the same instant.
-        let offset = period.mul_f64((i as f64 * 0.618_034) % 1.0);
-        let mut tick = tokio::time::interval_at(Instant::now() + offset, period);
-        let mut n = 0u64;
-        loop {
-            tokio::select! {
-                answer = control_rx.recv() => {
-                    let Some(answer) = answer else { break };
-                    if sink.send(Message::text(answer)).await.is_err() { break }
-                }
-                _ = tick.tick(), if is_sender => {
-                    if Instant::now() >= send_until { break }
-                    let text = payload(i, n, size);
-                    let frame = encode_send(protocol, conversation, &format!("{i}-{n}"), text);
-                    if sink.send(Message::text(frame)).await.is_err() { break }
-                    sent_per_room[room].fetch_add(1, Ordering::Relaxed);
-                    n += 1;
-                }
-                _ = tokio::time::sleep_until(send_until), if !is_sender => break,
-            }
-        }
-        // Keep answering pings while the last deliveries drain.
-        while let Some(answer) = control_rx.recv().await {
-            if sink.send(Message::text(answer)).await.is_err() {
-                break;
-            }
-        }
-    });
-    let reader = tokio::spawn(async move {
-        let mut tally = Tally::new(i);
-        loop {
-            if is_stalled && shared.sending.load(Ordering::Relaxed) {
-                // Holds the socket, reads nothing: what the server does about it is the test.
-                while !shared.stop.load(Ordering::Relaxed) {
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-                return;
-            }
-            let frame = tokio::select! {
-                frame = stream.next() => frame,
-                _ = tokio::time::sleep(Duration::from_millis(200)) => {
-                    if shared.stop.load(Ordering::Relaxed) { break }
-                    continue;
-                }
-            };
-            let text = match frame {
-                Some(Ok(Message::Text(text))) => text,
-                Some(Ok(Message::Close(close))) => {
-                    if !shared.stop.load(Ordering::Relaxed) {
-                        eprintln!("loadgen: client {i} closed by the server: {close:?}");
-                        shared.dropped.fetch_add(1, Ordering::Relaxed);
-                    }
-                    break;
-                }
-                None | Some(Err(_)) => {
-                    if !shared.stop.load(Ordering::Relaxed) {
-                        shared.dropped.fetch_add(1, Ordering::Relaxed);
-                    }
-                    break;
-                }
-                Some(Ok(_)) => continue,
-            };
-            if protocol == Protocol::Socketio && text.as_str() == "2" {
-                let _ = control_tx.try_send("3".into());
-                continue;
-            }
-            match received(protocol, text.as_str()) {
-                Received::Text(body) => {
-                    let window = *shared.window.lock().unwrap_or_else(|e| e.into_inner());
-                    tally.take(&body, window);
-                }
-                Received::Refused => {
-                    shared.refused.fetch_add(1, Ordering::Relaxed);
-                }
-                Received::Other => {}
-            }
-        }
-        drop(control_tx);
-        counters
-            .delivered
-            .fetch_add(tally.seen.len() as u64, Ordering::Relaxed);
-        counters
-            .duplicated
-            .fetch_add(tally.duplicated, Ordering::Relaxed);
-        shared
-            .in_window
-            .fetch_add(tally.in_window, Ordering::Relaxed);
-        if let Ok(mut h) = shared.latency.lock() {
-            let _ = h.add(&tally.latency);
-        }
-    });
-    [writer, reader]
+/// Figures of one step of the run (the run itself unless `--ladder`).
+struct StepFigures {
+    rate: f64,
+    offered: f64,
+    cpu: Option<f64>,
+    rss_kib: Option<u64>,
 }
 
 async fn run(args: Args) -> Result<Report, String> {
     let run_id = format!("{:x}", now_us() % 0xff_ffff);
     let rooms = args.rooms.max(1);
     let args = Arc::new(Args { rooms, ..args });
+    if args.reconnect && args.protocol != Protocol::Chat {
+        return Err(
+            "--reconnect is for our protocol (the peers have no sessions to resume)".into(),
+        );
+    }
     let senders = args.senders.unwrap_or(args.clients).min(args.clients);
+    let rates = args.ladder.clone().unwrap_or_else(|| vec![args.rate]);
 
     let rss_before = args.pid.and_then(proc_usage).map(|(_, rss)| rss);
-    // Members per room, and which clients send: the first `senders` spread over the rooms.
     let stalled = args.stalled.min(args.clients - senders);
     let is_stalled = |i: usize| i >= args.clients - stalled;
-    // Members per room that read (the stalled ones do not count).
+    // Members per room that read (the stalled ones do not count), and senders per room.
     let mut room_size = vec![0u64; rooms];
+    let mut room_senders = vec![0u64; rooms];
     for i in (0..args.clients).filter(|i| !is_stalled(*i)) {
         room_size[i % rooms] += 1;
+        room_senders[i % rooms] += u64::from(i < senders);
     }
-    let shared = Arc::new(Shared {
-        window: Mutex::new((u64::MAX, u64::MAX)),
-        in_window: AtomicU64::new(0),
-        refused: AtomicU64::new(0),
-        dropped: AtomicU64::new(0),
-        sending: AtomicBool::new(false),
-        stop: AtomicBool::new(false),
-        latency: Mutex::new(new_histogram()),
-    });
-    let counters = Counters {
-        sent_per_room: Arc::new((0..rooms).map(|_| AtomicU64::new(0)).collect()),
-        delivered: Arc::new(AtomicU64::new(0)),
-        duplicated: Arc::new(AtomicU64::new(0)),
-    };
-    // Senders wait for this: when to stop sending, set once everyone is connected.
-    let (start_tx, start_rx) = tokio::sync::watch::channel(None::<Instant>);
+    // Deliveries a second that one message a second from every sender makes.
+    let fan_out: f64 = room_size
+        .iter()
+        .zip(&room_senders)
+        .map(|(size, senders)| (senders * size.saturating_sub(1)) as f64)
+        .sum();
+    let shared = Arc::new(Shared::new(rates.len(), rooms));
+    // What the senders are to do; `None` until everyone is connected.
+    let (phase_tx, phase_rx) = tokio::sync::watch::channel(None::<Phase>);
 
     // Connect and log in, a bounded number at a time; each client reads from the
     // moment it is in (a client that did not would be closed as too slow).
@@ -338,24 +174,21 @@ async fn run(args: Args) -> Result<Report, String> {
             done_tx.clone(),
             permits.clone(),
         );
-        let (shared, counters, start) = (shared.clone(), counters.clone(), start_rx.clone());
+        let (shared, phases) = (shared.clone(), phase_rx.clone());
         tokio::spawn(async move {
             let client = {
                 let _permit = permits.acquire_owned().await;
                 connect_client(&args, &run_id, i).await
             };
-            let stalled = i >= args.clients - stalled;
-            let tasks = client.map(|client| {
-                drive_client(
-                    client,
-                    i,
-                    i < senders,
-                    stalled,
-                    &args,
-                    shared,
-                    counters,
-                    start,
-                )
+            let tasks = client.and_then(|client| {
+                if args.reconnect {
+                    resume::drive(client, i, i < senders, &args, shared, phases).map(|t| vec![t])
+                } else {
+                    let stalled = i >= args.clients - stalled;
+                    let tasks =
+                        client::drive(client, i, i < senders, stalled, &args, shared, phases);
+                    Ok(tasks.into())
+                }
             });
             let _ = done.send((i, tasks)).await;
         });
@@ -366,46 +199,92 @@ async fn run(args: Args) -> Result<Report, String> {
         tasks.extend(client_tasks.map_err(|e| format!("client {i}: {e}"))?);
     }
     let connect_secs = started.elapsed().as_secs_f64();
-    let send_until = Instant::now() + Duration::from_secs_f64(args.warmup + args.duration);
-    let _ = start_tx.send(Some(send_until));
+    if let Some(path) = &args.ready_file {
+        std::fs::write(path, b"sending\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     shared.sending.store(true, Ordering::Relaxed);
-    let Counters {
-        sent_per_room,
-        delivered,
-        duplicated,
-    } = counters;
 
-    // The measured window.
-    tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
-    let window_start = now_us();
-    let usage_start = args.pid.and_then(proc_usage);
-    *shared.window.lock().unwrap_or_else(|e| e.into_inner()) =
-        (window_start, window_start + (args.duration * 1e6) as u64);
-    tokio::time::sleep(Duration::from_secs_f64(args.duration)).await;
-    let usage_end = args.pid.and_then(proc_usage);
+    // The steps: each sends for a warm-up, then for the measured window. A ladder
+    // stops after the first step that misses its mark (judged once the step's last
+    // deliveries are in).
+    let mut figures = Vec::new();
+    let mut send_until = Instant::now();
+    for (step, &rate) in rates.iter().enumerate() {
+        send_until = Instant::now() + Duration::from_secs_f64(args.warmup + args.duration);
+        phase_tx.send_replace(Some(Phase {
+            rate,
+            until: send_until,
+        }));
+        tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
+        let window_start = now_us();
+        let usage_start = args.pid.and_then(proc_usage);
+        shared.open_window(
+            step,
+            window_start,
+            window_start + (args.duration * 1e6) as u64,
+        );
+        tokio::time::sleep_until(send_until).await;
+        let usage_end = args.pid.and_then(proc_usage);
+        figures.push(StepFigures {
+            rate,
+            offered: rate * fan_out,
+            cpu: usage_start.zip(usage_end).map(|((a, _), (b, _))| b - a),
+            rss_kib: usage_end.map(|(_, rss)| rss),
+        });
+        if args.ladder.is_some() && step + 1 < rates.len() {
+            tokio::time::sleep(STRAGGLERS).await;
+            let step_report = step_report(&figures[step], &shared.step_latency(step), &args);
+            eprintln!(
+                "loadgen: {} {}/s: {:.0} deliveries/s of {:.0}, p99 {:.1} ms",
+                args.label,
+                rate,
+                step_report.deliveries_per_sec,
+                step_report.offered,
+                step_report.p99_ms
+            );
+            if !step_report.passed {
+                break;
+            }
+        }
+    }
     tokio::time::sleep_until(send_until + Duration::from_secs_f64(args.drain)).await;
     shared.stop.store(true, Ordering::Relaxed);
+    drop(phase_tx);
     for task in tasks {
         let _ = task.await;
     }
 
-    let sent: u64 = sent_per_room
+    let sent: u64 = shared
+        .sent_per_room
         .iter()
         .map(|s| s.load(Ordering::Relaxed))
         .sum();
-    let expected: u64 = sent_per_room
+    let expected: u64 = shared
+        .sent_per_room
         .iter()
         .zip(&room_size)
         .map(|(s, size)| s.load(Ordering::Relaxed) * size.saturating_sub(1))
         .sum();
-    let delivered = delivered.load(Ordering::Relaxed);
-    let in_window = shared.in_window.load(Ordering::Relaxed);
-    let cpu = match (usage_start, usage_end) {
-        (Some((a, _)), Some((b, _))) => Some(b - a),
-        _ => None,
-    };
-    let latency = shared.latency.lock().map_err(|_| "latency lock poisoned")?;
+    let delivered = shared.delivered.load(Ordering::Relaxed);
+    let steps: Vec<StepReport> = figures
+        .iter()
+        .enumerate()
+        .map(|(k, f)| step_report(f, &shared.step_latency(k), &args))
+        .collect();
+    // The figures of a ladder are those of its highest step that passed (its first if
+    // none did); of a plain run, its one step's.
+    let best = steps
+        .iter()
+        .rposition(|s| s.passed)
+        .filter(|_| args.ladder.is_some())
+        .unwrap_or(0);
+    let latency = shared.step_latency(best);
+    let figures = &figures[best];
     let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
+    let (first_drop, last_resume) = (
+        shared.first_drop_us.load(Ordering::Relaxed),
+        shared.last_resume_us.load(Ordering::Relaxed),
+    );
     Ok(Report {
         label: args.label.clone(),
         workload: args.workload.clone(),
@@ -414,25 +293,58 @@ async fn run(args: Args) -> Result<Report, String> {
         senders,
         stalled,
         rooms,
-        rate: args.rate,
+        rate: figures.rate,
         connect_secs,
         sent,
         expected,
         delivered,
         lost: expected.saturating_sub(delivered),
-        duplicated: duplicated.load(Ordering::Relaxed),
+        duplicated: shared.duplicated.load(Ordering::Relaxed),
         refused: shared.refused.load(Ordering::Relaxed),
         dropped: shared.dropped.load(Ordering::Relaxed),
-        deliveries_per_sec: in_window as f64 / args.duration,
-        server_cpu_secs: cpu,
-        deliveries_per_cpu_sec: cpu.filter(|c| *c > 0.0).map(|c| in_window as f64 / c),
-        server_rss_kib: usage_end.map(|(_, rss)| rss),
+        resuming: args.reconnect,
+        reconnects: shared.reconnects.load(Ordering::Relaxed),
+        reloads: shared.reloads.load(Ordering::Relaxed),
+        resumed_within_secs: (last_resume >= first_drop && first_drop != u64::MAX)
+            .then(|| (last_resume - first_drop) as f64 / 1e6),
+        deliveries_per_sec: latency.len() as f64 / args.duration,
+        server_cpu_secs: figures.cpu,
+        deliveries_per_cpu_sec: figures
+            .cpu
+            .filter(|c| *c > 0.0)
+            .map(|c| latency.len() as f64 / c),
+        server_rss_kib: figures.rss_kib,
         server_rss_before_kib: rss_before,
         p50_ms: ms(0.5),
         p99_ms: ms(0.99),
         p999_ms: ms(0.999),
         max_ms: latency.max() as f64 / 1000.0,
+        p99_limit_ms: args.ladder.is_some().then_some(args.p99_limit),
+        steps: if args.ladder.is_some() {
+            steps
+        } else {
+            Vec::new()
+        },
     })
+}
+
+/// How long after a step's window its last deliveries are waited for before it is judged.
+const STRAGGLERS: Duration = Duration::from_millis(700);
+
+fn step_report(figures: &StepFigures, latency: &Histogram<u64>, args: &Args) -> StepReport {
+    let deliveries_per_sec = latency.len() as f64 / args.duration;
+    let p99_ms = latency.value_at_quantile(0.99) as f64 / 1000.0;
+    StepReport {
+        rate: figures.rate,
+        offered: figures.offered,
+        deliveries_per_sec,
+        deliveries_per_cpu_sec: figures
+            .cpu
+            .filter(|c| *c > 0.0)
+            .map(|c| latency.len() as f64 / c),
+        p99_ms,
+        passed: p99_ms <= args.p99_limit && deliveries_per_sec >= 0.95 * figures.offered,
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -459,7 +371,9 @@ fn main() -> std::process::ExitCode {
                 && report.lost == 0
                 && report.duplicated == 0
                 && report.refused == 0
-                && report.dropped == 0;
+                && report.dropped == 0
+                && report.reloads == 0
+                && (!report.resuming || report.reconnects > 0);
             if check && !clean {
                 eprintln!(
                     "loadgen: check failed: something was lost, duplicated, refused or dropped"

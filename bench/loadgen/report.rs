@@ -27,8 +27,16 @@ pub struct Report {
     pub duplicated: u64,
     /// Sends the server refused (ours: rate_limited and other errors).
     pub refused: u64,
-    /// Connections that ended before the run did.
+    /// Connections that ended before the run did (resuming: and did not come back).
     pub dropped: u64,
+    /// The clients resumed after their connection dropped (`--reconnect`).
+    pub resuming: bool,
+    /// Resuming clients: connections brought back by `resume`.
+    pub reconnects: u64,
+    /// Resuming clients: `reload`s received (a gap the server would not replay).
+    pub reloads: u64,
+    /// Resuming clients: from the first connection dropped to the last one resumed.
+    pub resumed_within_secs: Option<f64>,
     /// Deliveries received within the measured window, per second.
     pub deliveries_per_sec: f64,
     /// Server CPU seconds (user + system) over the window.
@@ -41,6 +49,24 @@ pub struct Report {
     pub p99_ms: f64,
     pub p999_ms: f64,
     pub max_ms: f64,
+    /// A ladder's p99 mark, and its steps (the figures above are its best step's).
+    pub p99_limit_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepReport>,
+}
+
+/// One step of a ladder.
+#[derive(Debug, Serialize)]
+pub struct StepReport {
+    /// Messages per second per sender.
+    pub rate: f64,
+    /// Deliveries per second that rate asks for.
+    pub offered: f64,
+    pub deliveries_per_sec: f64,
+    pub deliveries_per_cpu_sec: Option<f64>,
+    pub p99_ms: f64,
+    /// Within the p99 mark, and 95% of what was offered delivered.
+    pub passed: bool,
 }
 
 pub fn new_histogram() -> Histogram<u64> {
@@ -85,4 +111,24 @@ pub fn print_report(r: &Report) {
         "  sent {}, expected {}, delivered {}, lost {}, duplicated {}, refused {}, dropped connections {}, stalled readers {}",
         r.sent, r.expected, r.delivered, r.lost, r.duplicated, r.refused, r.dropped, r.stalled
     );
+    if r.reconnects > 0 || r.reloads > 0 {
+        println!(
+            "  resumed connections {}, reloads {}, all back within {}",
+            r.reconnects,
+            r.reloads,
+            r.resumed_within_secs
+                .map_or("-".into(), |s| format!("{s:.2} s"))
+        );
+    }
+    for s in &r.steps {
+        println!(
+            "  step {}/s: {:.0} deliveries/s of {:.0} offered, per server CPU-second {}, p99 {:.2} ms{}",
+            s.rate,
+            s.deliveries_per_sec,
+            s.offered,
+            opt(s.deliveries_per_cpu_sec, ""),
+            s.p99_ms,
+            if s.passed { "" } else { " (missed)" }
+        );
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chat::protocol::{ClientMsg, ClientMsgId, ConversationId};
+use chat::protocol::{ClientMsg, ClientMsgId, ConversationId, Cursor, Seq};
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::net::TcpStream;
@@ -24,8 +24,8 @@ pub fn now_us() -> u64 {
 }
 
 /// The text of one message: `<sender> <number> <send time µs> <padding>`.
-pub fn payload(sender: usize, n: u64, size: usize) -> String {
-    let mut text = format!("{sender} {n} {} ", now_us());
+pub fn payload(sender: usize, n: u64, sent_us: u64, size: usize) -> String {
+    let mut text = format!("{sender} {n} {sent_us} ");
     while text.len() < size {
         text.push('x');
     }
@@ -47,6 +47,10 @@ pub struct Client {
     /// Our protocol: the room's conversation id.
     pub conversation: Option<ConversationId>,
     pub room: usize,
+    /// Our protocol: the session's token, to resume with.
+    pub token: Option<String>,
+    /// Our protocol: the room's newest message when it was joined (the first cursor).
+    pub seq: Seq,
 }
 
 fn ws_config() -> WebSocketConfig {
@@ -82,13 +86,21 @@ async fn next_text(socket: &mut Socket) -> Result<String, String> {
 struct ChatFrame<'a> {
     #[serde(rename = "type", borrow)]
     kind: &'a str,
+    /// `joined`: the conversation; `replay`, `reload`, `ack`: its id.
     #[serde(default)]
-    conversation: Option<ChatConversation>,
+    conversation: Option<ConversationField>,
     /// A `message` frame's message, or an `error` frame's explanation.
     #[serde(default, borrow)]
     message: Option<MessageField<'a>>,
+    /// A `replay` frame's messages.
+    #[serde(default, borrow)]
+    messages: Vec<ChatMessageText<'a>>,
     #[serde(default)]
     code: Option<String>,
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default, borrow)]
+    client_id: Option<std::borrow::Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -99,12 +111,16 @@ enum MessageField<'a> {
 }
 
 #[derive(Deserialize)]
-struct ChatConversation {
-    id: ConversationId,
+#[serde(untagged)]
+enum ConversationField {
+    Id(#[allow(dead_code)] ConversationId),
+    Info { id: ConversationId, last_seq: Seq },
 }
 
 #[derive(Deserialize)]
 struct ChatMessageText<'a> {
+    conversation: ConversationId,
+    seq: Seq,
     #[serde(default, borrow)]
     text: Option<std::borrow::Cow<'a, str>>,
 }
@@ -123,14 +139,16 @@ pub async fn connect_client(args: &Args, run: &str, i: usize) -> Result<Client, 
                 avatar: "fox".into(),
             };
             send_text(&mut socket, login.to_json()).await?;
-            wait_for(&mut socket, "ready").await?;
+            let token = wait_for(&mut socket, "ready").await?;
             let join = ClientMsg::JoinRoom { name: room_name };
             send_text(&mut socket, join.to_json()).await?;
-            let conversation = loop {
+            let (conversation, seq) = loop {
                 let text = next_text(&mut socket).await?;
                 let frame: ChatFrame = serde_json::from_str(&text).map_err(|e| e.to_string())?;
                 match (frame.kind, frame.conversation) {
-                    ("joined", Some(c)) => break c.id,
+                    ("joined", Some(ConversationField::Info { id, last_seq })) => {
+                        break (id, last_seq)
+                    }
                     ("error", _) => return Err(format!("join refused: {text}")),
                     _ => {}
                 }
@@ -139,6 +157,8 @@ pub async fn connect_client(args: &Args, run: &str, i: usize) -> Result<Client, 
                 socket,
                 conversation: Some(conversation),
                 room,
+                token,
+                seq,
             })
         }
         Protocol::Json => {
@@ -147,6 +167,8 @@ pub async fn connect_client(args: &Args, run: &str, i: usize) -> Result<Client, 
                 socket,
                 conversation: None,
                 room,
+                token: None,
+                seq: 0,
             })
         }
         Protocol::Socketio => {
@@ -181,8 +203,43 @@ pub async fn connect_client(args: &Args, run: &str, i: usize) -> Result<Client, 
                 socket,
                 conversation: None,
                 room,
+                token: None,
+                seq: 0,
             })
         }
+    }
+}
+
+/// Why a resume did not bring the session back.
+pub enum ResumeError {
+    /// The server is not (yet) there, or the link failed: try again later.
+    Retry,
+    /// The server refused the session: trying again will not help.
+    Refused(String),
+}
+
+/// Opens a new connection and resumes a session from one conversation's cursor; the
+/// replay follows `ready` on the returned socket.
+pub async fn resume(
+    addr: &str,
+    token: &str,
+    conversation: ConversationId,
+    seq: Seq,
+) -> Result<Socket, ResumeError> {
+    let mut socket = open(&format!("ws://{addr}/ws"))
+        .await
+        .map_err(|_| ResumeError::Retry)?;
+    let resume = ClientMsg::Resume {
+        token: token.to_string(),
+        cursors: vec![Cursor { conversation, seq }],
+    };
+    send_text(&mut socket, resume.to_json())
+        .await
+        .map_err(|_| ResumeError::Retry)?;
+    match wait_for(&mut socket, "ready").await {
+        Ok(_) => Ok(socket),
+        Err(e) if e.starts_with("refused") => Err(ResumeError::Refused(e)),
+        Err(_) => Err(ResumeError::Retry),
     }
 }
 
@@ -193,12 +250,13 @@ async fn send_text(socket: &mut Socket, text: String) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-async fn wait_for(socket: &mut Socket, kind: &str) -> Result<(), String> {
+/// Reads frames up to the first of `kind`; returns its `token` if it has one.
+async fn wait_for(socket: &mut Socket, kind: &str) -> Result<Option<String>, String> {
     loop {
         let text = next_text(socket).await?;
         let frame: ChatFrame = serde_json::from_str(&text).map_err(|e| e.to_string())?;
         if frame.kind == kind {
-            return Ok(());
+            return Ok(frame.token);
         }
         if frame.kind == "error" {
             return Err(format!("refused: {text}"));
@@ -225,14 +283,32 @@ pub fn encode_send(
     }
 }
 
+/// A message as received: its place in its conversation (ours only) and its text
+/// (none for our system lines).
+pub struct Delivered {
+    pub position: Option<(ConversationId, Seq)>,
+    pub text: Option<String>,
+}
+
 /// What a received frame means to the tally.
 pub enum Received {
-    /// A message, with its text.
-    Text(String),
+    /// Messages (ours: a `replay` carries several, in order).
+    Messages(Vec<Delivered>),
+    /// Ours: the send of this client id was stored.
+    Ack(String),
     /// The server refused one of our sends.
     Refused,
-    /// Anything else (acks, presence, counts, pings).
+    /// Ours: the gap after the cursor was too long to replay.
+    Reload,
+    /// Anything else (presence, counts, pings).
     Other,
+}
+
+fn text_only(text: String) -> Received {
+    Received::Messages(vec![Delivered {
+        position: None,
+        text: Some(text),
+    }])
 }
 
 /// Reads one received frame.
@@ -242,11 +318,23 @@ pub fn received(protocol: Protocol, frame: &str) -> Received {
             let Ok(parsed) = serde_json::from_str::<ChatFrame>(frame) else {
                 return Received::Other;
             };
-            match (parsed.kind, parsed.message) {
-                ("message", Some(MessageField::Message(m))) => m
-                    .text
-                    .map_or(Received::Other, |t| Received::Text(t.into_owned())),
-                ("error", _) if parsed.code.is_some() => Received::Refused,
+            let delivered = |m: ChatMessageText| Delivered {
+                position: Some((m.conversation, m.seq)),
+                text: m.text.map(|t| t.into_owned()),
+            };
+            match parsed.kind {
+                "message" => match parsed.message {
+                    Some(MessageField::Message(m)) => Received::Messages(vec![delivered(m)]),
+                    _ => Received::Other,
+                },
+                "replay" => {
+                    Received::Messages(parsed.messages.into_iter().map(delivered).collect())
+                }
+                "ack" => parsed
+                    .client_id
+                    .map_or(Received::Other, |id| Received::Ack(id.into_owned())),
+                "reload" => Received::Reload,
+                "error" if parsed.code.is_some() => Received::Refused,
                 _ => Received::Other,
             }
         }
@@ -255,14 +343,14 @@ pub fn received(protocol: Protocol, frame: &str) -> Received {
             struct Json {
                 text: String,
             }
-            serde_json::from_str::<Json>(frame).map_or(Received::Other, |j| Received::Text(j.text))
+            serde_json::from_str::<Json>(frame).map_or(Received::Other, |j| text_only(j.text))
         }
         Protocol::Socketio => {
             let event = frame
                 .strip_prefix("42")
                 .and_then(|body| serde_json::from_str::<(String, String)>(body).ok());
             match event {
-                Some((name, text)) if name == "msg" => Received::Text(text),
+                Some((name, text)) if name == "msg" => text_only(text),
                 _ => Received::Other,
             }
         }
