@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the chat server (release build, SQLite, only the send limit raised) and its
+# Runs the chat server (release build, SQLite, only the limits raised: sends, sign-ins and
+# connections per address, all clients being on 127.0.0.1) and its
 # peers (Bun, Node ws, socket.io; bench/peers) side by side under the same load
 # generator (bench/loadgen/), one server at a time, alternating, and prints a table:
 # deliveries/s, deliveries per server CPU-second, latency, RSS, our ratio to each peer.
@@ -71,6 +72,8 @@ start_server() {
                 CHAT_DATABASE_URL="sqlite://$work/db-$port/chat.db" \
                 CHAT_SITE_ROOT="$TARGET/site" \
                 CHAT_SENDS_PER_SECOND=1000000 CHAT_SEND_BURST=1000000 \
+                CHAT_MAX_CONNECTIONS=1000000 CHAT_MAX_CONNECTIONS_PER_IP=1000000 \
+                CHAT_SIGN_INS_PER_SECOND_PER_IP=1000000 CHAT_SIGN_IN_BURST_PER_IP=1000000 \
                 "$CHAT_BIN" >"$work/$name.log" 2>&1 &
             ;;
         bun) PORT=$port "$ROOT/bench/peers/node_modules/.bin/bun" "$ROOT/bench/peers/bun-server.js" >"$work/$name.log" 2>&1 & ;;

@@ -35,7 +35,10 @@ step "Playwright end-to-end, release build"
 e2e_db="$(mktemp -d)"
 trap 'rm -rf "$e2e_db"' EXIT
 export CHAT_SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/chat"
-CHAT_DATABASE_URL="sqlite://$e2e_db/chat.db" cargo leptos end-to-end --release --precompress
+# Every browser of the tests connects from 127.0.0.1, which by default may hold 20
+# connections and sign in 50 times at once.
+CHAT_DATABASE_URL="sqlite://$e2e_db/chat.db" CHAT_MAX_CONNECTIONS_PER_IP=200 CHAT_SIGN_IN_BURST_PER_IP=1000 \
+    cargo leptos end-to-end --release --precompress
 
 step "benchmark smoke"
 # A few seconds of bench/loadgen against the release server: the harness keeps working,

@@ -14,6 +14,8 @@ use crate::{
 
 /// The document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::security_headers::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

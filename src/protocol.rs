@@ -339,6 +339,9 @@ pub mod close_code {
     /// The connection could not keep up with its messages: reconnect and resume
     /// from the cursors, without resetting the backoff; nothing is lost.
     pub const TOO_SLOW: u16 = 4002;
+    /// The connection neither logged in nor resumed in time (`login_timeout_secs`):
+    /// connect again when there is a login to send.
+    pub const LOGIN_TIMEOUT: u16 = 4003;
 }
 
 /// The avatars shipped in `public/avatars/<id>.svg`; the server accepts no other id.
@@ -351,6 +354,10 @@ pub const AVATARS: &[&str] = &[
 pub fn avatar_url(id: &str) -> String {
     format!("/avatars/{id}.svg")
 }
+
+/// Most cursors a `resume` carries: with a token, 256 cursors of ten-digit numbers take
+/// about 12 KiB, within the 16 KiB frame limit.
+pub const MAX_RESUME_CURSORS: usize = 256;
 
 pub const NICKNAME_MAX_CHARS: usize = 24;
 pub const ROOM_NAME_MAX_CHARS: usize = 32;
@@ -468,7 +475,24 @@ pub fn normalize_text(raw: &str) -> Result<String, Invalid> {
             "A message cannot contain control characters other than newline and tab.",
         ));
     }
+    if let Some(bad) = text.chars().find(|c| is_bidi_override(*c)) {
+        return Err(invalid(
+            ErrorCode::InvalidText,
+            format!(
+                "A message cannot contain the direction control U+{:04X}: it would reorder what others see.",
+                bad as u32
+            ),
+        ));
+    }
     Ok(text.to_string())
+}
+
+/// The bidirectional embedding, override and isolate controls (format characters,
+/// invisible): text after one is shown reordered, so a message could read otherwise
+/// than it is written ("Trojan Source"). The marks U+200E/U+200F only nudge
+/// neutral characters and stay allowed.
+fn is_bidi_override(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Checks a send's idempotency key: 1–64 printable ASCII characters.
@@ -641,6 +665,14 @@ mod tests {
         let err = normalize_text(&"é".repeat(2001)).unwrap_err();
         assert!(err.message.contains("2000"), "{}", err.message);
         assert!(normalize_text("bell\u{0007}").is_err());
+        // "Trojan Source": an override or isolate would reorder what others read.
+        for control in ['\u{202E}', '\u{202A}', '\u{2066}', '\u{2069}'] {
+            let err = normalize_text(&format!("pay {control}01$ now")).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidText);
+            assert!(err.message.contains("direction control"), "{}", err.message);
+        }
+        // Right-to-left text and its marks are fine.
+        assert!(normalize_text("שלום \u{200F}עולם مرحبا").is_ok());
 
         assert!(validate_client_id(&ClientMsgId("m-1a2b".into())).is_ok());
         assert!(validate_client_id(&ClientMsgId(String::new())).is_err());

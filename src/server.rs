@@ -1,21 +1,24 @@
 //! The HTTP side: the Leptos pages (server-rendered), the site's files and the `/ws` route.
 
+pub mod admission;
 pub mod caching;
 pub mod config;
 pub mod hub;
+pub mod security_headers;
 pub mod store;
+pub mod supervise;
 pub mod ws;
 
-use std::{future::Future, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
     extract::{
         ws::{WebSocket, WebSocketUpgrade},
-        FromRef, State,
+        ConnectInfo, FromRef, State,
     },
-    response::Response,
+    http::HeaderMap,
+    response::{IntoResponse, Response},
     routing::get,
-    serve::ListenerExt,
     Router,
 };
 use futures::{SinkExt, StreamExt};
@@ -31,6 +34,7 @@ use crate::{
     app::{shell, App},
     protocol::WS_PATH,
 };
+use admission::{Admission, Ticket};
 use caching::{cache_control, Caching};
 pub use config::{Config, ConfigError};
 use hub::Hub;
@@ -38,7 +42,7 @@ use store::Store;
 use ws::{ConnectionSettings, ReadError};
 
 /// How long shutdown waits for connections to finish after telling them to close.
-const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Invalid frames in a row that close a connection with 1008.
 const MAX_INVALID_FRAMES: u32 = 10;
@@ -76,6 +80,7 @@ pub struct AppState {
     connections: TaskTracker,
     connection: ConnectionSettings,
     max_message_bytes: usize,
+    admission: Arc<Admission>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -130,6 +135,11 @@ impl AppState {
                 write_timeout: config.write_timeout(),
             },
             max_message_bytes: config.max_message_bytes,
+            admission: Admission::new(
+                &config.allowed_origins,
+                config.max_connections_per_ip,
+                config.max_connections,
+            ),
             shutdown: stop_rx,
         };
         Ok((state, store, stop_tx))
@@ -151,32 +161,85 @@ pub fn app(state: AppState) -> Router {
         // The site's files, gzip or brotli as built when the browser accepts them.
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(caching, cache_control))
+        .layer(axum::middleware::from_fn(
+            security_headers::security_headers,
+        ))
         .with_state(state)
 }
 
 /// Serves the app on `listener` until `shutdown` resolves; then every WebSocket
 /// is closed with 1001 ("going away") so that clients reconnect elsewhere or later.
+///
+/// Each TCP connection is served by hyper with a timer, so a client that sends its
+/// request headers slowly is cut off after `header_read_timeout_secs` (axum's own
+/// `serve` builds hyper without one).
 pub async fn serve(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::{
+        rt::{TokioExecutor, TokioIo, TokioTimer},
+        server::{conn::auto, graceful::GracefulShutdown},
+    };
+    use tower::ServiceExt;
+
     let (state, store, stop_tx) = AppState::open(&config).await?;
     let connections = state.connections.clone();
-    // Small frames go out at once: no Nagle delay waiting for an ACK.
-    let listener = listener.tap_io(|tcp| {
+    let router = app(state);
+    let mut http = auto::Builder::new(TokioExecutor::new());
+    http.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout());
+    http.http2().timer(TokioTimer::new());
+    let requests = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was
+                    // taken: nothing to do for it; wait a little if the process is full.
+                    tracing::warn!(error = %e, "accept failed");
+                    if !matches!(e.kind(), std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset) {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Small frames go out at once: no Nagle delay waiting for an ACK.
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
-    });
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: closing WebSocket connections");
-            let _ = stop_tx.send(true);
-        })
-        .await?;
-    // Sockets were told to close (1001); let them finish their writes before storage closes.
+        let router = router.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                router.clone().oneshot(request)
+            },
+        );
+        let served = http.serve_connection_with_upgrades(TokioIo::new(tcp), service);
+        let served = requests.watch(served.into_owned());
+        tokio::spawn(async move {
+            if let Err(e) = served.await {
+                tracing::debug!(%peer, error = %e, "http connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: closing WebSocket connections");
+    let _ = stop_tx.send(true);
+    // Requests in flight finish; sockets were told to close (1001) and finish their
+    // writes; then storage closes.
+    if tokio::time::timeout(SHUTDOWN_GRACE, requests.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some HTTP requests did not finish within {SHUTDOWN_GRACE:?}");
+    }
     connections.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, connections.wait())
         .await
@@ -188,7 +251,24 @@ pub async fn serve(
     Ok(())
 }
 
-async fn ws_upgrade(upgrade: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+/// The WebSocket handshake, once the request passed the origin and connection limits.
+async fn ws_upgrade(
+    upgrade: WebSocketUpgrade,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    State(state): State<AppState>,
+) -> Response {
+    let admitted = state
+        .admission
+        .check_origin(&headers)
+        .and_then(|()| state.admission.admit(peer.ip()));
+    let ticket = match admitted {
+        Ok(ticket) => ticket,
+        Err(refused) => {
+            tracing::info!(%peer, reason = %refused.reason(), "websocket upgrade refused");
+            return (refused.status(), refused.reason()).into_response();
+        }
+    };
     upgrade
         .max_message_size(state.max_message_bytes)
         .max_frame_size(state.max_message_bytes)
@@ -199,16 +279,26 @@ async fn ws_upgrade(upgrade: WebSocketUpgrade, State(state): State<AppState>) ->
             // A task of its own: the upgrade's task (which reserved room for the
             // handshake's state too) ends here instead of living as long as the socket.
             let tracker = state.connections.clone();
-            tracker.spawn(connection(socket, state));
+            tracker.spawn(connection(socket, peer, state, ticket));
         })
 }
 
-async fn connection(socket: WebSocket, state: AppState) {
+/// One WebSocket connection, holding its place (`ticket`) until it ends.
+async fn connection(socket: WebSocket, peer: SocketAddr, state: AppState, ticket: Ticket) {
     let (sink, stream) = socket.split();
     let stream = stream.map(|frame| frame.map_err(read_error));
     let sink = sink.sink_map_err(|e| tracing::debug!(error = %e, "websocket write failed"));
-    let ended = ws::run_connection(sink, stream, state.hub, state.connection, state.shutdown).await;
+    let ended = ws::run_connection(
+        sink,
+        stream,
+        peer.ip(),
+        state.hub,
+        state.connection,
+        state.shutdown,
+    )
+    .await;
     tracing::debug!(?ended, "connection ended");
+    drop(ticket);
 }
 
 fn read_error(err: axum::Error) -> ReadError {

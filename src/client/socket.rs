@@ -22,6 +22,9 @@ pub enum ConnectionStatus {
     Connected,
     /// The link was lost or refused; the next attempt starts after a delay.
     Reconnecting { attempt: u32, retry_in_ms: u32 },
+    /// The server closed a connection that had no session yet (after
+    /// `login_timeout_secs`); the next login connects again at once.
+    Idle,
 }
 
 // Read by the browser half only.
@@ -40,6 +43,7 @@ enum Command {
 #[derive(Clone, Copy)]
 pub struct Socket {
     status: ReadSignal<ConnectionStatus>,
+    closed_because: ReadSignal<Option<String>>,
     round_trip_ms: ReadSignal<Option<u32>>,
     visible: ReadSignal<bool>,
     chat: Chat,
@@ -49,6 +53,20 @@ pub struct Socket {
 impl Socket {
     pub fn status(&self) -> ReadSignal<ConnectionStatus> {
         self.status
+    }
+
+    /// Why the server closed the last connection, when the user should know (a policy
+    /// violation, a message too big); shown for a while, reconnected or not.
+    pub fn closed_because(&self) -> ReadSignal<Option<String>> {
+        self.closed_because
+    }
+
+    /// A login can be sent: the link is up, or idle (the login brings it up).
+    pub fn ready_for_login(&self) -> bool {
+        matches!(
+            self.status.get(),
+            ConnectionStatus::Connected | ConnectionStatus::Idle
+        )
     }
 
     /// Everything the client knows of the chat.
@@ -157,6 +175,7 @@ impl Socket {
 /// Call once, near the root, and share the handle through context.
 pub fn use_socket() -> Socket {
     let (status, set_status) = signal(ConnectionStatus::Connecting);
+    let closed_because = RwSignal::new(None::<String>);
     let (round_trip_ms, set_round_trip_ms) = signal(None);
     let (visible, set_visible) = signal(true);
     let chat = Chat::new();
@@ -183,6 +202,7 @@ pub fn use_socket() -> Socket {
         leptos::task::spawn_local(browser::run(
             browser::ws_url(),
             set_status,
+            closed_because,
             set_round_trip_ms,
             chat,
             rx,
@@ -194,6 +214,7 @@ pub fn use_socket() -> Socket {
 
     Socket {
         status,
+        closed_because: closed_because.read_only(),
         round_trip_ms,
         visible,
         chat,
@@ -223,6 +244,9 @@ mod browser {
         protocol::{close_code, ClientMsg, ServerMsg, WS_PATH},
     };
 
+    /// How long why the server closed a connection stays shown.
+    const NOTICE_FOR: std::time::Duration = std::time::Duration::from_secs(15);
+
     /// Ping interval until the server's welcome says otherwise.
     const DEFAULT_PING_MS: u32 = 20_000;
 
@@ -241,9 +265,20 @@ mod browser {
         js_sys::Date::now()
     }
 
+    /// How a connection ended, for what comes next.
+    enum Ended {
+        /// Welcomed, and not closed for load: the backoff starts over.
+        Welcomed,
+        /// Refused, failed, or closed for load or abuse: the backoff goes on growing.
+        NotWelcomed,
+        /// Closed for having no session (4003): connect again when there is a login.
+        Idle,
+    }
+
     pub async fn run(
         url: String,
         status: WriteSignal<ConnectionStatus>,
+        closed_because: RwSignal<Option<String>>,
         round_trip_ms: WriteSignal<Option<u32>>,
         chat: Chat,
         mut commands: UnboundedReceiver<Command>,
@@ -258,20 +293,45 @@ mod browser {
             }
         }
         let mut attempt = 0u32;
+        // A login asked for while the link was idle: sent once the next one is welcomed.
+        let mut login: Option<ClientMsg> = None;
         loop {
-            let welcomed = match WebSocket::open(&url) {
+            let ended = match WebSocket::open(&url) {
                 Ok(ws) => {
                     let link = Link {
                         status,
+                        closed_because,
                         round_trip_ms,
                         chat,
                         commands: later.clone(),
                     };
-                    link.session(ws, &mut commands).await
+                    link.session(ws, &mut commands, login.take()).await
                 }
                 Err(e) => {
                     leptos::logging::warn!("cannot open {url}: {e}");
-                    false
+                    Ended::NotWelcomed
+                }
+            };
+            let welcomed = match ended {
+                Ended::Welcomed => true,
+                Ended::NotWelcomed => false,
+                Ended::Idle => {
+                    status.set(ConnectionStatus::Idle);
+                    // Nothing to connect for until the user logs in (or asks).
+                    loop {
+                        match commands.next().await {
+                            Some(Command::Send(msg @ ClientMsg::Login { .. })) => {
+                                login = Some(msg);
+                                break;
+                            }
+                            Some(Command::ReconnectNow) => break,
+                            Some(Command::Ping | Command::Send(_)) => {}
+                            None => return,
+                        }
+                    }
+                    attempt = 0;
+                    status.set(ConnectionStatus::Connecting);
+                    continue;
                 }
             };
             attempt = if welcomed { 1 } else { attempt + 1 };
@@ -298,6 +358,7 @@ mod browser {
 
     struct Link {
         status: WriteSignal<ConnectionStatus>,
+        closed_because: RwSignal<Option<String>>,
         round_trip_ms: WriteSignal<Option<u32>>,
         chat: Chat,
         /// The socket task's own queue, for requests sent later.
@@ -305,9 +366,21 @@ mod browser {
     }
 
     impl Link {
-        /// Drives one connection until it ends; returns whether it resets the backoff:
-        /// the server welcomed it, and did not close it for load (4002, 1013).
-        async fn session(&self, ws: WebSocket, commands: &mut UnboundedReceiver<Command>) -> bool {
+        /// Drives one connection until it ends. `login`, if any, is sent once the
+        /// server has welcomed it.
+        async fn session(
+            &self,
+            ws: WebSocket,
+            commands: &mut UnboundedReceiver<Command>,
+            mut login: Option<ClientMsg>,
+        ) -> Ended {
+            let ended = |welcomed: bool| {
+                if welcomed {
+                    Ended::Welcomed
+                } else {
+                    Ended::NotWelcomed
+                }
+            };
             let (mut tx, rx) = ws.split();
             let mut rx = rx.fuse();
             let mut welcomed = false;
@@ -335,14 +408,17 @@ mod browser {
                                                 if s.me().is_none() {
                                                     s.logging_in();
                                                 }
-                                                s.cursors()
+                                                s.resume_cursors()
                                             }).unwrap_or_default();
                                             vec![ClientMsg::Resume { token, cursors }]
                                         }
-                                        None => {
-                                            self.chat.update(|s| s.anonymous());
-                                            vec![]
-                                        }
+                                        None => match login.take() {
+                                            Some(login) => vec![login],
+                                            None => {
+                                                self.chat.update(|s| s.anonymous());
+                                                vec![]
+                                            }
+                                        },
                                     }
                                 }
                                 Ok(ServerMsg::Pong { nonce }) => {
@@ -363,22 +439,50 @@ mod browser {
                         }
                         Some(Err(WebSocketError::ConnectionClose(event))) => {
                             leptos::logging::log!("socket closed: {} {}", event.code, event.reason);
-                            if event.code == close_code::LOGGED_OUT {
-                                storage::clear_session();
-                                self.chat.update(|s| s.logged_out());
+                            match event.code {
+                                close_code::LOGGED_OUT => {
+                                    storage::clear_session();
+                                    self.chat.update(|s| s.logged_out());
+                                }
+                                close_code::LOGIN_TIMEOUT => return Ended::Idle,
+                                // Told to the user: something they did (or their client
+                                // did) was refused.
+                                close_code::POLICY_VIOLATION | close_code::MESSAGE_TOO_BIG => {
+                                    let why = if event.reason.is_empty() {
+                                        format!("code {}", event.code)
+                                    } else {
+                                        event.reason.clone()
+                                    };
+                                    let notice = format!("The server closed the connection: {why}.");
+                                    self.closed_because.set(Some(notice.clone()));
+                                    // Long enough to be read, whatever the reconnect does.
+                                    let closed_because = self.closed_because;
+                                    set_timeout(
+                                        move || {
+                                            if closed_because.get_untracked().as_ref() == Some(&notice) {
+                                                closed_because.set(None);
+                                            }
+                                        },
+                                        NOTICE_FOR,
+                                    );
+                                }
+                                _ => {}
                             }
-                            // Closed for load: back off further, or every client closed at
-                            // once would come back at once.
-                            if matches!(event.code, close_code::TOO_SLOW | close_code::TRY_AGAIN_LATER) {
-                                return false;
+                            // Closed for load or abuse: back off further, or every client
+                            // closed at once would come back at once.
+                            if matches!(
+                                event.code,
+                                close_code::TOO_SLOW | close_code::TRY_AGAIN_LATER | close_code::POLICY_VIOLATION
+                            ) {
+                                return Ended::NotWelcomed;
                             }
-                            return welcomed;
+                            return ended(welcomed);
                         }
                         Some(Err(e)) => {
                             leptos::logging::warn!("socket error: {e}");
-                            return welcomed;
+                            return ended(welcomed);
                         }
-                        None => return welcomed,
+                        None => return ended(welcomed),
                     },
                     command = commands.next() => match command {
                         Some(Command::Send(msg)) if welcomed => vec![msg],
@@ -388,7 +492,7 @@ mod browser {
                         Some(Command::Ping | Command::ReconnectNow) => {
                             vec![ClientMsg::Ping { nonce: now_ms() as u64 }]
                         }
-                        None => return welcomed,
+                        None => return ended(welcomed),
                     },
                     _ = ticker.next() => {
                         let now = now_ms();
@@ -400,14 +504,14 @@ mod browser {
                         last_tick = now;
                         if now - last_frame > 2.0 * ping_every {
                             leptos::logging::warn!("no frame for two ping intervals: link is dead");
-                            return welcomed;
+                            return ended(welcomed);
                         }
                         vec![ClientMsg::Ping { nonce: now as u64 }]
                     },
                 };
                 for msg in outgoing {
                     if tx.send(Message::Text(msg.to_json())).await.is_err() {
-                        return welcomed;
+                        return ended(welcomed);
                     }
                 }
             }

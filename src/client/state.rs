@@ -20,7 +20,7 @@ pub use saved::{Saved, SavedConversation};
 
 use crate::protocol::{
     Author, ChatMessage, ClientMsg, ClientMsgId, ConversationId, ConversationKind, Cursor,
-    ErrorCode, MessageBody, RoomInfo, ServerMsg, UserId, UserInfo,
+    ErrorCode, MessageBody, RoomInfo, ServerMsg, UserId, UserInfo, MAX_RESUME_CURSORS,
 };
 
 /// How long a typing signal is shown.
@@ -337,6 +337,28 @@ impl ChatState {
             .values()
             .filter_map(Conversation::cursor)
             .collect()
+    }
+
+    /// The cursors to resume with: at most [`MAX_RESUME_CURSORS`], those of the
+    /// conversations with the newest messages (so the `resume` fits in one frame). The
+    /// others' messages are forgotten, as after a `reload`: opened, they load their
+    /// newest page, and nothing is missed in between.
+    pub fn resume_cursors(&mut self) -> Vec<Cursor> {
+        let mut held: Vec<(i64, ConversationId)> = self
+            .conversations
+            .values()
+            .filter_map(|c| Some((c.messages().last()?.sent_at_ms, c.info.id)))
+            .collect();
+        if held.len() > MAX_RESUME_CURSORS {
+            held.sort_unstable_by(|a, b| b.cmp(a));
+            for (_, id) in held.split_off(MAX_RESUME_CURSORS) {
+                if let Some(c) = self.conversations.get_mut(&id) {
+                    c.clear();
+                    self.changes.messages.insert(id);
+                }
+            }
+        }
+        self.cursors()
     }
 
     /// Opens a conversation in a visible tab (or none): it is read, and so is what

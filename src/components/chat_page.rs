@@ -53,8 +53,7 @@ pub fn ChatPage() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         let anonymous = chat.read(Part::Session, |s| s.session == Session::Anonymous);
-        if anonymous && socket.status().get() == crate::client::socket::ConnectionStatus::Connected
-        {
+        if anonymous && socket.ready_for_login() {
             navigate("/", Default::default());
         }
     });

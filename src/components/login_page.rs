@@ -4,12 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::{
-    client::{
-        chat::Part,
-        socket::{ConnectionStatus, Socket},
-        state::Session,
-        storage,
-    },
+    client::{chat::Part, socket::Socket, state::Session, storage},
     components::connection_status::ConnectionBanner,
     protocol::{
         avatar_url, normalize_nickname, validate_avatar, ErrorCode, AVATARS, NICKNAME_MAX_CHARS,
@@ -46,7 +41,7 @@ pub fn LoginPage() -> impl IntoView {
         }
     });
 
-    let connected = move || socket.status().get() == ConnectionStatus::Connected;
+    let connected = move || socket.ready_for_login();
     let pending = move || chat.read(Part::Session, |s| s.session == Session::Pending);
     let nickname_error = move || {
         local_error.get().or_else(|| {

@@ -54,6 +54,25 @@ pub struct Config {
     /// Most bytes of messages replayed to one client that resumes; past this the
     /// conversations that do not fit are reloaded instead.
     pub resume_max_bytes: usize,
+    /// Web origins (`https://host[:port]`) whose pages may open the WebSocket besides
+    /// the site's own (the host the request was sent to); others get HTTP 403.
+    pub allowed_origins: Vec<String>,
+    /// WebSocket connections one IP address (an IPv6 /64) may hold; more get HTTP 429.
+    pub max_connections_per_ip: usize,
+    /// WebSocket connections the server holds in all; more get HTTP 429.
+    pub max_connections: usize,
+    /// A client that has not sent its whole request head within this long is cut off.
+    pub header_read_timeout_secs: u64,
+    /// A WebSocket that has not logged in or resumed within this long is closed (4003).
+    pub login_timeout_secs: u64,
+    /// Rooms one user may join or leave per minute, sustained.
+    pub room_changes_per_minute: u32,
+    /// Rooms one user may join or leave at once above the sustained rate.
+    pub room_change_burst: u32,
+    /// Logins and resumes one IP address may make per second, sustained.
+    pub sign_ins_per_second_per_ip: u32,
+    /// Logins and resumes one IP address may make at once above the sustained rate.
+    pub sign_in_burst_per_ip: u32,
 }
 
 impl Default for Config {
@@ -74,6 +93,15 @@ impl Default for Config {
             write_timeout_secs: 10,
             resume_max_gap: 1000,
             resume_max_bytes: 4 << 20,
+            allowed_origins: Vec::new(),
+            max_connections_per_ip: 20,
+            max_connections: 10_000,
+            header_read_timeout_secs: 10,
+            login_timeout_secs: 10,
+            room_changes_per_minute: 30,
+            room_change_burst: 10,
+            sign_ins_per_second_per_ip: 5,
+            sign_in_burst_per_ip: 50,
         }
     }
 }
@@ -155,6 +183,40 @@ impl Config {
         if self.write_timeout_secs == 0 {
             return invalid("write_timeout_secs", "must be at least 1");
         }
+        if self.max_connections_per_ip == 0 || self.max_connections == 0 {
+            return invalid(
+                "max_connections",
+                "max_connections and max_connections_per_ip must be at least 1",
+            );
+        }
+        if self.header_read_timeout_secs == 0 {
+            return invalid("header_read_timeout_secs", "must be at least 1");
+        }
+        if self.room_changes_per_minute == 0 || self.room_change_burst == 0 {
+            return invalid(
+                "room_changes_per_minute",
+                "room_changes_per_minute and room_change_burst must be at least 1",
+            );
+        }
+        if self.sign_ins_per_second_per_ip == 0 || self.sign_in_burst_per_ip == 0 {
+            return invalid(
+                "sign_ins_per_second_per_ip",
+                "sign_ins_per_second_per_ip and sign_in_burst_per_ip must be at least 1",
+            );
+        }
+        if self.login_timeout_secs == 0 {
+            return invalid("login_timeout_secs", "must be at least 1");
+        }
+        if let Some(bad) = self
+            .allowed_origins
+            .iter()
+            .find(|o| !(o.starts_with("https://") || o.starts_with("http://")))
+        {
+            return invalid(
+                "allowed_origins",
+                &format!("{bad:?} is not an origin like https://chat.example.org"),
+            );
+        }
         Ok(())
     }
 
@@ -174,6 +236,14 @@ impl Config {
         Duration::from_secs(self.write_timeout_secs)
     }
 
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
+    }
+
+    pub fn login_timeout(&self) -> Duration {
+        Duration::from_secs(self.login_timeout_secs)
+    }
+
     pub fn hub_settings(&self) -> HubSettings {
         let at_least_one = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
         HubSettings {
@@ -184,6 +254,11 @@ impl Config {
             outbox_capacity: self.outbox_capacity,
             resume_max_gap: self.resume_max_gap,
             replay_max_bytes: self.resume_max_bytes,
+            login_timeout: self.login_timeout(),
+            room_changes_per_minute: at_least_one(self.room_changes_per_minute),
+            room_change_burst: at_least_one(self.room_change_burst),
+            sign_ins_per_second_per_ip: at_least_one(self.sign_ins_per_second_per_ip),
+            sign_in_burst_per_ip: at_least_one(self.sign_in_burst_per_ip),
             ..HubSettings::default()
         }
     }

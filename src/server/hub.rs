@@ -17,6 +17,7 @@
 
 mod conversations;
 mod delivery;
+mod limits;
 mod presence;
 mod replay;
 mod rooms;
@@ -27,6 +28,7 @@ mod tests;
 use std::{
     collections::{BTreeSet, HashMap, HashSet, VecDeque},
     future::Future,
+    net::IpAddr,
     num::NonZeroU32,
     sync::{
         atomic::{AtomicU64, Ordering},
@@ -35,13 +37,14 @@ use std::{
     time::Duration,
 };
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::protocol::{ClientMsg, ErrorCode, Invalid, ServerMsg, UserId, GENERAL_ROOM};
 
 use super::store::{Store, Stored, UserRow};
+use super::supervise::spawn_essential;
 use conversations::Conversations;
+use limits::Kind;
 use presence::Live;
 
 /// Identifies one WebSocket connection (a browser tab).
@@ -72,7 +75,13 @@ pub struct HubSettings {
     pub sends_per_second: NonZeroU32,
     /// Sends allowed at once above the sustained rate.
     pub send_burst: NonZeroU32,
-    /// Refused sends in a row after which the connection is closed with 1008.
+    /// Rooms one user may join or leave per minute, and at once above that.
+    pub room_changes_per_minute: NonZeroU32,
+    pub room_change_burst: NonZeroU32,
+    /// Logins and resumes one IP address may make per second, and at once above that.
+    pub sign_ins_per_second_per_ip: NonZeroU32,
+    pub sign_in_burst_per_ip: NonZeroU32,
+    /// Requests refused by a limit in a row after which the connection is closed (1008).
     pub max_rate_strikes: u32,
     /// Frames queued for one connection before it counts as too slow.
     pub outbox_capacity: usize,
@@ -80,6 +89,8 @@ pub struct HubSettings {
     pub resume_max_gap: u64,
     /// Most bytes of replay queued for one resuming connection; past it, `reload`.
     pub replay_max_bytes: usize,
+    /// A connection without a session this long after it connected is closed (4003).
+    pub login_timeout: Duration,
 }
 
 impl Default for HubSettings {
@@ -89,12 +100,24 @@ impl Default for HubSettings {
             session_idle: Duration::from_secs(30 * 24 * 3600),
             sends_per_second: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
             send_burst: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            room_changes_per_minute: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
+            room_change_burst: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            sign_ins_per_second_per_ip: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
+            sign_in_burst_per_ip: NonZeroU32::new(50).unwrap_or(NonZeroU32::MIN),
             max_rate_strikes: 20,
             outbox_capacity: 256,
             resume_max_gap: 1000,
             replay_max_bytes: 4 << 20,
+            login_timeout: Duration::from_secs(10),
         }
     }
+}
+
+/// Why the hub closes a connection: the WebSocket close code and its reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Close {
+    pub code: u16,
+    pub reason: &'static str,
 }
 
 /// The hub's end of one connection, held by the connection's loop.
@@ -105,7 +128,7 @@ pub struct Connection {
     /// The same queue, for the connection's own answers (pong, malformed frames).
     pub replies: mpsc::Sender<Frame>,
     /// Resolves with a close code when the hub ends the connection.
-    pub closed: oneshot::Receiver<u16>,
+    pub closed: oneshot::Receiver<Close>,
     /// Sends that may be on their way to storage at once: the reader takes a permit
     /// (forgotten) before handing a `send` to the hub, and the hub gives it back with
     /// the answer. A client sending faster than its messages are stored is slowed at
@@ -125,8 +148,9 @@ pub struct Hub {
 enum Command {
     Connect {
         id: ConnId,
+        peer: IpAddr,
         outbox: mpsc::Sender<Frame>,
-        close: oneshot::Sender<u16>,
+        close: oneshot::Sender<Close>,
         sends: Arc<Semaphore>,
     },
     Request(ConnId, ClientMsg),
@@ -147,6 +171,8 @@ enum Done {
     GraceOver(UserId, u64),
     /// Time to tell everyone the counts that changed (online users, room members).
     TellCounts,
+    /// A connection's time to log in or resume is up.
+    LoginDeadline(ConnId),
 }
 
 /// Where a stored message came from, and so what follows its fan-out.
@@ -166,15 +192,14 @@ impl Hub {
         let (commands, rx) = mpsc::channel(1024);
         let (done, done_rx) = mpsc::unbounded_channel();
         let (session_lane, mut lane) = mpsc::unbounded_channel::<Work>();
-        tokio::spawn(async move {
+        spawn_essential("hub's session lane", async move {
             while let Some(work) = lane.recv().await {
                 work.await;
             }
         });
-        let quota = Quota::per_second(settings.sends_per_second).allow_burst(settings.send_burst);
         let state = State {
             store,
-            limiter: RateLimiter::keyed(quota),
+            limits: limits::Limits::new(&settings),
             settings,
             conns: HashMap::new(),
             live: HashMap::new(),
@@ -187,7 +212,7 @@ impl Hub {
             session_lane,
         };
         let outbox_capacity = state.settings.outbox_capacity.max(1);
-        tokio::spawn(state.run(rx, done_rx));
+        spawn_essential("hub", state.run(rx, done_rx));
         Ok(Self {
             commands,
             next_conn: Arc::new(AtomicU64::new(1)),
@@ -195,8 +220,8 @@ impl Hub {
         })
     }
 
-    /// Registers a new connection.
-    pub async fn connect(&self) -> Connection {
+    /// Registers a new connection from `peer` (whose sign-ins are limited together).
+    pub async fn connect(&self, peer: IpAddr) -> Connection {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let (outbox_tx, outbox) = mpsc::channel(self.outbox_capacity);
         let (close, closed) = oneshot::channel();
@@ -207,6 +232,7 @@ impl Hub {
             .commands
             .send(Command::Connect {
                 id,
+                peer,
                 outbox: outbox_tx.clone(),
                 close,
                 sends: sends.clone(),
@@ -248,8 +274,11 @@ struct Session {
 
 struct Conn {
     outbox: mpsc::Sender<Frame>,
-    close: Option<oneshot::Sender<u16>>,
+    close: Option<oneshot::Sender<Close>>,
     session: Option<Session>,
+    /// The client's address: logins and resumes are limited per address.
+    peer: IpAddr,
+    /// Requests refused by a limit in a row (see [`HubSettings::max_rate_strikes`]).
     rate_strikes: u32,
     /// A request of this connection is waiting on storage; later ones wait in `queued`.
     busy: bool,
@@ -264,7 +293,7 @@ struct Conn {
 struct State {
     store: Store,
     settings: HubSettings,
-    limiter: DefaultKeyedRateLimiter<UserId>,
+    limits: limits::Limits,
     conns: HashMap<ConnId, Conn>,
     live: HashMap<UserId, Live>,
     /// The same users by lower-cased nickname: the first page of the people list.
@@ -343,6 +372,7 @@ impl State {
         match command {
             Command::Connect {
                 id,
+                peer,
                 outbox,
                 close,
                 sends,
@@ -354,12 +384,14 @@ impl State {
                         sends,
                         close: Some(close),
                         session: None,
+                        peer,
                         rate_strikes: 0,
                         busy: false,
                         queued: VecDeque::new(),
                         held: None,
                     },
                 );
+                self.login_deadline_in(id, self.settings.login_timeout);
             }
             Command::Request(conn, msg) => {
                 let Some(c) = self.conns.get_mut(&conn) else {
@@ -400,6 +432,7 @@ impl State {
             Done::Stored { origin, result } => self.stored(origin, result),
             Done::GraceOver(user, epoch) => self.grace_over(user, epoch),
             Done::TellCounts => self.tell_counts(),
+            Done::LoginDeadline(conn) => self.login_deadline(conn),
         }
     }
 
@@ -510,8 +543,14 @@ impl State {
                 ErrorCode::AlreadyLoggedIn,
                 "This connection already has a session.",
             )),
-            (ClientMsg::Login { nickname, avatar }, None) => self.login(conn, &nickname, &avatar),
-            (ClientMsg::Resume { token, cursors }, None) => self.resume(conn, &token, cursors),
+            (ClientMsg::Login { nickname, avatar }, None) => {
+                self.limit_sign_in(conn)?;
+                self.login(conn, &nickname, &avatar)
+            }
+            (ClientMsg::Resume { token, cursors }, None) => {
+                self.limit_sign_in(conn)?;
+                self.resume(conn, &token, cursors)
+            }
             (_, None) => Err(refuse(ErrorCode::NotLoggedIn, "Log in first.")),
             (msg, Some(session)) => {
                 let user = session.user.clone();
@@ -522,16 +561,27 @@ impl State {
                         client_id,
                         text,
                     } => self.send(conn, &user, conversation, client_id, &text),
-                    ClientMsg::JoinRoom { name } => self.join_room(conn, &user, &name),
+                    ClientMsg::JoinRoom { name } => {
+                        self.limit(conn, Kind::Membership, user.id)?;
+                        self.join_room(conn, &user, &name)
+                    }
                     ClientMsg::LeaveRoom { conversation } => {
+                        self.limit(conn, Kind::Membership, user.id)?;
                         self.leave_room(conn, &user, conversation)
                     }
-                    ClientMsg::OpenDirect { user: peer } => self.open_direct(conn, &user, peer),
+                    ClientMsg::OpenDirect { user: peer } => {
+                        self.limit(conn, Kind::OpenDirect, user.id)?;
+                        self.open_direct(conn, &user, peer)
+                    }
                     ClientMsg::History {
                         conversation,
                         before,
-                    } => self.history(conn, user.id, conversation, before),
+                    } => {
+                        self.limit(conn, Kind::History, user.id)?;
+                        self.history(conn, user.id, conversation, before)
+                    }
                     ClientMsg::Typing { conversation } => {
+                        self.limit(conn, Kind::Typing, user.id)?;
                         self.require_member(conversation, user.id)?;
                         let frame = encode(&ServerMsg::Typing {
                             conversation,
@@ -541,6 +591,7 @@ impl State {
                         Ok(())
                     }
                     ClientMsg::MarkRead { conversation, seq } => {
+                        self.limit(conn, Kind::MarkRead, user.id)?;
                         self.mark_read(user.id, conversation, seq)
                     }
                     ClientMsg::Ping { .. } | ClientMsg::Login { .. } | ClientMsg::Resume { .. } => {

@@ -198,22 +198,27 @@ impl Store {
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
+                    // All of it or nothing (a savepoint in the group's transaction): a
+                    // failure half-way must not leave a nickname taken and no session
+                    // handed out.
+                    let mut tx = conn.begin().await?;
                     let taken: Option<i64> = sqlx::query_scalar(
                         "SELECT u.id FROM users u JOIN sessions s ON s.user_id = u.id
                          WHERE u.skeleton = ? AND s.last_seen_at >= ? LIMIT 1",
                     )
                     .bind(&new.skeleton)
                     .bind(alive_since_ms)
-                    .fetch_optional(&mut *conn)
+                    .fetch_optional(&mut *tx)
                     .await?;
                     if taken.is_some() {
                         return Ok(None);
                     }
                     let now_ms = new.now_ms;
-                    let user = new.insert(&mut *conn).await?;
+                    let user = new.insert(&mut tx).await?;
                     if let Some(room) = join {
-                        insert_member(conn, room, user.id, now_ms).await?;
+                        insert_member(&mut tx, room, user.id, now_ms).await?;
                     }
+                    tx.commit().await?;
                     Ok(Some(user))
                 })
             })
@@ -412,6 +417,22 @@ impl Store {
             rows.iter().take(limit as usize).map(chat_message).collect();
         messages.reverse();
         Ok((messages, has_more))
+    }
+
+    /// The message `author` sent under `client_id`, if it was stored.
+    pub async fn message_by_client_id(
+        &self,
+        author: UserId,
+        client_id: &ClientMsgId,
+    ) -> Result<Option<ChatMessage>> {
+        let row = sqlx::query(&format!(
+            "{SELECT_MESSAGE} WHERE m.author_id = ? AND m.client_id = ?"
+        ))
+        .bind(author.0)
+        .bind(&client_id.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(chat_message))
     }
 
     /// The messages of a conversation with `after < seq <= up_to`, oldest first

@@ -10,6 +10,7 @@
 //! testing-websockets example), so unit tests drive it with channels.
 
 use std::{
+    net::IpAddr,
     sync::atomic::{AtomicU64, Ordering},
     time::Duration,
 };
@@ -22,7 +23,7 @@ use tokio::{
 };
 
 use super::{
-    hub::{Frame, Hub},
+    hub::{Close, Frame, Hub},
     unix_millis,
 };
 use crate::protocol::{close_code, ClientMsg, ErrorCode, ServerMsg, PROTOCOL_VERSION};
@@ -111,10 +112,12 @@ impl Exit {
     }
 }
 
-/// Runs one connection until it ends. `shutdown` turning true closes it with 1001.
+/// Runs one connection from `peer` until it ends. `shutdown` turning true closes it
+/// with 1001.
 pub async fn run_connection<W, R>(
     mut sink: W,
     stream: R,
+    peer: IpAddr,
     hub: Hub,
     settings: ConnectionSettings,
     shutdown: watch::Receiver<bool>,
@@ -123,7 +126,7 @@ where
     W: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, ReadError>> + Unpin,
 {
-    let mut connection = hub.connect().await;
+    let mut connection = hub.connect(peer).await;
     let welcome = ServerMsg::Welcome {
         protocol: PROTOCOL_VERSION,
         ping_interval_ms: settings.client_ping_interval.as_millis() as u64,
@@ -192,7 +195,7 @@ async fn read_half<R>(
 where
     R: Stream<Item = Result<Message, ReadError>> + Unpin,
 {
-    let mut invalid_in_a_row = 0u32;
+    let mut invalid = InvalidFrames::default();
     loop {
         let frame = match stream.next().await {
             None => return Exit::gone(Ended::ClientGone),
@@ -213,12 +216,8 @@ where
         let reply = match frame {
             Message::Text(text) => match serde_json::from_str::<ClientMsg>(text.as_str()) {
                 // Answered here: a liveness probe should not wait behind the hub.
-                Ok(ClientMsg::Ping { nonce }) => {
-                    invalid_in_a_row = 0;
-                    ServerMsg::Pong { nonce }
-                }
+                Ok(ClientMsg::Ping { nonce }) => ServerMsg::Pong { nonce },
                 Ok(msg) => {
-                    invalid_in_a_row = 0;
                     if matches!(msg, ClientMsg::Send { .. }) {
                         // Given back by the hub with the answer; while none is left this
                         // reader waits, and so does the client, on its socket.
@@ -232,7 +231,7 @@ where
                 }
                 Err(e) => {
                     tracing::info!(error = %e, "malformed client message");
-                    invalid_in_a_row += 1;
+                    invalid.add(Instant::now());
                     ServerMsg::error(
                         ErrorCode::MalformedMessage,
                         format!("not a valid client message: {e}"),
@@ -241,7 +240,7 @@ where
             },
             Message::Binary(_) => {
                 tracing::info!("binary frame from client");
-                invalid_in_a_row += 1;
+                invalid.add(Instant::now());
                 ServerMsg::error(
                     ErrorCode::UnsupportedFrame,
                     "binary frames are not supported; send JSON text",
@@ -251,9 +250,9 @@ where
             Message::Ping(_) | Message::Pong(_) => continue,
             Message::Close(_) => return Exit::gone(Ended::ClientClosed),
         };
-        if invalid_in_a_row >= settings.max_invalid_frames {
+        if invalid.count >= settings.max_invalid_frames {
             tracing::warn!(
-                invalid_in_a_row,
+                invalid = invalid.count,
                 "closing connection: too many invalid frames"
             );
             return Exit::closing(
@@ -272,7 +271,7 @@ where
 async fn write_half<W>(
     sink: &mut W,
     outbox: &mut mpsc::Receiver<Frame>,
-    closed: &mut oneshot::Receiver<u16>,
+    closed: &mut oneshot::Receiver<Close>,
     mut shutdown: watch::Receiver<bool>,
     settings: ConnectionSettings,
     liveness: &Liveness,
@@ -286,14 +285,11 @@ where
     loop {
         tokio::select! {
             biased;
-            code = &mut *closed => {
-                let code = code.unwrap_or(close_code::GOING_AWAY);
-                let reason = match code {
-                    close_code::LOGGED_OUT => "logged out",
-                    close_code::TOO_SLOW => "too slow",
-                    close_code::POLICY_VIOLATION => "too many messages",
-                    _ => "closed by the server",
-                };
+            close = &mut *closed => {
+                let Close { code, reason } = close.unwrap_or(Close {
+                    code: close_code::GOING_AWAY,
+                    reason: "closed by the server",
+                });
                 return Exit::closing(Ended::ClosedByHub(code), code, reason);
             }
             // A dropped sender means the server is gone too.
@@ -322,6 +318,30 @@ where
                 }
             }
         }
+    }
+}
+
+/// A minute without an invalid frame forgets the earlier ones.
+const INVALID_FORGIVEN_AFTER: Duration = Duration::from_secs(60);
+
+/// Invalid frames seen lately. Valid frames between them do not wipe the slate (a
+/// client cannot hide a stream of garbage behind pings); a quiet minute does.
+#[derive(Default)]
+struct InvalidFrames {
+    count: u32,
+    last: Option<Instant>,
+}
+
+impl InvalidFrames {
+    fn add(&mut self, now: Instant) {
+        if self
+            .last
+            .is_some_and(|last| now.duration_since(last) > INVALID_FORGIVEN_AFTER)
+        {
+            self.count = 0;
+        }
+        self.count += 1;
+        self.last = Some(now);
     }
 }
 
@@ -380,11 +400,23 @@ mod tests {
         let store = Store::open(db.path().join("t.db").to_str().unwrap())
             .await
             .unwrap();
-        let hub = Hub::start(store, HubSettings::default()).await.unwrap();
+        // These connections never log in; the heartbeat is what they test.
+        let settings = HubSettings {
+            login_timeout: Duration::from_secs(24 * 3600),
+            ..HubSettings::default()
+        };
+        let hub = Hub::start(store, settings).await.unwrap();
         let (to_server, stream) = mpsc::unbounded();
         let (sink, from_server) = mpsc::unbounded();
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let task = tokio::spawn(run_connection(sink, stream, hub, SETTINGS, shutdown_rx));
+        let task = tokio::spawn(run_connection(
+            sink,
+            stream,
+            std::net::Ipv4Addr::LOCALHOST.into(),
+            hub,
+            SETTINGS,
+            shutdown_rx,
+        ));
         Harness {
             to_server,
             from_server,
@@ -459,15 +491,28 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_valid_frame_resets_the_invalid_count() {
+    async fn valid_frames_between_invalid_ones_do_not_hide_them() {
         let mut h = start().await;
         h.next_msg().await;
-        for _ in 0..5 {
+        for _ in 0..2 {
             h.send_text("nope");
             h.next_msg().await;
             h.send_text(r#"{"type":"ping","nonce":1}"#);
             assert_eq!(h.next_msg().await, ServerMsg::Pong { nonce: 1 });
         }
+        h.send_text("nope");
+        assert_eq!(h.next_close_code().await, close_code::POLICY_VIOLATION);
+    }
+
+    #[test]
+    fn a_quiet_minute_forgives_earlier_invalid_frames() {
+        let start = Instant::now();
+        let mut invalid = InvalidFrames::default();
+        invalid.add(start);
+        invalid.add(start + Duration::from_secs(59));
+        assert_eq!(invalid.count, 2);
+        invalid.add(start + Duration::from_secs(59 + 61));
+        assert_eq!(invalid.count, 1);
     }
 
     #[tokio::test]

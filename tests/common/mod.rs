@@ -91,6 +91,14 @@ impl TestDb {
         Config {
             listen_addr: "127.0.0.1:0".parse().unwrap(),
             database_url: format!("sqlite://{}", self.dir.path().join("chat.db").display()),
+            // Every test client comes from 127.0.0.1 (tests/hardening.rs tries the
+            // per-address limits).
+            max_connections_per_ip: 10_000,
+            sign_ins_per_second_per_ip: 10_000,
+            sign_in_burst_per_ip: 10_000,
+            // Some tests join hundreds of rooms (tests/hardening.rs tries the limit).
+            room_changes_per_minute: 100_000,
+            room_change_burst: 10_000,
             ..Config::default()
         }
     }

@@ -605,3 +605,52 @@ fn links_are_found_in_text() {
     );
     assert_eq!(linkify("<b>no link</b>"), [(false, "<b>no link</b>")]);
 }
+
+#[test]
+fn a_resume_names_the_most_recent_conversations_and_forgets_the_rest() {
+    let ann = user(1, "Ann");
+    let bob = user(2, "Bob");
+    let mut state = ChatState::default();
+    let count = MAX_RESUME_CURSORS as i64 + 40;
+    state.apply(
+        ServerMsg::Ready {
+            me: ann.clone(),
+            token: None,
+            conversations: (1..=count).map(|i| room(i, &format!("r{i}"), 0)).collect(),
+            rooms: vec![],
+            users: vec![ann.clone()],
+            online_count: 1,
+        },
+        0.0,
+    );
+    // Room i's newest message is i seconds old: the lowest numbers are the newest.
+    for i in 1..=count {
+        let mut m = message(1000 + i, i, 1, &bob, "x");
+        m.sent_at_ms = 1_000_000 - i * 1000;
+        state.apply(ServerMsg::Message { message: m }, 0.0);
+    }
+    let cursors = state.resume_cursors();
+    assert_eq!(cursors.len(), MAX_RESUME_CURSORS);
+    let mut named: Vec<i64> = cursors.iter().map(|c| c.conversation.0).collect();
+    named.sort_unstable();
+    assert_eq!(named, (1..=MAX_RESUME_CURSORS as i64).collect::<Vec<_>>());
+    // The rest hold nothing to resume from: opened, they load their newest page.
+    let oldest = &state.conversations[&ConversationId(count)];
+    assert!(oldest.messages().is_empty() && !oldest.loaded);
+    // And the resume fits in one frame.
+    let resume = ClientMsg::Resume {
+        token: "t".repeat(64),
+        cursors: cursors
+            .iter()
+            .map(|c| Cursor {
+                conversation: ConversationId(9_999_999_999),
+                seq: 9_999_999_999 + c.seq,
+            })
+            .collect(),
+    };
+    assert!(
+        resume.to_json().len() < 16 * 1024,
+        "{}",
+        resume.to_json().len()
+    );
+}

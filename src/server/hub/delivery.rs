@@ -1,7 +1,6 @@
 //! Messages in and out: a send is checked, handed to the writer, and once stored
 //! acknowledged and fanned out; and every frame's way into a connection's bounded queue.
 
-use governor::clock::{Clock, DefaultClock};
 use tokio::sync::mpsc::error::TrySendError;
 
 use crate::{
@@ -15,7 +14,10 @@ use crate::{
     },
 };
 
-use super::{encode, internal, refuse, ConnId, Done, Frame, Origin, Refusal, State, UserRow};
+use super::{
+    encode, internal, limits::Kind, refuse, Close, ConnId, Done, Frame, Origin, Refusal, State,
+    UserRow,
+};
 
 impl State {
     /// Checks a text message and hands it to the writer; [`State::stored`] goes on
@@ -31,25 +33,37 @@ impl State {
         validate_client_id(&client_id)?;
         let text = normalize_text(text)?;
         self.require_member(conversation, user.id)?;
-        if let Err(not_until) = self.limiter.check_key(&user.id) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let strikes = self.conns.get_mut(&conn).map(|c| {
-                c.rate_strikes += 1;
-                c.rate_strikes
-            });
-            if strikes.is_some_and(|s| s >= self.settings.max_rate_strikes) {
-                tracing::warn!(user = %user.id, "closing a flooding connection");
-                self.close_conn(conn, close_code::POLICY_VIOLATION);
+        if let Err(Refusal(mut refused)) = self.limit(conn, Kind::Send, user.id) {
+            // A message sent again because its ack was lost is not a new one: its ack
+            // is its answer, past the limit too (and costs no token).
+            if let ServerMsg::Error { client_id: id, .. } = refused.as_mut() {
+                *id = Some(client_id.clone());
             }
-            return Err(Refusal(Box::new(ServerMsg::Error {
-                code: ErrorCode::RateLimited,
-                message: "You are sending too fast; wait a moment.".into(),
-                retry_after_ms: Some(wait.as_millis().max(1) as u64),
-                client_id: None,
-            })));
-        }
-        if let Some(c) = self.conns.get_mut(&conn) {
-            c.rate_strikes = 0;
+            let (store, author) = (self.store.clone(), user.id);
+            let id = client_id.clone();
+            self.spawn_io(
+                conn,
+                async move { store.message_by_client_id(author, &id).await },
+                move |state, found| match found {
+                    Ok(Some(message)) => {
+                        let stored = Stored {
+                            message,
+                            duplicate: true,
+                        };
+                        state.deliver(stored, Origin::Client(conn, client_id));
+                        Ok(())
+                    }
+                    Ok(None) => Err(Refusal(refused)),
+                    Err(e) => {
+                        let Refusal(mut failed) = internal(e);
+                        if let ServerMsg::Error { client_id: id, .. } = failed.as_mut() {
+                            *id = Some(client_id);
+                        }
+                        Err(Refusal(failed))
+                    }
+                },
+            );
+            return Ok(());
         }
         self.store_message(
             conversation,
@@ -146,10 +160,21 @@ impl State {
         }
         let (conversation, seq, author) = (m.conversation, m.seq, m.author.id);
         self.conversations.delivered(conversation, seq, author);
-        let frame = encode(&ServerMsg::Message {
-            message: stored.message,
-        });
-        self.fan_out(conversation, &frame, None, true);
+        // The client id is the author's own business: their tabs get it (to match
+        // the message to what they sent), nobody else does.
+        let mut message = stored.message;
+        if message.client_id.is_some() {
+            let own = encode(&ServerMsg::Message {
+                message: message.clone(),
+            });
+            self.send_to_users(vec![author], &own, true);
+            message.client_id = None;
+            let frame = encode(&ServerMsg::Message { message });
+            self.fan_out(conversation, &frame, Some(author), true);
+        } else {
+            let frame = encode(&ServerMsg::Message { message });
+            self.fan_out(conversation, &frame, None, true);
+        }
         if let Origin::Membership(room) = origin {
             self.room_count_changed(room);
         }
@@ -251,15 +276,15 @@ impl State {
         }
         if essential {
             tracing::warn!(conn, "closing a connection that cannot keep up");
-            self.close_conn(conn, close_code::TOO_SLOW);
+            self.close_conn(conn, close_code::TOO_SLOW, "too slow");
         } else {
             tracing::debug!(conn, "dropped a frame for a slow connection");
         }
     }
 
-    pub(super) fn close_conn(&mut self, conn: ConnId, code: u16) {
+    pub(super) fn close_conn(&mut self, conn: ConnId, code: u16, reason: &'static str) {
         if let Some(close) = self.conns.get_mut(&conn).and_then(|c| c.close.take()) {
-            let _ = close.send(code);
+            let _ = close.send(Close { code, reason });
         }
     }
 }

@@ -3,9 +3,16 @@
 
 use std::collections::HashSet;
 
-use crate::protocol::{ConversationId, Cursor, Seq, ServerMsg, UserId, HISTORY_PAGE};
+use crate::protocol::{ChatMessage, ConversationId, Cursor, Seq, ServerMsg, UserId, HISTORY_PAGE};
 
 use super::{encode, internal, ConnId, Frame, Refusal, State};
+
+/// A client id is its author's business (see `deliver`): others' are not shown.
+fn hide_others_client_ids(messages: &mut [ChatMessage], reader: UserId) {
+    for m in messages.iter_mut().filter(|m| m.author.id != reader) {
+        m.client_id = None;
+    }
+}
 
 /// Messages per `replay` frame.
 const REPLAY_CHUNK: usize = 100;
@@ -31,7 +38,8 @@ impl State {
             conn,
             async move { store.history(conversation, before, HISTORY_PAGE).await },
             move |state, page| {
-                let (messages, has_more) = page.map_err(internal)?;
+                let (mut messages, has_more) = page.map_err(internal)?;
+                hide_others_client_ids(&mut messages, user);
                 let reply = ServerMsg::History {
                     conversation,
                     messages,
@@ -108,7 +116,9 @@ impl State {
                         .messages_between(gap.conversation, gap.after, gap.up_to)
                         .await
                     {
-                        Ok(missed) => Ok(missed
+                        Ok(mut missed) => Ok({
+                            hide_others_client_ids(&mut missed, user);
+                            missed
                             .chunks(REPLAY_CHUNK)
                             .map(|chunk| {
                                 encode(&ServerMsg::Replay {
@@ -116,7 +126,8 @@ impl State {
                                     messages: chunk.to_vec(),
                                 })
                             })
-                            .collect::<Vec<Frame>>()),
+                            .collect::<Vec<Frame>>()
+                        }),
                         Err(e) => {
                             tracing::error!(error = %e, "replay failed");
                             Err("storage failed")

@@ -15,7 +15,9 @@ use crate::{
     },
 };
 
-use super::{internal, presence::user_info, refuse, ConnId, Refusal, Session, State, UserRow};
+use super::{
+    internal, presence::user_info, refuse, Close, ConnId, Done, Refusal, Session, State, UserRow,
+};
 
 /// The UTS #39 skeleton of the lower-cased nickname: equal for names that look alike.
 pub fn nickname_skeleton(nickname: &str) -> String {
@@ -257,7 +259,10 @@ impl State {
                 continue;
             };
             if let Some(close) = c.close.take() {
-                let _ = close.send(crate::protocol::close_code::LOGGED_OUT);
+                let _ = close.send(Close {
+                    code: crate::protocol::close_code::LOGGED_OUT,
+                    reason: "logged out",
+                });
             }
             self.detach(session.user.id, id);
             users.push(session.user);
@@ -269,6 +274,36 @@ impl State {
                 self.go_offline(user.id);
             }
         }
+    }
+
+    /// Arms the deadline by which a new connection must have a session.
+    pub(super) fn login_deadline_in(&self, conn: ConnId, after: std::time::Duration) {
+        let done = self.done.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            let _ = done.send(Done::LoginDeadline(conn));
+        });
+    }
+
+    /// A connection that has not logged in or resumed in time is closed (4003): it
+    /// would hold memory for nothing. One whose login is being stored gets a moment more.
+    pub(super) fn login_deadline(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        if c.session.is_some() {
+            return;
+        }
+        if c.busy {
+            self.login_deadline_in(conn, std::time::Duration::from_secs(1));
+            return;
+        }
+        tracing::info!(conn, "closing a connection that did not log in in time");
+        self.close_conn(
+            conn,
+            crate::protocol::close_code::LOGIN_TIMEOUT,
+            "no login in time",
+        );
     }
 
     pub(super) fn disconnect(&mut self, conn: ConnId) {

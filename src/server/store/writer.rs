@@ -22,6 +22,7 @@ use crate::protocol::{
 };
 
 use super::UserRow;
+use crate::server::supervise::spawn_essential;
 
 /// Most jobs in one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -84,7 +85,7 @@ impl Writer {
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (jobs, rx) = mpsc::channel(capacity.max(1));
         let stop = Arc::new(Notify::new());
-        let task = tokio::spawn(run(conn, rx, stop.clone()));
+        let task = spawn_essential("storage writer", run(conn, rx, stop.clone()));
         (Self { jobs, stop }, task)
     }
 

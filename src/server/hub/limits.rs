@@ -1,0 +1,226 @@
+//! How often each kind of request may be made: a token bucket per user and kind, and
+//! one per address for signing in, so that no request is free to repeat in a loop
+//! (a join/leave loop stores lines and tells every member; a history loop reads pages).
+//! Past a bucket the request gets `rate_limited` with `retry_after_ms`; a connection
+//! refused [`HubSettings::max_rate_strikes`] times in a row is closed with 1008.
+
+use std::{
+    net::IpAddr,
+    num::NonZeroU32,
+    sync::atomic::{AtomicU32, Ordering},
+    time::Duration,
+};
+
+use governor::{
+    clock::{Clock, DefaultClock},
+    DefaultKeyedRateLimiter, Quota, RateLimiter,
+};
+
+use crate::protocol::{close_code, ErrorCode, ServerMsg, UserId};
+
+use super::{ConnId, HubSettings, Refusal, State};
+
+/// The kinds of request with a bucket of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Send,
+    /// `join_room` and `leave_room`.
+    Membership,
+    OpenDirect,
+    History,
+    Typing,
+    MarkRead,
+}
+
+impl Kind {
+    const ALL: [Kind; 6] = [
+        Kind::Send,
+        Kind::Membership,
+        Kind::OpenDirect,
+        Kind::History,
+        Kind::Typing,
+        Kind::MarkRead,
+    ];
+
+    fn what(self) -> &'static str {
+        match self {
+            Kind::Send => "You are sending too fast; wait a moment.",
+            Kind::Membership => "You are joining and leaving rooms too fast; wait a moment.",
+            Kind::OpenDirect => "You are opening conversations too fast; wait a moment.",
+            Kind::History => "You are loading history too fast; wait a moment.",
+            Kind::Typing => "Typing notices are coming too fast.",
+            Kind::MarkRead => "Read marks are coming too fast.",
+        }
+    }
+}
+
+fn quota(per_second: f64, burst: u32) -> Quota {
+    let period = Duration::from_secs_f64(1.0 / per_second);
+    Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
+}
+
+/// Checks between two sweeps of the buckets that are full again.
+const SWEEP_EVERY: u32 = 4096;
+
+pub(super) struct Limits {
+    per_user: [DefaultKeyedRateLimiter<UserId>; Kind::ALL.len()],
+    sign_in: DefaultKeyedRateLimiter<IpAddr>,
+    checks: AtomicU32,
+}
+
+impl Limits {
+    pub(super) fn new(settings: &HubSettings) -> Self {
+        let per_kind = |kind: Kind| {
+            RateLimiter::keyed(match kind {
+                Kind::Send => {
+                    Quota::per_second(settings.sends_per_second).allow_burst(settings.send_burst)
+                }
+                // Opening the app and picking a few rooms is fine; a loop is not.
+                Kind::Membership => quota(
+                    f64::from(settings.room_changes_per_minute.get()) / 60.0,
+                    settings.room_change_burst.get(),
+                ),
+                Kind::OpenDirect => quota(2.0, 10),
+                // Scrolling back pages quickly.
+                Kind::History => quota(4.0, 20),
+                // The client repeats it every few seconds while typing.
+                Kind::Typing => quota(1.0, 5),
+                Kind::MarkRead => quota(4.0, 20),
+            })
+        };
+        Self {
+            per_user: Kind::ALL.map(per_kind),
+            sign_in: RateLimiter::keyed(quota(
+                f64::from(settings.sign_ins_per_second_per_ip.get()),
+                settings.sign_in_burst_per_ip.get(),
+            )),
+            checks: AtomicU32::new(0),
+        }
+    }
+
+    /// Ok, or how long until this user may make this kind of request again.
+    pub(super) fn check(&self, kind: Kind, user: UserId) -> Result<(), Duration> {
+        self.swept_now_and_then();
+        let limiter = &self.per_user[kind as usize];
+        limiter
+            .check_key(&user)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    /// Ok, or how long until this address may log in or resume again.
+    pub(super) fn check_sign_in(&self, address: IpAddr) -> Result<(), Duration> {
+        self.swept_now_and_then();
+        self.sign_in
+            .check_key(&address)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    /// Forgets the buckets that are full again, now and then, so that many users or
+    /// addresses passing by do not grow the server for ever.
+    fn swept_now_and_then(&self) {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY != SWEEP_EVERY - 1 {
+            return;
+        }
+        for limiter in &self.per_user {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+        self.sign_in.retain_recent();
+        self.sign_in.shrink_to_fit();
+    }
+}
+
+impl State {
+    /// Takes a token for `kind` from `user`'s bucket, or refuses with when to retry
+    /// (and closes a connection refused too often in a row).
+    pub(super) fn limit(&mut self, conn: ConnId, kind: Kind, user: UserId) -> Result<(), Refusal> {
+        let checked = self.limits.check(kind, user);
+        self.strike_or_pass(conn, checked, kind.what())
+    }
+
+    /// Like [`State::limit`], for logging in or resuming, per the connection's address.
+    pub(super) fn limit_sign_in(&mut self, conn: ConnId) -> Result<(), Refusal> {
+        let Some(address) = self.conns.get(&conn).map(|c| c.peer) else {
+            return Ok(());
+        };
+        let checked = self.limits.check_sign_in(address);
+        self.strike_or_pass(
+            conn,
+            checked,
+            "Too many sign-ins from your address; wait a moment.",
+        )
+    }
+
+    fn strike_or_pass(
+        &mut self,
+        conn: ConnId,
+        checked: Result<(), Duration>,
+        message: &str,
+    ) -> Result<(), Refusal> {
+        let Err(wait) = checked else {
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.rate_strikes = 0;
+            }
+            return Ok(());
+        };
+        let strikes = self.conns.get_mut(&conn).map(|c| {
+            c.rate_strikes += 1;
+            c.rate_strikes
+        });
+        if strikes.is_some_and(|s| s >= self.settings.max_rate_strikes) {
+            tracing::warn!(
+                conn,
+                "closing a connection that keeps going past its limits"
+            );
+            self.close_conn(conn, close_code::POLICY_VIOLATION, "too many requests");
+        }
+        Err(Refusal(Box::new(ServerMsg::Error {
+            code: ErrorCode::RateLimited,
+            message: message.into(),
+            retry_after_ms: Some(wait.as_millis().max(1) as u64),
+            client_id: None,
+        })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_has_a_bucket_of_its_own_per_user() {
+        let limits = Limits::new(&HubSettings::default());
+        let (ana, bo) = (UserId(1), UserId(2));
+        // Ten joins or leaves at once, then one every two seconds.
+        for _ in 0..10 {
+            assert!(limits.check(Kind::Membership, ana).is_ok());
+        }
+        let wait = limits.check(Kind::Membership, ana).unwrap_err();
+        assert!(
+            wait > Duration::from_millis(1500) && wait <= Duration::from_secs(2),
+            "{wait:?}"
+        );
+        // Others' buckets, and this user's other kinds, are untouched.
+        assert!(limits.check(Kind::Membership, bo).is_ok());
+        assert!(limits.check(Kind::History, ana).is_ok());
+        assert!(limits.check(Kind::Send, ana).is_ok());
+    }
+
+    #[test]
+    fn sign_ins_are_limited_per_address() {
+        let settings = HubSettings {
+            sign_in_burst_per_ip: NonZeroU32::new(3).unwrap(),
+            ..HubSettings::default()
+        };
+        let limits = Limits::new(&settings);
+        let (here, there): (IpAddr, IpAddr) =
+            ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        for _ in 0..3 {
+            assert!(limits.check_sign_in(here).is_ok());
+        }
+        assert!(limits.check_sign_in(here).is_err());
+        assert!(limits.check_sign_in(there).is_ok());
+    }
+}
