@@ -322,10 +322,39 @@ pub enum ErrorCode {
     Internal,
 }
 
+impl ErrorCode {
+    /// The code as it is on the wire (`rate_limited`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MalformedMessage => "malformed_message",
+            Self::UnsupportedFrame => "unsupported_frame",
+            Self::NotLoggedIn => "not_logged_in",
+            Self::AlreadyLoggedIn => "already_logged_in",
+            Self::InvalidNickname => "invalid_nickname",
+            Self::NicknameTaken => "nickname_taken",
+            Self::InvalidAvatar => "invalid_avatar",
+            Self::InvalidRoomName => "invalid_room_name",
+            Self::InvalidText => "invalid_text",
+            Self::InvalidClientId => "invalid_client_id",
+            Self::SessionInvalid => "session_invalid",
+            Self::NoSuchConversation => "no_such_conversation",
+            Self::NoSuchUser => "no_such_user",
+            Self::NotAMember => "not_a_member",
+            Self::CannotLeave => "cannot_leave",
+            Self::RateLimited => "rate_limited",
+            Self::Internal => "internal",
+        }
+    }
+}
+
 /// WebSocket close codes the server uses, and what a client should do on each.
 pub mod close_code {
     /// Server shutting down: reconnect.
     pub const GOING_AWAY: u16 = 1001;
+    /// The client broke the WebSocket framing rules (RFC 6455).
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text frame was not UTF-8.
+    pub const INVALID_PAYLOAD: u16 = 1007;
     /// Repeated abuse (malformed frames, floods): show the reason, then retry.
     pub const POLICY_VIOLATION: u16 = 1008;
     /// A frame exceeded the size limit.
@@ -665,6 +694,16 @@ mod tests {
         let err = normalize_text(&"é".repeat(2001)).unwrap_err();
         assert!(err.message.contains("2000"), "{}", err.message);
         assert!(normalize_text("bell\u{0007}").is_err());
+        for code in [
+            ErrorCode::RateLimited,
+            ErrorCode::NotAMember,
+            ErrorCode::MalformedMessage,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&code).unwrap(),
+                format!("\"{}\"", code.as_str())
+            );
+        }
         // "Trojan Source": an override or isolate would reorder what others read.
         for control in ['\u{202E}', '\u{202A}', '\u{2066}', '\u{2069}'] {
             let err = normalize_text(&format!("pay {control}01$ now")).unwrap_err();

@@ -3,10 +3,12 @@
 pub mod admission;
 pub mod caching;
 pub mod config;
+pub mod health;
 pub mod hub;
 pub mod security_headers;
 pub mod store;
 pub mod supervise;
+pub mod telemetry;
 pub mod ws;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
@@ -76,11 +78,14 @@ pub(crate) fn unix_millis() -> i64 {
 pub struct AppState {
     leptos_options: LeptosOptions,
     hub: Hub,
+    store: Store,
     /// Every WebSocket connection's task, so shutdown can wait for them.
     connections: TaskTracker,
     connection: ConnectionSettings,
     max_message_bytes: usize,
     admission: Arc<Admission>,
+    /// `/metrics` answers any client, not only local and private ones.
+    metrics_public: bool,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -113,6 +118,7 @@ impl AppState {
     /// after the last connection, and the switch that closes every WebSocket (1001).
     pub async fn open(config: &Config) -> std::io::Result<(Self, Store, watch::Sender<bool>)> {
         let leptos_options = leptos_options(config).map_err(std::io::Error::other)?;
+        telemetry::handle(); // the recorder, before anything records
         let cannot = |what: &str, e: sqlx::Error| {
             std::io::Error::other(format!("cannot {what} {}: {e}", config.database_url))
         };
@@ -126,6 +132,7 @@ impl AppState {
         let state = Self {
             leptos_options,
             hub,
+            store: store.clone(),
             connections: TaskTracker::new(),
             connection: ConnectionSettings {
                 heartbeat_interval: config.heartbeat_interval(),
@@ -140,6 +147,7 @@ impl AppState {
                 config.max_connections_per_ip,
                 config.max_connections,
             ),
+            metrics_public: config.metrics_public,
             shutdown: stop_rx,
         };
         Ok((state, store, stop_tx))
@@ -157,6 +165,9 @@ pub fn app(state: AppState) -> Router {
     };
     Router::new()
         .route(WS_PATH, get(ws_upgrade))
+        .route("/healthz", get(health::live))
+        .route("/healthz/ready", get(health::ready))
+        .route("/metrics", get(telemetry::render))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         // The site's files, gzip or brotli as built when the browser accepts them.
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
@@ -266,6 +277,8 @@ async fn ws_upgrade(
         Ok(ticket) => ticket,
         Err(refused) => {
             tracing::info!(%peer, reason = %refused.reason(), "websocket upgrade refused");
+            metrics::counter!(telemetry::name::UPGRADES_REFUSED, "reason" => refused.label())
+                .increment(1);
             return (refused.status(), refused.reason()).into_response();
         }
     };
@@ -305,6 +318,8 @@ fn read_error(err: axum::Error) -> ReadError {
     let inner = err.into_inner();
     match inner.downcast_ref::<tungstenite::Error>() {
         Some(tungstenite::Error::Capacity(_)) => ReadError::TooBig,
+        Some(tungstenite::Error::Utf8(_)) => ReadError::InvalidUtf8,
+        Some(tungstenite::Error::Protocol(e)) => ReadError::Protocol(e.to_string()),
         _ => ReadError::Other(inner.to_string()),
     }
 }

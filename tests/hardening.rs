@@ -425,3 +425,188 @@ async fn a_client_id_goes_to_its_authors_tabs_only() {
         .any(|m| m.client_id == Some(ClientMsgId("ana-1".into()))));
     server.stop().await;
 }
+
+/// A WebSocket opened by hand over TCP, past the server's `welcome`, so that frames
+/// no library would send can be tried.
+async fn raw_websocket(server: &TestServer) -> tokio::net::TcpStream {
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let request = format!(
+        "GET {WS_PATH} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        server.addr
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    // The response head, up to the blank line.
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        tcp.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    let (opcode, _) = read_frame(&mut tcp).await.unwrap();
+    assert_eq!(opcode, 0x1, "the welcome first");
+    tcp
+}
+
+/// One frame from the server (never masked): its opcode and payload.
+async fn read_frame(tcp: &mut tokio::net::TcpStream) -> std::io::Result<(u8, Vec<u8>)> {
+    let mut head = [0u8; 2];
+    tcp.read_exact(&mut head).await?;
+    let len = match head[1] & 0x7f {
+        126 => {
+            let mut ext = [0u8; 2];
+            tcp.read_exact(&mut ext).await?;
+            u64::from(u16::from_be_bytes(ext))
+        }
+        127 => {
+            let mut ext = [0u8; 8];
+            tcp.read_exact(&mut ext).await?;
+            u64::from_be_bytes(ext)
+        }
+        n => u64::from(n),
+    };
+    let mut payload = vec![0u8; len as usize];
+    tcp.read_exact(&mut payload).await?;
+    Ok((head[0] & 0x0f, payload))
+}
+
+/// A client frame: `first` is the FIN/RSV/opcode byte; the payload is masked.
+fn client_frame(first: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [0x37, 0xfa, 0x21, 0x3d];
+    let mut frame = vec![first];
+    if payload.len() < 126 {
+        frame.push(0x80 | payload.len() as u8);
+    } else {
+        frame.push(0x80 | 126);
+        frame.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    }
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
+}
+
+#[tokio::test]
+async fn protocol_errors_get_the_close_code_rfc_6455_asks_for() {
+    let db = TestDb::new();
+    let server = TestServer::start(db.config()).await;
+    let cases: [(&str, Vec<u8>, u16); 6] = [
+        (
+            "a reserved bit without an extension",
+            client_frame(0xC1, b"{}"),
+            1002,
+        ),
+        ("a reserved opcode", client_frame(0x83, b"x"), 1002),
+        (
+            "a control frame over 125 bytes",
+            client_frame(0x89, &[b'p'; 126]),
+            1002,
+        ),
+        (
+            "a fragmented control frame",
+            client_frame(0x09, b"ping"),
+            1002,
+        ),
+        (
+            "a close with code 999",
+            client_frame(0x88, &999u16.to_be_bytes()),
+            1002,
+        ),
+        (
+            "text that is not UTF-8",
+            client_frame(0x81, &[b'{', 0xff, b'}']),
+            1007,
+        ),
+    ];
+    for (what, frame, code) in cases {
+        let mut tcp = raw_websocket(&server).await;
+        tcp.write_all(&frame).await.unwrap();
+        let closed = tokio::time::timeout(common::PATIENCE, async {
+            loop {
+                let (opcode, payload) = read_frame(&mut tcp)
+                    .await
+                    .unwrap_or_else(|e| panic!("{what}: dropped without a close frame ({e})"));
+                if opcode == 0x8 {
+                    return u16::from_be_bytes([payload[0], payload[1]]);
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{what}: no close frame"));
+        assert_eq!(closed, code, "{what}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn health_says_live_and_ready_and_not_ready_when_storage_is_gone() {
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    let db = TestDb::new();
+    let server = TestServer::start(db.config()).await;
+    let (status, _, body) = get(&server, "/healthz").await;
+    assert!(
+        status.contains("200") && body.contains("ok"),
+        "{status} {body}"
+    );
+    let (status, _, body) = get(&server, "/healthz/ready").await;
+    assert!(
+        status.contains("200") && body.contains("ready"),
+        "{status} {body}"
+    );
+    server.stop().await;
+
+    // The same app with its storage closed under it: alive, not ready, and says why.
+    let (state, store, _stop) = chat::server::AppState::open(&db.config()).await.unwrap();
+    store.close().await;
+    let app = chat::server::app(state);
+    let ask = |path: &str| axum::http::Request::get(path).body(Body::empty()).unwrap();
+    let live = app.clone().oneshot(ask("/healthz")).await.unwrap();
+    assert_eq!(live.status(), StatusCode::OK);
+    let ready = app.oneshot(ask("/healthz/ready")).await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = axum::body::to_bytes(ready.into_body(), 1024).await.unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("storage"));
+}
+
+#[tokio::test]
+async fn metrics_count_what_happens_for_local_scrapers() {
+    let db = TestDb::new();
+    let server = TestServer::start(db.config()).await;
+    let mut tab = server.login("ana", "fox").await.unwrap();
+    let general = tab.room("general");
+    let hello = ClientMsg::Send {
+        conversation: general,
+        client_id: ClientMsgId("m-1".into()),
+        text: "hello".into(),
+    };
+    send(&mut tab.client, &hello).await;
+    common::recv_until(&mut tab.client, |m| {
+        matches!(m, ServerMsg::Ack { .. }).then_some(())
+    })
+    .await;
+    let _refused = connect_from(&server, Some("https://evil.example")).await;
+    let (status, headers, body) = get(&server, "/metrics").await;
+    assert!(status.contains("200"), "{status}");
+    assert!(header(&headers, "content-type").is_some_and(|t| t.starts_with("text/plain")));
+    let value = |name: &str| -> f64 {
+        body.lines()
+            .filter(|l| l.starts_with(name))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    // The recorder is the process's: other tests' servers count here too.
+    assert!(value("chat_messages_stored_total") >= 1.0, "{body}");
+    assert!(value("chat_connections") >= 1.0, "{body}");
+    assert!(
+        value("chat_upgrades_refused_total{reason=\"origin\"}") >= 1.0,
+        "{body}"
+    );
+    assert!(value("chat_message_queued_seconds_count") >= 1.0, "{body}");
+    server.stop().await;
+}

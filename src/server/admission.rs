@@ -30,6 +30,15 @@ impl Refused {
         }
     }
 
+    /// A short name, for metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Origin(_) => "origin",
+            Self::PerAddress => "per_address",
+            Self::Full => "full",
+        }
+    }
+
     pub fn reason(&self) -> String {
         match self {
             Self::Origin(origin) => format!("origin {origin} is not allowed to connect"),
@@ -62,6 +71,7 @@ pub struct Ticket {
 
 impl Drop for Ticket {
     fn drop(&mut self) {
+        metrics::gauge!(crate::server::telemetry::name::CONNECTIONS).decrement(1.0);
         let mut held = self.admission.lock();
         held.total = held.total.saturating_sub(1);
         if let Some(n) = held.by_address.get_mut(&self.address) {
@@ -135,6 +145,7 @@ impl Admission {
         }
         *mine += 1;
         held.total += 1;
+        metrics::gauge!(crate::server::telemetry::name::CONNECTIONS).increment(1.0);
         Ok(Ticket {
             admission: self.clone(),
             address,

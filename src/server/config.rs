@@ -65,6 +65,8 @@ pub struct Config {
     pub header_read_timeout_secs: u64,
     /// A WebSocket that has not logged in or resumed within this long is closed (4003).
     pub login_timeout_secs: u64,
+    /// `/metrics` answers any client (else only loopback and private addresses).
+    pub metrics_public: bool,
     /// Rooms one user may join or leave per minute, sustained.
     pub room_changes_per_minute: u32,
     /// Rooms one user may join or leave at once above the sustained rate.
@@ -98,6 +100,7 @@ impl Default for Config {
             max_connections: 10_000,
             header_read_timeout_secs: 10,
             login_timeout_secs: 10,
+            metrics_public: false,
             room_changes_per_minute: 30,
             room_change_burst: 10,
             sign_ins_per_second_per_ip: 5,

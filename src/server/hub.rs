@@ -156,6 +156,8 @@ enum Command {
     Request(ConnId, ClientMsg),
     /// Answered once the hub has let go of the connection.
     Disconnect(ConnId, oneshot::Sender<()>),
+    /// Answered at once: the hub is taking commands (readiness).
+    Probe(oneshot::Sender<()>),
 }
 
 /// What the hub asked for and now gets back: in the order it happened.
@@ -251,6 +253,15 @@ impl Hub {
     /// Waits when the hub is busy, which slows the requesting reader down, not others.
     pub async fn request(&self, conn: ConnId, msg: ClientMsg) {
         let _ = self.commands.send(Command::Request(conn, msg)).await;
+    }
+
+    /// Whether the hub answers a command within `patience` (its queue moves).
+    pub async fn responds_within(&self, patience: Duration) -> bool {
+        let (answer, answered) = oneshot::channel();
+        let asked = async {
+            self.commands.send(Command::Probe(answer)).await.is_ok() && answered.await.is_ok()
+        };
+        tokio::time::timeout(patience, asked).await.unwrap_or(false)
     }
 
     /// Unregisters a connection; returns once the hub has finished with it.
@@ -415,6 +426,9 @@ impl State {
                 self.disconnect(conn);
                 let _ = done.send(());
             }
+            Command::Probe(answer) => {
+                let _ = answer.send(());
+            }
         }
     }
 
@@ -471,6 +485,8 @@ impl State {
         } = &reply
         {
             tracing::info!(conn, ?code, %message, "request refused");
+            metrics::counter!(super::telemetry::name::REFUSALS, "code" => code.as_str())
+                .increment(1);
             // Only a refused `send` names a client id.
             if client_id.is_some() {
                 self.send_answered(conn);

@@ -114,6 +114,20 @@ impl Store {
     }
 
     /// Stores what the writer still holds, then closes every connection.
+    /// Whether a read and a write (a no-op through the writer's queue) both complete
+    /// within `patience`: storage is there and the writer task is moving.
+    pub async fn responds_within(&self, patience: std::time::Duration) -> bool {
+        let check = async {
+            sqlx::query("SELECT 1").execute(&self.pool).await?;
+            self.writer
+                .run(|conn| {
+                    Box::pin(async move { sqlx::query("SELECT 1").execute(conn).await.map(|_| ()) })
+                })
+                .await
+        };
+        matches!(tokio::time::timeout(patience, check).await, Ok(Ok(())))
+    }
+
     pub async fn close(&self) {
         if let Some((writer, checkpointer)) = self.tasks.lock().await.take() {
             self.writer.stop();

@@ -50,6 +50,11 @@ pub struct ConnectionSettings {
 pub enum ReadError {
     /// The frame exceeded the size limit: answered with close 1009.
     TooBig,
+    /// A text message was not UTF-8: answered with close 1007 (RFC 6455, 8.1).
+    InvalidUtf8,
+    /// The peer broke the framing rules (a reserved bit or opcode, a bad control
+    /// frame, a bad close code): answered with close 1002.
+    Protocol(String),
     /// Anything else (reset, protocol error): the connection is gone.
     Other(String),
 }
@@ -60,6 +65,8 @@ pub enum Ended {
     ClientClosed,
     ClientGone,
     TooBig,
+    /// The peer broke the protocol (1002) or sent text that is not UTF-8 (1007).
+    ProtocolError,
     HeartbeatTimeout,
     PolicyViolation,
     ServerShutdown,
@@ -96,18 +103,31 @@ impl Liveness {
 /// How one half finished: the connection is over, perhaps with a close frame to send.
 struct Exit {
     ended: Ended,
-    close: Option<(u16, &'static str)>,
+    last_word: LastWord,
+}
+
+/// What is written before the socket is let go.
+enum LastWord {
+    Nothing,
+    /// Our close frame.
+    Close(u16, &'static str),
+    /// Only what the library has queued: its answer to the client's close frame (the
+    /// same code, or 1002 for a code a client may not send).
+    AnswerToClose,
 }
 
 impl Exit {
     fn gone(ended: Ended) -> Self {
-        Self { ended, close: None }
+        Self {
+            ended,
+            last_word: LastWord::Nothing,
+        }
     }
 
     fn closing(ended: Ended, code: u16, reason: &'static str) -> Self {
         Self {
             ended,
-            close: Some((code, reason)),
+            last_word: LastWord::Close(code, reason),
         }
     }
 }
@@ -169,13 +189,19 @@ where
             }
         }
     };
-    if let Some((code, reason)) = exit.close {
-        let frame = CloseFrame {
-            code,
-            reason: reason.into(),
-        };
-        // The peer may already be gone; there is nobody left to tell then.
-        let _ = write_all(&mut sink, [Message::Close(Some(frame))], timeout).await;
+    // The peer may already be gone; there is nobody left to tell then.
+    match exit.last_word {
+        LastWord::Nothing => {}
+        LastWord::Close(code, reason) => {
+            let frame = CloseFrame {
+                code,
+                reason: reason.into(),
+            };
+            let _ = write_all(&mut sink, [Message::Close(Some(frame))], timeout).await;
+        }
+        LastWord::AnswerToClose => {
+            let _ = write_all(&mut sink, [], timeout).await;
+        }
     }
     hub.disconnect(connection.id).await;
     exit.ended
@@ -205,6 +231,22 @@ where
                     close_code::MESSAGE_TOO_BIG,
                     "message too big",
                 )
+            }
+            Some(Err(ReadError::InvalidUtf8)) => {
+                tracing::info!("text frame that is not UTF-8");
+                return Exit::closing(
+                    Ended::ProtocolError,
+                    close_code::INVALID_PAYLOAD,
+                    "text is not UTF-8",
+                );
+            }
+            Some(Err(ReadError::Protocol(e))) => {
+                tracing::info!(error = %e, "websocket protocol error");
+                return Exit::closing(
+                    Ended::ProtocolError,
+                    close_code::PROTOCOL_ERROR,
+                    "protocol error",
+                );
             }
             Some(Err(ReadError::Other(e))) => {
                 tracing::debug!(error = %e, "websocket read failed");
@@ -248,7 +290,12 @@ where
             }
             // The WebSocket library answers Ping frames itself.
             Message::Ping(_) | Message::Pong(_) => continue,
-            Message::Close(_) => return Exit::gone(Ended::ClientClosed),
+            Message::Close(_) => {
+                return Exit {
+                    ended: Ended::ClientClosed,
+                    last_word: LastWord::AnswerToClose,
+                };
+            }
         };
         if invalid.count >= settings.max_invalid_frames {
             tracing::warn!(

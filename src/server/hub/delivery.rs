@@ -10,7 +10,7 @@ use crate::{
     },
     server::{
         store::{QueueError, Stored, WriteJob},
-        unix_millis,
+        telemetry, unix_millis,
     },
 };
 
@@ -158,6 +158,8 @@ impl State {
         if stored.duplicate {
             return;
         }
+        metrics::counter!(telemetry::name::MESSAGES_STORED).increment(1);
+        let arrived_ms = m.sent_at_ms;
         let (conversation, seq, author) = (m.conversation, m.seq, m.author.id);
         self.conversations.delivered(conversation, seq, author);
         // The client id is the author's own business: their tabs get it (to match
@@ -175,6 +177,8 @@ impl State {
             let frame = encode(&ServerMsg::Message { message });
             self.fan_out(conversation, &frame, None, true);
         }
+        let queued_after = (unix_millis() - arrived_ms).max(0) as f64 / 1000.0;
+        metrics::histogram!(telemetry::name::MESSAGE_LATENCY).record(queued_after);
         if let Origin::Membership(room) = origin {
             self.room_count_changed(room);
         }
@@ -276,9 +280,11 @@ impl State {
         }
         if essential {
             tracing::warn!(conn, "closing a connection that cannot keep up");
+            metrics::counter!(telemetry::name::SLOW_CONSUMER_CLOSES).increment(1);
             self.close_conn(conn, close_code::TOO_SLOW, "too slow");
         } else {
             tracing::debug!(conn, "dropped a frame for a slow connection");
+            metrics::counter!(telemetry::name::EPHEMERAL_DROPPED).increment(1);
         }
     }
 

@@ -128,6 +128,7 @@ impl State {
     pub(super) fn tell_counts(&mut self) {
         self.counts.due = false;
         let online = self.live.len();
+        metrics::gauge!(crate::server::telemetry::name::USERS_ONLINE).set(online as f64);
         if self.counts.told_online != Some(online) {
             self.counts.told_online = Some(online);
             let count = encode(&ServerMsg::Online {
