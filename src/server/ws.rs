@@ -17,13 +17,14 @@ use std::{
 
 use axum::extract::ws::{CloseFrame, Message};
 use futures::{Sink, SinkExt, Stream, StreamExt};
+use tracing::Instrument;
 use tokio::{
     sync::{mpsc, oneshot, watch, Semaphore},
     time::Instant,
 };
 
 use super::{
-    hub::{Close, Frame, Hub},
+    hub::{Close, Connection, Frame, Hub},
     unix_millis,
 };
 use crate::protocol::{close_code, ClientMsg, ErrorCode, ServerMsg, PROTOCOL_VERSION};
@@ -135,7 +136,7 @@ impl Exit {
 /// Runs one connection from `peer` until it ends. `shutdown` turning true closes it
 /// with 1001.
 pub async fn run_connection<W, R>(
-    mut sink: W,
+    sink: W,
     stream: R,
     peer: IpAddr,
     hub: Hub,
@@ -146,7 +147,26 @@ where
     W: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, ReadError>> + Unpin,
 {
-    let mut connection = hub.connect(peer).await;
+    let connection = hub.connect(peer).await;
+    // Every line this connection logs names it, and so do the hub's (`conn`).
+    let span = tracing::info_span!("connection", conn = connection.id, %peer);
+    serve(sink, stream, connection, hub, settings, shutdown)
+        .instrument(span)
+        .await
+}
+
+async fn serve<W, R>(
+    mut sink: W,
+    stream: R,
+    mut connection: Connection,
+    hub: Hub,
+    settings: ConnectionSettings,
+    shutdown: watch::Receiver<bool>,
+) -> Ended
+where
+    W: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, ReadError>> + Unpin,
+{
     let welcome = ServerMsg::Welcome {
         protocol: PROTOCOL_VERSION,
         ping_interval_ms: settings.client_ping_interval.as_millis() as u64,
