@@ -17,11 +17,11 @@ use std::{
 
 use axum::extract::ws::{CloseFrame, Message};
 use futures::{Sink, SinkExt, Stream, StreamExt};
-use tracing::Instrument;
 use tokio::{
     sync::{mpsc, oneshot, watch, Semaphore},
     time::Instant,
 };
+use tracing::Instrument;
 
 use super::{
     hub::{Close, Connection, Frame, Hub},

@@ -224,3 +224,5 @@ async fn a_replay_comes_before_what_is_sent_while_it_is_read() {
     }
     assert_eq!(seqs, (1..=60).collect::<Vec<_>>(), "in order, none twice");
 }
+
+mod properties;
