@@ -40,6 +40,11 @@ export CHAT_SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/chat"
 CHAT_DATABASE_URL="sqlite://$e2e_db/chat.db" CHAT_MAX_CONNECTIONS_PER_IP=200 CHAT_SIGN_IN_BURST_PER_IP=1000 \
     cargo leptos end-to-end --release --precompress
 
+step "WebSocket conformance (Autobahn|Testsuite, release build)"
+# The fuzzing client's cases 1-7, 9 and 10 against the chat's socket code; each case's
+# result must equal tests/conformance/expected.json.
+scripts/conformance.sh
+
 step "benchmark smoke"
 # A few seconds of bench/loadgen against the release server: the harness keeps working,
 # and nothing is lost, duplicated or refused under a little load. (bench/run.sh alone

@@ -65,6 +65,11 @@ const WRITE_BUFFER: usize = 2 * 1024;
 /// the connection. Frames are at most a history or replay page.
 const MAX_WRITE_BUFFER: usize = 4 << 20;
 
+/// Largest message of the test-only `/echo` (the Autobahn|Testsuite's group 9 sends
+/// 16 MiB), and what may wait to be written to it.
+const ECHO_MAX_MESSAGE: usize = 16 << 20;
+const ECHO_MAX_WRITE_BUFFER: usize = 2 * ECHO_MAX_MESSAGE;
+
 /// Milliseconds since the Unix epoch, the server's clock for every timestamp it sets.
 pub(crate) fn unix_millis() -> i64 {
     std::time::SystemTime::now()
@@ -86,6 +91,8 @@ pub struct AppState {
     admission: Arc<Admission>,
     /// `/metrics` answers any client, not only local and private ones.
     metrics_public: bool,
+    /// `/echo` is routed (tests only).
+    echo_endpoint: bool,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -148,6 +155,7 @@ impl AppState {
                 config.max_connections,
             ),
             metrics_public: config.metrics_public,
+            echo_endpoint: config.echo_endpoint,
             shutdown: stop_rx,
         };
         Ok((state, store, stop_tx))
@@ -163,7 +171,13 @@ pub fn app(state: AppState) -> Router {
             .hash_files
             .then(|| format!("/{}/", options.site_pkg_dir)),
     };
-    Router::new()
+    let router = if state.echo_endpoint {
+        tracing::warn!("serving the test-only WebSocket echo at /echo");
+        Router::new().route("/echo", get(echo_upgrade))
+    } else {
+        Router::new()
+    };
+    router
         .route(WS_PATH, get(ws_upgrade))
         .route("/healthz", get(health::live))
         .route("/healthz/ready", get(health::ready))
@@ -269,18 +283,9 @@ async fn ws_upgrade(
     headers: HeaderMap,
     State(state): State<AppState>,
 ) -> Response {
-    let admitted = state
-        .admission
-        .check_origin(&headers)
-        .and_then(|()| state.admission.admit(peer.ip()));
-    let ticket = match admitted {
+    let ticket = match admit(&state, peer, &headers) {
         Ok(ticket) => ticket,
-        Err(refused) => {
-            tracing::info!(%peer, reason = %refused.reason(), "websocket upgrade refused");
-            metrics::counter!(telemetry::name::UPGRADES_REFUSED, "reason" => refused.label())
-                .increment(1);
-            return (refused.status(), refused.reason()).into_response();
-        }
+        Err(refused) => return refused,
     };
     upgrade
         .max_message_size(state.max_message_bytes)
@@ -293,6 +298,49 @@ async fn ws_upgrade(
             // handshake's state too) ends here instead of living as long as the socket.
             let tracker = state.connections.clone();
             tracker.spawn(connection(socket, peer, state, ticket));
+        })
+}
+
+/// A place for a WebSocket from `peer`, or the answer refusing the upgrade.
+#[allow(clippy::result_large_err)] // the refusal is the response itself
+fn admit(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<Ticket, Response> {
+    let admitted = state
+        .admission
+        .check_origin(headers)
+        .and_then(|()| state.admission.admit(peer.ip()));
+    admitted.map_err(|refused| {
+        tracing::info!(%peer, reason = %refused.reason(), "websocket upgrade refused");
+        metrics::counter!(telemetry::name::UPGRADES_REFUSED, "reason" => refused.label())
+            .increment(1);
+        (refused.status(), refused.reason()).into_response()
+    })
+}
+
+/// The test-only echo: the same admission and socket settings as `/ws`, but for the
+/// size of a message.
+async fn echo_upgrade(
+    upgrade: WebSocketUpgrade,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    State(state): State<AppState>,
+) -> Response {
+    let ticket = match admit(&state, peer, &headers) {
+        Ok(ticket) => ticket,
+        Err(refused) => return refused,
+    };
+    upgrade
+        .max_message_size(ECHO_MAX_MESSAGE)
+        .max_frame_size(ECHO_MAX_MESSAGE)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(ECHO_MAX_WRITE_BUFFER)
+        .on_upgrade(move |socket| async move {
+            let (sink, stream) = socket.split();
+            let stream = stream.map(|frame| frame.map_err(read_error));
+            let sink = sink.sink_map_err(|e| tracing::debug!(error = %e, "echo write failed"));
+            let ended = ws::run_echo(sink, stream, state.connection).await;
+            tracing::debug!(?ended, "echo connection ended");
+            drop(ticket);
         })
 }
 

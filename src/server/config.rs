@@ -65,6 +65,9 @@ pub struct Config {
     pub header_read_timeout_secs: u64,
     /// A WebSocket that has not logged in or resumed within this long is closed (4003).
     pub login_timeout_secs: u64,
+    /// Serve `/echo`, a WebSocket echo on the chat's socket code with 16 MiB messages,
+    /// for the Autobahn|Testsuite (scripts/conformance.sh). Never in production.
+    pub echo_endpoint: bool,
     /// `/metrics` answers any client (else only loopback and private addresses).
     pub metrics_public: bool,
     /// Rooms one user may join or leave per minute, sustained.
@@ -100,6 +103,7 @@ impl Default for Config {
             max_connections: 10_000,
             header_read_timeout_secs: 10,
             login_timeout_secs: 10,
+            echo_endpoint: false,
             metrics_public: false,
             room_changes_per_minute: 30,
             room_change_burst: 10,

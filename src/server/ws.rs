@@ -209,21 +209,92 @@ where
             }
         }
     };
-    // The peer may already be gone; there is nobody left to tell then.
-    match exit.last_word {
+    say_last_word(&mut sink, exit.last_word, timeout).await;
+    hub.disconnect(connection.id).await;
+    exit.ended
+}
+
+/// Writes what goes out before the socket is let go. The peer may already be gone;
+/// there is nobody left to tell then.
+async fn say_last_word<W: Sink<Message> + Unpin>(sink: &mut W, word: LastWord, timeout: Duration) {
+    match word {
         LastWord::Nothing => {}
         LastWord::Close(code, reason) => {
             let frame = CloseFrame {
                 code,
                 reason: reason.into(),
             };
-            let _ = write_all(&mut sink, [Message::Close(Some(frame))], timeout).await;
+            let _ = write_all(sink, [Message::Close(Some(frame))], timeout).await;
         }
         LastWord::AnswerToClose => {
-            let _ = write_all(&mut sink, [], timeout).await;
+            let _ = write_all(sink, [], timeout).await;
         }
     }
-    hub.disconnect(connection.id).await;
+}
+
+/// How a failed read ends the connection: with the close code RFC 6455 asks for, or
+/// without a word when the link itself is gone.
+fn read_failed(error: ReadError) -> Exit {
+    match error {
+        ReadError::TooBig => Exit::closing(
+            Ended::TooBig,
+            close_code::MESSAGE_TOO_BIG,
+            "message too big",
+        ),
+        ReadError::InvalidUtf8 => {
+            tracing::info!("text frame that is not UTF-8");
+            Exit::closing(
+                Ended::ProtocolError,
+                close_code::INVALID_PAYLOAD,
+                "text is not UTF-8",
+            )
+        }
+        ReadError::Protocol(e) => {
+            tracing::info!(error = %e, "websocket protocol error");
+            Exit::closing(
+                Ended::ProtocolError,
+                close_code::PROTOCOL_ERROR,
+                "protocol error",
+            )
+        }
+        ReadError::Other(e) => {
+            tracing::debug!(error = %e, "websocket read failed");
+            Exit::gone(Ended::ClientGone)
+        }
+    }
+}
+
+/// The answer to a client's close frame (see [`LastWord::AnswerToClose`]).
+fn closed_by_client() -> Exit {
+    Exit {
+        ended: Ended::ClientClosed,
+        last_word: LastWord::AnswerToClose,
+    }
+}
+
+/// An echo of every text and binary message, on the same socket code as the chat
+/// (the limits of the upgrade, the library's settings, [`write_all`], the close
+/// handshake and the protocol-error codes): what the Autobahn|Testsuite fuzzing
+/// client tests (scripts/conformance.sh). Only a test configuration routes it.
+pub async fn run_echo<W, R>(mut sink: W, mut stream: R, settings: ConnectionSettings) -> Ended
+where
+    W: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, ReadError>> + Unpin,
+{
+    let timeout = settings.write_timeout;
+    let exit = loop {
+        let message = match stream.next().await {
+            None => break Exit::gone(Ended::ClientGone),
+            Some(Err(e)) => break read_failed(e),
+            Some(Ok(Message::Close(_))) => break closed_by_client(),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(message)) => message,
+        };
+        if write_all(&mut sink, [message], timeout).await.is_err() {
+            break Exit::gone(Ended::ClientGone);
+        }
+    };
+    say_last_word(&mut sink, exit.last_word, timeout).await;
     exit.ended
 }
 
@@ -245,33 +316,7 @@ where
     loop {
         let frame = match stream.next().await {
             None => return Exit::gone(Ended::ClientGone),
-            Some(Err(ReadError::TooBig)) => {
-                return Exit::closing(
-                    Ended::TooBig,
-                    close_code::MESSAGE_TOO_BIG,
-                    "message too big",
-                )
-            }
-            Some(Err(ReadError::InvalidUtf8)) => {
-                tracing::info!("text frame that is not UTF-8");
-                return Exit::closing(
-                    Ended::ProtocolError,
-                    close_code::INVALID_PAYLOAD,
-                    "text is not UTF-8",
-                );
-            }
-            Some(Err(ReadError::Protocol(e))) => {
-                tracing::info!(error = %e, "websocket protocol error");
-                return Exit::closing(
-                    Ended::ProtocolError,
-                    close_code::PROTOCOL_ERROR,
-                    "protocol error",
-                );
-            }
-            Some(Err(ReadError::Other(e))) => {
-                tracing::debug!(error = %e, "websocket read failed");
-                return Exit::gone(Ended::ClientGone);
-            }
+            Some(Err(e)) => return read_failed(e),
             Some(Ok(frame)) => frame,
         };
         liveness.seen();
@@ -310,12 +355,7 @@ where
             }
             // The WebSocket library answers Ping frames itself.
             Message::Ping(_) | Message::Pong(_) => continue,
-            Message::Close(_) => {
-                return Exit {
-                    ended: Ended::ClientClosed,
-                    last_word: LastWord::AnswerToClose,
-                };
-            }
+            Message::Close(_) => return closed_by_client(),
         };
         if invalid.count >= settings.max_invalid_frames {
             tracing::warn!(
