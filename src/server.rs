@@ -3,6 +3,8 @@
 pub mod admission;
 pub mod caching;
 pub mod config;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod health;
 pub mod hub;
 pub mod security_headers;

@@ -46,6 +46,7 @@ use super::supervise::spawn_essential;
 use conversations::Conversations;
 use limits::Kind;
 use presence::Live;
+pub use sessions::nickname_skeleton;
 
 /// Identifies one WebSocket connection (a browser tab).
 pub type ConnId = u64;
