@@ -610,3 +610,114 @@ async fn metrics_count_what_happens_for_local_scrapers() {
     assert!(value("chat_message_queued_seconds_count") >= 1.0, "{body}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn every_kind_of_request_has_its_limit() {
+    let db = TestDb::new();
+    let server = TestServer::start(db.config()).await;
+    let mut ana = server.login("ana", "fox").await.unwrap();
+    let bo = server.login("bo", "owl").await.unwrap();
+    let general = ana.room("general");
+    // Each kind, repeated past its burst: typing 5, open_direct 10, history 20, mark_read 20.
+    let kinds: [(&str, ClientMsg, usize); 4] = [
+        (
+            "typing",
+            ClientMsg::Typing {
+                conversation: general,
+            },
+            5,
+        ),
+        ("open_direct", ClientMsg::OpenDirect { user: bo.me.id }, 10),
+        (
+            "history",
+            ClientMsg::History {
+                conversation: general,
+                before: None,
+            },
+            20,
+        ),
+        (
+            "mark_read",
+            ClientMsg::MarkRead {
+                conversation: general,
+                seq: 0,
+            },
+            20,
+        ),
+    ];
+    for (what, request, burst) in kinds {
+        for _ in 0..burst + 5 {
+            send(&mut ana.client, &request).await;
+        }
+        let (code, retry) = common::recv_until(&mut ana.client, |m| match m {
+            ServerMsg::Error {
+                code,
+                retry_after_ms,
+                ..
+            } => Some((*code, *retry_after_ms)),
+            _ => None,
+        })
+        .await;
+        assert_eq!(code, ErrorCode::RateLimited, "{what}");
+        assert!(retry.is_some_and(|ms| ms > 0), "{what}: {retry:?}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_resume_with_hundreds_of_cursors_is_answered() {
+    let db = TestDb::new();
+    let server = TestServer::start(db.config()).await;
+    let ana = server.login("ana", "fox").await.unwrap();
+    // 300 cursors of conversations that do not exist or are not hers: about
+    // 14 KiB, within the frame limit; the server answers, replays nothing foreign.
+    let cursors = (0..300)
+        .map(|i| chat::protocol::Cursor {
+            conversation: chat::protocol::ConversationId(1_000_000 + i),
+            seq: 1_000_000_000 + i as u64,
+        })
+        .collect();
+    let resume = ClientMsg::Resume {
+        token: ana.token.clone(),
+        cursors,
+    };
+    assert!(resume.to_json().len() < 16 * 1024);
+    let mut tab = server.connect().await;
+    send(&mut tab, &resume).await;
+    let ready = common::recv_until(&mut tab, |m| match m {
+        ServerMsg::Ready { me, .. } => Some(me.id),
+        ServerMsg::Replay { .. } | ServerMsg::Reload { .. } => {
+            panic!("replayed a foreign conversation: {m:?}")
+        }
+        ServerMsg::Error { code, .. } => panic!("refused: {code:?}"),
+        _ => None,
+    })
+    .await;
+    assert_eq!(ready, ana.me.id);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn joining_announces_the_room_before_its_join_line() {
+    let db = TestDb::new();
+    let server = TestServer::start(db.config()).await;
+    let mut ana = server.login("ana", "fox").await.unwrap();
+    send(
+        &mut ana.client,
+        &ClientMsg::JoinRoom {
+            name: "fresh".into(),
+        },
+    )
+    .await;
+    let first = common::recv_until(&mut ana.client, |m| match m {
+        ServerMsg::Joined { .. } => Some("joined"),
+        ServerMsg::Message { .. } => Some("message"),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        first, "joined",
+        "the conversation is announced before anything in it"
+    );
+    server.stop().await;
+}
