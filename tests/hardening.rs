@@ -564,7 +564,8 @@ async fn health_says_live_and_ready_and_not_ready_when_storage_is_gone() {
     // The same app with its storage closed under it: alive, not ready, and says why.
     let (state, store, _stop) = chat::server::AppState::open(&db.config()).await.unwrap();
     store.close().await;
-    let app = chat::server::app(state);
+    let local = std::net::SocketAddr::from(([10, 0, 0, 7], 4000));
+    let app = chat::server::app(state).layer(axum::extract::connect_info::MockConnectInfo(local));
     let ask = |path: &str| axum::http::Request::get(path).body(Body::empty()).unwrap();
     let live = app.clone().oneshot(ask("/healthz")).await.unwrap();
     assert_eq!(live.status(), StatusCode::OK);

@@ -68,7 +68,8 @@ pub struct Config {
     /// Serve `/echo`, a WebSocket echo on the chat's socket code with 16 MiB messages,
     /// for the Autobahn|Testsuite (scripts/conformance.sh). Never in production.
     pub echo_endpoint: bool,
-    /// `/metrics` answers any client (else only loopback and private addresses).
+    /// `/metrics` and `/healthz/ready` answer any client (else only loopback and private
+    /// addresses).
     pub metrics_public: bool,
     /// Rooms one user may join or leave per minute, sustained.
     pub room_changes_per_minute: u32,

@@ -1,12 +1,14 @@
 //! Health, for the operator's supervisor and load balancer: `/healthz` answers while
 //! the process serves HTTP (liveness); `/healthz/ready` answers 200 only while the hub
 //! takes commands and storage reads and writes, else 503 naming what failed
-//! (readiness: take this node out of rotation, not necessarily restart it).
+//! (readiness: take this node out of rotation, not necessarily restart it). Readiness
+//! touches the hub and the writer's queue, so, like `/metrics`, it answers only the
+//! operator's network (loopback and private addresses, unless `metrics_public`).
 
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
 
 use axum::{
-    extract::State,
+    extract::{ConnectInfo, State},
     http::StatusCode,
     response::{IntoResponse, Response},
 };
@@ -20,7 +22,17 @@ pub async fn live() -> &'static str {
     "ok\n"
 }
 
-pub async fn ready(State(state): State<AppState>) -> Response {
+pub async fn ready(
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    State(state): State<AppState>,
+) -> Response {
+    if !super::telemetry::may_scrape(peer.ip(), state.metrics_public) {
+        return (
+            StatusCode::FORBIDDEN,
+            "readiness is for the operator's network\n",
+        )
+            .into_response();
+    }
     let (hub, storage) = tokio::join!(
         state.hub.responds_within(PATIENCE),
         state.store.responds_within(PATIENCE)
