@@ -37,12 +37,9 @@ def is_restart(r):
     return bool(r.get("resuming"))
 
 
-def table(rows):
-    rows = [r for r in rows if r["senders"] > 0 and not is_ladder(r) and not is_restart(r)]
-    out = [
-        "| workload | server | deliveries/s | per server CPU-second | p50 / p99 / p99.9 ms | server RSS | lost / dup / refused / closed | ours ÷ this, per CPU-second |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
+def by_workload(rows):
+    """(workload, row, our row of that workload or None) for every row, in the order
+    the workloads first appear."""
     workloads = []
     for r in rows:
         if r["workload"] not in workloads:
@@ -51,17 +48,27 @@ def table(rows):
         group = [r for r in rows if r["workload"] == w]
         ours = next((r for r in group if r["label"] == "chat"), None)
         for r in group:
-            ratio = "-"
-            if ours and r is not ours and ours.get("deliveries_per_cpu_sec") and r.get("deliveries_per_cpu_sec"):
-                ratio = f"{ours['deliveries_per_cpu_sec'] / r['deliveries_per_cpu_sec']:.2f}×"
-            rss = r.get("server_rss_kib")
-            out.append(
-                f"| {w} | {'**ours**' if r['label'] == 'chat' else r['label']} "
-                f"| {fmt(r['deliveries_per_sec'])} | {fmt(r.get('deliveries_per_cpu_sec'))} "
-                f"| {r['p50_ms']:.2f} / {r['p99_ms']:.2f} / {r['p999_ms']:.2f} "
-                f"| {'-' if rss is None else f'{rss / 1024:.0f} MB'} "
-                f"| {r['lost']} / {r['duplicated']} / {r['refused']} / {r['dropped']} | {ratio} |"
-            )
+            yield w, r, ours
+
+
+def table(rows):
+    rows = [r for r in rows if r["senders"] > 0 and not is_ladder(r) and not is_restart(r)]
+    out = [
+        "| workload | server | deliveries/s | per server CPU-second | p50 / p99 / p99.9 ms | server RSS | lost / dup / refused / closed | ours ÷ this, per CPU-second |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for w, r, ours in by_workload(rows):
+        ratio = "-"
+        if ours and r is not ours and ours.get("deliveries_per_cpu_sec") and r.get("deliveries_per_cpu_sec"):
+            ratio = f"{ours['deliveries_per_cpu_sec'] / r['deliveries_per_cpu_sec']:.2f}×"
+        rss = r.get("server_rss_kib")
+        out.append(
+            f"| {w} | {'**ours**' if r['label'] == 'chat' else r['label']} "
+            f"| {fmt(r['deliveries_per_sec'])} | {fmt(r.get('deliveries_per_cpu_sec'))} "
+            f"| {r['p50_ms']:.2f} / {r['p99_ms']:.2f} / {r['p999_ms']:.2f} "
+            f"| {'-' if rss is None else f'{rss / 1024:.0f} MB'} "
+            f"| {r['lost']} / {r['duplicated']} / {r['refused']} / {r['dropped']} | {ratio} |"
+        )
     return "\n".join(out)
 
 
@@ -73,35 +80,28 @@ def ladders(rows):
         "| workload | server | highest rate with p99 ≤ 50 ms (msg/s a room) | deliveries/s | per server CPU-second | p50 / p99 ms | server RSS | steps: rate p99 ms | lost / dup / closed | ours ÷ this: rate, per CPU-second |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
-    workloads = []
-    for r in rows:
-        if r["workload"] not in workloads:
-            workloads.append(r["workload"])
-    for w in workloads:
-        group = [r for r in rows if r["workload"] == w]
-        ours = next((r for r in group if r["label"] == "chat"), None)
-        for r in group:
-            passed = any(s["passed"] for s in r["steps"])
-            rate = r["rate"] if passed else 0
-            ratio = "-"
-            if ours and r is not ours:
-                ours_rate = ours["rate"] if any(s["passed"] for s in ours["steps"]) else 0
-                rate_ratio = f"{ours_rate / rate:.2f}×" if rate else "-"
-                cpu_ratio = "-"
-                if ours.get("deliveries_per_cpu_sec") and r.get("deliveries_per_cpu_sec"):
-                    cpu_ratio = f"{ours['deliveries_per_cpu_sec'] / r['deliveries_per_cpu_sec']:.2f}×"
-                ratio = f"{rate_ratio}, {cpu_ratio}"
-            steps = ", ".join(
-                f"{s['rate']:g}: {s['p99_ms']:.0f}{'' if s['passed'] else ' ✗'}" for s in r["steps"]
-            )
-            rss = r.get("server_rss_kib")
-            out.append(
-                f"| {w} | {'**ours**' if r['label'] == 'chat' else r['label']} | {rate:g} "
-                f"| {fmt(r['deliveries_per_sec'])} | {fmt(r.get('deliveries_per_cpu_sec'))} "
-                f"| {r['p50_ms']:.2f} / {r['p99_ms']:.2f} "
-                f"| {'-' if rss is None else f'{rss / 1024:.0f} MB'} | {steps} "
-                f"| {r['lost']} / {r['duplicated']} / {r['dropped']} | {ratio} |"
-            )
+    for w, r, ours in by_workload(rows):
+        passed = any(s["passed"] for s in r["steps"])
+        rate = r["rate"] if passed else 0
+        ratio = "-"
+        if ours and r is not ours:
+            ours_rate = ours["rate"] if any(s["passed"] for s in ours["steps"]) else 0
+            rate_ratio = f"{ours_rate / rate:.2f}×" if rate else "-"
+            cpu_ratio = "-"
+            if ours.get("deliveries_per_cpu_sec") and r.get("deliveries_per_cpu_sec"):
+                cpu_ratio = f"{ours['deliveries_per_cpu_sec'] / r['deliveries_per_cpu_sec']:.2f}×"
+            ratio = f"{rate_ratio}, {cpu_ratio}"
+        steps = ", ".join(
+            f"{s['rate']:g}: {s['p99_ms']:.0f}{'' if s['passed'] else ' ✗'}" for s in r["steps"]
+        )
+        rss = r.get("server_rss_kib")
+        out.append(
+            f"| {w} | {'**ours**' if r['label'] == 'chat' else r['label']} | {rate:g} "
+            f"| {fmt(r['deliveries_per_sec'])} | {fmt(r.get('deliveries_per_cpu_sec'))} "
+            f"| {r['p50_ms']:.2f} / {r['p99_ms']:.2f} "
+            f"| {'-' if rss is None else f'{rss / 1024:.0f} MB'} | {steps} "
+            f"| {r['lost']} / {r['duplicated']} / {r['dropped']} | {ratio} |"
+        )
     return "\n".join(out)
 
 
