@@ -128,7 +128,7 @@ impl AppState {
     pub async fn open(config: &Config) -> std::io::Result<(Self, Store, watch::Sender<bool>)> {
         let leptos_options = leptos_options(config).map_err(std::io::Error::other)?;
         telemetry::handle(); // the recorder, before anything records
-        let cannot = |what: &str, e: sqlx::Error| {
+        let cannot = |what: &str, e: store::Error| {
             std::io::Error::other(format!("cannot {what} {}: {e}", config.database_url))
         };
         let store = Store::open(&config.database_url)

@@ -41,7 +41,7 @@ use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::protocol::{ClientMsg, ErrorCode, Invalid, ServerMsg, UserId, GENERAL_ROOM};
 
-use super::store::{Store, Stored, UserRow};
+use super::store::{self, Store, Stored, UserRow};
 use super::supervise::spawn_essential;
 use conversations::Conversations;
 use limits::Kind;
@@ -168,7 +168,7 @@ enum Done {
     /// A message was stored (or not): acknowledge and fan out.
     Stored {
         origin: Origin,
-        result: Result<Stored, sqlx::Error>,
+        result: Result<Stored, store::Error>,
     },
     /// A user's grace period ended.
     GraceOver(UserId, u64),
@@ -190,7 +190,7 @@ type Continuation = Box<dyn FnOnce(&mut State) -> Result<(), Refusal> + Send>;
 
 impl Hub {
     /// Loads who is in which conversation and starts the hub's task.
-    pub async fn start(store: Store, settings: HubSettings) -> Result<Self, sqlx::Error> {
+    pub async fn start(store: Store, settings: HubSettings) -> store::Result<Self> {
         let conversations = Conversations::load(store.conversations().await?);
         let (commands, rx) = mpsc::channel(1024);
         let (done, done_rx) = mpsc::unbounded_channel();
@@ -339,7 +339,7 @@ fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
     Refusal(Box::new(ServerMsg::error(code, message)))
 }
 
-fn internal(e: sqlx::Error) -> Refusal {
+fn internal(e: store::Error) -> Refusal {
     tracing::error!(error = %e, "storage failed");
     refuse(
         ErrorCode::Internal,

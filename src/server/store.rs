@@ -26,7 +26,10 @@ use crate::protocol::{
 };
 pub use writer::{QueueError, WriteJob, Writer};
 
-pub type Result<T> = std::result::Result<T, sqlx::Error>;
+/// What storage fails with. The hub and the server name only this, not the driver's
+/// type, so that another backend can stand behind the same seam.
+pub type Error = sqlx::Error;
+pub type Result<T> = std::result::Result<T, Error>;
 
 /// Jobs the writer holds before it refuses more (the hub then refuses the send).
 const WRITE_QUEUE: usize = 16_384;

@@ -9,7 +9,7 @@ use crate::{
         MessageBody, Seq, ServerMsg, UserId,
     },
     server::{
-        store::{QueueError, Stored, WriteJob},
+        store::{self, QueueError, Stored, WriteJob},
         telemetry, unix_millis,
     },
 };
@@ -125,7 +125,7 @@ impl State {
 
     /// A message was committed (or failed to be): acknowledge it to its sender, then
     /// fan it out to every connection of every member, the sender's other tabs too.
-    pub(super) fn stored(&mut self, origin: Origin, result: Result<Stored, sqlx::Error>) {
+    pub(super) fn stored(&mut self, origin: Origin, result: store::Result<Stored>) {
         match (result, origin) {
             (Ok(stored), origin) => self.deliver(stored, origin),
             (Err(e), Origin::Client(conn, client_id)) => {

@@ -113,7 +113,7 @@ impl State {
                     return Ok(None);
                 };
                 let (conversation, _) = store.ensure_direct(user_id, peer, unix_millis()).await?;
-                Ok::<_, sqlx::Error>(Some((conversation, peer_row)))
+                Ok::<_, crate::server::store::Error>(Some((conversation, peer_row)))
             },
             move |state, opened| {
                 let Some((conversation, peer_row)) = opened.map_err(internal)? else {
