@@ -37,6 +37,17 @@ def is_restart(r):
     return bool(r.get("resuming"))
 
 
+def server(r):
+    return "**ours**" if r["label"] == "chat" else r["label"]
+
+
+def cpu_ratio(ours, r):
+    """Our deliveries per server CPU-second over this row's, or "-" if either is unknown."""
+    if ours.get("deliveries_per_cpu_sec") and r.get("deliveries_per_cpu_sec"):
+        return f"{ours['deliveries_per_cpu_sec'] / r['deliveries_per_cpu_sec']:.2f}×"
+    return "-"
+
+
 def by_workload(rows):
     """(workload, row, our row of that workload or None) for every row, in the order
     the workloads first appear."""
@@ -58,12 +69,10 @@ def table(rows):
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for w, r, ours in by_workload(rows):
-        ratio = "-"
-        if ours and r is not ours and ours.get("deliveries_per_cpu_sec") and r.get("deliveries_per_cpu_sec"):
-            ratio = f"{ours['deliveries_per_cpu_sec'] / r['deliveries_per_cpu_sec']:.2f}×"
+        ratio = cpu_ratio(ours, r) if ours and r is not ours else "-"
         rss = r.get("server_rss_kib")
         out.append(
-            f"| {w} | {'**ours**' if r['label'] == 'chat' else r['label']} "
+            f"| {w} | {server(r)} "
             f"| {fmt(r['deliveries_per_sec'])} | {fmt(r.get('deliveries_per_cpu_sec'))} "
             f"| {r['p50_ms']:.2f} / {r['p99_ms']:.2f} / {r['p999_ms']:.2f} "
             f"| {'-' if rss is None else f'{rss / 1024:.0f} MB'} "
@@ -87,16 +96,13 @@ def ladders(rows):
         if ours and r is not ours:
             ours_rate = ours["rate"] if any(s["passed"] for s in ours["steps"]) else 0
             rate_ratio = f"{ours_rate / rate:.2f}×" if rate else "-"
-            cpu_ratio = "-"
-            if ours.get("deliveries_per_cpu_sec") and r.get("deliveries_per_cpu_sec"):
-                cpu_ratio = f"{ours['deliveries_per_cpu_sec'] / r['deliveries_per_cpu_sec']:.2f}×"
-            ratio = f"{rate_ratio}, {cpu_ratio}"
+            ratio = f"{rate_ratio}, {cpu_ratio(ours, r)}"
         steps = ", ".join(
             f"{s['rate']:g}: {s['p99_ms']:.0f}{'' if s['passed'] else ' ✗'}" for s in r["steps"]
         )
         rss = r.get("server_rss_kib")
         out.append(
-            f"| {w} | {'**ours**' if r['label'] == 'chat' else r['label']} | {rate:g} "
+            f"| {w} | {server(r)} | {rate:g} "
             f"| {fmt(r['deliveries_per_sec'])} | {fmt(r.get('deliveries_per_cpu_sec'))} "
             f"| {r['p50_ms']:.2f} / {r['p99_ms']:.2f} "
             f"| {'-' if rss is None else f'{rss / 1024:.0f} MB'} | {steps} "
@@ -135,7 +141,7 @@ def connections(rows):
     for r in rows:
         rss = r.get("server_rss_kib")
         out.append(
-            f"| {r['workload']} | {'**ours**' if r['label'] == 'chat' else r['label']} | {r['clients']} "
+            f"| {r['workload']} | {server(r)} | {r['clients']} "
             f"| {r['connect_secs']:.1f} s | {'-' if rss is None else f'{rss / 1024:.0f} MB'} | {per_connection(r)} |"
         )
     return "\n".join(out)

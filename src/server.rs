@@ -289,18 +289,12 @@ async fn ws_upgrade(
         Ok(ticket) => ticket,
         Err(refused) => return refused,
     };
-    upgrade
-        .max_message_size(state.max_message_bytes)
-        .max_frame_size(state.max_message_bytes)
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(WRITE_BUFFER)
-        .max_write_buffer_size(MAX_WRITE_BUFFER)
-        .on_upgrade(move |socket| async move {
-            // A task of its own: the upgrade's task (which reserved room for the
-            // handshake's state too) ends here instead of living as long as the socket.
-            let tracker = state.connections.clone();
-            tracker.spawn(connection(socket, peer, state, ticket));
-        })
+    sized(upgrade, state.max_message_bytes, MAX_WRITE_BUFFER).on_upgrade(move |socket| async move {
+        // A task of its own: the upgrade's task (which reserved room for the
+        // handshake's state too) ends here instead of living as long as the socket.
+        let tracker = state.connections.clone();
+        tracker.spawn(connection(socket, peer, state, ticket));
+    })
 }
 
 /// A place for a WebSocket from `peer`, or the answer refusing the upgrade.
@@ -330,27 +324,17 @@ async fn echo_upgrade(
         Ok(ticket) => ticket,
         Err(refused) => return refused,
     };
-    upgrade
-        .max_message_size(ECHO_MAX_MESSAGE)
-        .max_frame_size(ECHO_MAX_MESSAGE)
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(WRITE_BUFFER)
-        .max_write_buffer_size(ECHO_MAX_WRITE_BUFFER)
-        .on_upgrade(move |socket| async move {
-            let (sink, stream) = socket.split();
-            let stream = stream.map(|frame| frame.map_err(read_error));
-            let sink = sink.sink_map_err(|e| tracing::debug!(error = %e, "echo write failed"));
-            let ended = ws::run_echo(sink, stream, state.connection).await;
-            tracing::debug!(?ended, "echo connection ended");
-            drop(ticket);
-        })
+    sized(upgrade, ECHO_MAX_MESSAGE, ECHO_MAX_WRITE_BUFFER).on_upgrade(move |socket| async move {
+        let (sink, stream) = halves(socket);
+        let ended = ws::run_echo(sink, stream, state.connection).await;
+        tracing::debug!(?ended, "echo connection ended");
+        drop(ticket);
+    })
 }
 
 /// One WebSocket connection, holding its place (`ticket`) until it ends.
 async fn connection(socket: WebSocket, peer: SocketAddr, state: AppState, ticket: Ticket) {
-    let (sink, stream) = socket.split();
-    let stream = stream.map(|frame| frame.map_err(read_error));
-    let sink = sink.sink_map_err(|e| tracing::debug!(error = %e, "websocket write failed"));
+    let (sink, stream) = halves(socket);
     let ended = ws::run_connection(
         sink,
         stream,
@@ -362,6 +346,35 @@ async fn connection(socket: WebSocket, peer: SocketAddr, state: AppState, ticket
     .await;
     tracing::debug!(?ended, "connection ended");
     drop(ticket);
+}
+
+/// The library's settings for a WebSocket whose messages may be `max_message` bytes and
+/// whose unsent frames may take `max_write_buffer`.
+fn sized(
+    upgrade: WebSocketUpgrade,
+    max_message: usize,
+    max_write_buffer: usize,
+) -> WebSocketUpgrade {
+    upgrade
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(max_write_buffer)
+}
+
+/// The socket's two halves as the connection loops take them: frames in, with the
+/// library's errors read as ours, and frames out.
+fn halves(
+    socket: WebSocket,
+) -> (
+    impl futures::Sink<axum::extract::ws::Message, Error = ()> + Unpin,
+    impl futures::Stream<Item = Result<axum::extract::ws::Message, ReadError>> + Unpin,
+) {
+    let (sink, stream) = socket.split();
+    let stream = stream.map(|frame| frame.map_err(read_error));
+    let sink = sink.sink_map_err(|e| tracing::debug!(error = %e, "websocket write failed"));
+    (sink, stream)
 }
 
 fn read_error(err: axum::Error) -> ReadError {
