@@ -5,9 +5,16 @@
 # the benchmark's load generator.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/services.sh"
 "$ROOT/scripts/setup.sh"
+# PostgreSQL, Redis and nginx: the tests start their own (the run command needs none).
+install_services
 use_toolchain
 cd "$ROOT"
+
+# Services and databases of this run, in one temporary folder, stopped and removed at exit.
+scratch="$(mktemp -d)"
+trap 'stop_services "$scratch"; rm -rf "$scratch"' EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -26,14 +33,20 @@ if [ "$(wasm_toolchain)" = rustup ]; then
 fi
 
 step "unit and integration tests"
+start_postgres "$scratch" fast
+# Storage's own tests run on SQLite and on this server.
+export CHAT_TEST_POSTGRES_URL="postgres://chat@127.0.0.1:$PG_PORT"
 # --show-output prints the delivery counts (sent, received, lost, duplicated) of passing tests.
 cargo test --features ssr -- --show-output
+
+step "chat and lossless suites again, on PostgreSQL"
+CHAT_TEST_STORE=postgres cargo test --features ssr --test chat --test delivery -- --show-output
 
 step "Playwright end-to-end, release build"
 # The shared server gets a fresh database; tests that restart a server start the
 # release binary themselves (end2end/tests/support.ts).
-e2e_db="$(mktemp -d)"
-trap 'rm -rf "$e2e_db"' EXIT
+e2e_db="$scratch/e2e"
+mkdir -p "$e2e_db"
 export CHAT_SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/chat"
 # Every browser of the tests connects from 127.0.0.1, which by default may hold 20
 # connections and sign in 50 times at once.

@@ -129,7 +129,8 @@ impl AppState {
         let leptos_options = leptos_options(config).map_err(std::io::Error::other)?;
         telemetry::handle(); // the recorder, before anything records
         let cannot = |what: &str, e: store::Error| {
-            std::io::Error::other(format!("cannot {what} {}: {e}", config.database_url))
+            let url = store::redacted(&config.database_url);
+            std::io::Error::other(format!("cannot {what} {url}: {e}"))
         };
         let store = Store::open(&config.database_url)
             .await

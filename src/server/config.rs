@@ -34,7 +34,9 @@ pub struct Config {
     pub client_ping_interval_secs: u64,
     /// Largest WebSocket message accepted; a larger one closes the connection with 1009.
     pub max_message_bytes: usize,
-    /// Where history is kept: `sqlite://<path>` (the file is created if missing).
+    /// Where history is kept: `sqlite://<path>` (the file is created if missing; one
+    /// server), or `postgres://user:password@host:port/database` (the database is
+    /// created if missing; any number of servers, docs/SCALING.md).
     pub database_url: String,
     /// A user whose last connection closed stays online this long (no flapping on reload).
     pub presence_grace_secs: u64,
@@ -170,8 +172,13 @@ impl Config {
         if self.max_message_bytes < 1024 {
             return invalid("max_message_bytes", "must be at least 1024");
         }
-        if !self.database_url.starts_with("sqlite:") {
-            return invalid("database_url", "must start with sqlite:");
+        if !self.database_url.starts_with("sqlite:")
+            && super::store::Backend::of(&self.database_url) != super::store::Backend::Postgres
+        {
+            return invalid(
+                "database_url",
+                "must start with sqlite: or postgres:// (postgresql://)",
+            );
         }
         if self.session_idle_days == 0 {
             return invalid("session_idle_days", "must be at least 1");
@@ -321,6 +328,25 @@ mod tests {
             jail.set_env("CHAT_HEARTBEAT_INTERVAL_SECS", "80");
             let err = load_in(jail, "").unwrap_err().to_string();
             assert!(err.contains("heartbeat_timeout_secs"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_database_is_sqlite_or_postgresql() {
+        Jail::expect_with(|jail| {
+            let err = load_in(jail, "database_url = \"mysql://db/chat\"\n")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("database_url"), "{err}");
+            for url in [
+                "postgres://chat@db/chat",
+                "postgresql://db/chat",
+                "sqlite://x.db",
+            ] {
+                let config = load_in(jail, &format!("database_url = \"{url}\"\n")).unwrap();
+                assert_eq!(config.database_url, url);
+            }
             Ok(())
         });
     }

@@ -5,7 +5,7 @@
 //! One task owns all of the hub's state and handles one request at a time, and it never
 //! waits on storage. Who is in which conversation, and how far each conversation has
 //! got, is kept in memory (loaded once at start). Messages go to the writer
-//! ([`super::store::writer`]), which stores them in groups and hands each back after its
+//! (behind [`super::store::Storage::submit`]), which stores them in groups and hands each back after its
 //! commit; only then is it acknowledged and fanned out, in sequence order. Reads and
 //! the rare other writes (log in, join, history, replay) run on tasks of their own, and
 //! their result comes back to the hub as a continuation; meanwhile the connection's

@@ -75,22 +75,43 @@ pub async fn try_connect_at(addr: SocketAddr) -> Result<Client, String> {
     }
 }
 
-/// A database file in a temporary folder, removed when dropped.
+/// The database of one test: a SQLite file in a temporary folder (removed when
+/// dropped), or, with `CHAT_TEST_STORE=postgres`, a new database on the PostgreSQL
+/// server that `CHAT_TEST_POSTGRES_URL` names (scripts/test.sh runs the chat and
+/// delivery suites both ways; the server is thrown away whole afterwards).
 pub struct TestDb {
     dir: tempfile::TempDir,
+    url: String,
 }
 
 impl TestDb {
     pub fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
+        let dir = tempfile::tempdir().unwrap();
+        let url = match std::env::var("CHAT_TEST_STORE").as_deref() {
+            Ok("postgres") => {
+                static NEXT: std::sync::atomic::AtomicUsize =
+                    std::sync::atomic::AtomicUsize::new(0);
+                let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let server = std::env::var("CHAT_TEST_POSTGRES_URL")
+                    .expect("CHAT_TEST_STORE=postgres needs CHAT_TEST_POSTGRES_URL");
+                let server = server.trim_end_matches('/');
+                format!("{server}/chat_it_{}_{n}", std::process::id())
+            }
+            Ok("sqlite") | Err(_) => format!("sqlite://{}", dir.path().join("chat.db").display()),
+            Ok(other) => panic!("CHAT_TEST_STORE={other}: use sqlite or postgres"),
+        };
+        Self { dir, url }
+    }
+
+    /// The database's URL (the `database_url` of [`TestDb::config`]).
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     pub fn config(&self) -> Config {
         Config {
             listen_addr: "127.0.0.1:0".parse().unwrap(),
-            database_url: format!("sqlite://{}", self.dir.path().join("chat.db").display()),
+            database_url: self.url.clone(),
             // Every test client comes from 127.0.0.1 (tests/hardening.rs tries the
             // per-address limits).
             max_connections_per_ip: 10_000,

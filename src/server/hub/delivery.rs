@@ -105,7 +105,7 @@ impl State {
                 let _ = done.send(Done::Stored { origin, result });
             }),
         };
-        match self.store.writer().submit(job) {
+        match self.store.submit(job) {
             Ok(()) => Ok(()),
             Err(QueueError::Full) => {
                 tracing::warn!("the writer is behind; refusing a message");
@@ -198,7 +198,7 @@ impl State {
             seq,
         };
         // A read mark is a hint: if the writer is that far behind, the next one will do.
-        if let Err(e) = self.store.writer().submit(job) {
+        if let Err(e) = self.store.submit(job) {
             tracing::debug!(?e, "read mark not stored");
         }
         Ok(())

@@ -315,7 +315,7 @@ impl State {
                 token_hash: session.token_hash,
                 at_ms: unix_millis(),
             };
-            if let Err(e) = self.store.writer().submit(touch) {
+            if let Err(e) = self.store.submit(touch) {
                 tracing::warn!(?e, "could not record the session's last use");
             }
             self.detach(session.user.id, conn);

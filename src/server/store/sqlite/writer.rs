@@ -1,12 +1,13 @@
-//! The writer: one task owns SQLite's write connection and stores messages in groups.
+//! The SQLite writer: one task owns the write connection and stores messages in groups.
 //!
 //! Everything queued when the previous commit ends (up to [`MAX_BATCH`] jobs) goes into
 //! one `BEGIN IMMEDIATE` transaction, so a burst of messages costs one commit and one
 //! WAL sync instead of one each. Sequence numbers are assigned here, in memory, by the
-//! only task that writes messages; a duplicate (the same author and client id) is
-//! caught by the unique index (`ON CONFLICT DO NOTHING`) and consumes no number, so
-//! sequences stay gapless. Each job's completion runs after the commit, in the order
-//! the jobs were queued: nothing is acknowledged before it is stored.
+//! only task that writes messages (so one server per database file); a duplicate (the
+//! same author and client id) is caught by the unique index (`ON CONFLICT DO
+//! NOTHING`) and consumes no number, so sequences stay gapless. Each job's completion
+//! runs after the commit, in the order the jobs were queued: nothing is acknowledged
+//! before it is stored.
 
 use std::collections::HashMap;
 
@@ -16,63 +17,31 @@ use futures::future::BoxFuture;
 use sqlx::{sqlite::SqliteConnection, Connection};
 use tokio::sync::{mpsc, Notify};
 
-use super::{chat_message, Result, Stored, SELECT_MESSAGE};
-use crate::protocol::{
-    Author, ChatMessage, ClientMsgId, ConversationId, MessageBody, MessageId, Seq, UserId,
+use super::super::{
+    kind_and_text, not_stored, split_group, sql, Completion, MessageRow, NewMessage, Part,
+    QueueError, Result, Stored, WriteJob, MAX_BATCH,
 };
-
-use super::UserRow;
+use crate::protocol::{ChatMessage, ConversationId, MessageId, Seq, UserId};
 use crate::server::supervise::spawn_essential;
 
-/// Most jobs in one transaction.
-pub const MAX_BATCH: usize = 256;
-
-/// What to do once a message's group has committed (or failed).
-pub type Completion = Box<dyn FnOnce(Result<Stored>) + Send>;
-
-/// A write handed to the writer.
-pub enum WriteJob {
-    /// Store a message with the next sequence number of its conversation.
-    Message {
-        conversation: ConversationId,
-        author: UserRow,
-        body: MessageBody,
-        client_id: Option<ClientMsgId>,
-        at_ms: i64,
-        done: Completion,
-    },
-    /// Everything up to `seq` was seen by `user` (never past the newest message).
-    MarkRead {
-        conversation: ConversationId,
-        user: UserId,
-        seq: Seq,
-    },
-    /// Record a session's last use (it expires after the idle time).
-    TouchSession { token_hash: [u8; 32], at_ms: i64 },
-    /// Any other write, run inside the group's transaction (see [`Writer::run`]).
+/// What the writer's queue holds: a write of the seam's, or any other write of this
+/// backend's, run inside the group's transaction (see [`Writer::run`]).
+enum Job {
+    Write(WriteJob),
     Run(Work),
 }
 
-/// A write of [`WriteJob::Run`]: runs on the write connection and returns what to do
+/// A write of [`Job::Run`]: runs on the write connection and returns what to do
 /// once the group's commit is known (`None`: committed; `Some`: why it failed).
 pub type Work = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Finish> + Send>;
 
-/// Tells a [`WriteJob::Run`]'s caller how its write ended.
+/// Tells a [`Job::Run`]'s caller how its write ended.
 pub type Finish = Box<dyn FnOnce(Option<&sqlx::Error>) + Send>;
-
-/// Why a job was not queued.
-#[derive(Debug, PartialEq, Eq)]
-pub enum QueueError {
-    /// The writer is this far behind; the caller should refuse and let the client retry.
-    Full,
-    /// The writer has stopped (shutdown or a dead database).
-    Closed,
-}
 
 /// Handle to the writer task; cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
-    jobs: mpsc::Sender<WriteJob>,
+    jobs: mpsc::Sender<Job>,
     /// Tells the task to store what is queued, take no more, and end.
     stop: Arc<Notify>,
 }
@@ -96,7 +65,7 @@ impl Writer {
 
     /// Queues a job without waiting; a full queue is refused at once.
     pub fn submit(&self, job: WriteJob) -> std::result::Result<(), QueueError> {
-        self.jobs.try_send(job).map_err(|e| match e {
+        self.jobs.try_send(Job::Write(job)).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => QueueError::Full,
             mpsc::error::TrySendError::Closed(_) => QueueError::Closed,
         })
@@ -125,42 +94,14 @@ impl Writer {
             })
         });
         self.jobs
-            .send(WriteJob::Run(job))
-            .await
-            .map_err(|_| sqlx::Error::PoolClosed)?;
-        rx.await.map_err(|_| sqlx::Error::PoolClosed)?
-    }
-
-    /// Stores one message and waits for its commit (the tests' way in).
-    #[cfg(test)]
-    pub async fn insert_message(
-        &self,
-        conversation: ConversationId,
-        author: &UserRow,
-        body: &MessageBody,
-        client_id: Option<&ClientMsgId>,
-        at_ms: i64,
-    ) -> Result<Stored> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let job = WriteJob::Message {
-            conversation,
-            author: author.clone(),
-            body: body.clone(),
-            client_id: client_id.cloned(),
-            at_ms,
-            done: Box::new(move |result| {
-                let _ = tx.send(result);
-            }),
-        };
-        self.jobs
-            .send(job)
+            .send(Job::Run(job))
             .await
             .map_err(|_| sqlx::Error::PoolClosed)?;
         rx.await.map_err(|_| sqlx::Error::PoolClosed)?
     }
 }
 
-async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<WriteJob>, stop: Arc<Notify>) {
+async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, stop: Arc<Notify>) {
     let mut last_seqs: HashMap<ConversationId, Seq> = HashMap::new();
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     loop {
@@ -175,7 +116,7 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<WriteJob>, stop:
         if received == 0 {
             break;
         }
-        let batch: Vec<WriteJob> = std::mem::take(&mut jobs);
+        let batch: Vec<Job> = std::mem::take(&mut jobs);
         let size = batch.len();
         let mut finishes = Vec::new();
         match commit(&mut conn, &mut last_seqs, batch, &mut finishes).await {
@@ -207,48 +148,18 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<WriteJob>, stop:
 
 type Done = Vec<(Completion, Result<Stored>)>;
 
-/// A message of a group, waiting for its number.
-struct NewMessage {
-    conversation: ConversationId,
-    author: UserRow,
-    body: MessageBody,
-    client_id: Option<ClientMsgId>,
-    at_ms: i64,
-}
-
 /// Runs a group of jobs in one transaction. On failure, returns the error and the
 /// completions still owed (every message of the group: none of them is stored).
 async fn commit(
     conn: &mut SqliteConnection,
     last_seqs: &mut HashMap<ConversationId, Seq>,
-    batch: Vec<WriteJob>,
+    batch: Vec<Job>,
     finishes: &mut Vec<Finish>,
 ) -> std::result::Result<Done, (sqlx::Error, Vec<Completion>)> {
-    let mut messages = Vec::new();
-    let mut completions = Vec::new();
-    let mut others = Vec::new();
-    for job in batch {
-        match job {
-            WriteJob::Message {
-                conversation,
-                author,
-                body,
-                client_id,
-                at_ms,
-                done,
-            } => {
-                messages.push(NewMessage {
-                    conversation,
-                    author,
-                    body,
-                    client_id,
-                    at_ms,
-                });
-                completions.push(done);
-            }
-            other => others.push(other),
-        }
-    }
+    let (messages, completions, others) = split_group(batch, |job| match job {
+        Job::Write(write) => write.part().map_other(Job::Write),
+        run => Part::Other(run),
+    });
     let outcome = async {
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         // The newest number of each conversation of the group, as far as it has got.
@@ -302,11 +213,6 @@ async fn commit(
         Ok(results) => Ok(completions.into_iter().zip(results).collect()),
         Err(e) => Err((e, completions)),
     }
-}
-
-/// What a job of a group that failed to commit is answered with.
-fn not_stored(e: &sqlx::Error) -> sqlx::Error {
-    sqlx::Error::Protocol(format!("not stored: {e}"))
 }
 
 fn json(value: &impl serde::Serialize) -> Result<String> {
@@ -404,7 +310,7 @@ async fn insert_group(
             return Err(sqlx::Error::Protocol("a stored message has no id".into()));
         };
         stored.push(Stored {
-            message: new_message(m, MessageId(*id), seq),
+            message: m.stored_as(MessageId(*id), seq),
             duplicate: false,
         });
     }
@@ -436,62 +342,39 @@ async fn insert_one_by_one(
     results
 }
 
-/// Runs a job other than a message; a [`WriteJob::Run`] gives back its [`Finish`].
-async fn other_write(conn: &mut SqliteConnection, job: WriteJob) -> Result<Option<Finish>> {
+/// Runs a job other than a message; a [`Job::Run`] gives back its [`Finish`].
+async fn other_write(conn: &mut SqliteConnection, job: Job) -> Result<Option<Finish>> {
     match job {
-        WriteJob::Message { .. } => {}
-        WriteJob::Run(work) => return Ok(Some(work(conn).await)),
-        WriteJob::MarkRead {
+        Job::Run(work) => return Ok(Some(work(conn).await)),
+        Job::Write(WriteJob::Message { .. }) => {}
+        Job::Write(WriteJob::MarkRead {
             conversation,
             user,
             seq,
-        } => {
-            sqlx::query(
-                "UPDATE members SET read_seq = MIN(MAX(read_seq, ?), (SELECT last_seq FROM conversations WHERE id = ?))
-                 WHERE conversation_id = ? AND user_id = ?",
-            )
-            .bind(seq as i64)
-            .bind(conversation.0)
-            .bind(conversation.0)
-            .bind(user.0)
-            .execute(&mut *conn)
-            .await?;
+        }) => {
+            sqlx::query(sql::MARK_READ)
+                .bind(seq as i64)
+                .bind(conversation.0)
+                .bind(user.0)
+                .execute(&mut *conn)
+                .await?;
         }
-        WriteJob::TouchSession { token_hash, at_ms } => {
-            sqlx::query(
-                "UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE token_hash = ?",
-            )
-            .bind(at_ms)
-            .bind(&token_hash[..])
-            .execute(&mut *conn)
-            .await?;
+        Job::Write(WriteJob::TouchSession { token_hash, at_ms }) => {
+            let user: Option<i64> = sqlx::query_scalar(sql::TOUCH_SESSION)
+                .bind(at_ms)
+                .bind(&token_hash[..])
+                .fetch_optional(&mut *conn)
+                .await?;
+            if let Some(user) = user {
+                sqlx::query(sql::TOUCH_CLAIM)
+                    .bind(at_ms)
+                    .bind(user)
+                    .execute(&mut *conn)
+                    .await?;
+            }
         }
     }
     Ok(None)
-}
-
-fn kind_and_text(body: &MessageBody) -> (&'static str, &str) {
-    match body {
-        MessageBody::Text { text } => ("text", text.as_str()),
-        MessageBody::Joined => ("joined", ""),
-        MessageBody::Left => ("left", ""),
-    }
-}
-
-fn new_message(m: &NewMessage, id: MessageId, seq: Seq) -> ChatMessage {
-    ChatMessage {
-        id,
-        conversation: m.conversation,
-        seq,
-        author: Author {
-            id: m.author.id,
-            nickname: m.author.nickname.clone(),
-            avatar: m.author.avatar.clone(),
-        },
-        sent_at_ms: m.at_ms,
-        body: m.body.clone(),
-        client_id: m.client_id.clone(),
-    }
 }
 
 /// Inserts one message as number `seq`, or finds the one this author already sent
@@ -499,129 +382,30 @@ fn new_message(m: &NewMessage, id: MessageId, seq: Seq) -> ChatMessage {
 async fn insert(conn: &mut SqliteConnection, m: &NewMessage, seq: Seq) -> Result<Stored> {
     let (kind, text) = kind_and_text(&m.body);
     let client_id = m.client_id.as_ref().map(|c| c.0.as_str());
-    let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO messages (conversation_id, seq, author_id, kind, body, client_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (author_id, client_id) DO NOTHING RETURNING id",
-    )
-    .bind(m.conversation.0)
-    .bind(seq as i64)
-    .bind(m.author.id.0)
-    .bind(kind)
-    .bind(text)
-    .bind(client_id)
-    .bind(m.at_ms)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let id: Option<i64> = sqlx::query_scalar(sql::INSERT_MESSAGE)
+        .bind(m.conversation.0)
+        .bind(seq as i64)
+        .bind(m.author.id.0)
+        .bind(kind)
+        .bind(text)
+        .bind(client_id)
+        .bind(m.at_ms)
+        .fetch_optional(&mut *conn)
+        .await?;
     if let Some(id) = id {
         return Ok(Stored {
-            message: new_message(m, MessageId(id), seq),
+            message: m.stored_as(MessageId(id), seq),
             duplicate: false,
         });
     }
     // Only a client id can conflict: the same message sent again.
-    let row = sqlx::query(&format!(
-        "{SELECT_MESSAGE} WHERE m.author_id = ? AND m.client_id = ?"
-    ))
-    .bind(m.author.id.0)
-    .bind(client_id)
-    .fetch_one(&mut *conn)
-    .await?;
+    let row: MessageRow = sqlx::query_as(&sql::message_by_client_id())
+        .bind(m.author.id.0)
+        .bind(client_id)
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(Stored {
-        message: chat_message(&row),
+        message: ChatMessage::from(row),
         duplicate: true,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::tests::{ann_and_general, text};
-    use super::*;
-
-    #[tokio::test]
-    async fn a_group_of_messages_commits_together_with_gapless_numbers_and_in_order() {
-        let (_dir, store, ann, general) = ann_and_general().await;
-        assert!(store.add_member(general, ann.id, 0).await.unwrap());
-        let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        // Queued before the writer gets to them: they land in one group.
-        for i in 0..50 {
-            let order = order.clone();
-            let client_id = (i % 10 == 9).then(|| ClientMsgId("same".into()));
-            store
-                .writer()
-                .submit(WriteJob::Message {
-                    conversation: general,
-                    author: ann.clone(),
-                    body: text(&i.to_string()),
-                    client_id,
-                    at_ms: i,
-                    done: Box::new(move |r| {
-                        let stored = r.unwrap();
-                        order
-                            .lock()
-                            .unwrap()
-                            .push((stored.message.seq, stored.duplicate));
-                    }),
-                })
-                .unwrap();
-        }
-        // One more, waited for: every completion before it has run.
-        let last = store
-            .writer()
-            .insert_message(general, &ann, &text("last"), None, 99)
-            .await
-            .unwrap();
-        let order = order.lock().unwrap().clone();
-        assert_eq!(order.len(), 50);
-        // 46 stored (the repeated client id counts once), numbered 1..=46 in queue order.
-        let fresh: Vec<Seq> = order
-            .iter()
-            .filter(|(_, dup)| !dup)
-            .map(|(s, _)| *s)
-            .collect();
-        assert_eq!(fresh, (1..=46).collect::<Vec<_>>());
-        assert_eq!(order.iter().filter(|(_, dup)| *dup).count(), 4);
-        assert_eq!(last.message.seq, 47);
-        let (page, _) = store.history(general, None, 100).await.unwrap();
-        assert_eq!(page.len(), 47);
-        let stored = store.conversations().await.unwrap();
-        let general_row = stored.iter().find(|c| c.id == general).unwrap();
-        assert_eq!(general_row.last_seq, 47);
-        // What the author wrote counts as read by them.
-        assert_eq!(general_row.members, vec![(ann.id, 47)]);
-
-        // A group with no repeated client id goes in with one statement: same numbering.
-        let ids = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        for i in 0..30 {
-            let ids = ids.clone();
-            let job = WriteJob::Message {
-                conversation: general,
-                author: ann.clone(),
-                body: text(&format!("g{i}")),
-                client_id: Some(ClientMsgId(format!("g{i}"))),
-                at_ms: 100 + i,
-                done: Box::new(move |r| {
-                    let m = r.unwrap().message;
-                    ids.lock().unwrap().push((m.seq, m.id));
-                }),
-            };
-            store.writer().submit(job).unwrap();
-        }
-        let last = store
-            .writer()
-            .insert_message(general, &ann, &text("end"), None, 200)
-            .await
-            .unwrap();
-        assert_eq!(last.message.seq, 78);
-        let ids = ids.lock().unwrap().clone();
-        assert_eq!(
-            ids.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(),
-            (48..=77).collect::<Vec<_>>()
-        );
-        assert!(ids.windows(2).all(|w| w[0].1 < w[1].1), "ids grow with seq");
-        let (page, _) = store.history(general, None, 10).await.unwrap();
-        assert_eq!(page.last().unwrap().body, text("end"));
-        assert_eq!(page[0].body, text("g21"));
-        assert_eq!(page[0].client_id, Some(ClientMsgId("g21".into())));
-    }
 }
