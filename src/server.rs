@@ -1,6 +1,7 @@
 //! The HTTP side: the Leptos pages (server-rendered), the site's files and the `/ws` route.
 
 pub mod admission;
+pub mod bus;
 pub mod caching;
 pub mod config;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -135,7 +136,11 @@ impl AppState {
         let store = Store::open(&config.database_url)
             .await
             .map_err(|e| cannot("open", e))?;
-        let hub = Hub::start(store.clone(), config.hub_settings())
+        // Subscribed before the hub loads: nothing another server commits meanwhile is missed.
+        let bus = bus::connect(config.redis_url.as_deref())
+            .await
+            .map_err(|e| std::io::Error::other(format!("cannot reach Redis: {e}")))?;
+        let hub = Hub::start(store.clone(), config.hub_settings(), bus)
             .await
             .map_err(|e| cannot("load", e))?;
         let (stop_tx, stop_rx) = watch::channel(false);

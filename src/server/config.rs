@@ -38,6 +38,9 @@ pub struct Config {
     /// server), or `postgres://user:password@host:port/database` (the database is
     /// created if missing; any number of servers, docs/SCALING.md).
     pub database_url: String,
+    /// Redis, for several servers on one PostgreSQL database: `redis://host:port`.
+    /// None (the default): this server is the only one.
+    pub redis_url: Option<String>,
     /// A user whose last connection closed stays online this long (no flapping on reload).
     pub presence_grace_secs: u64,
     /// Sessions unused for this many days expire; their nickname is free again.
@@ -93,6 +96,7 @@ impl Default for Config {
             client_ping_interval_secs: 20,
             max_message_bytes: 16 * 1024,
             database_url: "sqlite://chat.db".into(),
+            redis_url: None,
             presence_grace_secs: 60,
             session_idle_days: 30,
             sends_per_second: 5,
@@ -178,6 +182,14 @@ impl Config {
             return invalid(
                 "database_url",
                 "must start with sqlite: or postgres:// (postgresql://)",
+            );
+        }
+        if self.redis_url.is_some()
+            && super::store::Backend::of(&self.database_url) != super::store::Backend::Postgres
+        {
+            return invalid(
+                "redis_url",
+                "several servers share history through PostgreSQL: set database_url to postgres://",
             );
         }
         if self.session_idle_days == 0 {

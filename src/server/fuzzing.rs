@@ -89,7 +89,9 @@ fn bench() -> &'static Bench {
                 sign_in_burst_per_ip: many,
                 ..HubSettings::default()
             };
-            Hub::start(store, settings).await.expect("the hub starts")
+            Hub::start(store, settings, crate::server::bus::alone())
+                .await
+                .expect("the hub starts")
         });
         Bench {
             runtime,

@@ -13,12 +13,16 @@
 //!
 //! The seams: [`sessions`] (login, resume, logout), [`presence`] (who is online),
 //! [`conversations`] (membership in memory), [`rooms`] (join, leave, private),
-//! [`replay`] (what a resuming client missed), [`delivery`] (sends, fan-out, queues).
+//! [`replay`] (what a resuming client missed), [`delivery`] (sends, fan-out, queues),
+//! [`ordering`] (each conversation in sequence, wherever it was committed) and
+//! [`remote`] (what other servers did, heard on the bus).
 
 mod conversations;
 mod delivery;
 mod limits;
+mod ordering;
 mod presence;
+mod remote;
 mod replay;
 mod rooms;
 mod sessions;
@@ -41,6 +45,7 @@ use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::protocol::{ClientMsg, ErrorCode, Invalid, ServerMsg, UserId, GENERAL_ROOM};
 
+use super::bus::{Incoming, SharedBus};
 use super::store::{self, Store, Stored, UserRow};
 use super::supervise::spawn_essential;
 use conversations::Conversations;
@@ -176,6 +181,17 @@ enum Done {
     TellCounts,
     /// A connection's time to log in or resume is up.
     LoginDeadline(ConnId),
+    /// Time to read a conversation's missing messages from storage.
+    Fill(crate::protocol::ConversationId),
+    /// What that read found.
+    Filled(
+        crate::protocol::ConversationId,
+        store::Result<Vec<crate::protocol::ChatMessage>>,
+    ),
+    /// Time to read storage's picture of every conversation (bus events may be lost).
+    Resync,
+    /// That picture, read when this server had made this many membership changes.
+    Resynced(store::Result<Vec<store::ConversationRow>>, u64),
 }
 
 /// Where a stored message came from, and so what follows its fan-out.
@@ -184,13 +200,21 @@ enum Origin {
     Client(ConnId, crate::protocol::ClientMsgId),
     /// A join or leave line: the room's new member count follows it.
     Membership(crate::protocol::ConversationId),
+    /// Another server's message, or one read from storage: nobody here waits for it.
+    Elsewhere,
 }
 
 type Continuation = Box<dyn FnOnce(&mut State) -> Result<(), Refusal> + Send>;
 
 impl Hub {
-    /// Loads who is in which conversation and starts the hub's task.
-    pub async fn start(store: Store, settings: HubSettings) -> store::Result<Self> {
+    /// Loads who is in which conversation and starts the hub's task: alone
+    /// (one server) or hearing other servers' `events` on the `bus`, which must be
+    /// subscribed before this loads, so that nothing committed meanwhile is missed.
+    pub async fn start(
+        store: Store,
+        settings: HubSettings,
+        (bus, events): (SharedBus, mpsc::Receiver<Incoming>),
+    ) -> store::Result<Self> {
         let conversations = Conversations::load(store.conversations().await?);
         let (commands, rx) = mpsc::channel(1024);
         let (done, done_rx) = mpsc::unbounded_channel();
@@ -208,6 +232,8 @@ impl Hub {
             live: HashMap::new(),
             live_by_name: BTreeSet::new(),
             conversations,
+            waiting: ordering::Waiting::default(),
+            bus,
             counts: presence::Counts::default(),
             claims: HashSet::new(),
             grace_epoch: 0,
@@ -215,7 +241,7 @@ impl Hub {
             session_lane,
         };
         let outbox_capacity = state.settings.outbox_capacity.max(1);
-        spawn_essential("hub", state.run(rx, done_rx));
+        spawn_essential("hub", state.run(rx, done_rx, events));
         Ok(Self {
             commands,
             next_conn: Arc::new(AtomicU64::new(1)),
@@ -311,6 +337,10 @@ struct State {
     /// The same users by lower-cased nickname: the first page of the people list.
     live_by_name: BTreeSet<(String, UserId)>,
     conversations: Conversations,
+    /// Messages that arrived ahead of a missing one (see [`ordering`]).
+    waiting: ordering::Waiting,
+    /// Where this server tells the others what it committed.
+    bus: SharedBus,
     /// Counts changed since they were last told (see [`State::tell_counts`]).
     counts: presence::Counts,
     /// Nickname skeletons of logins in progress: two at once cannot take one name.
@@ -356,8 +386,10 @@ impl State {
         mut self,
         mut commands: mpsc::Receiver<Command>,
         mut done: mpsc::UnboundedReceiver<Done>,
+        mut events: mpsc::Receiver<Incoming>,
     ) {
         let mut delivered = 0;
+        let mut bus_open = true;
         loop {
             tokio::select! {
                 // Finished work first: it frees memory and answers waiting clients.
@@ -368,6 +400,13 @@ impl State {
                     }
                     self.finished(finished);
                 }
+                incoming = events.recv(), if bus_open => match incoming {
+                    Some(incoming) => {
+                        delivered += 1;
+                        self.heard(incoming);
+                    }
+                    None => bus_open = false,
+                },
                 command = commands.recv() => match command {
                     Some(command) => self.command(command),
                     None => break,
@@ -448,6 +487,10 @@ impl State {
             Done::GraceOver(user, epoch) => self.grace_over(user, epoch),
             Done::TellCounts => self.tell_counts(),
             Done::LoginDeadline(conn) => self.login_deadline(conn),
+            Done::Fill(conversation) => self.fill(conversation),
+            Done::Filled(conversation, read) => self.filled(conversation, read),
+            Done::Resync => self.heard(Incoming::Resync),
+            Done::Resynced(read, since) => self.resynced(read, since),
         }
     }
 
@@ -600,11 +643,11 @@ impl State {
                     ClientMsg::Typing { conversation } => {
                         self.limit(conn, Kind::Typing, user.id)?;
                         self.require_member(conversation, user.id)?;
-                        let frame = encode(&ServerMsg::Typing {
+                        self.bus.publish(super::bus::Event::Typing {
                             conversation,
                             user: user.id,
                         });
-                        self.fan_out(conversation, &frame, Some(user.id), false);
+                        self.tell_typing(conversation, user.id);
                         Ok(())
                     }
                     ClientMsg::MarkRead { conversation, seq } => {

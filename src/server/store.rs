@@ -196,6 +196,9 @@ pub trait Storage: Send + Sync {
     /// Removes a member; false if they were not one.
     async fn remove_member(&self, conversation: ConversationId, user: UserId) -> Result<bool>;
 
+    /// The newest number of a conversation (`None` if there is no such conversation).
+    async fn last_seq(&self, conversation: ConversationId) -> Result<Option<Seq>>;
+
     /// Up to `limit` messages before `before` (or the newest), oldest first, and
     /// whether older ones exist.
     async fn history(

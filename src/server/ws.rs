@@ -512,7 +512,9 @@ mod tests {
             login_timeout: Duration::from_secs(24 * 3600),
             ..HubSettings::default()
         };
-        let hub = Hub::start(store, settings).await.unwrap();
+        let hub = Hub::start(store, settings, crate::server::bus::alone())
+            .await
+            .unwrap();
         let (to_server, stream) = mpsc::unbounded();
         let (sink, from_server) = mpsc::unbounded();
         let (shutdown, shutdown_rx) = watch::channel(false);

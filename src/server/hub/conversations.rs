@@ -19,6 +19,8 @@ struct Conversation {
     last_seq: Seq,
     /// Members and the newest sequence number each has read.
     members: HashMap<UserId, Seq>,
+    /// When its members last changed here ([`Conversations::changes`]).
+    changed: u64,
 }
 
 #[derive(Default)]
@@ -27,6 +29,9 @@ pub(super) struct Conversations {
     rooms: HashMap<String, ConversationId>,
     directs: HashMap<[UserId; 2], ConversationId>,
     of_user: HashMap<UserId, HashSet<ConversationId>>,
+    /// Membership changes made here so far: a read of storage that started at `n`
+    /// knows nothing of a conversation whose members changed after `n`.
+    changes: u64,
 }
 
 /// The two users of a private conversation in the order storage keeps them.
@@ -71,19 +76,42 @@ impl Conversations {
             direct,
             last_seq,
             members: HashMap::new(),
+            changed: 0,
         });
     }
 
-    /// Records a room that storage has (just created, or created by another request).
-    pub(super) fn insert_room(&mut self, id: ConversationId, name: &str) {
-        self.insert(id, Some(name.to_string()), None, 0);
+    /// Records a room that storage has (just created, or by another request or
+    /// server), whose newest message was `last_seq` (delivered here: it is history).
+    pub(super) fn insert_room(&mut self, id: ConversationId, name: &str, last_seq: Seq) {
+        self.insert(id, Some(name.to_string()), None, last_seq);
     }
 
     /// Records a private conversation and its two members.
-    pub(super) fn insert_direct(&mut self, id: ConversationId, a: UserId, b: UserId) {
-        self.insert(id, None, Some(pair(a, b)), 0);
+    pub(super) fn insert_direct(
+        &mut self,
+        id: ConversationId,
+        a: UserId,
+        b: UserId,
+        last_seq: Seq,
+    ) {
+        self.insert(id, None, Some(pair(a, b)), last_seq);
         self.add_member(id, a);
         self.add_member(id, b);
+    }
+
+    /// How many membership changes were made here so far.
+    pub(super) fn changes(&self) -> u64 {
+        self.changes
+    }
+
+    /// Whether the conversation's members changed here after `since` ([`Self::changes`]).
+    pub(super) fn changed_after(&self, id: ConversationId, since: u64) -> bool {
+        self.by_id.get(&id).is_some_and(|c| c.changed > since)
+    }
+
+    /// The conversation's members, as a set.
+    pub(super) fn member_set(&self, id: ConversationId) -> HashSet<UserId> {
+        self.members(id).collect()
     }
 
     pub(super) fn room_by_name(&self, name: &str) -> Option<ConversationId> {
@@ -113,17 +141,21 @@ impl Conversations {
             return false;
         }
         c.members.insert(user, c.last_seq);
+        self.changes += 1;
+        c.changed = self.changes;
         self.of_user.entry(user).or_default().insert(id);
         true
     }
 
     /// False if they were not a member.
     pub(super) fn remove_member(&mut self, id: ConversationId, user: UserId) -> bool {
-        let removed = self
-            .by_id
-            .get_mut(&id)
-            .is_some_and(|c| c.members.remove(&user).is_some());
+        let Some(c) = self.by_id.get_mut(&id) else {
+            return false;
+        };
+        let removed = c.members.remove(&user).is_some();
         if removed {
+            self.changes += 1;
+            c.changed = self.changes;
             if let Some(of_user) = self.of_user.get_mut(&user) {
                 of_user.remove(&id);
             }
@@ -288,7 +320,7 @@ mod tests {
         );
         assert_eq!(all.rooms_for(ANN)[0].member_count, 2);
 
-        all.insert_direct(ConversationId(2), BOB, ANN);
+        all.insert_direct(ConversationId(2), BOB, ANN, 0);
         assert_eq!(all.direct_between(ANN, BOB), Some(ConversationId(2)));
         assert_eq!(all.direct_peers(ANN), vec![BOB]);
         assert_eq!(
@@ -310,7 +342,7 @@ mod tests {
         let mut all = Conversations::default();
         for i in 0..(ROOMS_PAGE as i64 + 50) {
             let id = ConversationId(i + 1);
-            all.insert_room(id, &format!("r{i:03}"));
+            all.insert_room(id, &format!("r{i:03}"), 0);
             // Room i has i members (users 1000..1000+i).
             for u in 0..i {
                 all.add_member(id, UserId(1000 + u));

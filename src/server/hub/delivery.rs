@@ -5,10 +5,11 @@ use tokio::sync::mpsc::error::TrySendError;
 
 use crate::{
     protocol::{
-        close_code, normalize_text, validate_client_id, ClientMsgId, ConversationId, ErrorCode,
-        MessageBody, Seq, ServerMsg, UserId,
+        close_code, normalize_text, validate_client_id, ChatMessage, ClientMsgId, ConversationId,
+        ErrorCode, MessageBody, Seq, ServerMsg, UserId,
     },
     server::{
+        bus::Event,
         store::{self, QueueError, Stored, WriteJob},
         telemetry, unix_millis,
     },
@@ -46,11 +47,7 @@ impl State {
                 async move { store.message_by_client_id(author, &id).await },
                 move |state, found| match found {
                     Ok(Some(message)) => {
-                        let stored = Stored {
-                            message,
-                            duplicate: true,
-                        };
-                        state.deliver(stored, Origin::Client(conn, client_id));
+                        state.arrive(message, Origin::Client(conn, client_id));
                         Ok(())
                     }
                     Ok(None) => Err(Refusal(refused)),
@@ -93,7 +90,7 @@ impl State {
         let done = self.done.clone();
         let client_id = match &origin {
             Origin::Client(_, id) => Some(id.clone()),
-            Origin::Membership(_) => None,
+            Origin::Membership(_) | Origin::Elsewhere => None,
         };
         let job = WriteJob::Message {
             conversation,
@@ -123,11 +120,20 @@ impl State {
         }
     }
 
-    /// A message was committed (or failed to be): acknowledge it to its sender, then
-    /// fan it out to every connection of every member, the sender's other tabs too.
+    /// A message was committed (or failed to be): the other servers hear of it, and
+    /// it goes in line for this server's connections ([`State::arrive`]), where it is
+    /// acknowledged to its sender and fanned out.
     pub(super) fn stored(&mut self, origin: Origin, result: store::Result<Stored>) {
         match (result, origin) {
-            (Ok(stored), origin) => self.deliver(stored, origin),
+            (Ok(stored), origin) => {
+                if !stored.duplicate {
+                    metrics::counter!(telemetry::name::MESSAGES_STORED).increment(1);
+                    self.bus.publish(Event::Message {
+                        message: stored.message.clone(),
+                    });
+                }
+                self.arrive(stored.message, origin);
+            }
             (Err(e), Origin::Client(conn, client_id)) => {
                 let Refusal(mut reply) = internal(e);
                 if let ServerMsg::Error { client_id: id, .. } = reply.as_mut() {
@@ -139,32 +145,45 @@ impl State {
                 tracing::error!(error = %e, "a join or leave line was not stored");
                 self.room_count_changed(room);
             }
+            (Err(_), Origin::Elsewhere) => {}
         }
     }
 
-    fn deliver(&mut self, stored: Stored, origin: Origin) {
-        let m = &stored.message;
-        if let Origin::Client(conn, client_id) = &origin {
-            let ack = ServerMsg::Ack {
-                client_id: client_id.clone(),
-                id: m.id,
-                conversation: m.conversation,
-                seq: m.seq,
-                sent_at_ms: m.sent_at_ms,
-            };
-            self.send_to_conn(*conn, &encode(&ack), true);
-            self.send_answered(*conn);
+    /// What is owed to whoever waited for a message once it is delivered (or was
+    /// already): the sender's ack, a room's new member count.
+    pub(super) fn answer_origin(&mut self, origin: Origin, m: &ChatMessage) {
+        match origin {
+            Origin::Client(conn, client_id) => {
+                let ack = ServerMsg::Ack {
+                    client_id,
+                    id: m.id,
+                    conversation: m.conversation,
+                    seq: m.seq,
+                    sent_at_ms: m.sent_at_ms,
+                };
+                self.send_to_conn(conn, &encode(&ack), true);
+                self.send_answered(conn);
+            }
+            Origin::Membership(room) => self.room_count_changed(room),
+            Origin::Elsewhere => {}
         }
-        if stored.duplicate {
-            return;
+    }
+
+    /// The message next in line goes to every connection of every member, the sender's
+    /// other tabs too; the sender's ack comes just before it.
+    pub(super) fn fan_out_message(&mut self, message: ChatMessage, origins: Vec<Origin>) {
+        let (acks, after): (Vec<Origin>, Vec<Origin>) = origins
+            .into_iter()
+            .partition(|o| matches!(o, Origin::Client(..)));
+        for origin in acks {
+            self.answer_origin(origin, &message);
         }
-        metrics::counter!(telemetry::name::MESSAGES_STORED).increment(1);
-        let arrived_ms = m.sent_at_ms;
-        let (conversation, seq, author) = (m.conversation, m.seq, m.author.id);
+        let arrived_ms = message.sent_at_ms;
+        let (conversation, seq, author) = (message.conversation, message.seq, message.author.id);
         self.conversations.delivered(conversation, seq, author);
         // The client id is the author's own business: their tabs get it (to match
         // the message to what they sent), nobody else does.
-        let mut message = stored.message;
+        let mut message = message;
         if message.client_id.is_some() {
             let own = encode(&ServerMsg::Message {
                 message: message.clone(),
@@ -179,8 +198,10 @@ impl State {
         }
         let queued_after = (unix_millis() - arrived_ms).max(0) as f64 / 1000.0;
         metrics::histogram!(telemetry::name::MESSAGE_LATENCY).record(queued_after);
-        if let Origin::Membership(room) = origin {
-            self.room_count_changed(room);
+        for origin in after {
+            if let Origin::Membership(room) = origin {
+                self.room_count_changed(room);
+            }
         }
     }
 

@@ -2,9 +2,20 @@
 //! conversation. Storage first, then the hub's memory, then the people concerned.
 
 use crate::{
-    protocol::{validate_room_name, ConversationId, ErrorCode, MessageBody, ServerMsg, UserId},
-    server::unix_millis,
+    protocol::{
+        validate_room_name, Author, ConversationId, ErrorCode, MessageBody, ServerMsg, UserId,
+    },
+    server::{bus::Event, unix_millis},
 };
+
+/// A user as the bus carries them.
+pub(super) fn author(user: &UserRow) -> Author {
+    Author {
+        id: user.id,
+        nickname: user.nickname.clone(),
+        avatar: user.avatar.clone(),
+    }
+}
 
 use super::{encode, internal, presence::user_info, refuse, ConnId, Refusal, State, UserRow};
 
@@ -26,13 +37,17 @@ impl State {
         let room_name = name.clone();
         self.spawn_io(
             conn,
-            async move { store.join_room(&room_name, user.id, now).await },
+            async move {
+                let (room, created, _) = store.join_room(&room_name, user.id, now).await?;
+                let last_seq = store.last_seq(room).await?.unwrap_or_default();
+                Ok::<_, crate::server::store::Error>((room, created, last_seq))
+            },
             move |state, joined| {
-                let (room, created, _) = joined.map_err(internal)?;
+                let (room, created, last_seq) = joined.map_err(internal)?;
                 if created {
                     tracing::info!(room = %name, "room created");
                 }
-                state.conversations.insert_room(room, &name);
+                state.conversations.insert_room(room, &name, last_seq);
                 state.add_member(room, &user)
             },
         );
@@ -46,6 +61,7 @@ impl State {
         if !self.conversations.add_member(room, user.id) {
             return Ok(());
         }
+        self.publish_joined(room, user.id);
         self.tell_joined(room, user.id);
         self.post_system_line(room, user, MessageBody::Joined)
     }
@@ -76,6 +92,10 @@ impl State {
                 if !state.conversations.remove_member(room, user.id) {
                     return Ok(());
                 }
+                state.bus.publish(Event::Left {
+                    conversation: room,
+                    user: user.id,
+                });
                 state.send_to_user(
                     user.id,
                     &encode(&ServerMsg::Left { conversation: room }),
@@ -113,30 +133,26 @@ impl State {
                     return Ok(None);
                 };
                 let (conversation, _) = store.ensure_direct(user_id, peer, unix_millis()).await?;
-                Ok::<_, crate::server::store::Error>(Some((conversation, peer_row)))
+                let last_seq = store.last_seq(conversation).await?.unwrap_or_default();
+                Ok::<_, crate::server::store::Error>(Some((conversation, peer_row, last_seq)))
             },
             move |state, opened| {
-                let Some((conversation, peer_row)) = opened.map_err(internal)? else {
+                let Some((conversation, peer_row, last_seq)) = opened.map_err(internal)? else {
                     return Err(refuse(ErrorCode::NoSuchUser, "There is no such user."));
                 };
                 let new = state.conversations.direct_between(user.id, peer).is_none();
                 state
                     .conversations
-                    .insert_direct(conversation, user.id, peer);
+                    .insert_direct(conversation, user.id, peer, last_seq);
                 // The opener's tabs always learn of it; the peer's once, when it is new.
                 state.tell_joined(conversation, user.id);
                 if new {
-                    state.tell_joined(conversation, peer);
-                    // Each side needs to know the other, even when offline.
-                    let online = |id| state.live.contains_key(&id);
-                    let to_user = encode(&ServerMsg::Presence {
-                        user: user_info(&peer_row, online(peer)),
+                    state.bus.publish(Event::DirectOpened {
+                        conversation,
+                        users: [author(&user), author(&peer_row)],
+                        last_seq,
                     });
-                    let to_peer = encode(&ServerMsg::Presence {
-                        user: user_info(&user, online(user.id)),
-                    });
-                    state.send_to_user(user.id, &to_user, true);
-                    state.send_to_user(peer, &to_peer, true);
+                    state.tell_direct_opened(conversation, &user, &peer_row);
                 }
                 Ok(())
             },
@@ -144,8 +160,40 @@ impl State {
         Ok(())
     }
 
+    /// Tells the peer's tabs of a new private conversation, and each side about the
+    /// other (even when offline).
+    pub(super) fn tell_direct_opened(
+        &mut self,
+        conversation: ConversationId,
+        opener: &UserRow,
+        peer: &UserRow,
+    ) {
+        self.tell_joined(conversation, peer.id);
+        let online = |id| self.live.contains_key(&id);
+        let to_opener = encode(&ServerMsg::Presence {
+            user: user_info(peer, online(peer.id)),
+        });
+        let to_peer = encode(&ServerMsg::Presence {
+            user: user_info(opener, online(opener.id)),
+        });
+        self.send_to_user(opener.id, &to_opener, true);
+        self.send_to_user(peer.id, &to_peer, true);
+    }
+
+    /// Tells the other servers that `user` joined the room.
+    pub(super) fn publish_joined(&mut self, room: ConversationId, user: UserId) {
+        if let Some(info) = self.conversations.room_info(room) {
+            self.bus.publish(Event::Joined {
+                conversation: room,
+                name: info.name,
+                user,
+                last_seq: self.conversations.last_seq(room).unwrap_or_default(),
+            });
+        }
+    }
+
     /// Tells every tab of `user` that they are a member of `conversation`.
-    fn tell_joined(&mut self, conversation: ConversationId, user: UserId) {
+    pub(super) fn tell_joined(&mut self, conversation: ConversationId, user: UserId) {
         if let Some(info) = self.conversations.info_for(conversation, user) {
             self.send_to_user(
                 user,

@@ -85,7 +85,9 @@ impl State {
                 tracing::info!(user = %user.id, nickname = %user.nickname, "new user");
                 // Everyone is in general: no join line and no count change per login.
                 if let Some(general) = general {
-                    state.conversations.add_member(general, user.id);
+                    if state.conversations.add_member(general, user.id) {
+                        state.publish_joined(general, user.id);
+                    }
                 }
                 state.start_session(conn, user, token_hash, Some(token), Vec::new(), Vec::new());
                 Ok(())
@@ -231,6 +233,9 @@ impl State {
             async move { store.delete_session(&token_hash).await },
             move |state, deleted| {
                 deleted.map_err(internal)?;
+                state
+                    .bus
+                    .publish(crate::server::bus::Event::LoggedOut { token_hash });
                 state.end_session(token_hash);
                 Ok(())
             },
@@ -239,7 +244,7 @@ impl State {
     }
 
     /// Closes every tab of a session that was logged out.
-    fn end_session(&mut self, token_hash: [u8; 32]) {
+    pub(super) fn end_session(&mut self, token_hash: [u8; 32]) {
         let same_session: Vec<ConnId> = self
             .conns
             .iter()

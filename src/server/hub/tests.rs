@@ -39,7 +39,12 @@ async fn hub_with(settings: HubSettings) -> (tempfile::TempDir, Hub) {
         send_burst: many,
         ..settings
     };
-    (dir, Hub::start(store, settings).await.unwrap())
+    (
+        dir,
+        Hub::start(store, settings, crate::server::bus::alone())
+            .await
+            .unwrap(),
+    )
 }
 
 fn queued(conn: &mut Connection) -> Vec<ServerMsg> {

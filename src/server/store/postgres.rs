@@ -274,6 +274,14 @@ impl Storage for PgStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn last_seq(&self, conversation: ConversationId) -> Result<Option<Seq>> {
+        let last: Option<i64> = sqlx::query_scalar(sql::LAST_SEQ)
+            .bind(conversation.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(last.map(|s| s as Seq))
+    }
+
     async fn history(
         &self,
         conversation: ConversationId,

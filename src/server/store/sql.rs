@@ -54,6 +54,8 @@ pub(super) const ROOM_ID: &str = "SELECT id FROM conversations WHERE room_name =
 pub(super) const INSERT_DIRECT: &str =
     "INSERT INTO conversations (direct_key, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 
+pub(super) const LAST_SEQ: &str = "SELECT last_seq FROM conversations WHERE id = $1";
+
 pub(super) const DIRECT_ID: &str = "SELECT id FROM conversations WHERE direct_key = $1";
 
 /// Adds a member who has read everything so far (nothing if they already are one).

@@ -251,7 +251,7 @@ proptest! {
                 room_change_burst: many,
                 ..HubSettings::default()
             };
-            let hub = Hub::start(store.clone(), settings).await.unwrap();
+            let hub = Hub::start(store.clone(), settings, crate::server::bus::alone()).await.unwrap();
             let mut users = Vec::new();
             let mut general = ConversationId(0);
             for name in ["Ann", "Bo", "Cy"] {

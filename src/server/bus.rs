@@ -1,0 +1,173 @@
+//! The bus: how servers sharing one database tell each other what happened, so each
+//! can tell its own connections. One server alone needs none ([`Alone`]); several use
+//! Redis pub/sub ([`redis`]).
+//!
+//! Every event is published after its commit, and the bus may lose any of them (pub/sub
+//! delivers at most once, and not at all while Redis is away). Nothing depends on it
+//! for safety: storage has every message, and a server that may have missed events
+//! ([`Incoming::Resync`]) reads what changed from storage. The bus only makes things
+//! arrive sooner.
+
+pub mod redis;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::protocol::{Author, ChatMessage, ConversationId, Seq, UserId};
+
+/// One server of several, for as long as its process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NodeId(pub u64);
+
+impl NodeId {
+    pub fn random() -> Self {
+        Self(rand::random())
+    }
+}
+
+impl std::fmt::Display for NodeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// Something a server committed (or, for typing, saw) that other servers' connections
+/// may need to hear of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "e", rename_all = "snake_case")]
+pub enum Event {
+    /// A stored message (text or a join/leave line), with its client id: the author's
+    /// tabs on other servers match it to what they sent.
+    Message { message: ChatMessage },
+    /// `user` became a member of the room `name`, whose newest message was then `last_seq`.
+    Joined {
+        conversation: ConversationId,
+        name: String,
+        user: UserId,
+        last_seq: Seq,
+    },
+    /// `user` left the room.
+    Left {
+        conversation: ConversationId,
+        user: UserId,
+    },
+    /// A private conversation was opened between these two users.
+    DirectOpened {
+        conversation: ConversationId,
+        users: [Author; 2],
+        last_seq: Seq,
+    },
+    /// `user` is typing in the conversation (not stored; lost if lost).
+    Typing {
+        conversation: ConversationId,
+        user: UserId,
+    },
+    /// The session with this token hash ended: every tab of it closes, on every server.
+    LoggedOut { token_hash: [u8; 32] },
+    /// The sender could not publish for a while: check storage for what it committed.
+    Resync,
+}
+
+/// An event and the server it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub from: NodeId,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// What the bus hands the hub.
+#[derive(Debug)]
+pub enum Incoming {
+    /// Another server's event.
+    Event(Event),
+    /// Events may have been lost (the link to Redis was down, or another server could
+    /// not publish): read what changed from storage.
+    Resync,
+}
+
+/// Publishing side of a bus.
+pub trait Bus: Send + Sync {
+    /// This server's id on the bus.
+    fn node(&self) -> NodeId;
+
+    /// Hands an event to the other servers. Never waits: the hub calls it.
+    fn publish(&self, event: Event);
+}
+
+/// Shared handle to the bus.
+pub type SharedBus = Arc<dyn Bus>;
+
+/// A server with no others: nobody to tell, nothing to hear.
+pub struct Alone(NodeId);
+
+impl Bus for Alone {
+    fn node(&self) -> NodeId {
+        self.0
+    }
+
+    fn publish(&self, _event: Event) {}
+}
+
+/// Room for events from the bus waiting for the hub; a hub this far behind makes the
+/// subscriber wait (and Redis, past its own buffer, drops the link: a resync follows).
+const INCOMING: usize = 65_536;
+
+/// One server alone, and its (silent) events.
+pub fn alone() -> (SharedBus, mpsc::Receiver<Incoming>) {
+    let (_, events) = mpsc::channel(1);
+    (Arc::new(Alone(NodeId::random())), events)
+}
+
+/// The bus of `redis_url`, or [`Alone`] without one, and the events for the hub
+/// (subscribed before this returns: nothing published after it is missed).
+pub async fn connect(
+    redis_url: Option<&str>,
+) -> Result<(SharedBus, mpsc::Receiver<Incoming>), ::redis::RedisError> {
+    let Some(url) = redis_url else {
+        return Ok(alone());
+    };
+    let (incoming, events) = mpsc::channel(INCOMING);
+    let bus = redis::RedisBus::connect(url, NodeId::random(), incoming).await?;
+    Ok((Arc::new(bus), events))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_survive_the_wire() {
+        let author = |id, name: &str| Author {
+            id: UserId(id),
+            nickname: name.into(),
+            avatar: "fox".into(),
+        };
+        for event in [
+            Event::Joined {
+                conversation: ConversationId(3),
+                name: "den".into(),
+                user: UserId(1),
+                last_seq: 7,
+            },
+            Event::DirectOpened {
+                conversation: ConversationId(4),
+                users: [author(1, "Ann"), author(2, "Bob")],
+                last_seq: 0,
+            },
+            Event::LoggedOut {
+                token_hash: [7; 32],
+            },
+            Event::Resync,
+        ] {
+            let envelope = Envelope {
+                from: NodeId(42),
+                event,
+            };
+            let wire = serde_json::to_vec(&envelope).unwrap();
+            assert_eq!(serde_json::from_slice::<Envelope>(&wire).unwrap(), envelope);
+        }
+    }
+}

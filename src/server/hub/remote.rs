@@ -1,0 +1,153 @@
+//! What other servers did, heard on the bus: their messages go in line with ours
+//! ([`super::ordering`]); their joins, leaves, private conversations, typing and
+//! logouts reach this server's tabs as if they had happened here. When events may
+//! have been lost, storage's picture of every conversation is read and compared.
+
+use std::time::Duration;
+
+use crate::{
+    protocol::{ConversationId, ServerMsg, UserId},
+    server::{
+        bus::{Event, Incoming},
+        store::{self, ConversationRow, UserRow},
+    },
+};
+
+use super::{encode, Done, Origin, State};
+
+/// Wait before reading storage again after a resync's read failed.
+const RESYNC_RETRY: Duration = Duration::from_secs(1);
+
+impl State {
+    pub(super) fn heard(&mut self, incoming: Incoming) {
+        match incoming {
+            Incoming::Resync => self.resync(),
+            Incoming::Event(event) => self.remote(event),
+        }
+    }
+
+    fn remote(&mut self, event: Event) {
+        match event {
+            Event::Message { message } => self.arrive(message, Origin::Elsewhere),
+            Event::Joined {
+                conversation,
+                name,
+                user,
+                last_seq,
+            } => {
+                self.conversations
+                    .insert_room(conversation, &name, last_seq);
+                self.remote_joined(conversation, user);
+            }
+            Event::Left { conversation, user } => self.remote_left(conversation, user),
+            Event::DirectOpened {
+                conversation,
+                users: [a, b],
+                last_seq,
+            } => {
+                if self.conversations.direct_between(a.id, b.id).is_some() {
+                    return;
+                }
+                self.conversations
+                    .insert_direct(conversation, a.id, b.id, last_seq);
+                let row = |u: crate::protocol::Author| UserRow {
+                    id: u.id,
+                    nickname: u.nickname,
+                    avatar: u.avatar,
+                };
+                let (opener, peer) = (row(a), row(b));
+                self.tell_joined(conversation, opener.id);
+                self.tell_direct_opened(conversation, &opener, &peer);
+            }
+            Event::Typing { conversation, user } => self.tell_typing(conversation, user),
+            Event::LoggedOut { token_hash } => self.end_session(token_hash),
+            Event::Resync => self.resync(),
+        }
+    }
+
+    /// `user` is in the conversation now: their tabs here learn of it, and the room's
+    /// new count is told (general's changes with every login: not told).
+    fn remote_joined(&mut self, conversation: ConversationId, user: UserId) {
+        if self.conversations.add_member(conversation, user) {
+            self.tell_joined(conversation, user);
+            if Some(conversation) != self.general() {
+                self.room_count_changed(conversation);
+            }
+        }
+    }
+
+    fn remote_left(&mut self, conversation: ConversationId, user: UserId) {
+        if self.conversations.remove_member(conversation, user) {
+            self.send_to_user(user, &encode(&ServerMsg::Left { conversation }), true);
+            self.room_count_changed(conversation);
+        }
+    }
+
+    /// Tells the conversation's other members here that `user` is typing.
+    pub(super) fn tell_typing(&mut self, conversation: ConversationId, user: UserId) {
+        let frame = encode(&ServerMsg::Typing { conversation, user });
+        self.fan_out(conversation, &frame, Some(user), false);
+    }
+
+    /// Reads every conversation from storage, to compare with what this server knows.
+    fn resync(&mut self) {
+        let since = self.conversations.changes();
+        let (store, done) = (self.store.clone(), self.done.clone());
+        tracing::info!("reading every conversation from storage (bus events may be lost)");
+        tokio::spawn(async move {
+            let read = store.conversations().await;
+            let _ = done.send(Done::Resynced(read, since));
+        });
+    }
+
+    /// Storage's picture: conversations unknown here are learnt, members added or
+    /// removed meanwhile follow (unless changed here since the read began: this
+    /// server's own change is newer), and messages committed elsewhere are delivered.
+    pub(super) fn resynced(&mut self, read: store::Result<Vec<ConversationRow>>, since: u64) {
+        let rows = match read {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "resync failed; trying again");
+                let done = self.done.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(RESYNC_RETRY).await;
+                    let _ = done.send(Done::Resync);
+                });
+                return;
+            }
+        };
+        for row in rows {
+            let known = self.conversations.last_seq(row.id);
+            match (&row.room, row.direct) {
+                (Some(name), _) => {
+                    self.conversations
+                        .insert_room(row.id, name, known.unwrap_or(row.last_seq));
+                }
+                (None, Some([a, b])) => {
+                    if known.is_none() {
+                        self.conversations.insert_direct(row.id, a, b, row.last_seq);
+                        self.tell_joined(row.id, a);
+                        self.tell_joined(row.id, b);
+                    }
+                }
+                (None, None) => continue,
+            }
+            if known.is_none() || !self.conversations.changed_after(row.id, since) {
+                let here = self.conversations.member_set(row.id);
+                let stored: std::collections::HashSet<UserId> =
+                    row.members.iter().map(|(u, _)| *u).collect();
+                for user in stored.difference(&here) {
+                    self.remote_joined(row.id, *user);
+                }
+                for user in here.difference(&stored) {
+                    self.remote_left(row.id, *user);
+                }
+            }
+            if let Some(last) = known {
+                if row.last_seq > last {
+                    self.fill_up_to(row.id, row.last_seq);
+                }
+            }
+        }
+    }
+}
