@@ -8,320 +8,17 @@
 mod common;
 
 use std::{
-    collections::BTreeMap,
-    net::SocketAddr,
-    process::Stdio,
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc,
-    },
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use chat::{
-    protocol::{
-        close_code, ChatMessage, ClientMsg, ClientMsgId, ConversationId, Cursor, MessageBody, Seq,
-        ServerMsg, WS_PATH,
-    },
+    protocol::{close_code, ClientMsg, ClientMsgId, ConversationId, Seq, ServerMsg, WS_PATH},
     server::Config,
 };
-use common::{proxy::Proxy, *};
+use common::{proxy::Proxy, streams::*, *};
 use futures::{SinkExt, StreamExt};
-use rand::Rng;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_tungstenite::tungstenite::Message;
-
-/// Numbered messages each receiver must get.
-const STREAM: u64 = 1000;
-/// Connection cuts, across all receivers, while the stream is on.
-const MIN_CUTS: usize = 200;
-/// How long a whole stream may take before the test fails.
-const STREAM_DEADLINE: Duration = Duration::from_secs(120);
-
-/// No rate limit in the way of a stream, and no gap too long to replay.
-fn streaming(config: Config) -> Config {
-    Config {
-        sends_per_second: 1_000_000,
-        send_burst: 1_000_000,
-        resume_max_gap: 1_000_000,
-        resume_max_bytes: 64 << 20,
-        ..config
-    }
-}
-
-/// `resume` with one cursor: `seq` is the newest message held of `conversation`.
-fn resume_from(token: &str, conversation: ConversationId, seq: Seq) -> ClientMsg {
-    ClientMsg::Resume {
-        token: token.into(),
-        cursors: vec![Cursor { conversation, seq }],
-    }
-}
-
-fn send_msg(conversation: ConversationId, client_id: String, text: String) -> ClientMsg {
-    ClientMsg::Send {
-        conversation,
-        client_id: ClientMsgId(client_id),
-        text,
-    }
-}
-
-/// The number a streamed message carries at the start of its text.
-fn number(message: &ChatMessage) -> Option<u64> {
-    match &message.body {
-        MessageBody::Text { text } => text.split_whitespace().next()?.parse().ok(),
-        _ => None,
-    }
-}
-
-/// What one client ended up with, against what was sent.
-struct Tally {
-    sent: u64,
-    received: usize,
-    lost: u64,
-    duplicated: usize,
-    out_of_order: usize,
-}
-
-impl Tally {
-    /// `numbers` as they arrived, duplicates included.
-    fn of(sent: u64, numbers: &[u64]) -> Self {
-        let mut counts = BTreeMap::new();
-        for n in numbers {
-            *counts.entry(*n).or_insert(0usize) += 1;
-        }
-        Tally {
-            sent,
-            received: numbers.len(),
-            lost: (0..sent).filter(|n| !counts.contains_key(n)).count() as u64,
-            duplicated: counts.values().map(|c| c - 1).sum(),
-            out_of_order: numbers.windows(2).filter(|w| w[1] <= w[0]).count(),
-        }
-    }
-
-    fn assert_exact(&self, who: &str) {
-        println!(
-            "{who}: sent {}, received {}, lost {}, duplicated {}, out of order {}",
-            self.sent, self.received, self.lost, self.duplicated, self.out_of_order
-        );
-        assert_eq!(
-            (self.lost, self.duplicated, self.out_of_order),
-            (0, 0, 0),
-            "{who}: every number exactly once, in order"
-        );
-        assert_eq!(self.received as u64, self.sent, "{who}");
-    }
-}
-
-/// A client that follows one conversation through a proxy that keeps cutting it, and
-/// resumes from its cursor each time, as the web client does.
-struct Receiver {
-    name: String,
-    token: String,
-    conversation: ConversationId,
-    proxy: Arc<Proxy>,
-    /// Streamed numbers in the order they arrived, duplicates included.
-    numbers: Vec<u64>,
-    /// The same numbers, each once.
-    distinct: std::collections::HashSet<u64>,
-    cursor: Seq,
-    connections: usize,
-    reloads: usize,
-    /// Messages whose sequence number did not follow the cursor.
-    gaps: usize,
-}
-
-impl Receiver {
-    fn distinct(&self) -> usize {
-        self.distinct.len()
-    }
-
-    fn take(&mut self, message: ChatMessage) {
-        if message.conversation != self.conversation {
-            return;
-        }
-        if message.seq != self.cursor + 1 {
-            self.gaps += 1;
-        }
-        self.cursor = self.cursor.max(message.seq);
-        if let Some(n) = number(&message) {
-            self.numbers.push(n);
-            self.distinct.insert(n);
-        }
-    }
-
-    async fn run(mut self, expected: u64) -> Self {
-        let deadline = Instant::now() + STREAM_DEADLINE;
-        while (self.distinct() as u64) < expected {
-            assert!(
-                Instant::now() < deadline,
-                "{}: {} of {expected} after {STREAM_DEADLINE:?}",
-                self.name,
-                self.distinct()
-            );
-            let Ok(mut ws) = try_connect_at(self.proxy.addr).await else {
-                continue;
-            };
-            self.connections += 1;
-            // From the start (0) the first time: the stream may have begun already.
-            let resume = resume_from(&self.token, self.conversation, self.cursor);
-            if ws.send(Message::text(resume.to_json())).await.is_err() {
-                continue;
-            }
-            // Until the link is cut (a read error, often in the middle of a frame).
-            while let Ok(Some(Ok(frame))) = tokio::time::timeout(PATIENCE, ws.next()).await {
-                let Message::Text(text) = frame else {
-                    continue;
-                };
-                let msg: ServerMsg = serde_json::from_str(text.as_str())
-                    .unwrap_or_else(|e| panic!("a whole frame that is not a message: {e}"));
-                match msg {
-                    ServerMsg::Message { message } => self.take(message),
-                    ServerMsg::Replay { messages, .. } => {
-                        for message in messages {
-                            self.take(message);
-                        }
-                    }
-                    ServerMsg::Reload { .. } => self.reloads += 1,
-                    _ => {}
-                }
-                if self.distinct() as u64 >= expected {
-                    break;
-                }
-            }
-        }
-        self
-    }
-}
-
-/// Sends `STREAM` numbered messages to each conversation (interleaved), pacing
-/// itself so that the cuts happen all along the stream; returns how many acks came.
-async fn stream(
-    client: Client,
-    conversations: Vec<ConversationId>,
-    cuts: impl Fn() -> usize,
-    ahead: usize,
-) -> usize {
-    let total = STREAM as usize * conversations.len();
-    let (mut sink, mut stream) = client.split();
-    let acks = tokio::spawn(async move {
-        let mut acks = std::collections::HashSet::new();
-        while acks.len() < total {
-            match tokio::time::timeout(STREAM_DEADLINE, stream.next()).await {
-                Ok(Some(Ok(Message::Text(text)))) => {
-                    if let Ok(ServerMsg::Ack { client_id, .. }) = serde_json::from_str(&text) {
-                        acks.insert(client_id);
-                    }
-                }
-                Ok(Some(Ok(_))) => {}
-                other => panic!("the sender's link failed: {other:?}"),
-            }
-        }
-        acks.len()
-    });
-    for i in 0..STREAM {
-        // At least MIN_CUTS over the whole stream, spread along it, paced on cuts done
-        // but a few `ahead` (a cut waits for the server's next bytes, so the stream must
-        // not wait for every cut). The last message waits for all of them: the receivers
-        // are still connected then, waiting for it, so the cuts can happen.
-        let needed = if i + 1 == STREAM {
-            MIN_CUTS
-        } else {
-            (i as usize * MIN_CUTS)
-                .div_ceil(STREAM as usize)
-                .saturating_sub(ahead)
-        };
-        while cuts() < needed {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        for conversation in &conversations {
-            let msg = send_msg(*conversation, format!("n{conversation}-{i}"), i.to_string());
-            sink.send(Message::text(msg.to_json())).await.unwrap();
-        }
-    }
-    acks.await.unwrap()
-}
-
-/// Streams `STREAM` numbers to each receiver's conversation while a cutter keeps
-/// cutting the receivers' links at random moments; every receiver must end with every
-/// number exactly once, in order.
-async fn stream_through_cuts(
-    label: &str,
-    server: &TestServer,
-    sender: Tab,
-    receivers: Vec<(Tab, ConversationId)>,
-) {
-    let mut proxies = Vec::new();
-    let mut tasks = Vec::new();
-    let mut conversations = Vec::new();
-    for (tab, conversation) in receivers {
-        let proxy = Arc::new(Proxy::start(server.addr).await);
-        proxies.push(proxy.clone());
-        if !conversations.contains(&conversation) {
-            conversations.push(conversation);
-        }
-        let receiver = Receiver {
-            name: format!("{label}, receiver {}", tab.me.nickname),
-            token: tab.token.clone(),
-            conversation,
-            proxy,
-            numbers: Vec::new(),
-            distinct: Default::default(),
-            cursor: 0,
-            connections: 0,
-            reloads: 0,
-            gaps: 0,
-        };
-        drop(tab.client);
-        tasks.push(tokio::spawn(receiver.run(STREAM)));
-    }
-
-    let streaming = Arc::new(AtomicBool::new(true));
-    let cutter = {
-        let (proxies, streaming) = (proxies.clone(), streaming.clone());
-        tokio::spawn(async move {
-            // The stream ends only after MIN_CUTS (see `stream`); after it, receivers
-            // that have everything leave, and there may be nothing left to cut.
-            while streaming.load(Ordering::SeqCst) {
-                let pause = rand::rng().random_range(1..8);
-                tokio::time::sleep(Duration::from_millis(pause)).await;
-                let victim = rand::rng().random_range(0..proxies.len());
-                proxies[victim].cut_all();
-            }
-        })
-    };
-    let counted = proxies.clone();
-    let total_cuts = move || counted.iter().map(|p| p.cuts()).sum::<usize>();
-    let ahead = 2 * proxies.len();
-    let acked = stream(
-        sender.client,
-        conversations.clone(),
-        total_cuts.clone(),
-        ahead,
-    )
-    .await;
-    streaming.store(false, Ordering::SeqCst);
-    cutter.await.unwrap();
-
-    let expected_acks = STREAM as usize * conversations.len();
-    println!("{label}: sender: sent {expected_acks}, acknowledged {acked}");
-    assert_eq!(acked, expected_acks);
-    let mut connections = 0;
-    for task in tasks {
-        let r = task.await.unwrap();
-        Tally::of(STREAM, &r.numbers).assert_exact(&r.name);
-        assert_eq!((r.gaps, r.reloads), (0, 0), "{}: gaps, reloads", r.name);
-        connections += r.connections;
-    }
-    let mid_frame: usize = proxies.iter().map(|p| p.mid_frame_cuts()).sum();
-    println!(
-        "{label}: {} cuts ({mid_frame} mid-frame), {connections} connections",
-        total_cuts()
-    );
-    assert!(total_cuts() >= MIN_CUTS);
-    // How many land inside a frame depends on timing (a cut waits up to 200 ms for
-    // bytes in flight); some always do.
-    assert!(mid_frame > 0, "no cut landed inside a frame");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_stream_reaches_every_receiver_exactly_once_through_200_cuts() {
@@ -349,7 +46,7 @@ async fn a_room_stream_reaches_every_receiver_exactly_once_through_200_cuts() {
         joined_room(&mut tab.client, "stream").await;
         receivers.push((tab, room));
     }
-    stream_through_cuts("room", &server, sender, receivers).await;
+    stream_through_cuts("room", &[server.addr], sender, receivers).await;
     server.stop().await;
 }
 
@@ -373,21 +70,8 @@ async fn private_streams_reach_their_receivers_exactly_once_through_200_cuts() {
         .await;
         receivers.push((tab, direct));
     }
-    stream_through_cuts("private", &server, sender, receivers).await;
+    stream_through_cuts("private", &[server.addr], sender, receivers).await;
     server.stop().await;
-}
-
-async fn joined_room(client: &mut Client, name: &str) -> ConversationId {
-    recv_until(client, |m| match m {
-        ServerMsg::Joined { conversation } => match &conversation.kind {
-            chat::protocol::ConversationKind::Room { name: n, .. } if n == name => {
-                Some(conversation.id)
-            }
-            _ => None,
-        },
-        _ => None,
-    })
-    .await
 }
 
 #[tokio::test]
@@ -467,51 +151,6 @@ async fn recv_cursor(observer: &mut Client, conversation: ConversationId) -> Seq
         .0
         .last()
         .map_or(0, |m| m.seq)
-}
-
-/// The server binary, run as its own process on a database file.
-struct ServerProcess {
-    child: tokio::process::Child,
-    addr: SocketAddr,
-}
-
-impl ServerProcess {
-    async fn start(database_url: &str) -> Self {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_chat"))
-            .env("CHAT_LISTEN_ADDR", "127.0.0.1:0")
-            .env("CHAT_DATABASE_URL", database_url)
-            .env("CHAT_SENDS_PER_SECOND", "1000000")
-            .env("CHAT_SEND_BURST", "1000000")
-            .env("CHAT_RESUME_MAX_GAP", "1000000")
-            .env("CHAT_RESUME_MAX_BYTES", "67108864")
-            .env("RUST_LOG", "warn,chat=info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the server binary starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let addr = tokio::time::timeout(PATIENCE, async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(at) = line.split("listening on http://").nth(1) {
-                    return at.trim().parse::<SocketAddr>().ok();
-                }
-            }
-            None
-        })
-        .await
-        .ok()
-        .flatten()
-        .expect("the server says where it listens");
-        // Keep reading its log so it never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { child, addr }
-    }
-
-    async fn kill(mut self) {
-        self.child.start_kill().unwrap(); // SIGKILL
-        self.child.wait().await.unwrap();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -597,31 +236,6 @@ async fn every_acknowledged_message_survives_a_sigkill_exactly_once() {
     after.sort_unstable();
     Tally::of(STREAM, &after).assert_exact("sigkill, after the client's resends");
     server.kill().await;
-}
-
-/// Every streamed number of a conversation, replayed from the start on a new connection.
-async fn replay_all(addr: SocketAddr, token: &str, conversation: ConversationId) -> Vec<u64> {
-    let mut client = connect_at(addr).await;
-    send(&mut client, &resume_from(token, conversation, 0)).await;
-    let last = recv_until(&mut client, |m| match m {
-        ServerMsg::Ready { conversations, .. } => conversations
-            .iter()
-            .find(|c| c.id == conversation)
-            .map(|c| c.last_seq),
-        _ => None,
-    })
-    .await;
-    let mut numbers = Vec::new();
-    let mut seq = 0;
-    while seq < last {
-        if let ServerMsg::Replay { messages, .. } = next_msg(&mut client).await {
-            for m in messages {
-                seq = m.seq;
-                numbers.extend(number(&m));
-            }
-        }
-    }
-    numbers
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -188,6 +188,15 @@ enum Done {
         crate::protocol::ConversationId,
         store::Result<Vec<crate::protocol::ChatMessage>>,
     ),
+    /// Storage's newest numbers for a resuming connection's cursors that were ahead
+    /// of this server.
+    CursorsChecked(
+        ConnId,
+        Vec<(
+            crate::protocol::Cursor,
+            store::Result<Option<crate::protocol::Seq>>,
+        )>,
+    ),
     /// Time to read storage's picture of every conversation (bus events may be lost).
     Resync,
     /// That picture, read when this server had made this many membership changes.
@@ -233,6 +242,7 @@ impl Hub {
             live_by_name: BTreeSet::new(),
             conversations,
             waiting: ordering::Waiting::default(),
+            sparing: 0,
             bus,
             counts: presence::Counts::default(),
             claims: HashSet::new(),
@@ -326,6 +336,9 @@ struct Conn {
     held: Option<Vec<(Frame, bool)>>,
     /// Given back one permit per `send` answered (see [`Connection::sends`]).
     sends: Arc<Semaphore>,
+    /// Conversations of which the client already has every message up to a number
+    /// (from another server, which was a moment ahead): those are not sent again.
+    spared: HashMap<crate::protocol::ConversationId, crate::protocol::Seq>,
 }
 
 struct State {
@@ -339,6 +352,8 @@ struct State {
     conversations: Conversations,
     /// Messages that arrived ahead of a missing one (see [`ordering`]).
     waiting: ordering::Waiting,
+    /// Connections with a `spared` conversation (none, nearly always: a fast path).
+    sparing: usize,
     /// Where this server tells the others what it committed.
     bus: SharedBus,
     /// Counts changed since they were last told (see [`State::tell_counts`]).
@@ -440,6 +455,7 @@ impl State {
                         busy: false,
                         queued: VecDeque::new(),
                         held: None,
+                        spared: HashMap::new(),
                     },
                 );
                 self.login_deadline_in(id, self.settings.login_timeout);
@@ -489,6 +505,7 @@ impl State {
             Done::LoginDeadline(conn) => self.login_deadline(conn),
             Done::Fill(conversation) => self.fill(conversation),
             Done::Filled(conversation, read) => self.filled(conversation, read),
+            Done::CursorsChecked(conn, known) => self.cursors_checked(conn, known),
             Done::Resync => self.heard(Incoming::Resync),
             Done::Resynced(read, since) => self.resynced(read, since),
         }

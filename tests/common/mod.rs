@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses its own part of this
 
 pub mod proxy;
+pub mod streams;
 
 use std::{net::SocketAddr, time::Duration};
 

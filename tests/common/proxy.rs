@@ -52,12 +52,21 @@ const CUT_WAIT: Duration = Duration::from_millis(200);
 impl Proxy {
     /// Listens on a free local port and forwards every connection to `target`.
     pub async fn start(target: SocketAddr) -> Self {
+        Self::round_robin(vec![target]).await
+    }
+
+    /// Listens on a free local port and forwards each new connection to the next of
+    /// `targets` (several servers behind one address, no stickiness).
+    pub async fn round_robin(targets: Vec<SocketAddr>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared::default());
         let accepting = shared.clone();
         tokio::spawn(async move {
+            let mut next = 0;
             while let Ok((client, _)) = listener.accept().await {
+                let target = targets[next % targets.len()];
+                next += 1;
                 let Ok(server) = TcpStream::connect(target).await else {
                     continue;
                 };

@@ -181,20 +181,32 @@ impl State {
         let arrived_ms = message.sent_at_ms;
         let (conversation, seq, author) = (message.conversation, message.seq, message.author.id);
         self.conversations.delivered(conversation, seq, author);
+        if let Some(batch) = &mut self.waiting.batch {
+            // Read from storage with others: sent together (see `send_batch`).
+            batch.push(message);
+            for origin in after {
+                if let Origin::Membership(room) = origin {
+                    self.room_count_changed(room);
+                }
+            }
+            return;
+        }
         // The client id is the author's own business: their tabs get it (to match
         // the message to what they sent), nobody else does.
         let mut message = message;
+        let members: Vec<UserId> = self.conversations.members(conversation).collect();
         if message.client_id.is_some() {
             let own = encode(&ServerMsg::Message {
                 message: message.clone(),
             });
-            self.send_to_users(vec![author], &own, true);
+            self.send_message_to_users([author], &own, conversation, seq);
             message.client_id = None;
             let frame = encode(&ServerMsg::Message { message });
-            self.fan_out(conversation, &frame, Some(author), true);
+            let others = members.into_iter().filter(|u| *u != author);
+            self.send_message_to_users(others, &frame, conversation, seq);
         } else {
             let frame = encode(&ServerMsg::Message { message });
-            self.fan_out(conversation, &frame, None, true);
+            self.send_message_to_users(members, &frame, conversation, seq);
         }
         let queued_after = (unix_millis() - arrived_ms).max(0) as f64 / 1000.0;
         metrics::histogram!(telemetry::name::MESSAGE_LATENCY).record(queued_after);
@@ -256,6 +268,74 @@ impl State {
         self.send_to_users([user], frame, essential);
     }
 
+    /// Sends a message's frame to every connection of these users, but those that have
+    /// it already ([`State::spare`]).
+    pub(super) fn send_message_to_users(
+        &mut self,
+        users: impl IntoIterator<Item = UserId>,
+        frame: &Frame,
+        conversation: ConversationId,
+        seq: Seq,
+    ) {
+        if self.sparing == 0 {
+            return self.send_to_users(users, frame, true);
+        }
+        for conn in self.conns_of(users) {
+            if !self.has_already(conn, conversation, seq) {
+                self.send_to_conn(conn, frame, true);
+            }
+        }
+    }
+
+    /// The connections of these users (those online here).
+    pub(super) fn conns_of(&self, users: impl IntoIterator<Item = UserId>) -> Vec<ConnId> {
+        users
+            .into_iter()
+            .filter_map(|u| self.live.get(&u))
+            .flat_map(|l| l.conns.iter().copied())
+            .collect()
+    }
+
+    /// Spares a connection the messages of `conversation` up to `seq`: it has them.
+    pub(super) fn spare(&mut self, conn: ConnId, conversation: ConversationId, seq: Seq) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            if c.spared.is_empty() {
+                self.sparing += 1;
+            }
+            c.spared.insert(conversation, seq);
+        }
+    }
+
+    pub(super) fn unspare(&mut self, conn: ConnId, conversation: ConversationId) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            if c.spared.remove(&conversation).is_some() && c.spared.is_empty() {
+                self.sparing -= 1;
+            }
+        }
+    }
+
+    /// Whether the connection has message `seq` of `conversation` already; past the
+    /// number it was spared up to, it is spared no more.
+    pub(super) fn has_already(
+        &mut self,
+        conn: ConnId,
+        conversation: ConversationId,
+        seq: Seq,
+    ) -> bool {
+        let Some(upto) = self
+            .conns
+            .get(&conn)
+            .and_then(|c| c.spared.get(&conversation))
+        else {
+            return false;
+        };
+        if seq <= *upto {
+            return true;
+        }
+        self.unspare(conn, conversation);
+        false
+    }
+
     /// Sends a frame to every connection of each of these users who is online.
     pub(super) fn send_to_users(
         &mut self,
@@ -263,12 +343,7 @@ impl State {
         frame: &Frame,
         essential: bool,
     ) {
-        let targets: Vec<ConnId> = users
-            .into_iter()
-            .filter_map(|u| self.live.get(&u))
-            .flat_map(|l| l.conns.iter().copied())
-            .collect();
-        for conn in targets {
+        for conn in self.conns_of(users) {
             self.send_to_conn(conn, frame, essential);
         }
     }

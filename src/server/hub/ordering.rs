@@ -13,9 +13,15 @@ use std::{
     time::Duration,
 };
 
-use crate::protocol::{ChatMessage, ConversationId, Seq};
+use std::collections::HashSet;
 
-use super::{Done, Origin, State};
+use crate::protocol::{ChatMessage, ConversationId, Seq, ServerMsg, UserId};
+
+use super::{
+    encode,
+    replay::{hide_others_client_ids, REPLAY_CHUNK},
+    Done, Frame, Origin, State,
+};
 
 /// How long a message that arrived ahead of a missing one waits before the missing
 /// ones are read from storage (they are usually on the bus, a moment behind).
@@ -28,6 +34,10 @@ const FILL_RETRY_MAX: Duration = Duration::from_secs(2);
 #[derive(Default)]
 pub(super) struct Waiting {
     ahead: HashMap<ConversationId, Ahead>,
+    /// While what a read of storage found goes out: the messages delivered, to be
+    /// sent as `replay` frames of up to [`REPLAY_CHUNK`] each rather than one frame
+    /// apiece (hundreds missed during a Redis outage would overflow a client's queue).
+    pub(super) batch: Option<Vec<ChatMessage>>,
 }
 
 #[derive(Default)]
@@ -157,6 +167,74 @@ impl State {
         });
     }
 
+    /// Sends messages delivered together as `replay` frames: one set for everyone,
+    /// and for each author among them one with their own client ids.
+    fn send_batch(&mut self, conversation: ConversationId, batch: Vec<ChatMessage>) {
+        if batch.is_empty() {
+            return;
+        }
+        let frames_of = |mut messages: Vec<ChatMessage>, reader: Option<UserId>| -> Vec<Frame> {
+            match reader {
+                Some(reader) => hide_others_client_ids(&mut messages, reader),
+                None => messages.iter_mut().for_each(|m| m.client_id = None),
+            }
+            messages
+                .chunks(REPLAY_CHUNK)
+                .map(|chunk| {
+                    encode(&ServerMsg::Replay {
+                        conversation,
+                        messages: chunk.to_vec(),
+                    })
+                })
+                .collect()
+        };
+        let authors: HashSet<UserId> = batch
+            .iter()
+            .filter(|m| m.client_id.is_some())
+            .map(|m| m.author.id)
+            .collect();
+        let (first, last) = match (batch.first(), batch.last()) {
+            (Some(f), Some(l)) => (f.seq, l.seq),
+            _ => return,
+        };
+        let mut shared: Option<Vec<Frame>> = None;
+        let members: Vec<UserId> = self.conversations.members(conversation).collect();
+        for user in members {
+            let own = authors.contains(&user);
+            for conn in self.conns_of([user]) {
+                // A connection spared some of these (it has them) gets the rest only.
+                let spared = self
+                    .conns
+                    .get(&conn)
+                    .and_then(|c| c.spared.get(&conversation).copied());
+                let frames = match spared {
+                    Some(upto) if upto >= last => continue,
+                    Some(upto) if upto >= first => {
+                        self.unspare(conn, conversation);
+                        let rest: Vec<ChatMessage> =
+                            batch.iter().filter(|m| m.seq > upto).cloned().collect();
+                        frames_of(rest, own.then_some(user))
+                    }
+                    _ => {
+                        if spared.is_some() {
+                            self.unspare(conn, conversation);
+                        }
+                        if own {
+                            frames_of(batch.clone(), Some(user))
+                        } else {
+                            shared
+                                .get_or_insert_with(|| frames_of(batch.clone(), None))
+                                .clone()
+                        }
+                    }
+                };
+                for frame in &frames {
+                    self.send_to_conn(conn, frame, true);
+                }
+            }
+        }
+    }
+
     /// What storage had: each message goes in line like any other.
     pub(super) fn filled(
         &mut self,
@@ -166,9 +244,12 @@ impl State {
         match read {
             Ok(messages) => {
                 // Still `filling` meanwhile: no second read for the gap being closed.
+                self.waiting.batch = Some(Vec::new());
                 for message in messages {
                     self.arrive(message, Origin::Elsewhere);
                 }
+                let batch = self.waiting.batch.take().unwrap_or_default();
+                self.send_batch(conversation, batch);
                 if let Some(ahead) = self.waiting.ahead.get_mut(&conversation) {
                     ahead.filling = false;
                     ahead.failures = 0;

@@ -8,14 +8,14 @@ use crate::protocol::{ChatMessage, ConversationId, Cursor, Seq, ServerMsg, UserI
 use super::{encode, internal, ConnId, Frame, Refusal, State};
 
 /// A client id is its author's business (see `deliver`): others' are not shown.
-fn hide_others_client_ids(messages: &mut [ChatMessage], reader: UserId) {
+pub(super) fn hide_others_client_ids(messages: &mut [ChatMessage], reader: UserId) {
     for m in messages.iter_mut().filter(|m| m.author.id != reader) {
         m.client_id = None;
     }
 }
 
 /// Messages per `replay` frame.
-const REPLAY_CHUNK: usize = 100;
+pub(super) const REPLAY_CHUNK: usize = 100;
 
 /// One conversation to replay: from `after` (exclusive) to `up_to` (inclusive).
 struct Gap {
@@ -25,6 +25,55 @@ struct Gap {
 }
 
 impl State {
+    /// Cursors past what this server has delivered: the connection is spared those
+    /// messages, and the server reads up to them from storage now rather than waiting
+    /// for the bus. A cursor that storage has not reached either belongs to another
+    /// database: that conversation is reloaded.
+    fn catch_up_to(&mut self, conn: ConnId, cursors: Vec<Cursor>) {
+        for cursor in &cursors {
+            self.spare(conn, cursor.conversation, cursor.seq);
+        }
+        let store = self.store.clone();
+        tokio::spawn({
+            let done = self.done.clone();
+            async move {
+                let mut known = Vec::new();
+                for cursor in cursors {
+                    let last = store.last_seq(cursor.conversation).await;
+                    known.push((cursor, last));
+                }
+                let _ = done.send(super::Done::CursorsChecked(conn, known));
+            }
+        });
+    }
+
+    /// What storage said of cursors ahead of this server (see [`State::catch_up_to`]).
+    pub(super) fn cursors_checked(
+        &mut self,
+        conn: ConnId,
+        known: Vec<(Cursor, crate::server::store::Result<Option<Seq>>)>,
+    ) {
+        for (cursor, last) in known {
+            match last {
+                Ok(Some(last)) if last >= cursor.seq => {
+                    self.fill_up_to(cursor.conversation, cursor.seq);
+                }
+                Ok(_) => {
+                    tracing::info!(conn, conversation = %cursor.conversation, "resume: cursor ahead of storage; reload");
+                    self.unspare(conn, cursor.conversation);
+                    let reload = ServerMsg::Reload {
+                        conversation: cursor.conversation,
+                    };
+                    self.send_to_conn(conn, &encode(&reload), true);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "resume: cannot check a cursor; catching up anyway");
+                    self.fill_up_to(cursor.conversation, cursor.seq);
+                }
+            }
+        }
+    }
+
     pub(super) fn history(
         &mut self,
         conn: ConnId,
@@ -63,6 +112,7 @@ impl State {
     pub(super) fn replay(&mut self, conn: ConnId, user: UserId, cursors: Vec<Cursor>) {
         let mut frames_left = self.settings.outbox_capacity / 2;
         let mut reloads = Vec::new();
+        let mut ahead = Vec::new();
         let mut gaps = Vec::new();
         let mut seen = HashSet::new();
         for cursor in cursors {
@@ -79,9 +129,13 @@ impl State {
             }
             let gap = last.saturating_sub(cursor.seq);
             let frames = (gap as usize).div_ceil(REPLAY_CHUNK);
-            let why = if cursor.seq > last {
-                "cursor ahead of the server"
-            } else if gap > self.settings.resume_max_gap || frames > frames_left {
+            if cursor.seq > last {
+                // The client has more than this server delivered yet: from another
+                // server, a moment ahead (or from another database: checked below).
+                ahead.push(cursor);
+                continue;
+            }
+            let why = if gap > self.settings.resume_max_gap || frames > frames_left {
                 "gap too long"
             } else {
                 frames_left -= frames;
@@ -97,6 +151,9 @@ impl State {
         }
         for conversation in reloads {
             self.send_to_conn(conn, &encode(&ServerMsg::Reload { conversation }), true);
+        }
+        if !ahead.is_empty() {
+            self.catch_up_to(conn, ahead);
         }
         if gaps.is_empty() {
             return;

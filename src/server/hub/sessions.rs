@@ -315,6 +315,9 @@ impl State {
         let Some(c) = self.conns.remove(&conn) else {
             return;
         };
+        if !c.spared.is_empty() {
+            self.sparing -= 1;
+        }
         if let Some(session) = c.session {
             let touch = WriteJob::TouchSession {
                 token_hash: session.token_hash,

@@ -1,0 +1,464 @@
+//! Several servers on one PostgreSQL database and one Redis: users on different
+//! servers talk, every message reaches every receiver once and in order wherever it
+//! was committed and whichever server a receiver reconnects to, and a Redis restart
+//! loses nothing.
+//!
+//! Needs a PostgreSQL server (`CHAT_TEST_POSTGRES_URL`, started by scripts/test.sh;
+//! each test makes its own database) and Debian's `redis-server` (each test starts
+//! its own, so that tests running at once do not hear each other). Without
+//! `CHAT_TEST_POSTGRES_URL` the tests say so and pass without running: scripts/test.sh
+//! always sets it.
+
+mod common;
+
+use std::{
+    net::SocketAddr,
+    sync::atomic::{AtomicUsize, Ordering},
+    time::Duration,
+};
+
+use chat::{
+    protocol::{ChatMessage, ClientMsg, ClientMsgId, ConversationId, MessageBody, ServerMsg},
+    server::Config,
+};
+use common::{streams::*, *};
+
+/// A Redis of the test's own, on a free loopback port, without persistence.
+struct Redis {
+    port: u16,
+    child: std::process::Child,
+}
+
+/// Starts redis-server on `port` and waits until it takes connections.
+fn redis_server(port: u16) -> std::process::Child {
+    let child = std::process::Command::new("redis-server")
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--save", "", "--appendonly", "no", "--loglevel", "warning"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server starts (Debian's redis-server; scripts/test.sh installs it)");
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "Redis did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
+}
+
+impl Redis {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Self {
+            port,
+            child: redis_server(port),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops Redis at once (SIGKILL: whatever it held is gone) and starts a new one
+    /// on the same port after `down`.
+    fn restart(&mut self, down: Duration) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        std::thread::sleep(down);
+        self.child = redis_server(self.port);
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A new database on the tests' PostgreSQL server, or `None` (the test is skipped).
+fn postgres_database(test: &str) -> Option<String> {
+    let Ok(server) = std::env::var("CHAT_TEST_POSTGRES_URL") else {
+        println!("{test}: skipped, CHAT_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)");
+        return None;
+    };
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    Some(format!(
+        "{}/chat_cluster_{}_{n}",
+        server.trim_end_matches('/'),
+        std::process::id()
+    ))
+}
+
+/// Servers sharing one database and one Redis.
+struct Cluster {
+    redis: std::sync::Arc<std::sync::Mutex<Redis>>,
+    database_url: String,
+    nodes: Vec<TestServer>,
+}
+
+impl Cluster {
+    async fn start(test: &str, nodes: usize) -> Option<Self> {
+        let database_url = postgres_database(test)?;
+        let redis = std::sync::Arc::new(std::sync::Mutex::new(Redis::start()));
+        let mut cluster = Self {
+            redis,
+            database_url,
+            nodes: Vec::new(),
+        };
+        for _ in 0..nodes {
+            let node = TestServer::start(cluster.config()).await;
+            cluster.nodes.push(node);
+        }
+        Some(cluster)
+    }
+
+    fn config(&self) -> Config {
+        streaming(Config {
+            database_url: self.database_url.clone(),
+            redis_url: Some(self.redis.lock().unwrap().url()),
+            ..TestDb::new().config()
+        })
+    }
+
+    fn addrs(&self) -> Vec<SocketAddr> {
+        self.nodes.iter().map(|n| n.addr).collect()
+    }
+
+    async fn stop(self) {
+        for node in self.nodes {
+            node.stop().await;
+        }
+    }
+}
+
+/// The next messages of `conversation`: one live, or several caught up from storage
+/// (a `replay` frame, after the bus lost some).
+async fn next_messages(client: &mut Client, conversation: ConversationId) -> Vec<ChatMessage> {
+    recv_until(client, |m| match m {
+        ServerMsg::Message { message } if message.conversation == conversation => {
+            Some(vec![message.clone()])
+        }
+        ServerMsg::Replay {
+            conversation: c,
+            messages,
+        } if *c == conversation => Some(messages.clone()),
+        _ => None,
+    })
+    .await
+}
+
+fn say(conversation: ConversationId, client_id: &str, text: &str) -> ClientMsg {
+    ClientMsg::Send {
+        conversation,
+        client_id: ClientMsgId(client_id.into()),
+        text: text.into(),
+    }
+}
+
+/// The next text in `conversation`: its author's nickname and the text.
+async fn next_text(client: &mut Client, conversation: ConversationId) -> (String, String) {
+    recv_until(client, |m| match m {
+        ServerMsg::Message { message } if message.conversation == conversation => {
+            match &message.body {
+                MessageBody::Text { text } => Some((message.author.nickname.clone(), text.clone())),
+                _ => None,
+            }
+        }
+        _ => None,
+    })
+    .await
+}
+
+/// Sends a text and waits for its ack (the sender's own copy follows; skipped later).
+async fn say_acked(tab: &mut Tab, conversation: ConversationId, id: &str, text: &str) {
+    send(&mut tab.client, &say(conversation, id, text)).await;
+    recv_until(&mut tab.client, |m| match m {
+        ServerMsg::Ack { client_id, .. } if client_id.0 == id => Some(()),
+        _ => None,
+    })
+    .await;
+}
+
+/// The next text in `conversation` written by someone else than `me`.
+async fn next_text_from_others(tab: &mut Tab, conversation: ConversationId) -> (String, String) {
+    loop {
+        let (author, text) = next_text(&mut tab.client, conversation).await;
+        if author != tab.me.nickname {
+            return (author, text);
+        }
+    }
+}
+
+#[tokio::test]
+async fn users_on_two_servers_talk_in_rooms_and_privately_and_log_out_everywhere() {
+    let Some(cluster) = Cluster::start("two servers", 2).await else {
+        return;
+    };
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let mut ann = a.login("Ann", "fox").await.unwrap();
+    let mut bob = b.login("Bob", "owl").await.unwrap();
+    // The name is taken on every server.
+    assert_eq!(
+        b.login("ANN", "cat").await.err(),
+        Some(chat::protocol::ErrorCode::NicknameTaken)
+    );
+
+    // general, across servers.
+    let general = ann.room("general");
+    assert_eq!(bob.room("general"), general);
+    say_acked(&mut ann, general, "a1", "hello from a").await;
+    assert_eq!(
+        next_text_from_others(&mut bob, general).await,
+        ("Ann".into(), "hello from a".into())
+    );
+    say_acked(&mut bob, general, "b1", "hello from b").await;
+    assert_eq!(
+        next_text_from_others(&mut ann, general).await,
+        ("Bob".into(), "hello from b".into())
+    );
+
+    // A room created on one server, joined on the other: the member count follows.
+    let den = join_room(&mut ann.client, "den").await.id;
+    let joined = join_room(&mut bob.client, "den").await;
+    assert_eq!(joined.id, den);
+    let count = recv_until(&mut ann.client, |m| match m {
+        ServerMsg::Rooms { rooms } => rooms.iter().find(|r| r.id == den).map(|r| r.member_count),
+        _ => None,
+    })
+    .await;
+    assert_eq!(count, 2);
+    say_acked(&mut bob, den, "b2", "in the den").await;
+    assert_eq!(
+        next_text_from_others(&mut ann, den).await,
+        ("Bob".into(), "in the den".into())
+    );
+
+    // Typing crosses servers.
+    send(&mut ann.client, &ClientMsg::Typing { conversation: den }).await;
+    let typing = recv_until(&mut bob.client, |m| match m {
+        ServerMsg::Typing { conversation, user } if *conversation == den => Some(*user),
+        _ => None,
+    })
+    .await;
+    assert_eq!(typing, ann.me.id);
+
+    // A private conversation opened on one server reaches the peer on the other.
+    send(&mut ann.client, &ClientMsg::OpenDirect { user: bob.me.id }).await;
+    let direct = recv_until(&mut bob.client, |m| match m {
+        ServerMsg::Joined { conversation }
+            if matches!(
+                conversation.kind,
+                chat::protocol::ConversationKind::Direct { .. }
+            ) =>
+        {
+            Some(conversation.id)
+        }
+        _ => None,
+    })
+    .await;
+    say_acked(&mut ann, direct, "a2", "just us").await;
+    assert_eq!(
+        next_text_from_others(&mut bob, direct).await,
+        ("Ann".into(), "just us".into())
+    );
+
+    // Bob's second tab on Ann's server; logging out on his first closes both.
+    let mut bob_on_a = a.resume(&bob.token).await.unwrap();
+    send(&mut bob.client, &ClientMsg::Logout).await;
+    for (tab, which) in [(&mut bob.client, "on b"), (&mut bob_on_a.client, "on a")] {
+        let code = tokio::time::timeout(PATIENCE, async {
+            loop {
+                match next_frame(tab).await {
+                    tokio_tungstenite::tungstenite::Message::Close(Some(close)) => {
+                        return u16::from(close.code)
+                    }
+                    _ => continue,
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("Bob's tab {which} was not closed"));
+        assert_eq!(code, chat::protocol::close_code::LOGGED_OUT, "{which}");
+    }
+    // And the name is free again, on either server.
+    assert!(a.login("Bob", "cat").await.is_ok());
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_stream_through_200_cuts_reaches_every_receiver_once_whichever_server_it_reconnects_to(
+) {
+    let Some(cluster) = Cluster::start("cross-server room stream", 3).await else {
+        return;
+    };
+    let mut sender = cluster.nodes[0].login("Streamer", "owl").await.unwrap();
+    let room = join_room(&mut sender.client, "stream").await.id;
+    let mut receivers = Vec::new();
+    for (i, name) in ["Ria", "Rob", "Rex", "Ron"].into_iter().enumerate() {
+        let mut tab = cluster.nodes[i % 3].login(name, "cat").await.unwrap();
+        join_room(&mut tab.client, "stream").await;
+        receivers.push((tab, room));
+    }
+    stream_through_cuts("cross-server room", &cluster.addrs(), sender, receivers).await;
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_streams_through_200_cuts_reach_their_receivers_once_across_servers() {
+    let Some(cluster) = Cluster::start("cross-server private streams", 3).await else {
+        return;
+    };
+    let mut sender = cluster.nodes[0].login("Whisperer", "owl").await.unwrap();
+    let mut receivers = Vec::new();
+    for (i, name) in ["Pia", "Pat", "Pim"].into_iter().enumerate() {
+        let tab = cluster.nodes[(i + 1) % 3].login(name, "cat").await.unwrap();
+        send(
+            &mut sender.client,
+            &ClientMsg::OpenDirect { user: tab.me.id },
+        )
+        .await;
+        let direct = recv_until(&mut sender.client, |m| match m {
+            ServerMsg::Joined { conversation } => Some(conversation.id),
+            _ => None,
+        })
+        .await;
+        receivers.push((tab, direct));
+    }
+    stream_through_cuts("cross-server private", &cluster.addrs(), sender, receivers).await;
+    cluster.stop().await;
+}
+
+/// Streams `count` numbered messages from `tab` into `conversation` as fast as acks
+/// come back (at most `window` unacknowledged), waiting `pace` between sends.
+async fn send_numbers(
+    mut tab: Tab,
+    conversation: ConversationId,
+    label: &'static str,
+    count: u64,
+    pace: Duration,
+) -> Tab {
+    let window = 32;
+    let mut acked = 0;
+    let mut sent = 0;
+    while acked < count {
+        while sent < count && sent - acked < window {
+            let text = format!("{label} {sent}");
+            let id = format!("{label}-{sent}");
+            send(&mut tab.client, &say(conversation, &id, &text)).await;
+            sent += 1;
+            if !pace.is_zero() {
+                tokio::time::sleep(pace).await;
+            }
+        }
+        recv_until(&mut tab.client, |m| match m {
+            ServerMsg::Ack { .. } => Some(()),
+            _ => None,
+        })
+        .await;
+        acked += 1;
+    }
+    tab
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_senders_on_two_servers_at_full_speed_give_every_receiver_one_gapless_order() {
+    let Some(cluster) = Cluster::start("two senders", 2).await else {
+        return;
+    };
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let sender_a = a.login("Sa", "owl").await.unwrap();
+    let sender_b = b.login("Sb", "owl").await.unwrap();
+    let general = sender_a.room("general");
+    let mut watchers = Vec::new();
+    for (i, name) in ["Wa", "Wb", "Wc", "Wd"].into_iter().enumerate() {
+        watchers.push(cluster.nodes[i % 2].login(name, "cat").await.unwrap());
+    }
+    let count = 500;
+    let senders = tokio::spawn(async move {
+        let (a, b) = tokio::join!(
+            send_numbers(sender_a, general, "a", count, Duration::ZERO),
+            send_numbers(sender_b, general, "b", count, Duration::ZERO)
+        );
+        (a, b)
+    });
+    let mut orders = Vec::new();
+    for watcher in &mut watchers {
+        let mut seen = Vec::new();
+        while seen.len() < 2 * count as usize {
+            for m in next_messages(&mut watcher.client, general).await {
+                if matches!(m.body, MessageBody::Text { .. }) {
+                    seen.push((m.seq, m.id));
+                }
+            }
+        }
+        orders.push(seen);
+    }
+    senders.await.unwrap();
+    let first = &orders[0];
+    let gapless = first.windows(2).all(|w| w[1].0 == w[0].0 + 1);
+    println!(
+        "two senders: {} messages each seen by {} watchers on 2 servers; gapless {gapless}",
+        first.len(),
+        orders.len()
+    );
+    assert!(gapless, "sequence numbers follow one another");
+    for (i, order) in orders.iter().enumerate() {
+        assert_eq!(order, first, "watcher {i} saw the same order");
+    }
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restart_mid_stream_loses_and_duplicates_nothing() {
+    let Some(cluster) = Cluster::start("Redis restart", 2).await else {
+        return;
+    };
+    let sender = cluster.nodes[0].login("Sender", "owl").await.unwrap();
+    let general = sender.room("general");
+    let mut watcher = cluster.nodes[1].login("Watcher", "cat").await.unwrap();
+    let count = 600;
+    // About 3 ms apart: the stream goes on for the whole time Redis is away.
+    let pace = Duration::from_millis(3);
+    let stream = tokio::spawn(send_numbers(sender, general, "n", count, pace));
+    let mut numbers = Vec::new();
+    let mut restarted = false;
+    let mut caught_up = 0;
+    while numbers.len() < count as usize {
+        let messages = next_messages(&mut watcher.client, general).await;
+        if messages.len() > 1 {
+            caught_up += messages.len();
+        }
+        for m in messages {
+            if let MessageBody::Text { text } = &m.body {
+                numbers.push(
+                    text.split_whitespace()
+                        .nth(1)
+                        .unwrap()
+                        .parse::<u64>()
+                        .unwrap(),
+                );
+            }
+        }
+        if numbers.len() == 200 && !restarted {
+            // Redis away for half a second while the sender keeps going (and this
+            // watcher keeps reading).
+            let redis = cluster.redis.clone();
+            tokio::task::spawn_blocking(move || {
+                redis.lock().unwrap().restart(Duration::from_millis(500))
+            });
+            restarted = true;
+        }
+    }
+    stream.await.unwrap();
+    println!("Redis restart: {caught_up} messages caught up from storage");
+    let tally = Tally::of(count, &numbers);
+    tally.assert_exact("Redis restart, watcher on the other server");
+    // The outage was real: the watcher's server read what the bus lost from storage.
+    assert!(caught_up > 0, "nothing was missed while Redis was away");
+    cluster.stop().await;
+}
