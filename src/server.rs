@@ -137,7 +137,8 @@ impl AppState {
             .await
             .map_err(|e| cannot("open", e))?;
         // Subscribed before the hub loads: nothing another server commits meanwhile is missed.
-        let bus = bus::connect(config.redis_url.as_deref())
+        let node_timeout = Duration::from_secs(config.node_timeout_secs);
+        let bus = bus::connect(config.redis_url.as_deref(), node_timeout)
             .await
             .map_err(|e| std::io::Error::other(format!("cannot reach Redis: {e}")))?;
         let hub = Hub::start(store.clone(), config.hub_settings(), bus)

@@ -121,6 +121,9 @@ impl Cluster {
         streaming(Config {
             database_url: self.database_url.clone(),
             redis_url: Some(self.redis.lock().unwrap().url()),
+            // A server that dies takes its users offline soon (tests/cluster.rs waits for it).
+            presence_grace_secs: 2,
+            node_timeout_secs: 2,
             ..TestDb::new().config()
         })
     }
@@ -202,6 +205,27 @@ async fn users_on_two_servers_talk_in_rooms_and_privately_and_log_out_everywhere
     let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
     let mut ann = a.login("Ann", "fox").await.unwrap();
     let mut bob = b.login("Bob", "owl").await.unwrap();
+    // Presence crosses servers: Ann hears that Bob came; Bob's list has Ann online;
+    // both count two online.
+    let came = recv_until(&mut ann.client, |m| match m {
+        ServerMsg::Presence { user } if user.id == bob.me.id => Some(user.online),
+        _ => None,
+    })
+    .await;
+    assert!(came, "Ann sees Bob online");
+    assert!(
+        bob.users.iter().any(|u| u.id == ann.me.id && u.online),
+        "Bob's snapshot lists Ann online: {:?}",
+        bob.users
+    );
+    for tab in [&mut ann, &mut bob] {
+        let online = recv_until(&mut tab.client, |m| match m {
+            ServerMsg::Online { count } if *count == 2 => Some(*count),
+            _ => None,
+        })
+        .await;
+        assert_eq!(online, 2);
+    }
     // The name is taken on every server.
     assert_eq!(
         b.login("ANN", "cat").await.err(),
@@ -285,6 +309,13 @@ async fn users_on_two_servers_talk_in_rooms_and_privately_and_log_out_everywhere
         .unwrap_or_else(|_| panic!("Bob's tab {which} was not closed"));
         assert_eq!(code, chat::protocol::close_code::LOGGED_OUT, "{which}");
     }
+    // Logged out is offline at once, on the other server too.
+    let gone = recv_until(&mut ann.client, |m| match m {
+        ServerMsg::Presence { user } if user.id == bob.me.id => Some(user.online),
+        _ => None,
+    })
+    .await;
+    assert!(!gone, "Ann sees Bob offline");
     // And the name is free again, on either server.
     assert!(a.login("Bob", "cat").await.is_ok());
     cluster.stop().await;
@@ -460,5 +491,140 @@ async fn a_redis_restart_mid_stream_loses_and_duplicates_nothing() {
     tally.assert_exact("Redis restart, watcher on the other server");
     // The outage was real: the watcher's server read what the bus lost from storage.
     assert!(caught_up > 0, "nothing was missed while Redis was away");
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_stream_loses_no_acknowledged_message_and_its_users_go_offline_once() {
+    let Some(cluster) = Cluster::start("SIGKILL one server", 1).await else {
+        return;
+    };
+    let redis_url = cluster.redis.lock().unwrap().url();
+    // The server to kill runs as a process of its own; it counts as gone 2 s after its
+    // last renewal, and its users go offline 2 s after that.
+    let settings = [
+        ("CHAT_REDIS_URL", redis_url.as_str()),
+        ("CHAT_NODE_TIMEOUT_SECS", "2"),
+        ("CHAT_PRESENCE_GRACE_SECS", "2"),
+    ];
+    let doomed = ServerProcess::start_with(&cluster.database_url, &settings).await;
+    let survivor = &cluster.nodes[0];
+    let mut watcher = survivor.login("Watcher", "cat").await.unwrap();
+    // Idle stays on the doomed server and never comes back: offline once, after the grace.
+    let idle = login_on(connect_at(doomed.addr).await, "Idle", "owl")
+        .await
+        .unwrap();
+    let sender = login_on(connect_at(doomed.addr).await, "Kim", "fox")
+        .await
+        .unwrap();
+    let (token, general) = (sender.token.clone(), sender.room("general"));
+    for who in [idle.me.id, sender.me.id] {
+        recv_until(&mut watcher.client, |m| match m {
+            ServerMsg::Presence { user } if user.id == who && user.online => Some(()),
+            _ => None,
+        })
+        .await;
+    }
+
+    // Stream; kill the server once 200 acks are in, whatever is in flight.
+    let (mut sink, mut stream) = futures::StreamExt::split(sender.client);
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
+    let reader = {
+        let acked = acked.clone();
+        tokio::spawn(async move {
+            use futures::StreamExt;
+            while let Some(Ok(frame)) = stream.next().await {
+                if let tokio_tungstenite::tungstenite::Message::Text(text) = frame {
+                    if let Ok(ServerMsg::Ack { client_id, .. }) = serde_json::from_str(&text) {
+                        let n = client_id.0.trim_start_matches('k').parse().unwrap();
+                        acked.lock().unwrap().push(n);
+                    }
+                }
+            }
+        })
+    };
+    let writer = tokio::spawn(async move {
+        use futures::SinkExt;
+        let mut sent = 0u64;
+        for i in 0..STREAM {
+            let msg = say(general, &format!("k{i}"), &i.to_string());
+            let frame = tokio_tungstenite::tungstenite::Message::text(msg.to_json());
+            if sink.send(frame).await.is_err() {
+                break;
+            }
+            sent += 1;
+            tokio::time::sleep(Duration::from_micros(300)).await;
+        }
+        sent
+    });
+    while acked.lock().unwrap().len() < 200 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    doomed.kill().await;
+    let sent = writer.await.unwrap();
+    reader.await.unwrap();
+    drop(idle);
+    let acked_before: Vec<u64> = acked.lock().unwrap().clone();
+
+    // Kim resumes on the surviving server at once and sends again what has no ack
+    // (same client ids): every number there once.
+    let mut again = resume_on(connect_at(survivor.addr).await, &token)
+        .await
+        .unwrap();
+    for i in (0..sent).filter(|i| !acked_before.contains(i)) {
+        send(
+            &mut again.client,
+            &say(general, &format!("k{i}"), &i.to_string()),
+        )
+        .await;
+    }
+    let unacked = sent as usize - acked_before.len();
+    for _ in 0..unacked {
+        recv_until(&mut again.client, |m| match m {
+            ServerMsg::Ack { .. } => Some(()),
+            _ => None,
+        })
+        .await;
+    }
+    let present = replay_all(survivor.addr, &token, general).await;
+    let tally = Tally::of(sent, &present);
+    let lost = acked_before.iter().filter(|n| !present.contains(n)).count();
+    println!(
+        "SIGKILL one server: sent {sent} before the kill, acknowledged {}, present {} \
+         (acknowledged but lost {lost}, duplicated {})",
+        acked_before.len(),
+        present.len(),
+        tally.duplicated
+    );
+    assert_eq!((lost, tally.duplicated, tally.out_of_order), (0, 0, 0));
+    assert_eq!(present.len() as u64, sent);
+
+    // Idle goes offline once, after the node timeout and the grace period; Kim, back
+    // on another server within the grace, never does.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let mut offline = Vec::new();
+    while tokio::time::Instant::now() < deadline {
+        let Ok(msg) = tokio::time::timeout_at(deadline, next_msg(&mut watcher.client)).await else {
+            break;
+        };
+        if let ServerMsg::Presence { user } = msg {
+            if !user.online {
+                offline.push(user.nickname);
+                if offline.len() == 1 {
+                    // Give a second notice the time to come if it would.
+                    let quiet = tokio::time::Instant::now() + Duration::from_secs(3);
+                    expect_none(
+                        &mut watcher.client,
+                        quiet - tokio::time::Instant::now(),
+                        |m| matches!(m, ServerMsg::Presence { user } if !user.online),
+                    )
+                    .await;
+                    break;
+                }
+            }
+        }
+    }
+    println!("SIGKILL one server: went offline {offline:?}");
+    assert_eq!(offline, ["Idle"], "Idle once, Kim never");
     cluster.stop().await;
 }

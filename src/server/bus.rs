@@ -66,6 +66,10 @@ pub enum Event {
     },
     /// The session with this token hash ended: every tab of it closes, on every server.
     LoggedOut { token_hash: [u8; 32] },
+    /// `user` is online on the sending server (it made `version` presence changes so far).
+    Online { user: Author, version: u64 },
+    /// `user` is no longer online on the sending server (its grace period is over there).
+    Offline { user: UserId, version: u64 },
     /// The sender could not publish for a while: check storage for what it committed.
     Resync,
 }
@@ -82,10 +86,21 @@ pub struct Envelope {
 #[derive(Debug)]
 pub enum Incoming {
     /// Another server's event.
-    Event(Event),
+    Event(NodeId, Event),
     /// Events may have been lost (the link to Redis was down, or another server could
     /// not publish): read what changed from storage.
     Resync,
+    /// Who is online on a server, as it wrote it down after `version` presence changes
+    /// (read when the server is first seen, and after this one lost the bus).
+    NodePresence {
+        node: NodeId,
+        users: Vec<Author>,
+        version: u64,
+    },
+    /// The other servers whose liveness keys are there now (every renewal): a server
+    /// heard of but missing twice in a row is gone, and its users with it (after the
+    /// grace period, unless they turn up on another server).
+    Alive(std::collections::HashSet<NodeId>),
 }
 
 /// Publishing side of a bus.
@@ -122,15 +137,17 @@ pub fn alone() -> (SharedBus, mpsc::Receiver<Incoming>) {
 }
 
 /// The bus of `redis_url`, or [`Alone`] without one, and the events for the hub
-/// (subscribed before this returns: nothing published after it is missed).
+/// (subscribed before this returns: nothing published after it is missed). A server
+/// that has not renewed its liveness key for `node_timeout` counts as gone.
 pub async fn connect(
     redis_url: Option<&str>,
+    node_timeout: std::time::Duration,
 ) -> Result<(SharedBus, mpsc::Receiver<Incoming>), ::redis::RedisError> {
     let Some(url) = redis_url else {
         return Ok(alone());
     };
     let (incoming, events) = mpsc::channel(INCOMING);
-    let bus = redis::RedisBus::connect(url, NodeId::random(), incoming).await?;
+    let bus = redis::RedisBus::connect(url, NodeId::random(), node_timeout, incoming).await?;
     Ok((Arc::new(bus), events))
 }
 
@@ -159,6 +176,10 @@ mod tests {
             },
             Event::LoggedOut {
                 token_hash: [7; 32],
+            },
+            Event::Online {
+                user: author(3, "Cy"),
+                version: 9,
             },
             Event::Resync,
         ] {

@@ -41,6 +41,9 @@ pub struct Config {
     /// Redis, for several servers on one PostgreSQL database: `redis://host:port`.
     /// None (the default): this server is the only one.
     pub redis_url: Option<String>,
+    /// With several servers: one that has not renewed its liveness key in Redis for
+    /// this long counts as gone (its users go offline after the grace period).
+    pub node_timeout_secs: u64,
     /// A user whose last connection closed stays online this long (no flapping on reload).
     pub presence_grace_secs: u64,
     /// Sessions unused for this many days expire; their nickname is free again.
@@ -97,6 +100,7 @@ impl Default for Config {
             max_message_bytes: 16 * 1024,
             database_url: "sqlite://chat.db".into(),
             redis_url: None,
+            node_timeout_secs: 10,
             presence_grace_secs: 60,
             session_idle_days: 30,
             sends_per_second: 5,
@@ -191,6 +195,9 @@ impl Config {
                 "redis_url",
                 "several servers share history through PostgreSQL: set database_url to postgres://",
             );
+        }
+        if self.node_timeout_secs == 0 {
+            return invalid("node_timeout_secs", "must be at least 1");
         }
         if self.session_idle_days == 0 {
             return invalid("session_idle_days", "must be at least 1");

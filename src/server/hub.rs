@@ -15,10 +15,12 @@
 //! [`conversations`] (membership in memory), [`rooms`] (join, leave, private),
 //! [`replay`] (what a resuming client missed), [`delivery`] (sends, fan-out, queues),
 //! [`ordering`] (each conversation in sequence, wherever it was committed) and
-//! [`remote`] (what other servers did, heard on the bus).
+//! [`remote`] (what other servers did, heard on the bus), [`elsewhere`] (who is
+//! online on other servers).
 
 mod conversations;
 mod delivery;
+mod elsewhere;
 mod limits;
 mod ordering;
 mod presence;
@@ -177,6 +179,8 @@ enum Done {
     },
     /// A user's grace period ended.
     GraceOver(UserId, u64),
+    /// The grace period of a user whose server died ended.
+    RemoteGraceOver(UserId, u64),
     /// Time to tell everyone the counts that changed (online users, room members).
     TellCounts,
     /// A connection's time to log in or resume is up.
@@ -244,6 +248,8 @@ impl Hub {
             waiting: ordering::Waiting::default(),
             sparing: 0,
             bus,
+            elsewhere: elsewhere::Elsewhere::default(),
+            presence_version: 0,
             counts: presence::Counts::default(),
             claims: HashSet::new(),
             grace_epoch: 0,
@@ -356,6 +362,10 @@ struct State {
     sparing: usize,
     /// Where this server tells the others what it committed.
     bus: SharedBus,
+    /// Users online on other servers.
+    elsewhere: elsewhere::Elsewhere,
+    /// Presence changes this server made (users coming and going here), told with each.
+    presence_version: u64,
     /// Counts changed since they were last told (see [`State::tell_counts`]).
     counts: presence::Counts,
     /// Nickname skeletons of logins in progress: two at once cannot take one name.
@@ -501,6 +511,7 @@ impl State {
             }
             Done::Stored { origin, result } => self.stored(origin, result),
             Done::GraceOver(user, epoch) => self.grace_over(user, epoch),
+            Done::RemoteGraceOver(user, epoch) => self.remote_grace_over(user, epoch),
             Done::TellCounts => self.tell_counts(),
             Done::LoginDeadline(conn) => self.login_deadline(conn),
             Done::Fill(conversation) => self.fill(conversation),

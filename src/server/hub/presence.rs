@@ -1,6 +1,6 @@
 //! Who is online: a user with at least one connection, or whose last one closed less
-//! than the grace period ago (a reload does not flap). Announced once per user, not
-//! per tab.
+//! than the grace period ago (a reload does not flap), here or on another server
+//! ([`super::elsewhere`]). Announced once per user, not per tab nor per server.
 
 use std::{collections::HashSet, time::Duration};
 
@@ -8,8 +8,8 @@ use crate::protocol::{
     ConversationId, RoomInfo, ServerMsg, UserId, UserInfo, PEOPLE_PAGE, ROOMS_PAGE, SNAPSHOT_CHUNK,
 };
 
-use super::{encode, ConnId, Done, State};
-use crate::server::store::UserRow;
+use super::{encode, rooms::author, ConnId, Done, State};
+use crate::server::{bus::Event, store::UserRow};
 
 /// How long count changes gather before they are told: a crowd logging in or joining
 /// costs everyone one message per count per quarter second, not one per login.
@@ -44,29 +44,53 @@ pub(super) fn user_info(user: &UserRow, online: bool) -> UserInfo {
 }
 
 impl State {
-    /// Adds a connection to its user; true if the user was not online before.
+    /// Adds a connection to its user; true if the user was not online before (here
+    /// or anywhere).
     pub(super) fn attach(&mut self, user: &UserRow, conn: ConnId) -> bool {
-        match self.live.get_mut(&user.id) {
-            Some(live) => {
-                live.conns.insert(conn);
-                live.grace = None;
-                false
-            }
-            None => {
-                self.live.insert(
-                    user.id,
-                    Live {
-                        user: user.clone(),
-                        conns: HashSet::from([conn]),
-                        grace: None,
-                    },
-                );
-                self.live_by_name
-                    .insert((user.nickname.to_lowercase(), user.id));
-                self.counts_changed();
-                true
-            }
+        if let Some(live) = self.live.get_mut(&user.id) {
+            live.conns.insert(conn);
+            live.grace = None;
+            return false;
         }
+        let anywhere = self.is_online(user.id);
+        self.live.insert(
+            user.id,
+            Live {
+                user: user.clone(),
+                conns: HashSet::from([conn]),
+                grace: None,
+            },
+        );
+        self.presence_version += 1;
+        self.bus.publish(Event::Online {
+            user: author(user),
+            version: self.presence_version,
+        });
+        if anywhere {
+            return false;
+        }
+        self.live_by_name
+            .insert((user.nickname.to_lowercase(), user.id));
+        self.counts_changed();
+        true
+    }
+
+    /// Whether the user is online, here or on another server.
+    pub(super) fn is_online(&self, user: UserId) -> bool {
+        self.live.contains_key(&user) || self.elsewhere.has(user)
+    }
+
+    /// An online user (here or on another server).
+    pub(super) fn online_user(&self, user: UserId) -> Option<&UserRow> {
+        self.live
+            .get(&user)
+            .map(|l| &l.user)
+            .or_else(|| self.elsewhere.user(user))
+    }
+
+    /// How many users are online, on every server.
+    pub(super) fn online_count(&self) -> usize {
+        self.live.len() + self.elsewhere.not_in(&self.live)
     }
 
     /// The first page of the people list: users online by nickname.
@@ -74,7 +98,7 @@ impl State {
         self.live_by_name
             .iter()
             .take(PEOPLE_PAGE)
-            .filter_map(|(_, id)| self.live.get(id).map(|l| &l.user))
+            .filter_map(|(_, id)| self.online_user(*id))
     }
 
     /// Who is told that `user` came or went: everyone while few are online; past a
@@ -97,6 +121,14 @@ impl State {
 
     /// Tells those who should know that `user` is online.
     pub(super) fn announce_online(&mut self, user: &UserRow) {
+        if !self
+            .live_by_name
+            .contains(&(user.nickname.to_lowercase(), user.id))
+        {
+            self.live_by_name
+                .insert((user.nickname.to_lowercase(), user.id));
+            self.counts_changed();
+        }
         tracing::info!(user = %user.id, "online");
         let presence = encode(&ServerMsg::Presence {
             user: user_info(user, true),
@@ -127,7 +159,7 @@ impl State {
     /// Tells everyone the counts that changed since the last time.
     pub(super) fn tell_counts(&mut self) {
         self.counts.due = false;
-        let online = self.live.len();
+        let online = self.online_count();
         metrics::gauge!(crate::server::telemetry::name::USERS_ONLINE).set(online as f64);
         if self.counts.told_online != Some(online) {
             self.counts.told_online = Some(online);
@@ -199,17 +231,31 @@ impl State {
         }
     }
 
+    /// The user has no connection here any more (grace over, or logged out): the
+    /// other servers hear of it; everyone hears of it unless they are online elsewhere.
     pub(super) fn go_offline(&mut self, user: UserId) {
-        let audience = self.presence_audience(user);
         if let Some(live) = self.live.remove(&user) {
-            tracing::info!(user = %user, "offline");
-            self.live_by_name
-                .remove(&(live.user.nickname.to_lowercase(), user));
-            self.counts_changed();
-            let presence = encode(&ServerMsg::Presence {
-                user: user_info(&live.user, false),
+            self.presence_version += 1;
+            self.bus.publish(Event::Offline {
+                user,
+                version: self.presence_version,
             });
-            self.send_to_users(audience, &presence, false);
+            if !self.is_online(user) {
+                self.announce_offline(&live.user);
+            }
         }
+    }
+
+    /// Tells those who should know that `user` is offline (everywhere).
+    pub(super) fn announce_offline(&mut self, user: &UserRow) {
+        tracing::info!(user = %user.id, "offline");
+        self.live_by_name
+            .remove(&(user.nickname.to_lowercase(), user.id));
+        self.counts_changed();
+        let presence = encode(&ServerMsg::Presence {
+            user: user_info(user, false),
+        });
+        let audience = self.presence_audience(user.id);
+        self.send_to_users(audience, &presence, false);
     }
 }

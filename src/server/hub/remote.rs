@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::{
     protocol::{ConversationId, ServerMsg, UserId},
     server::{
-        bus::{Event, Incoming},
+        bus::{Event, Incoming, NodeId},
         store::{self, ConversationRow, UserRow},
     },
 };
@@ -22,12 +22,20 @@ impl State {
     pub(super) fn heard(&mut self, incoming: Incoming) {
         match incoming {
             Incoming::Resync => self.resync(),
-            Incoming::Event(event) => self.remote(event),
+            Incoming::Event(node, event) => self.remote(node, event),
+            Incoming::NodePresence {
+                node,
+                users,
+                version,
+            } => self.node_presence(node, users, version),
+            Incoming::Alive(alive) => self.nodes_alive(alive),
         }
     }
 
-    fn remote(&mut self, event: Event) {
+    fn remote(&mut self, node: NodeId, event: Event) {
         match event {
+            Event::Online { user, version } => self.online_on(node, user, version),
+            Event::Offline { user, version } => self.offline_on(node, user, version),
             Event::Message { message } => self.arrive(message, Origin::Elsewhere),
             Event::Joined {
                 conversation,

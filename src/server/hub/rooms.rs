@@ -169,7 +169,7 @@ impl State {
         peer: &UserRow,
     ) {
         self.tell_joined(conversation, peer.id);
-        let online = |id| self.live.contains_key(&id);
+        let online = |id| self.is_online(id);
         let to_opener = encode(&ServerMsg::Presence {
             user: user_info(peer, online(peer.id)),
         });

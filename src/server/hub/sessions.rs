@@ -121,7 +121,7 @@ impl State {
                         .conversations
                         .direct_peers(user.id)
                         .into_iter()
-                        .filter(|peer| !state.live.contains_key(peer))
+                        .filter(|peer| !state.is_online(*peer))
                         .collect();
                     if offline.is_empty() {
                         state.start_session(conn, user, token_hash, None, cursors, Vec::new());
@@ -173,14 +173,14 @@ impl State {
         // everyone online: bounded, however many are online.
         let mut users: Vec<UserInfo> = offline_peers
             .iter()
-            .filter(|p| !self.live.contains_key(&p.id))
+            .filter(|p| !self.is_online(p.id))
             .map(|p| user_info(p, false))
             .collect();
         let online_peers = self
             .conversations
             .direct_peers(user.id)
             .into_iter()
-            .filter_map(|p| self.live.get(&p).map(|l| &l.user));
+            .filter_map(|p| self.online_user(p));
         let mut listed = HashSet::new();
         for online in online_peers.chain(self.people_page()) {
             if listed.insert(online.id) {
@@ -197,7 +197,7 @@ impl State {
             conversations,
             rooms,
             users,
-            online_count: self.live.len() as u32,
+            online_count: self.online_count() as u32,
         };
         self.send_to_conn(conn, &super::encode(&ready), true);
         for users in more_users.chunks(SNAPSHOT_CHUNK) {
