@@ -177,6 +177,12 @@ async fn next_text(client: &mut Client, conversation: ConversationId) -> (String
     .await
 }
 
+/// The newest number of `conversation`, from a fresh page of history.
+async fn recv_cursor_of(tab: &mut Tab, conversation: ConversationId) -> u64 {
+    let (page, _) = history(&mut tab.client, conversation, None).await;
+    page.last().map_or(0, |m| m.seq)
+}
+
 /// Sends a text and waits for its ack (the sender's own copy follows; skipped later).
 async fn say_acked(tab: &mut Tab, conversation: ConversationId, id: &str, text: &str) {
     send(&mut tab.client, &say(conversation, id, text)).await;
@@ -291,8 +297,32 @@ async fn users_on_two_servers_talk_in_rooms_and_privately_and_log_out_everywhere
         ("Ann".into(), "just us".into())
     );
 
+    // Unread counts follow the user across servers: Bob has read general up to
+    // Ann's message on his server; a tab of his on Ann's server starts from there.
+    say_acked(&mut ann, general, "a3", "unread until Bob reads it").await;
+    next_text_from_others(&mut bob, general).await;
+    let newest = recv_cursor_of(&mut bob, general).await;
+    send(
+        &mut bob.client,
+        &ClientMsg::MarkRead {
+            conversation: general,
+            seq: newest,
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     // Bob's second tab on Ann's server; logging out on his first closes both.
     let mut bob_on_a = a.resume(&bob.token).await.unwrap();
+    let read = bob_on_a
+        .conversations
+        .iter()
+        .find(|c| c.id == general)
+        .map(|c| (c.read_seq, c.last_seq));
+    assert_eq!(
+        read,
+        Some((newest, newest)),
+        "read up to the newest, on the other server"
+    );
     send(&mut bob.client, &ClientMsg::Logout).await;
     for (tab, which) in [(&mut bob.client, "on b"), (&mut bob_on_a.client, "on a")] {
         let code = tokio::time::timeout(PATIENCE, async {

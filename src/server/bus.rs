@@ -59,6 +59,12 @@ pub enum Event {
         users: [Author; 2],
         last_seq: Seq,
     },
+    /// `user` has read the conversation up to `seq` (unread counts follow the user).
+    MarkedRead {
+        conversation: ConversationId,
+        user: UserId,
+        seq: Seq,
+    },
     /// `user` is typing in the conversation (not stored; lost if lost).
     Typing {
         conversation: ConversationId,

@@ -225,6 +225,11 @@ impl State {
     ) -> Result<(), Refusal> {
         self.require_member(conversation, user)?;
         self.conversations.mark_read(conversation, user, seq);
+        self.bus.publish(Event::MarkedRead {
+            conversation,
+            user,
+            seq,
+        });
         let job = WriteJob::MarkRead {
             conversation,
             user,

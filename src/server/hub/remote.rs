@@ -68,6 +68,11 @@ impl State {
                 self.tell_direct_opened(conversation, &opener, &peer);
             }
             Event::Typing { conversation, user } => self.tell_typing(conversation, user),
+            Event::MarkedRead {
+                conversation,
+                user,
+                seq,
+            } => self.conversations.mark_read(conversation, user, seq),
             Event::LoggedOut { token_hash } => self.end_session(token_hash),
             Event::Resync => self.resync(),
         }
