@@ -160,6 +160,9 @@ impl AppState {
             max_message_bytes: config.max_message_bytes,
             admission: Admission::new(
                 &config.allowed_origins,
+                config
+                    .trusted_proxy_ranges()
+                    .map_err(std::io::Error::other)?,
                 config.max_connections_per_ip,
                 config.max_connections,
             ),
@@ -292,6 +295,11 @@ async fn ws_upgrade(
     headers: HeaderMap,
     State(state): State<AppState>,
 ) -> Response {
+    // Behind a trusted proxy, the client it names.
+    let peer = SocketAddr::new(
+        state.admission.client_address(peer.ip(), &headers),
+        peer.port(),
+    );
     let ticket = match admit(&state, peer, &headers) {
         Ok(ticket) => ticket,
         Err(refused) => return refused,

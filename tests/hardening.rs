@@ -36,6 +36,24 @@ async fn connect_from(
     }
 }
 
+/// Opens the WebSocket as a proxy would, naming the client in `X-Forwarded-For`.
+async fn connect_forwarded(
+    server: &TestServer,
+    client: &str,
+) -> Result<common::Client, StatusCode> {
+    let mut request = format!("ws://{}{WS_PATH}", server.addr)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("x-forwarded-for", client.parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((client, _)) => Ok(client),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status()),
+        Err(e) => panic!("unexpected handshake failure: {e}"),
+    }
+}
+
 async fn start(db: &TestDb, tweak: impl FnOnce(&mut Config)) -> TestServer {
     let mut config = db.config();
     tweak(&mut config);
@@ -63,6 +81,37 @@ async fn only_the_sites_own_origin_and_allowed_ones_may_open_the_websocket() {
             "{foreign}"
         );
     }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_limits_count_the_clients_it_names() {
+    let db = TestDb::new();
+    let server = start(&db, |c| {
+        c.max_connections_per_ip = 1;
+        c.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    let _a = connect_forwarded(&server, "203.0.113.1").await.unwrap();
+    assert_eq!(
+        connect_forwarded(&server, "203.0.113.1").await.err(),
+        Some(StatusCode::TOO_MANY_REQUESTS),
+        "the same client twice"
+    );
+    assert!(
+        connect_forwarded(&server, "203.0.113.2").await.is_ok(),
+        "another client"
+    );
+    server.stop().await;
+
+    // Untrusted: the header is ignored, every connection is 127.0.0.1's.
+    let db = TestDb::new();
+    let server = start(&db, |c| c.max_connections_per_ip = 1).await;
+    let _a = connect_forwarded(&server, "203.0.113.1").await.unwrap();
+    assert_eq!(
+        connect_forwarded(&server, "203.0.113.2").await.err(),
+        Some(StatusCode::TOO_MANY_REQUESTS)
+    );
     server.stop().await;
 }
 

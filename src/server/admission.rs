@@ -52,6 +52,8 @@ impl Refused {
 pub struct Admission {
     /// Origins allowed besides the site's own, as `scheme://host[:port]`, lower case.
     allowed_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    trusted_proxies: Vec<ipnet::IpNet>,
     per_address: usize,
     total: usize,
     held: Mutex<Held>,
@@ -84,12 +86,18 @@ impl Drop for Ticket {
 }
 
 impl Admission {
-    pub fn new(allowed_origins: &[String], per_address: usize, total: usize) -> Arc<Self> {
+    pub fn new(
+        allowed_origins: &[String],
+        trusted_proxies: Vec<ipnet::IpNet>,
+        per_address: usize,
+        total: usize,
+    ) -> Arc<Self> {
         Arc::new(Self {
             allowed_origins: allowed_origins
                 .iter()
                 .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
                 .collect(),
+            trusted_proxies,
             per_address,
             total,
             held: Mutex::new(Held::default()),
@@ -100,6 +108,33 @@ impl Admission {
         // The counts stay consistent even if a holder panicked mid-update: each
         // update is one or two integer writes.
         self.held.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The client's address: the peer's, or, when the peer is a trusted proxy, the
+    /// nearest address in `X-Forwarded-For` that is not a trusted proxy (each proxy
+    /// appends the address it heard from; what is further left may be made up).
+    pub fn client_address(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let trusted = |a: &IpAddr| self.trusted_proxies.iter().any(|net| net.contains(a));
+        if !trusted(&peer) {
+            return peer;
+        }
+        let mut client = peer;
+        let hops = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .collect::<Vec<_>>();
+        for hop in hops.into_iter().rev() {
+            let Ok(address) = hop.trim().parse::<IpAddr>() else {
+                break; // not an address: nothing further left is believed
+            };
+            client = address;
+            if !trusted(&address) {
+                break;
+            }
+        }
+        client
     }
 
     /// Checks the upgrade request's `Origin` against its `Host` and the allowed list.
@@ -189,7 +224,7 @@ mod tests {
 
     #[test]
     fn own_origin_and_allowed_ones_pass_others_do_not() {
-        let a = Admission::new(&["https://Chat.Example.org/".into()], 20, 100);
+        let a = Admission::new(&["https://Chat.Example.org/".into()], Vec::new(), 20, 100);
         assert!(a
             .check_origin(&headers(Some("http://127.0.0.1:3000"), "127.0.0.1:3000"))
             .is_ok());
@@ -214,7 +249,7 @@ mod tests {
 
     #[test]
     fn places_per_address_and_in_all_are_given_back_when_dropped() {
-        let a = Admission::new(&[], 2, 3);
+        let a = Admission::new(&[], Vec::new(), 2, 3);
         let (one, two): (IpAddr, IpAddr) =
             ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         let first = a.admit(one).unwrap();
@@ -229,7 +264,7 @@ mod tests {
 
     #[test]
     fn an_ipv6_host_counts_as_its_slash_64() {
-        let a = Admission::new(&[], 1, 10);
+        let a = Admission::new(&[], Vec::new(), 1, 10);
         let _t = a.admit("2001:db8:1:2::1".parse().unwrap()).unwrap();
         assert_eq!(
             a.admit("2001:db8:1:2:ffff::9".parse().unwrap()).err(),
@@ -241,5 +276,38 @@ mod tests {
             a.admit("10.0.0.1".parse().unwrap()).err(),
             Some(Refused::PerAddress)
         );
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_client() {
+        let nets = vec![
+            "127.0.0.1".parse::<IpAddr>().unwrap().into(),
+            "10.1.0.0/16".parse().unwrap(),
+        ];
+        let a = Admission::new(&[], nets, 1, 10);
+        let forwarded = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-for", value.parse().unwrap());
+            h
+        };
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let nginx = ip("127.0.0.1");
+        // The nearest untrusted hop is the client; what it claims further left is not.
+        assert_eq!(
+            a.client_address(nginx, &forwarded("203.0.113.7")),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            a.client_address(nginx, &forwarded("6.6.6.6, 203.0.113.7, 10.1.2.3")),
+            ip("203.0.113.7")
+        );
+        // Not from a trusted proxy: the header is anyone's to make up.
+        assert_eq!(
+            a.client_address(ip("198.51.100.1"), &forwarded("203.0.113.7")),
+            ip("198.51.100.1")
+        );
+        // No header, or garbage: the proxy itself.
+        assert_eq!(a.client_address(nginx, &HeaderMap::new()), nginx);
+        assert_eq!(a.client_address(nginx, &forwarded("unknown")), nginx);
     }
 }

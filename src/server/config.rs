@@ -65,6 +65,10 @@ pub struct Config {
     /// Web origins (`https://host[:port]`) whose pages may open the WebSocket besides
     /// the site's own (the host the request was sent to); others get HTTP 403.
     pub allowed_origins: Vec<String>,
+    /// Reverse proxies (addresses or ranges like `10.0.0.0/8`) whose `X-Forwarded-For`
+    /// names the client: behind them, limits per address count the client's, not the
+    /// proxy's. Empty (the default): the header is ignored (anyone could send it).
+    pub trusted_proxies: Vec<String>,
     /// WebSocket connections one IP address (an IPv6 /64) may hold; more get HTTP 429.
     pub max_connections_per_ip: usize,
     /// WebSocket connections the server holds in all; more get HTTP 429.
@@ -110,6 +114,7 @@ impl Default for Config {
             resume_max_gap: 1000,
             resume_max_bytes: 4 << 20,
             allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             max_connections_per_ip: 20,
             max_connections: 10_000,
             header_read_timeout_secs: 10,
@@ -251,7 +256,27 @@ impl Config {
                 &format!("{bad:?} is not an origin like https://chat.example.org"),
             );
         }
+        if let Err(bad) = self.trusted_proxy_ranges() {
+            return invalid(
+                "trusted_proxies",
+                &format!("{bad:?} is not an address or a range like 10.0.0.0/8"),
+            );
+        }
         Ok(())
+    }
+
+    /// [`Config::trusted_proxies`] as ranges; the first entry that is neither an
+    /// address nor a range is the error.
+    pub fn trusted_proxy_ranges(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                let p = p.trim();
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| p.to_string())
+            })
+            .collect()
     }
 
     pub fn heartbeat_interval(&self) -> Duration {
