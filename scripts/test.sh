@@ -14,7 +14,12 @@ cd "$ROOT"
 
 # Services and databases of this run, in one temporary folder, stopped and removed at exit.
 scratch="$(mktemp -d)"
-trap 'stop_services "$scratch"; rm -rf "$scratch"' EXIT
+cleanup() {
+    "$ROOT/scripts/cluster.sh" stop "$scratch/cluster" || true
+    stop_services "$scratch"
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -41,6 +46,14 @@ cargo test --features ssr -- --show-output
 
 step "chat and lossless suites again, on PostgreSQL"
 CHAT_TEST_STORE=postgres cargo test --features ssr --test chat --test delivery -- --show-output
+
+step "release build, and a cluster of three nodes behind nginx (PostgreSQL, Redis)"
+cargo leptos build --release --precompress
+"$ROOT/scripts/cluster.sh" start "$scratch/cluster" 3
+# end2end/tests/cluster.spec.ts: pages served by different nodes.
+set -a
+source "$scratch/cluster/cluster.env"
+set +a
 
 step "Playwright end-to-end, release build"
 # The shared server gets a fresh database; tests that restart a server start the
