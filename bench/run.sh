@@ -11,6 +11,10 @@
 #   bench/run.sh --smoke         a few seconds against our server, and a crash and restart
 #                                under resuming clients; fails on any loss, duplicate or
 #                                refusal (run by scripts/test.sh)
+#   bench/run.sh --cluster       W2 and W3 on 1, 2 and 3 nodes: ours on PostgreSQL + Redis,
+#                                socket.io with its Redis adapter; CPU counted over every
+#                                server process (nodes, Redis, PostgreSQL for ours); writes
+#                                docs/BENCHMARKS.md's cluster section
 #
 # Loopback only. Each run of a server gets a fresh port and a fresh database.
 set -euo pipefail
@@ -23,8 +27,9 @@ only=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) mode=smoke ;;
+        --cluster) mode=cluster ;;
         --only) only="$2"; shift ;;
-        *) echo "usage: bench/run.sh [--smoke | --only chat|bun|ws|socketio]" >&2; exit 2 ;;
+        *) echo "usage: bench/run.sh [--smoke | --cluster | --only chat|bun|ws|socketio]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -33,9 +38,12 @@ log() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 work="$(mktemp -d)"
 server_pid=""
+node_pids=()
 cleanup() {
     [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
+    for pid in "${node_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
+    if [ "$mode" = cluster ]; then stop_services "$work"; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -161,6 +169,92 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "npm ci in bench/peers (Bun, ws, socket.io)"
     (cd "$ROOT/bench/peers" && npm ci --no-audit --no-fund --loglevel=error)
     echo "$want" >"$stamp"
+fi
+
+if [ "$mode" = cluster ]; then
+    source "$ROOT/scripts/services.sh"
+    install_services
+    start_postgres "$work"
+    start_redis "$work"
+    redis_pid="$(cat "$work/redis/redis.pid")"
+    pg_pid="$(head -n1 "$work/postgres/data/postmaster.pid")"
+    runs=0
+    # start_nodes KIND N: N processes of our server (on a fresh PostgreSQL database) or
+    # of socket.io with the Redis adapter; sets node_pids and node_addrs.
+    start_nodes() {
+        local kind=$1 n=$2 i port database
+        runs=$((runs + 1))
+        database="postgres://chat@127.0.0.1:$PG_PORT/bench$runs"
+        redis-cli -p "$REDIS_PORT" flushall >/dev/null
+        node_pids=()
+        node_addrs=""
+        for i in $(seq "$n"); do
+            port=$(free_port)
+            case "$kind" in
+                chat)
+                    RUST_LOG=warn CHAT_LISTEN_ADDR="127.0.0.1:$port" CHAT_DATABASE_URL="$database" \
+                        CHAT_REDIS_URL="redis://127.0.0.1:$REDIS_PORT" CHAT_SITE_ROOT="$TARGET/site" \
+                        CHAT_SENDS_PER_SECOND=1000000 CHAT_SEND_BURST=1000000 \
+                        CHAT_MAX_CONNECTIONS=1000000 CHAT_MAX_CONNECTIONS_PER_IP=1000000 \
+                        CHAT_SIGN_INS_PER_SECOND_PER_IP=1000000 CHAT_SIGN_IN_BURST_PER_IP=1000000 \
+                        "$CHAT_BIN" >"$work/node-$i.log" 2>&1 &
+                    ;;
+                socketio)
+                    PORT=$port REDIS_URL="redis://127.0.0.1:$REDIS_PORT" \
+                        node "$ROOT/bench/peers/socketio-redis-server.js" >"$work/node-$i.log" 2>&1 &
+                    ;;
+            esac
+            server_pid=$!
+            node_pids+=("$server_pid")
+            wait_for_port "$port"
+            node_addrs="${node_addrs:+$node_addrs,}127.0.0.1:$port"
+        done
+        server_pid=""
+    }
+    stop_nodes() {
+        local pid
+        for pid in "${node_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+        for pid in "${node_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+        node_pids=()
+    }
+    # run_nodes KIND N WORKLOAD LOADGEN-ARGS...: CPU over the nodes and Redis (and, for
+    # ours, PostgreSQL and its backends).
+    run_nodes() {
+        local kind=$1 n=$2 workload="$3, $2 node$([ "$2" = 1 ] || echo s)" pids tree=()
+        shift 3
+        start_nodes "$kind" "$n"
+        pids="$(IFS=,; echo "${node_pids[*]}"),$redis_pid"
+        [ "$kind" != chat ] || tree=(--pid-tree "$pg_pid")
+        log "$workload: $kind"
+        if ! "$LOADGEN" --addr "$node_addrs" --protocol "$(protocol_of "$kind")" --pid "$pids" "${tree[@]}" \
+            --label "$kind" --workload "$workload" --json "$@" >>"$work/results.jsonl"; then
+            log "$workload: $kind failed"
+        fi
+        stop_nodes
+    }
+    for n in 1 2 3; do
+        for kind in chat socketio; do
+            run_nodes "$kind" "$n" "W2 32 clients, all send 100/s" --clients 32 --rate 100 --warmup 2 --duration 10
+        done
+        for kind in chat socketio; do
+            run_nodes "$kind" "$n" "W2 256 clients, 16 send 100/s" --clients 256 --senders 16 --rate 100 \
+                --warmup 2 --duration 10
+        done
+        for size in 10 100 1000; do
+            for kind in chat socketio; do
+                rooms=$((10000 / size))
+                run_nodes "$kind" "$n" "W3 10,000 in rooms of $size" --clients 10000 --rooms "$rooms" \
+                    --senders "$rooms" --size 150 --ladder 1,2,3,4,6,8,12,16 --p99-limit 50 --warmup 1 \
+                    --duration 3 --drain 2 --connect-concurrency 64
+            done
+        done
+    done
+    python3 "$ROOT/bench/table.py" "$work/results.jsonl" | tee "$work/table.md"
+    python3 "$ROOT/bench/table.py" --into "$ROOT/docs/BENCHMARKS.md" --marker cluster "$work/results.jsonl" \
+        --command "bench/run.sh --cluster" \
+        --machine "$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); load generator, nodes, Redis and PostgreSQL on the same cores"
+    log "results written to docs/BENCHMARKS.md (cluster section)"
+    exit 0
 fi
 
 servers=(chat bun ws socketio)

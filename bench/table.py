@@ -4,6 +4,7 @@
     table.py RESULTS.jsonl                     prints the table
     table.py --into FILE RESULTS.jsonl ...     also replaces what stands between
                                                <!-- bench:start --> and <!-- bench:end --> in FILE
+                                               (--marker NAME: <!-- NAME:start --> ...)
 """
 import argparse
 import datetime
@@ -153,6 +154,7 @@ def main():
     p.add_argument("--into")
     p.add_argument("--command", default="bench/run.sh")
     p.add_argument("--machine", default="")
+    p.add_argument("--marker", default="bench")
     a = p.parse_args()
     rows = [json.loads(line) for line in open(a.results) if line.strip()]
     t = "\n\n".join(part for part in (table(rows), ladders(rows), restarts(rows), connections(rows)) if part)
@@ -160,13 +162,10 @@ def main():
         print(t)
         return
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    block = (
-        "<!-- bench:start -->\n"
-        f"Last full run: {when}, `{a.command}`, on {a.machine}.\n\n{t}\n"
-        "<!-- bench:end -->"
-    )
+    start, end = f"<!-- {a.marker}:start -->", f"<!-- {a.marker}:end -->"
+    block = f"{start}\nLast run: {when}, `{a.command}`, on {a.machine}.\n\n{t}\n{end}"
     text = open(a.into).read()
-    new, n = re.subn(r"<!-- bench:start -->.*?<!-- bench:end -->", lambda _: block, text, flags=re.S)
+    new, n = re.subn(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
     if n == 0:
         new = text.rstrip("\n") + "\n\n" + block + "\n"
     open(a.into, "w").write(new)

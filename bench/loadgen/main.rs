@@ -46,7 +46,8 @@ enum Protocol {
 #[derive(Debug, Clone, Parser, Serialize)]
 #[command(about = "WebSocket chat load generator: latency, throughput, loss, duplicates")]
 struct Args {
-    /// Server address (host:port).
+    /// Server address (host:port); several, comma-separated, for several servers
+    /// behind no balancer: client i connects to the (i mod n)-th.
     #[arg(long, default_value = "127.0.0.1:3000")]
     addr: String,
     #[arg(long, value_enum, default_value = "chat")]
@@ -82,9 +83,13 @@ struct Args {
     /// Logins in flight at once while connecting.
     #[arg(long, default_value_t = 32)]
     connect_concurrency: usize,
-    /// The server's process id: its CPU time and memory are read over the window.
-    #[arg(long)]
-    pid: Option<u32>,
+    /// The server's process ids (comma-separated): their CPU time and memory are read
+    /// over the window, summed.
+    #[arg(long, value_delimiter = ',')]
+    pid: Vec<u32>,
+    /// Processes counted with their children (PostgreSQL's postmaster: its backends).
+    #[arg(long, value_delimiter = ',')]
+    pid_tree: Vec<u32>,
     /// Name of the server in the output.
     #[arg(long, default_value = "server")]
     label: String,
@@ -122,6 +127,33 @@ struct Args {
     ready_file: Option<PathBuf>,
 }
 
+impl Args {
+    /// The server client `i` connects to.
+    fn addr_of(&self, i: usize) -> &str {
+        let addrs: Vec<&str> = self.addr.split(',').map(str::trim).collect();
+        addrs[i % addrs.len()]
+    }
+
+    /// CPU seconds and RSS (KiB) of every server process, summed; `None` without any.
+    fn usage(&self) -> Option<(f64, u64)> {
+        if self.pid.is_empty() && self.pid_tree.is_empty() {
+            return None;
+        }
+        let mut pids = self.pid.clone();
+        for root in &self.pid_tree {
+            pids.push(*root);
+            pids.extend(report::children_of(*root));
+        }
+        let mut total = (0.0, 0);
+        for pid in pids {
+            let (cpu, rss) = proc_usage(pid)?;
+            total.0 += cpu;
+            total.1 += rss;
+        }
+        Some(total)
+    }
+}
+
 /// Figures of one step of the run (the run itself unless `--ladder`).
 struct StepFigures {
     rate: f64,
@@ -142,7 +174,7 @@ async fn run(args: Args) -> Result<Report, String> {
     let senders = args.senders.unwrap_or(args.clients).min(args.clients);
     let rates = args.ladder.clone().unwrap_or_else(|| vec![args.rate]);
 
-    let rss_before = args.pid.and_then(proc_usage).map(|(_, rss)| rss);
+    let rss_before = args.usage().map(|(_, rss)| rss);
     let stalled = args.stalled.min(args.clients - senders);
     let is_stalled = |i: usize| i >= args.clients - stalled;
     // Members per room that read (the stalled ones do not count), and senders per room.
@@ -217,14 +249,14 @@ async fn run(args: Args) -> Result<Report, String> {
         }));
         tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
         let window_start = now_us();
-        let usage_start = args.pid.and_then(proc_usage);
+        let usage_start = args.usage();
         shared.open_window(
             step,
             window_start,
             window_start + (args.duration * 1e6) as u64,
         );
         tokio::time::sleep_until(send_until).await;
-        let usage_end = args.pid.and_then(proc_usage);
+        let usage_end = args.usage();
         figures.push(StepFigures {
             rate,
             offered: rate * fan_out,

@@ -54,7 +54,7 @@ pub fn drive(
     let (Some(conversation), Some(token)) = (client.conversation, client.token.clone()) else {
         return Err(format!("client {i}: no session to resume"));
     };
-    let (addr, size) = (args.addr.clone(), args.size);
+    let (addr, size) = (args.addr_of(i).to_string(), args.size);
     let mut session = Session {
         i,
         room: client.room,

@@ -133,7 +133,7 @@ pub async fn connect_client(args: &Args, run: &str, i: usize) -> Result<Client, 
     };
     match args.protocol {
         Protocol::Chat => {
-            let mut socket = open(&format!("ws://{}/ws", args.addr)).await?;
+            let mut socket = open(&format!("ws://{}/ws", args.addr_of(i))).await?;
             let login = ClientMsg::Login {
                 nickname: format!("b{run}u{i}"),
                 avatar: "fox".into(),
@@ -162,7 +162,7 @@ pub async fn connect_client(args: &Args, run: &str, i: usize) -> Result<Client, 
             })
         }
         Protocol::Json => {
-            let socket = open(&format!("ws://{}/?room={room_name}", args.addr)).await?;
+            let socket = open(&format!("ws://{}/?room={room_name}", args.addr_of(i))).await?;
             Ok(Client {
                 socket,
                 conversation: None,
@@ -174,7 +174,7 @@ pub async fn connect_client(args: &Args, run: &str, i: usize) -> Result<Client, 
         Protocol::Socketio => {
             let mut socket = open(&format!(
                 "ws://{}/socket.io/?EIO=4&transport=websocket",
-                args.addr
+                args.addr_of(i)
             ))
             .await?;
             let open_packet = next_text(&mut socket).await?;
