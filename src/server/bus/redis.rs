@@ -151,6 +151,10 @@ impl Keeper {
                     if let Err(e) = self.renew().await {
                         tracing::warn!(error = %e, "renewing this server's keys in Redis failed");
                         self.reread.store(true, Ordering::SeqCst);
+                    } else if lost {
+                        // Redis is back and nothing else was to be published: the
+                        // others still need to hear that events were dropped.
+                        lost = !self.send(Event::Resync).await;
                     }
                 }
             }
