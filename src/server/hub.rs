@@ -26,8 +26,10 @@ mod ordering;
 mod presence;
 mod remote;
 mod replay;
+mod requests;
 mod rooms;
 mod sessions;
+mod settings;
 #[cfg(test)]
 mod tests;
 
@@ -35,7 +37,6 @@ use std::{
     collections::{BTreeSet, HashMap, HashSet, VecDeque},
     future::Future,
     net::IpAddr,
-    num::NonZeroU32,
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc,
@@ -45,15 +46,15 @@ use std::{
 
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
-use crate::protocol::{ClientMsg, ErrorCode, Invalid, ServerMsg, UserId, GENERAL_ROOM};
+use crate::protocol::{ClientMsg, ErrorCode, Invalid, ServerMsg, UserId};
 
 use super::bus::{Incoming, SharedBus};
 use super::store::{self, Store, Stored, UserRow};
 use super::supervise::spawn_essential;
 use conversations::Conversations;
-use limits::Kind;
 use presence::Live;
 pub use sessions::nickname_skeleton;
+pub use settings::HubSettings;
 
 /// Identifies one WebSocket connection (a browser tab).
 pub type ConnId = u64;
@@ -71,55 +72,6 @@ const DELIVER_BEFORE_YIELD: usize = 16;
 /// Requests of one connection that may wait behind one that is reading storage;
 /// past this the connection is flooding and later ones are refused.
 const MAX_QUEUED_REQUESTS: usize = 64;
-
-/// Tunables of the hub (from `Leptos.toml`).
-#[derive(Debug, Clone)]
-pub struct HubSettings {
-    /// How long a user without connections still counts as online.
-    pub presence_grace: Duration,
-    /// Sessions unused for this long expire, and their nickname is free again.
-    pub session_idle: Duration,
-    /// Sustained sends per second per user.
-    pub sends_per_second: NonZeroU32,
-    /// Sends allowed at once above the sustained rate.
-    pub send_burst: NonZeroU32,
-    /// Rooms one user may join or leave per minute, and at once above that.
-    pub room_changes_per_minute: NonZeroU32,
-    pub room_change_burst: NonZeroU32,
-    /// Logins and resumes one IP address may make per second, and at once above that.
-    pub sign_ins_per_second_per_ip: NonZeroU32,
-    pub sign_in_burst_per_ip: NonZeroU32,
-    /// Requests refused by a limit in a row after which the connection is closed (1008).
-    pub max_rate_strikes: u32,
-    /// Frames queued for one connection before it counts as too slow.
-    pub outbox_capacity: usize,
-    /// Most messages of one conversation replayed on resume; past it, `reload`.
-    pub resume_max_gap: u64,
-    /// Most bytes of replay queued for one resuming connection; past it, `reload`.
-    pub replay_max_bytes: usize,
-    /// A connection without a session this long after it connected is closed (4003).
-    pub login_timeout: Duration,
-}
-
-impl Default for HubSettings {
-    fn default() -> Self {
-        Self {
-            presence_grace: Duration::from_secs(60),
-            session_idle: Duration::from_secs(30 * 24 * 3600),
-            sends_per_second: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
-            send_burst: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
-            room_changes_per_minute: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
-            room_change_burst: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
-            sign_ins_per_second_per_ip: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
-            sign_in_burst_per_ip: NonZeroU32::new(50).unwrap_or(NonZeroU32::MIN),
-            max_rate_strikes: 20,
-            outbox_capacity: 256,
-            resume_max_gap: 1000,
-            replay_max_bytes: 4 << 20,
-            login_timeout: Duration::from_secs(10),
-        }
-    }
-}
 
 /// Why the hub closes a connection: the WebSocket close code and its reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -483,7 +435,7 @@ impl State {
                         code: ErrorCode::RateLimited,
                         message: "Too many requests at once; wait a moment.".into(),
                         retry_after_ms: Some(1000),
-                        client_id: send_client_id(&msg),
+                        client_id: requests::send_client_id(&msg),
                     };
                     self.refused(conn, reply);
                 }
@@ -519,58 +471,6 @@ impl State {
             Done::CursorsChecked(conn, known) => self.cursors_checked(conn, known),
             Done::Resync => self.heard(Incoming::Resync),
             Done::Resynced(read, since) => self.resynced(read, since),
-        }
-    }
-
-    /// Handles the requests that waited while the connection was busy, until one
-    /// makes it busy again.
-    fn run_queued(&mut self, conn: ConnId) {
-        while let Some(c) = self.conns.get_mut(&conn) {
-            if c.busy {
-                return;
-            }
-            let Some(next) = c.queued.pop_front() else {
-                return;
-            };
-            self.handle(conn, next);
-        }
-    }
-
-    fn handle(&mut self, conn: ConnId, msg: ClientMsg) {
-        let client_id = send_client_id(&msg);
-        if let Err(Refusal(mut reply)) = self.request(conn, msg) {
-            if let ServerMsg::Error { client_id: id, .. } = reply.as_mut() {
-                if id.is_none() {
-                    *id = client_id;
-                }
-            }
-            self.refused(conn, *reply);
-        }
-    }
-
-    fn refused(&mut self, conn: ConnId, reply: ServerMsg) {
-        if let ServerMsg::Error {
-            code,
-            message,
-            client_id,
-            ..
-        } = &reply
-        {
-            tracing::info!(conn, ?code, %message, "request refused");
-            metrics::counter!(super::telemetry::name::REFUSALS, "code" => code.as_str())
-                .increment(1);
-            // Only a refused `send` names a client id.
-            if client_id.is_some() {
-                self.send_answered(conn);
-            }
-        }
-        self.send_to_conn(conn, &encode(&reply), true);
-    }
-
-    /// A `send` of this connection was acknowledged or refused: it may send another.
-    fn send_answered(&mut self, conn: ConnId) {
-        if let Some(c) = self.conns.get(&conn) {
-            c.sends.add_permits(1);
         }
     }
 
@@ -620,100 +520,5 @@ impl State {
             let then: Continuation = Box::new(move |state| then(state, out));
             let _ = done.send(Done::Then(conn, then));
         }
-    }
-
-    fn request(&mut self, conn: ConnId, msg: ClientMsg) -> Result<(), Refusal> {
-        let session = self.conns.get(&conn).and_then(|c| c.session.as_ref());
-        match (msg, session) {
-            // Answered by the connection's own loop; nothing for the hub to do.
-            (ClientMsg::Ping { .. }, _) => Ok(()),
-            (ClientMsg::Login { .. } | ClientMsg::Resume { .. }, Some(_)) => Err(refuse(
-                ErrorCode::AlreadyLoggedIn,
-                "This connection already has a session.",
-            )),
-            (ClientMsg::Login { nickname, avatar }, None) => {
-                self.limit_sign_in(conn)?;
-                self.login(conn, &nickname, &avatar)
-            }
-            (ClientMsg::Resume { token, cursors }, None) => {
-                self.limit_sign_in(conn)?;
-                self.resume(conn, &token, cursors)
-            }
-            (_, None) => Err(refuse(ErrorCode::NotLoggedIn, "Log in first.")),
-            (msg, Some(session)) => {
-                let user = session.user.clone();
-                match msg {
-                    ClientMsg::Logout => self.logout(conn),
-                    ClientMsg::Send {
-                        conversation,
-                        client_id,
-                        text,
-                    } => self.send(conn, &user, conversation, client_id, &text),
-                    ClientMsg::JoinRoom { name } => {
-                        self.limit(conn, Kind::Membership, user.id)?;
-                        self.join_room(conn, &user, &name)
-                    }
-                    ClientMsg::LeaveRoom { conversation } => {
-                        self.limit(conn, Kind::Membership, user.id)?;
-                        self.leave_room(conn, &user, conversation)
-                    }
-                    ClientMsg::OpenDirect { user: peer } => {
-                        self.limit(conn, Kind::OpenDirect, user.id)?;
-                        self.open_direct(conn, &user, peer)
-                    }
-                    ClientMsg::History {
-                        conversation,
-                        before,
-                    } => {
-                        self.limit(conn, Kind::History, user.id)?;
-                        self.history(conn, user.id, conversation, before)
-                    }
-                    ClientMsg::Typing { conversation } => {
-                        self.limit(conn, Kind::Typing, user.id)?;
-                        self.require_member(conversation, user.id)?;
-                        self.bus.publish(super::bus::Event::Typing {
-                            conversation,
-                            user: user.id,
-                        });
-                        self.tell_typing(conversation, user.id);
-                        Ok(())
-                    }
-                    ClientMsg::MarkRead { conversation, seq } => {
-                        self.limit(conn, Kind::MarkRead, user.id)?;
-                        self.mark_read(user.id, conversation, seq)
-                    }
-                    ClientMsg::Ping { .. } | ClientMsg::Login { .. } | ClientMsg::Resume { .. } => {
-                        Ok(())
-                    }
-                }
-            }
-        }
-    }
-
-    fn require_member(
-        &self,
-        conversation: crate::protocol::ConversationId,
-        user: UserId,
-    ) -> Result<(), Refusal> {
-        if self.conversations.is_member(conversation, user) {
-            Ok(())
-        } else {
-            Err(refuse(
-                ErrorCode::NotAMember,
-                "You are not a member of this conversation.",
-            ))
-        }
-    }
-
-    fn general(&self) -> Option<crate::protocol::ConversationId> {
-        self.conversations.room_by_name(GENERAL_ROOM)
-    }
-}
-
-/// The client id of a `send`, so that its refusal names the message.
-fn send_client_id(msg: &ClientMsg) -> Option<crate::protocol::ClientMsgId> {
-    match msg {
-        ClientMsg::Send { client_id, .. } => Some(client_id.clone()),
-        _ => None,
     }
 }

@@ -1,0 +1,156 @@
+//! A connection's requests, one at a time and in order: each is checked against the
+//! session and the limits and handed to the seam that serves it; a refusal goes back to
+//! the client as an error event (a refused `send` naming its client id).
+
+use crate::protocol::{ClientMsg, ErrorCode, ServerMsg, UserId, GENERAL_ROOM};
+
+use super::{encode, limits::Kind, refuse, ConnId, Refusal, State};
+
+impl State {
+    /// Handles the requests that waited while the connection was busy, until one
+    /// makes it busy again.
+    pub(super) fn run_queued(&mut self, conn: ConnId) {
+        while let Some(c) = self.conns.get_mut(&conn) {
+            if c.busy {
+                return;
+            }
+            let Some(next) = c.queued.pop_front() else {
+                return;
+            };
+            self.handle(conn, next);
+        }
+    }
+
+    pub(super) fn handle(&mut self, conn: ConnId, msg: ClientMsg) {
+        let client_id = send_client_id(&msg);
+        if let Err(Refusal(mut reply)) = self.request(conn, msg) {
+            if let ServerMsg::Error { client_id: id, .. } = reply.as_mut() {
+                if id.is_none() {
+                    *id = client_id;
+                }
+            }
+            self.refused(conn, *reply);
+        }
+    }
+
+    pub(super) fn refused(&mut self, conn: ConnId, reply: ServerMsg) {
+        if let ServerMsg::Error {
+            code,
+            message,
+            client_id,
+            ..
+        } = &reply
+        {
+            tracing::info!(conn, ?code, %message, "request refused");
+            metrics::counter!(crate::server::telemetry::name::REFUSALS, "code" => code.as_str())
+                .increment(1);
+            // Only a refused `send` names a client id.
+            if client_id.is_some() {
+                self.send_answered(conn);
+            }
+        }
+        self.send_to_conn(conn, &encode(&reply), true);
+    }
+
+    /// A `send` of this connection was acknowledged or refused: it may send another.
+    pub(super) fn send_answered(&mut self, conn: ConnId) {
+        if let Some(c) = self.conns.get(&conn) {
+            c.sends.add_permits(1);
+        }
+    }
+
+    fn request(&mut self, conn: ConnId, msg: ClientMsg) -> Result<(), Refusal> {
+        let session = self.conns.get(&conn).and_then(|c| c.session.as_ref());
+        match (msg, session) {
+            // Answered by the connection's own loop; nothing for the hub to do.
+            (ClientMsg::Ping { .. }, _) => Ok(()),
+            (ClientMsg::Login { .. } | ClientMsg::Resume { .. }, Some(_)) => Err(refuse(
+                ErrorCode::AlreadyLoggedIn,
+                "This connection already has a session.",
+            )),
+            (ClientMsg::Login { nickname, avatar }, None) => {
+                self.limit_sign_in(conn)?;
+                self.login(conn, &nickname, &avatar)
+            }
+            (ClientMsg::Resume { token, cursors }, None) => {
+                self.limit_sign_in(conn)?;
+                self.resume(conn, &token, cursors)
+            }
+            (_, None) => Err(refuse(ErrorCode::NotLoggedIn, "Log in first.")),
+            (msg, Some(session)) => {
+                let user = session.user.clone();
+                match msg {
+                    ClientMsg::Logout => self.logout(conn),
+                    ClientMsg::Send {
+                        conversation,
+                        client_id,
+                        text,
+                    } => self.send(conn, &user, conversation, client_id, &text),
+                    ClientMsg::JoinRoom { name } => {
+                        self.limit(conn, Kind::Membership, user.id)?;
+                        self.join_room(conn, &user, &name)
+                    }
+                    ClientMsg::LeaveRoom { conversation } => {
+                        self.limit(conn, Kind::Membership, user.id)?;
+                        self.leave_room(conn, &user, conversation)
+                    }
+                    ClientMsg::OpenDirect { user: peer } => {
+                        self.limit(conn, Kind::OpenDirect, user.id)?;
+                        self.open_direct(conn, &user, peer)
+                    }
+                    ClientMsg::History {
+                        conversation,
+                        before,
+                    } => {
+                        self.limit(conn, Kind::History, user.id)?;
+                        self.history(conn, user.id, conversation, before)
+                    }
+                    ClientMsg::Typing { conversation } => {
+                        self.limit(conn, Kind::Typing, user.id)?;
+                        self.require_member(conversation, user.id)?;
+                        self.bus.publish(crate::server::bus::Event::Typing {
+                            conversation,
+                            user: user.id,
+                        });
+                        self.tell_typing(conversation, user.id);
+                        Ok(())
+                    }
+                    ClientMsg::MarkRead { conversation, seq } => {
+                        self.limit(conn, Kind::MarkRead, user.id)?;
+                        self.mark_read(user.id, conversation, seq)
+                    }
+                    ClientMsg::Ping { .. } | ClientMsg::Login { .. } | ClientMsg::Resume { .. } => {
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn require_member(
+        &self,
+        conversation: crate::protocol::ConversationId,
+        user: UserId,
+    ) -> Result<(), Refusal> {
+        if self.conversations.is_member(conversation, user) {
+            Ok(())
+        } else {
+            Err(refuse(
+                ErrorCode::NotAMember,
+                "You are not a member of this conversation.",
+            ))
+        }
+    }
+
+    pub(super) fn general(&self) -> Option<crate::protocol::ConversationId> {
+        self.conversations.room_by_name(GENERAL_ROOM)
+    }
+}
+
+/// The client id of a `send`, so that its refusal names the message.
+pub(super) fn send_client_id(msg: &ClientMsg) -> Option<crate::protocol::ClientMsgId> {
+    match msg {
+        ClientMsg::Send { client_id, .. } => Some(client_id.clone()),
+        _ => None,
+    }
+}
