@@ -15,13 +15,13 @@ use async_trait::async_trait;
 use sqlx::{
     migrate::MigrateDatabase,
     postgres::{PgConnectOptions, PgPoolOptions},
-    PgConnection, PgPool, Postgres,
+    PgPool, Postgres,
 };
 use tokio::{sync::Mutex, task::JoinHandle};
 
 use super::{
-    conversation_rows, direct_key, sql, ConversationFields, ConversationRow, MessageRow, NewUser,
-    QueueError, Result, Storage, UserFields, UserRow, WriteJob, WRITE_QUEUE,
+    conversation_rows, sql, ConversationFields, ConversationRow, NewUser, QueueError, Result,
+    Storage, UserFields, UserRow, WriteJob, WRITE_QUEUE,
 };
 use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, Seq, UserId};
 use writer::Writer;
@@ -111,42 +111,8 @@ impl Storage for PgStore {
         alive_since_ms: i64,
         join: Option<ConversationId>,
     ) -> Result<Option<UserRow>> {
-        let mut tx = self.pool.begin().await?;
-        let id: i64 = sqlx::query_scalar(sql::INSERT_USER)
-            .bind(&new.nickname)
-            .bind(&new.skeleton)
-            .bind(&new.avatar)
-            .bind(new.now_ms)
-            .fetch_one(&mut *tx)
-            .await?;
-        sqlx::query(sql::INSERT_SESSION)
-            .bind(&new.token_hash)
-            .bind(id)
-            .bind(new.now_ms)
-            .execute(&mut *tx)
-            .await?;
-        // A sign-up with the same skeleton on another server waits here for ours to
-        // end, then finds the claim alive.
-        let claimed: Option<i64> = sqlx::query_scalar(sql::CLAIM_NICKNAME)
-            .bind(&new.skeleton)
-            .bind(id)
-            .bind(new.now_ms)
-            .bind(alive_since_ms)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if claimed.is_none() {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        if let Some(room) = join {
-            insert_member(&mut tx, room, UserId(id), new.now_ms).await?;
-        }
-        tx.commit().await?;
-        Ok(Some(UserRow {
-            id: UserId(id),
-            nickname: new.nickname,
-            avatar: new.avatar,
-        }))
+        let mut conn = self.pool.acquire().await?;
+        same::sign_up(&mut conn, new, alive_since_ms, join).await
     }
 
     async fn session_user(
@@ -155,50 +121,17 @@ impl Storage for PgStore {
         alive_since_ms: i64,
         now_ms: i64,
     ) -> Result<Option<UserRow>> {
-        let mut tx = self.pool.begin().await?;
-        let user: Option<i64> = sqlx::query_scalar(sql::TOUCH_LIVE_SESSION)
-            .bind(now_ms)
-            .bind(token_hash)
-            .bind(alive_since_ms)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(user) = user else {
-            return Ok(None);
-        };
-        sqlx::query(sql::TOUCH_CLAIM)
-            .bind(now_ms)
-            .bind(user)
-            .execute(&mut *tx)
-            .await?;
-        let row: Option<UserFields> = sqlx::query_as(sql::SELECT_USER)
-            .bind(user)
-            .fetch_optional(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(row.map(UserRow::from))
+        let mut conn = self.pool.acquire().await?;
+        same::touch_live_session(&mut conn, token_hash, alive_since_ms, now_ms).await
     }
 
     async fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let user: Option<i64> = sqlx::query_scalar(sql::DELETE_SESSION)
-            .bind(token_hash)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(user) = user {
-            sqlx::query(sql::FREE_CLAIM)
-                .bind(user)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await
+        let mut conn = self.pool.acquire().await?;
+        same::delete_session(&mut conn, token_hash).await
     }
 
     async fn user(&self, id: UserId) -> Result<Option<UserRow>> {
-        let row: Option<UserFields> = sqlx::query_as(sql::SELECT_USER)
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(UserRow::from))
+        same::user(&self.pool, id).await
     }
 
     async fn users(&self, ids: &[UserId]) -> Result<Vec<UserRow>> {
@@ -213,7 +146,7 @@ impl Storage for PgStore {
 
     async fn ensure_room(&self, name: &str, now_ms: i64) -> Result<(ConversationId, bool)> {
         let mut conn = self.pool.acquire().await?;
-        insert_room(&mut conn, name, now_ms).await
+        same::insert_room(&mut conn, name, now_ms).await
     }
 
     async fn join_room(
@@ -222,11 +155,8 @@ impl Storage for PgStore {
         user: UserId,
         now_ms: i64,
     ) -> Result<(ConversationId, bool, bool)> {
-        let mut tx = self.pool.begin().await?;
-        let (room, created) = insert_room(&mut tx, name, now_ms).await?;
-        let joined = insert_member(&mut tx, room, user, now_ms).await?;
-        tx.commit().await?;
-        Ok((room, created, joined))
+        let mut conn = self.pool.acquire().await?;
+        same::join_room(&mut conn, name, user, now_ms).await
     }
 
     async fn ensure_direct(
@@ -235,24 +165,8 @@ impl Storage for PgStore {
         b: UserId,
         now_ms: i64,
     ) -> Result<(ConversationId, bool)> {
-        let (key, pair) = direct_key(a, b);
-        let mut tx = self.pool.begin().await?;
-        let created = sqlx::query(sql::INSERT_DIRECT)
-            .bind(&key)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            > 0;
-        let id: i64 = sqlx::query_scalar(sql::DIRECT_ID)
-            .bind(&key)
-            .fetch_one(&mut *tx)
-            .await?;
-        for user in pair {
-            insert_member(&mut tx, ConversationId(id), user, now_ms).await?;
-        }
-        tx.commit().await?;
-        Ok((ConversationId(id), created))
+        let mut conn = self.pool.acquire().await?;
+        same::ensure_direct(&mut conn, a, b, now_ms).await
     }
 
     async fn add_member(
@@ -262,24 +176,16 @@ impl Storage for PgStore {
         now_ms: i64,
     ) -> Result<bool> {
         let mut conn = self.pool.acquire().await?;
-        insert_member(&mut conn, conversation, user, now_ms).await
+        same::insert_member(&mut conn, conversation, user, now_ms).await
     }
 
     async fn remove_member(&self, conversation: ConversationId, user: UserId) -> Result<bool> {
-        let done = sqlx::query(sql::DELETE_MEMBER)
-            .bind(conversation.0)
-            .bind(user.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        let mut conn = self.pool.acquire().await?;
+        same::remove_member(&mut conn, conversation, user).await
     }
 
     async fn last_seq(&self, conversation: ConversationId) -> Result<Option<Seq>> {
-        let last: Option<i64> = sqlx::query_scalar(sql::LAST_SEQ)
-            .bind(conversation.0)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(last.map(|s| s as Seq))
+        same::last_seq(&self.pool, conversation).await
     }
 
     async fn history(
@@ -288,13 +194,7 @@ impl Storage for PgStore {
         before: Option<Seq>,
         limit: u32,
     ) -> Result<(Vec<ChatMessage>, bool)> {
-        let rows: Vec<MessageRow> = sqlx::query_as(&sql::history())
-            .bind(conversation.0)
-            .bind(before.map_or(i64::MAX, |s| s as i64))
-            .bind(i64::from(limit) + 1)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(super::newest_page(rows, limit))
+        same::history(&self.pool, conversation, before, limit).await
     }
 
     async fn message_by_client_id(
@@ -302,12 +202,7 @@ impl Storage for PgStore {
         author: UserId,
         client_id: &ClientMsgId,
     ) -> Result<Option<ChatMessage>> {
-        let row: Option<MessageRow> = sqlx::query_as(&sql::message_by_client_id())
-            .bind(author.0)
-            .bind(&client_id.0)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(ChatMessage::from))
+        same::message_by_client_id(&self.pool, author, client_id).await
     }
 
     async fn messages_between(
@@ -316,49 +211,11 @@ impl Storage for PgStore {
         after: Seq,
         up_to: Seq,
     ) -> Result<Vec<ChatMessage>> {
-        let rows: Vec<MessageRow> = sqlx::query_as(&sql::messages_between())
-            .bind(conversation.0)
-            .bind(after as i64)
-            .bind(up_to as i64)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(ChatMessage::from).collect())
+        same::messages_between(&self.pool, conversation, after, up_to).await
     }
 }
 
-/// The room's id, creating it if needed, and whether it was created (a room created
-/// by another server at the same moment is found, not created twice).
-async fn insert_room(
-    conn: &mut PgConnection,
-    name: &str,
-    now_ms: i64,
-) -> Result<(ConversationId, bool)> {
-    let inserted = sqlx::query(sql::INSERT_ROOM)
-        .bind(name)
-        .bind(now_ms)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected()
-        > 0;
-    let id: i64 = sqlx::query_scalar(sql::ROOM_ID)
-        .bind(name)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok((ConversationId(id), inserted))
-}
-
-/// Adds a member who has read everything so far; false if they already were one.
-async fn insert_member(
-    conn: &mut PgConnection,
-    conversation: ConversationId,
-    user: UserId,
-    now_ms: i64,
-) -> Result<bool> {
-    let done = sqlx::query(sql::INSERT_MEMBER)
-        .bind(conversation.0)
-        .bind(user.0)
-        .bind(now_ms)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected() > 0)
+/// The statements both backends run alike, for PostgreSQL.
+pub(super) mod same {
+    super::super::sql::statements_for!(sqlx::PgPool, sqlx::PgConnection);
 }

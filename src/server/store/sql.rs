@@ -102,3 +102,301 @@ pub(super) fn message_by_client_id() -> String {
         super::SELECT_MESSAGE
     )
 }
+
+/// The statements above, run the same way on either backend: one copy of the code,
+/// compiled for each driver (`$pool` and `$conn`, its pool and connection types).
+/// Writes take a connection (SQLite's writer's, or one from PostgreSQL's pool); a
+/// `begin` on it is a transaction, or a savepoint inside the writer's group.
+macro_rules! statements_for {
+    ($pool:ty, $conn:ty) => {
+        use sqlx::Connection as _;
+
+        use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, Seq, UserId};
+        use crate::server::store::{sql, MessageRow, NewUser, Result, UserFields, UserRow};
+
+        pub(super) async fn user(pool: &$pool, id: UserId) -> Result<Option<UserRow>> {
+            let row: Option<UserFields> = sqlx::query_as(sql::SELECT_USER)
+                .bind(id.0)
+                .fetch_optional(pool)
+                .await?;
+            Ok(row.map(UserRow::from))
+        }
+
+        pub(super) async fn last_seq(
+            pool: &$pool,
+            conversation: ConversationId,
+        ) -> Result<Option<Seq>> {
+            let last: Option<i64> = sqlx::query_scalar(sql::LAST_SEQ)
+                .bind(conversation.0)
+                .fetch_optional(pool)
+                .await?;
+            Ok(last.map(|s| s as Seq))
+        }
+
+        pub(super) async fn history(
+            pool: &$pool,
+            conversation: ConversationId,
+            before: Option<Seq>,
+            limit: u32,
+        ) -> Result<(Vec<ChatMessage>, bool)> {
+            let rows: Vec<MessageRow> = sqlx::query_as(&sql::history())
+                .bind(conversation.0)
+                .bind(before.map_or(i64::MAX, |s| s as i64))
+                .bind(i64::from(limit) + 1)
+                .fetch_all(pool)
+                .await?;
+            Ok(crate::server::store::newest_page(rows, limit))
+        }
+
+        pub(super) async fn message_by_client_id(
+            pool: &$pool,
+            author: UserId,
+            client_id: &ClientMsgId,
+        ) -> Result<Option<ChatMessage>> {
+            let row: Option<MessageRow> = sqlx::query_as(&sql::message_by_client_id())
+                .bind(author.0)
+                .bind(&client_id.0)
+                .fetch_optional(pool)
+                .await?;
+            Ok(row.map(ChatMessage::from))
+        }
+
+        pub(super) async fn messages_between(
+            pool: &$pool,
+            conversation: ConversationId,
+            after: Seq,
+            up_to: Seq,
+        ) -> Result<Vec<ChatMessage>> {
+            let rows: Vec<MessageRow> = sqlx::query_as(&sql::messages_between())
+                .bind(conversation.0)
+                .bind(after as i64)
+                .bind(up_to as i64)
+                .fetch_all(pool)
+                .await?;
+            Ok(rows.into_iter().map(ChatMessage::from).collect())
+        }
+
+        /// The user and session of `new`, and its claim on the nickname (unless someone
+        /// alive holds it), and a membership of `join`: all of it or nothing.
+        pub(super) async fn sign_up(
+            conn: &mut $conn,
+            new: NewUser,
+            alive_since_ms: i64,
+            join: Option<ConversationId>,
+        ) -> Result<Option<UserRow>> {
+            let mut tx = conn.begin().await?;
+            let id: i64 = sqlx::query_scalar(sql::INSERT_USER)
+                .bind(&new.nickname)
+                .bind(&new.skeleton)
+                .bind(&new.avatar)
+                .bind(new.now_ms)
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query(sql::INSERT_SESSION)
+                .bind(&new.token_hash)
+                .bind(id)
+                .bind(new.now_ms)
+                .execute(&mut *tx)
+                .await?;
+            // On PostgreSQL a sign-up with the same skeleton on another server waits here
+            // for this one to end, then finds the claim alive.
+            let claimed: Option<i64> = sqlx::query_scalar(sql::CLAIM_NICKNAME)
+                .bind(&new.skeleton)
+                .bind(id)
+                .bind(new.now_ms)
+                .bind(alive_since_ms)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if claimed.is_none() {
+                tx.rollback().await?; // nor the user, nor the session
+                return Ok(None);
+            }
+            if let Some(room) = join {
+                insert_member(&mut tx, room, UserId(id), new.now_ms).await?;
+            }
+            tx.commit().await?;
+            Ok(Some(UserRow {
+                id: UserId(id),
+                nickname: new.nickname,
+                avatar: new.avatar,
+            }))
+        }
+
+        /// The user of a live session (seen since `alive_since_ms`), touching the
+        /// session and the user's nickname claim.
+        pub(super) async fn touch_live_session(
+            conn: &mut $conn,
+            token_hash: &[u8],
+            alive_since_ms: i64,
+            now_ms: i64,
+        ) -> Result<Option<UserRow>> {
+            let mut tx = conn.begin().await?;
+            let user: Option<i64> = sqlx::query_scalar(sql::TOUCH_LIVE_SESSION)
+                .bind(now_ms)
+                .bind(token_hash)
+                .bind(alive_since_ms)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(user) = user else {
+                return Ok(None);
+            };
+            sqlx::query(sql::TOUCH_CLAIM)
+                .bind(now_ms)
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+            let row: Option<UserFields> = sqlx::query_as(sql::SELECT_USER)
+                .bind(user)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(row.map(UserRow::from))
+        }
+
+        /// A session's last use moves forward (never back), and its claim's with it.
+        pub(super) async fn touch_session(
+            conn: &mut $conn,
+            token_hash: &[u8],
+            at_ms: i64,
+        ) -> Result<()> {
+            let user: Option<i64> = sqlx::query_scalar(sql::TOUCH_SESSION)
+                .bind(at_ms)
+                .bind(token_hash)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if let Some(user) = user {
+                sqlx::query(sql::TOUCH_CLAIM)
+                    .bind(at_ms)
+                    .bind(user)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(())
+        }
+
+        /// Ends a session and frees its nickname (if the user has no other).
+        pub(super) async fn delete_session(conn: &mut $conn, token_hash: &[u8]) -> Result<()> {
+            let mut tx = conn.begin().await?;
+            let user: Option<i64> = sqlx::query_scalar(sql::DELETE_SESSION)
+                .bind(token_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(user) = user {
+                sqlx::query(sql::FREE_CLAIM)
+                    .bind(user)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        }
+
+        pub(super) async fn mark_read(
+            conn: &mut $conn,
+            conversation: ConversationId,
+            user: UserId,
+            seq: Seq,
+        ) -> Result<()> {
+            sqlx::query(sql::MARK_READ)
+                .bind(seq as i64)
+                .bind(conversation.0)
+                .bind(user.0)
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+
+        /// The room's id, creating it if needed, and whether it was created (a room
+        /// created by another request or server at the same moment is found).
+        pub(super) async fn insert_room(
+            conn: &mut $conn,
+            name: &str,
+            now_ms: i64,
+        ) -> Result<(ConversationId, bool)> {
+            let inserted = sqlx::query(sql::INSERT_ROOM)
+                .bind(name)
+                .bind(now_ms)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+                > 0;
+            let id: i64 = sqlx::query_scalar(sql::ROOM_ID)
+                .bind(name)
+                .fetch_one(&mut *conn)
+                .await?;
+            Ok((ConversationId(id), inserted))
+        }
+
+        /// Joins `user` to the room `name`, creating it if needed: the room, whether it
+        /// was created, whether they were new to it.
+        pub(super) async fn join_room(
+            conn: &mut $conn,
+            name: &str,
+            user: UserId,
+            now_ms: i64,
+        ) -> Result<(ConversationId, bool, bool)> {
+            let mut tx = conn.begin().await?;
+            let (room, created) = insert_room(&mut tx, name, now_ms).await?;
+            let joined = insert_member(&mut tx, room, user, now_ms).await?;
+            tx.commit().await?;
+            Ok((room, created, joined))
+        }
+
+        /// The private conversation of two users, both members, creating it if needed.
+        pub(super) async fn ensure_direct(
+            conn: &mut $conn,
+            a: UserId,
+            b: UserId,
+            now_ms: i64,
+        ) -> Result<(ConversationId, bool)> {
+            let (key, pair) = crate::server::store::direct_key(a, b);
+            let mut tx = conn.begin().await?;
+            let created = sqlx::query(sql::INSERT_DIRECT)
+                .bind(&key)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                > 0;
+            let id: i64 = sqlx::query_scalar(sql::DIRECT_ID)
+                .bind(&key)
+                .fetch_one(&mut *tx)
+                .await?;
+            for user in pair {
+                insert_member(&mut tx, ConversationId(id), user, now_ms).await?;
+            }
+            tx.commit().await?;
+            Ok((ConversationId(id), created))
+        }
+
+        /// Adds a member who has read everything so far; false if they already were one.
+        pub(super) async fn insert_member(
+            conn: &mut $conn,
+            conversation: ConversationId,
+            user: UserId,
+            now_ms: i64,
+        ) -> Result<bool> {
+            let done = sqlx::query(sql::INSERT_MEMBER)
+                .bind(conversation.0)
+                .bind(user.0)
+                .bind(now_ms)
+                .execute(conn)
+                .await?;
+            Ok(done.rows_affected() > 0)
+        }
+
+        /// Removes a member; false if they were not one.
+        pub(super) async fn remove_member(
+            conn: &mut $conn,
+            conversation: ConversationId,
+            user: UserId,
+        ) -> Result<bool> {
+            let done = sqlx::query(sql::DELETE_MEMBER)
+                .bind(conversation.0)
+                .bind(user.0)
+                .execute(conn)
+                .await?;
+            Ok(done.rows_affected() > 0)
+        }
+    };
+}
+pub(super) use statements_for;

@@ -11,17 +11,14 @@ use std::{str::FromStr, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use sqlx::{
-    sqlite::{
-        SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions,
-        SqliteSynchronous,
-    },
-    ConnectOptions, Connection, SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    ConnectOptions, SqlitePool,
 };
 use tokio::{sync::Mutex, task::JoinHandle};
 
 use super::{
-    conversation_rows, direct_key, sql, ConversationFields, ConversationRow, MessageRow, NewUser,
-    QueueError, Result, Storage, UserFields, UserRow, WriteJob, WRITE_QUEUE,
+    conversation_rows, sql, ConversationFields, ConversationRow, NewUser, QueueError, Result,
+    Storage, UserFields, UserRow, WriteJob, WRITE_QUEUE,
 };
 use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, Seq, UserId};
 use writer::Writer;
@@ -69,50 +66,6 @@ impl SqliteStore {
             writer,
             tasks: Arc::new(Mutex::new(Some((writer_task, checkpointer)))),
         })
-    }
-
-    /// The user and session of `new`, and its claim on the nickname (unless someone
-    /// alive holds it): all of it or nothing (a savepoint in the group's transaction).
-    async fn sign_up_on(
-        conn: &mut SqliteConnection,
-        new: NewUser,
-        alive_since_ms: i64,
-        join: Option<ConversationId>,
-    ) -> Result<Option<UserRow>> {
-        let mut tx = conn.begin().await?;
-        let id: i64 = sqlx::query_scalar(sql::INSERT_USER)
-            .bind(&new.nickname)
-            .bind(&new.skeleton)
-            .bind(&new.avatar)
-            .bind(new.now_ms)
-            .fetch_one(&mut *tx)
-            .await?;
-        sqlx::query(sql::INSERT_SESSION)
-            .bind(&new.token_hash)
-            .bind(id)
-            .bind(new.now_ms)
-            .execute(&mut *tx)
-            .await?;
-        let claimed: Option<i64> = sqlx::query_scalar(sql::CLAIM_NICKNAME)
-            .bind(&new.skeleton)
-            .bind(id)
-            .bind(new.now_ms)
-            .bind(alive_since_ms)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if claimed.is_none() {
-            tx.rollback().await?; // nor the user, nor the session
-            return Ok(None);
-        }
-        if let Some(room) = join {
-            insert_member(&mut tx, room, UserId(id), new.now_ms).await?;
-        }
-        tx.commit().await?;
-        Ok(Some(UserRow {
-            id: UserId(id),
-            nickname: new.nickname,
-            avatar: new.avatar,
-        }))
     }
 }
 
@@ -168,7 +121,7 @@ impl Storage for SqliteStore {
         join: Option<ConversationId>,
     ) -> Result<Option<UserRow>> {
         self.writer
-            .run(move |conn| Box::pin(Self::sign_up_on(conn, new, alive_since_ms, join)))
+            .run(move |conn| Box::pin(same::sign_up(conn, new, alive_since_ms, join)))
             .await
     }
 
@@ -179,60 +132,24 @@ impl Storage for SqliteStore {
         now_ms: i64,
     ) -> Result<Option<UserRow>> {
         let token_hash = token_hash.to_vec();
-        let user: Option<i64> = self
-            .writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let user: Option<i64> = sqlx::query_scalar(sql::TOUCH_LIVE_SESSION)
-                        .bind(now_ms)
-                        .bind(&token_hash)
-                        .bind(alive_since_ms)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                    if let Some(user) = user {
-                        sqlx::query(sql::TOUCH_CLAIM)
-                            .bind(now_ms)
-                            .bind(user)
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(user)
-                })
-            })
-            .await?;
-        match user {
-            Some(id) => self.user(UserId(id)).await,
-            None => Ok(None),
-        }
-    }
-
-    async fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
-        let token_hash = token_hash.to_vec();
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
-                    let user: Option<i64> = sqlx::query_scalar(sql::DELETE_SESSION)
-                        .bind(&token_hash)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                    if let Some(user) = user {
-                        sqlx::query(sql::FREE_CLAIM)
-                            .bind(user)
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(())
+                    same::touch_live_session(conn, &token_hash, alive_since_ms, now_ms).await
                 })
             })
             .await
     }
 
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
+        let token_hash = token_hash.to_vec();
+        self.writer
+            .run(move |conn| Box::pin(async move { same::delete_session(conn, &token_hash).await }))
+            .await
+    }
+
     async fn user(&self, id: UserId) -> Result<Option<UserRow>> {
-        let row: Option<UserFields> = sqlx::query_as(sql::SELECT_USER)
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(UserRow::from))
+        same::user(&self.pool, id).await
     }
 
     async fn users(&self, ids: &[UserId]) -> Result<Vec<UserRow>> {
@@ -250,7 +167,7 @@ impl Storage for SqliteStore {
     async fn ensure_room(&self, name: &str, now_ms: i64) -> Result<(ConversationId, bool)> {
         let name = name.to_string();
         self.writer
-            .run(move |conn| Box::pin(async move { insert_room(conn, &name, now_ms).await }))
+            .run(move |conn| Box::pin(async move { same::insert_room(conn, &name, now_ms).await }))
             .await
     }
 
@@ -263,11 +180,7 @@ impl Storage for SqliteStore {
         let name = name.to_string();
         self.writer
             .run(move |conn| {
-                Box::pin(async move {
-                    let (room, created) = insert_room(&mut *conn, &name, now_ms).await?;
-                    let joined = insert_member(conn, room, user, now_ms).await?;
-                    Ok((room, created, joined))
-                })
+                Box::pin(async move { same::join_room(conn, &name, user, now_ms).await })
             })
             .await
     }
@@ -278,29 +191,8 @@ impl Storage for SqliteStore {
         b: UserId,
         now_ms: i64,
     ) -> Result<(ConversationId, bool)> {
-        let (key, pair) = direct_key(a, b);
         self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let mut tx = conn.begin().await?;
-                    let created = sqlx::query(sql::INSERT_DIRECT)
-                        .bind(&key)
-                        .bind(now_ms)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected()
-                        > 0;
-                    let id: i64 = sqlx::query_scalar(sql::DIRECT_ID)
-                        .bind(&key)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    for user in pair {
-                        insert_member(&mut tx, ConversationId(id), user, now_ms).await?;
-                    }
-                    tx.commit().await?;
-                    Ok((ConversationId(id), created))
-                })
-            })
+            .run(move |conn| Box::pin(same::ensure_direct(conn, a, b, now_ms)))
             .await
     }
 
@@ -311,33 +203,18 @@ impl Storage for SqliteStore {
         now_ms: i64,
     ) -> Result<bool> {
         self.writer
-            .run(move |conn| {
-                Box::pin(async move { insert_member(conn, conversation, user, now_ms).await })
-            })
+            .run(move |conn| Box::pin(same::insert_member(conn, conversation, user, now_ms)))
             .await
     }
 
     async fn remove_member(&self, conversation: ConversationId, user: UserId) -> Result<bool> {
         self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let done = sqlx::query(sql::DELETE_MEMBER)
-                        .bind(conversation.0)
-                        .bind(user.0)
-                        .execute(conn)
-                        .await?;
-                    Ok(done.rows_affected() > 0)
-                })
-            })
+            .run(move |conn| Box::pin(same::remove_member(conn, conversation, user)))
             .await
     }
 
     async fn last_seq(&self, conversation: ConversationId) -> Result<Option<Seq>> {
-        let last: Option<i64> = sqlx::query_scalar(sql::LAST_SEQ)
-            .bind(conversation.0)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(last.map(|s| s as Seq))
+        same::last_seq(&self.pool, conversation).await
     }
 
     async fn history(
@@ -346,13 +223,7 @@ impl Storage for SqliteStore {
         before: Option<Seq>,
         limit: u32,
     ) -> Result<(Vec<ChatMessage>, bool)> {
-        let rows: Vec<MessageRow> = sqlx::query_as(&sql::history())
-            .bind(conversation.0)
-            .bind(before.map_or(i64::MAX, |s| s as i64))
-            .bind(i64::from(limit) + 1)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(super::newest_page(rows, limit))
+        same::history(&self.pool, conversation, before, limit).await
     }
 
     async fn message_by_client_id(
@@ -360,12 +231,7 @@ impl Storage for SqliteStore {
         author: UserId,
         client_id: &ClientMsgId,
     ) -> Result<Option<ChatMessage>> {
-        let row: Option<MessageRow> = sqlx::query_as(&sql::message_by_client_id())
-            .bind(author.0)
-            .bind(&client_id.0)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(ChatMessage::from))
+        same::message_by_client_id(&self.pool, author, client_id).await
     }
 
     async fn messages_between(
@@ -374,50 +240,13 @@ impl Storage for SqliteStore {
         after: Seq,
         up_to: Seq,
     ) -> Result<Vec<ChatMessage>> {
-        let rows: Vec<MessageRow> = sqlx::query_as(&sql::messages_between())
-            .bind(conversation.0)
-            .bind(after as i64)
-            .bind(up_to as i64)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(ChatMessage::from).collect())
+        same::messages_between(&self.pool, conversation, after, up_to).await
     }
 }
 
-/// The room's id, creating it if needed, and whether it was created.
-async fn insert_room(
-    conn: &mut SqliteConnection,
-    name: &str,
-    now_ms: i64,
-) -> Result<(ConversationId, bool)> {
-    let inserted = sqlx::query(sql::INSERT_ROOM)
-        .bind(name)
-        .bind(now_ms)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected()
-        > 0;
-    let id: i64 = sqlx::query_scalar(sql::ROOM_ID)
-        .bind(name)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok((ConversationId(id), inserted))
-}
-
-/// Adds a member who has read everything so far; false if they already were one.
-async fn insert_member(
-    conn: &mut SqliteConnection,
-    conversation: ConversationId,
-    user: UserId,
-    now_ms: i64,
-) -> Result<bool> {
-    let done = sqlx::query(sql::INSERT_MEMBER)
-        .bind(conversation.0)
-        .bind(user.0)
-        .bind(now_ms)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected() > 0)
+/// The statements both backends run alike, for SQLite.
+pub(super) mod same {
+    super::super::sql::statements_for!(sqlx::SqlitePool, sqlx::SqliteConnection);
 }
 
 /// Copies the WAL back into the database now and then (PASSIVE: never waits for,

@@ -17,8 +17,8 @@ use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use super::super::{
-    kind_and_text, not_stored, split_group, sql, MessageRow, NewMessage, QueueError, Result,
-    Stored, WriteJob, MAX_BATCH,
+    kind_and_text, not_stored, split_group, MessageRow, NewMessage, QueueError, Result, Stored,
+    WriteJob, MAX_BATCH,
 };
 use crate::protocol::{ChatMessage, ConversationId, MessageId, Seq, UserId};
 use crate::server::supervise::spawn_essential;
@@ -350,34 +350,16 @@ async fn insert_all(
 
 /// A read mark or a session touch, on its own (autocommit).
 async fn other_write(pool: &PgPool, job: WriteJob) -> Result<()> {
+    let mut conn = pool.acquire().await?;
     match job {
-        WriteJob::Message { .. } => {}
+        WriteJob::Message { .. } => Ok(()),
         WriteJob::MarkRead {
             conversation,
             user,
             seq,
-        } => {
-            sqlx::query(sql::MARK_READ)
-                .bind(seq as i64)
-                .bind(conversation.0)
-                .bind(user.0)
-                .execute(pool)
-                .await?;
-        }
+        } => super::same::mark_read(&mut conn, conversation, user, seq).await,
         WriteJob::TouchSession { token_hash, at_ms } => {
-            let user: Option<i64> = sqlx::query_scalar(sql::TOUCH_SESSION)
-                .bind(at_ms)
-                .bind(&token_hash[..])
-                .fetch_optional(pool)
-                .await?;
-            if let Some(user) = user {
-                sqlx::query(sql::TOUCH_CLAIM)
-                    .bind(at_ms)
-                    .bind(user)
-                    .execute(pool)
-                    .await?;
-            }
+            super::same::touch_session(&mut conn, &token_hash, at_ms).await
         }
     }
-    Ok(())
 }

@@ -351,27 +351,9 @@ async fn other_write(conn: &mut SqliteConnection, job: Job) -> Result<Option<Fin
             conversation,
             user,
             seq,
-        }) => {
-            sqlx::query(sql::MARK_READ)
-                .bind(seq as i64)
-                .bind(conversation.0)
-                .bind(user.0)
-                .execute(&mut *conn)
-                .await?;
-        }
+        }) => super::same::mark_read(conn, conversation, user, seq).await?,
         Job::Write(WriteJob::TouchSession { token_hash, at_ms }) => {
-            let user: Option<i64> = sqlx::query_scalar(sql::TOUCH_SESSION)
-                .bind(at_ms)
-                .bind(&token_hash[..])
-                .fetch_optional(&mut *conn)
-                .await?;
-            if let Some(user) = user {
-                sqlx::query(sql::TOUCH_CLAIM)
-                    .bind(at_ms)
-                    .bind(user)
-                    .execute(&mut *conn)
-                    .await?;
-            }
+            super::same::touch_session(conn, &token_hash, at_ms).await?
         }
     }
     Ok(None)
