@@ -8,9 +8,10 @@
 #   bench/run.sh                 every workload, every server; writes docs/BENCHMARKS.md's
 #                                results section (between its bench markers)
 #   bench/run.sh --only chat     one server (chat, bun, ws, socketio), no file written
-#   bench/run.sh --smoke         a few seconds against our server, and a crash and restart
-#                                under resuming clients; fails on any loss, duplicate or
-#                                refusal (run by scripts/test.sh)
+#   bench/run.sh --smoke         a few seconds against our server, a crash and restart
+#                                under resuming clients, and two nodes on PostgreSQL and
+#                                Redis; fails on any loss, duplicate or refusal (run by
+#                                scripts/test.sh)
 #   bench/run.sh --cluster       W2 and W3 on 1, 2 and 3 nodes: ours on PostgreSQL + Redis,
 #                                socket.io with its Redis adapter; CPU counted over every
 #                                server process (nodes, Redis, PostgreSQL for ours); writes
@@ -43,7 +44,7 @@ cleanup() {
     [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
     for pid in "${node_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    if [ "$mode" = cluster ]; then stop_services "$work"; fi
+    if declare -F stop_services >/dev/null; then stop_services "$work"; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -142,6 +143,70 @@ restart_under_load() {
     return $status
 }
 
+# Several nodes (--cluster, and two in the smoke): PostgreSQL and Redis of their own.
+start_backing() {
+    source "$ROOT/scripts/services.sh"
+    install_services
+    start_postgres "$work"
+    start_redis "$work"
+    redis_pid="$(cat "$work/redis/redis.pid")"
+    pg_pid="$(head -n1 "$work/postgres/data/postmaster.pid")"
+}
+runs=0
+# start_nodes KIND N: N processes of our server (on a fresh PostgreSQL database) or
+# of socket.io with the Redis adapter; sets node_pids and node_addrs.
+start_nodes() {
+    local kind=$1 n=$2 i port database
+    runs=$((runs + 1))
+    database="postgres://chat@127.0.0.1:$PG_PORT/bench$runs"
+    redis-cli -p "$REDIS_PORT" flushall >/dev/null
+    node_pids=()
+    node_addrs=""
+    for i in $(seq "$n"); do
+        port=$(free_port)
+        case "$kind" in
+            chat)
+                RUST_LOG=warn CHAT_LISTEN_ADDR="127.0.0.1:$port" CHAT_DATABASE_URL="$database" \
+                    CHAT_REDIS_URL="redis://127.0.0.1:$REDIS_PORT" CHAT_SITE_ROOT="$TARGET/site" \
+                    CHAT_SENDS_PER_SECOND=1000000 CHAT_SEND_BURST=1000000 \
+                    CHAT_MAX_CONNECTIONS=1000000 CHAT_MAX_CONNECTIONS_PER_IP=1000000 \
+                    CHAT_SIGN_INS_PER_SECOND_PER_IP=1000000 CHAT_SIGN_IN_BURST_PER_IP=1000000 \
+                    "$CHAT_BIN" >"$work/node-$i.log" 2>&1 &
+                ;;
+            socketio)
+                PORT=$port REDIS_URL="redis://127.0.0.1:$REDIS_PORT" \
+                    node "$ROOT/bench/peers/socketio-redis-server.js" >"$work/node-$i.log" 2>&1 &
+                ;;
+        esac
+        server_pid=$!
+        node_pids+=("$server_pid")
+        wait_for_port "$port"
+        node_addrs="${node_addrs:+$node_addrs,}127.0.0.1:$port"
+    done
+    server_pid=""
+}
+stop_nodes() {
+    local pid
+    for pid in "${node_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${node_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    node_pids=()
+}
+# run_nodes KIND N WORKLOAD LOADGEN-ARGS...: CPU over the nodes and Redis (and, for
+# ours, PostgreSQL and its backends).
+run_nodes() {
+    local kind=$1 n=$2 workload="$3, $2 node$([ "$2" = 1 ] || echo s)" pids tree=()
+    shift 3
+    start_nodes "$kind" "$n"
+    pids="$(IFS=,; echo "${node_pids[*]}"),$redis_pid"
+    [ "$kind" != chat ] || tree=(--pid-tree "$pg_pid")
+    log "$workload: $kind"
+    if ! "$LOADGEN" --addr "$node_addrs" --protocol "$(protocol_of "$kind")" --pid "$pids" "${tree[@]}" \
+        --label "$kind" --workload "$workload" --json "$@" >>"$work/results.jsonl"; then
+        log "$workload: $kind failed"
+    fi
+    stop_nodes
+}
+
 if [ "$mode" = smoke ]; then
     # The test command has just built the release server and the debug load generator.
     CHAT_BIN="${CHAT_BIN:-$TARGET/release/chat}"
@@ -156,6 +221,13 @@ if [ "$mode" = smoke ]; then
     # A crash under resuming clients: every message arrives once, nothing is lost.
     restart_under_load KILL 1 --workload "smoke: crash and restart" --clients 8 --senders 4 \
         --rate 50 --warmup 0.5 --duration 3 --drain 4 --check || status=$?
+    # Two nodes on PostgreSQL and Redis, clients spread over both: nothing lost or twice.
+    start_backing
+    start_nodes chat 2
+    "$LOADGEN" --addr "$node_addrs" --pid "$(IFS=,; echo "${node_pids[*]}")" --label chat \
+        --workload "smoke: two nodes" --clients 8 --senders 4 --rate 50 --warmup 0.5 --duration 2 \
+        --drain 2 --check || status=$?
+    stop_nodes
     exit $status
 fi
 
@@ -172,66 +244,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 if [ "$mode" = cluster ]; then
-    source "$ROOT/scripts/services.sh"
-    install_services
-    start_postgres "$work"
-    start_redis "$work"
-    redis_pid="$(cat "$work/redis/redis.pid")"
-    pg_pid="$(head -n1 "$work/postgres/data/postmaster.pid")"
-    runs=0
-    # start_nodes KIND N: N processes of our server (on a fresh PostgreSQL database) or
-    # of socket.io with the Redis adapter; sets node_pids and node_addrs.
-    start_nodes() {
-        local kind=$1 n=$2 i port database
-        runs=$((runs + 1))
-        database="postgres://chat@127.0.0.1:$PG_PORT/bench$runs"
-        redis-cli -p "$REDIS_PORT" flushall >/dev/null
-        node_pids=()
-        node_addrs=""
-        for i in $(seq "$n"); do
-            port=$(free_port)
-            case "$kind" in
-                chat)
-                    RUST_LOG=warn CHAT_LISTEN_ADDR="127.0.0.1:$port" CHAT_DATABASE_URL="$database" \
-                        CHAT_REDIS_URL="redis://127.0.0.1:$REDIS_PORT" CHAT_SITE_ROOT="$TARGET/site" \
-                        CHAT_SENDS_PER_SECOND=1000000 CHAT_SEND_BURST=1000000 \
-                        CHAT_MAX_CONNECTIONS=1000000 CHAT_MAX_CONNECTIONS_PER_IP=1000000 \
-                        CHAT_SIGN_INS_PER_SECOND_PER_IP=1000000 CHAT_SIGN_IN_BURST_PER_IP=1000000 \
-                        "$CHAT_BIN" >"$work/node-$i.log" 2>&1 &
-                    ;;
-                socketio)
-                    PORT=$port REDIS_URL="redis://127.0.0.1:$REDIS_PORT" \
-                        node "$ROOT/bench/peers/socketio-redis-server.js" >"$work/node-$i.log" 2>&1 &
-                    ;;
-            esac
-            server_pid=$!
-            node_pids+=("$server_pid")
-            wait_for_port "$port"
-            node_addrs="${node_addrs:+$node_addrs,}127.0.0.1:$port"
-        done
-        server_pid=""
-    }
-    stop_nodes() {
-        local pid
-        for pid in "${node_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-        for pid in "${node_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-        node_pids=()
-    }
-    # run_nodes KIND N WORKLOAD LOADGEN-ARGS...: CPU over the nodes and Redis (and, for
-    # ours, PostgreSQL and its backends).
-    run_nodes() {
-        local kind=$1 n=$2 workload="$3, $2 node$([ "$2" = 1 ] || echo s)" pids tree=()
-        shift 3
-        start_nodes "$kind" "$n"
-        pids="$(IFS=,; echo "${node_pids[*]}"),$redis_pid"
-        [ "$kind" != chat ] || tree=(--pid-tree "$pg_pid")
-        log "$workload: $kind"
-        if ! "$LOADGEN" --addr "$node_addrs" --protocol "$(protocol_of "$kind")" --pid "$pids" "${tree[@]}" \
-            --label "$kind" --workload "$workload" --json "$@" >>"$work/results.jsonl"; then
-            log "$workload: $kind failed"
-        fi
-        stop_nodes
-    }
+    start_backing
     for n in 1 2 3; do
         for kind in chat socketio; do
             run_nodes "$kind" "$n" "W2 32 clients, all send 100/s" --clients 32 --rate 100 --warmup 2 --duration 10
