@@ -116,6 +116,11 @@ pub trait Bus: Send + Sync {
 
     /// Hands an event to the other servers. Never waits: the hub calls it.
     fn publish(&self, event: Event);
+
+    /// No other server can hear: events need not even be made (a message's copy).
+    fn alone(&self) -> bool {
+        false
+    }
 }
 
 /// Shared handle to the bus.
@@ -130,6 +135,10 @@ impl Bus for Alone {
     }
 
     fn publish(&self, _event: Event) {}
+
+    fn alone(&self) -> bool {
+        true
+    }
 }
 
 /// Room for events from the bus waiting for the hub; a hub this far behind makes the

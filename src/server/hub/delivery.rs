@@ -128,9 +128,11 @@ impl State {
             (Ok(stored), origin) => {
                 if !stored.duplicate {
                     metrics::counter!(telemetry::name::MESSAGES_STORED).increment(1);
-                    self.bus.publish(Event::Message {
-                        message: stored.message.clone(),
-                    });
+                    if !self.bus.alone() {
+                        self.bus.publish(Event::Message {
+                            message: stored.message.clone(),
+                        });
+                    }
                 }
                 self.arrive(stored.message, origin);
             }
@@ -171,12 +173,18 @@ impl State {
 
     /// The message next in line goes to every connection of every member, the sender's
     /// other tabs too; the sender's ack comes just before it.
-    pub(super) fn fan_out_message(&mut self, message: ChatMessage, origins: Vec<Origin>) {
-        let (acks, after): (Vec<Origin>, Vec<Origin>) = origins
-            .into_iter()
-            .partition(|o| matches!(o, Origin::Client(..)));
-        for origin in acks {
-            self.answer_origin(origin, &message);
+    pub(super) fn fan_out_message(
+        &mut self,
+        message: ChatMessage,
+        origins: impl IntoIterator<Item = Origin>,
+    ) {
+        // Acks now; what follows the message (a room's count) after it.
+        let mut after = Vec::new();
+        for origin in origins {
+            match origin {
+                Origin::Client(..) => self.answer_origin(origin, &message),
+                other => after.push(other),
+            }
         }
         let arrived_ms = message.sent_at_ms;
         let (conversation, seq, author) = (message.conversation, message.seq, message.author.id);

@@ -68,6 +68,11 @@ impl State {
             self.answer_origin(origin, &message);
             return;
         }
+        if seq == last + 1 && !self.waiting.ahead.contains_key(&conversation) {
+            // Next in line with nothing waiting: one server's own commits always are.
+            self.fan_out_message(message, [origin]);
+            return;
+        }
         let ahead = self.waiting.ahead.entry(conversation).or_default();
         ahead
             .messages
