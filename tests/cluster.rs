@@ -557,44 +557,8 @@ async fn a_server_killed_mid_stream_loses_no_acknowledged_message_and_its_users_
     }
 
     // Stream; kill the server once 200 acks are in, whatever is in flight.
-    let (mut sink, mut stream) = futures::StreamExt::split(sender.client);
-    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
-    let reader = {
-        let acked = acked.clone();
-        tokio::spawn(async move {
-            use futures::StreamExt;
-            while let Some(Ok(frame)) = stream.next().await {
-                if let tokio_tungstenite::tungstenite::Message::Text(text) = frame {
-                    if let Ok(ServerMsg::Ack { client_id, .. }) = serde_json::from_str(&text) {
-                        let n = client_id.0.trim_start_matches('k').parse().unwrap();
-                        acked.lock().unwrap().push(n);
-                    }
-                }
-            }
-        })
-    };
-    let writer = tokio::spawn(async move {
-        use futures::SinkExt;
-        let mut sent = 0u64;
-        for i in 0..STREAM {
-            let msg = say(general, &format!("k{i}"), &i.to_string());
-            let frame = tokio_tungstenite::tungstenite::Message::text(msg.to_json());
-            if sink.send(frame).await.is_err() {
-                break;
-            }
-            sent += 1;
-            tokio::time::sleep(Duration::from_micros(300)).await;
-        }
-        sent
-    });
-    while acked.lock().unwrap().len() < 200 {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    doomed.kill().await;
-    let sent = writer.await.unwrap();
-    reader.await.unwrap();
+    let (sent, acked_before) = stream_until_killed(sender.client, general, 200, doomed).await;
     drop(idle);
-    let acked_before: Vec<u64> = acked.lock().unwrap().clone();
 
     // Kim resumes on the surviving server at once and sends again what has no ack
     // (same client ids): every number there once.

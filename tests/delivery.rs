@@ -7,10 +7,7 @@
 
 mod common;
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use chat::{
     protocol::{close_code, ClientMsg, ClientMsgId, ConversationId, Seq, ServerMsg, WS_PATH},
@@ -162,42 +159,8 @@ async fn every_acknowledged_message_survives_a_sigkill_exactly_once() {
         .await
         .unwrap();
     let (token, general) = (tab.token.clone(), tab.room("general"));
-    let (mut sink, mut stream) = tab.client.split();
-
     // Stream; kill the server once 300 acks are in, whatever is in flight.
-    let acked = Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
-    let reader = {
-        let acked = acked.clone();
-        tokio::spawn(async move {
-            while let Some(Ok(frame)) = stream.next().await {
-                if let Message::Text(text) = frame {
-                    if let Ok(ServerMsg::Ack { client_id, .. }) = serde_json::from_str(&text) {
-                        let n = client_id.0.trim_start_matches('k').parse().unwrap();
-                        acked.lock().unwrap().push(n);
-                    }
-                }
-            }
-        })
-    };
-    let writer = tokio::spawn(async move {
-        let mut sent = 0u64;
-        for i in 0..STREAM {
-            let msg = send_msg(general, format!("k{i}"), i.to_string());
-            if sink.send(Message::text(msg.to_json())).await.is_err() {
-                break;
-            }
-            sent += 1;
-            tokio::time::sleep(Duration::from_micros(300)).await;
-        }
-        sent
-    });
-    while acked.lock().unwrap().len() < 300 {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    server.kill().await;
-    let sent = writer.await.unwrap();
-    reader.await.unwrap();
-    let acked_before: Vec<u64> = acked.lock().unwrap().clone();
+    let (sent, acked_before) = stream_until_killed(tab.client, general, 300, server).await;
 
     // Restarted on the same file: what was acknowledged is there, once.
     let server = ServerProcess::start(&url).await;

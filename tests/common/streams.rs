@@ -409,3 +409,49 @@ pub async fn replay_all(addr: SocketAddr, token: &str, conversation: Conversatio
     }
     numbers
 }
+
+/// Streams `STREAM` numbered messages (client ids `k<n>`) into `conversation`, 300 µs
+/// apart, until the link fails; kills `server` once `acks_first` acks are in, whatever is
+/// in flight. Returns how many were sent, and the numbers acknowledged before the kill.
+pub async fn stream_until_killed(
+    client: Client,
+    conversation: ConversationId,
+    acks_first: usize,
+    server: ServerProcess,
+) -> (u64, Vec<u64>) {
+    let (mut sink, mut stream) = client.split();
+    let acked = Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
+    let reader = {
+        let acked = acked.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(frame)) = stream.next().await {
+                if let Message::Text(text) = frame {
+                    if let Ok(ServerMsg::Ack { client_id, .. }) = serde_json::from_str(&text) {
+                        let n = client_id.0.trim_start_matches('k').parse().unwrap();
+                        acked.lock().unwrap().push(n);
+                    }
+                }
+            }
+        })
+    };
+    let writer = tokio::spawn(async move {
+        let mut sent = 0u64;
+        for i in 0..STREAM {
+            let msg = send_msg(conversation, format!("k{i}"), i.to_string());
+            if sink.send(Message::text(msg.to_json())).await.is_err() {
+                break;
+            }
+            sent += 1;
+            tokio::time::sleep(Duration::from_micros(300)).await;
+        }
+        sent
+    });
+    while acked.lock().unwrap().len() < acks_first {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    server.kill().await;
+    let sent = writer.await.unwrap();
+    reader.await.unwrap();
+    let acked_before = acked.lock().unwrap().clone();
+    (sent, acked_before)
+}
