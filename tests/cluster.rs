@@ -378,16 +378,7 @@ async fn private_streams_through_200_cuts_reach_their_receivers_once_across_serv
     let mut receivers = Vec::new();
     for (i, name) in ["Pia", "Pat", "Pim"].into_iter().enumerate() {
         let tab = cluster.nodes[(i + 1) % 3].login(name, "cat").await.unwrap();
-        send(
-            &mut sender.client,
-            &ClientMsg::OpenDirect { user: tab.me.id },
-        )
-        .await;
-        let direct = recv_until(&mut sender.client, |m| match m {
-            ServerMsg::Joined { conversation } => Some(conversation.id),
-            _ => None,
-        })
-        .await;
+        let direct = open_direct_with(&mut sender, tab.me.id).await;
         receivers.push((tab, direct));
     }
     stream_through_cuts("cross-server private", &cluster.addrs(), sender, receivers).await;

@@ -55,16 +55,7 @@ async fn private_streams_reach_their_receivers_exactly_once_through_200_cuts() {
     let mut receivers = Vec::new();
     for name in ["Pia", "Pat", "Pim"] {
         let tab = server.login(name, "cat").await.unwrap();
-        send(
-            &mut sender.client,
-            &ClientMsg::OpenDirect { user: tab.me.id },
-        )
-        .await;
-        let direct = recv_until(&mut sender.client, |m| match m {
-            ServerMsg::Joined { conversation } => Some(conversation.id),
-            _ => None,
-        })
-        .await;
+        let direct = open_direct_with(&mut sender, tab.me.id).await;
         receivers.push((tab, direct));
     }
     stream_through_cuts("private", &[server.addr], sender, receivers).await;

@@ -541,6 +541,22 @@ impl WriteJob {
     }
 }
 
+/// Waits for a writer's next group: what is queued, up to [`MAX_BATCH`] jobs; 0 once
+/// the queue is closed and empty. A stop closes the queue: what is queued is still
+/// taken (and stored), nothing new is.
+async fn next_group<J>(
+    rx: &mut tokio::sync::mpsc::Receiver<J>,
+    stop: &tokio::sync::Notify,
+    jobs: &mut Vec<J>,
+) -> usize {
+    loop {
+        tokio::select! {
+            received = rx.recv_many(jobs, MAX_BATCH) => return received,
+            _ = stop.notified() => rx.close(),
+        }
+    }
+}
+
 /// What a job of a group that failed to commit is answered with.
 fn not_stored(e: &Error) -> Error {
     Error::Protocol(format!("not stored: {e}"))

@@ -455,3 +455,13 @@ pub async fn stream_until_killed(
     let acked_before = acked.lock().unwrap().clone();
     (sent, acked_before)
 }
+
+/// Opens a private conversation from `sender` to `peer`: its id.
+pub async fn open_direct_with(sender: &mut Tab, peer: chat::protocol::UserId) -> ConversationId {
+    send(&mut sender.client, &ClientMsg::OpenDirect { user: peer }).await;
+    recv_until(&mut sender.client, |m| match m {
+        ServerMsg::Joined { conversation } => Some(conversation.id),
+        _ => None,
+    })
+    .await
+}

@@ -17,8 +17,8 @@ use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use super::super::{
-    kind_and_text, not_stored, split_group, MessageRow, NewMessage, QueueError, Result, Stored,
-    WriteJob, MAX_BATCH,
+    kind_and_text, next_group, not_stored, split_group, MessageRow, NewMessage, QueueError, Result,
+    Stored, WriteJob, MAX_BATCH,
 };
 use crate::protocol::{ChatMessage, ConversationId, MessageId, Seq, UserId};
 use crate::server::supervise::spawn_essential;
@@ -74,13 +74,7 @@ impl Writer {
 async fn run(pool: PgPool, mut rx: mpsc::Receiver<Job>, stop: Arc<Notify>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     loop {
-        let received = tokio::select! {
-            received = rx.recv_many(&mut jobs, MAX_BATCH) => received,
-            _ = stop.notified() => {
-                rx.close();
-                continue;
-            }
-        };
+        let received = next_group(&mut rx, &stop, &mut jobs).await;
         if received == 0 {
             break;
         }

@@ -18,8 +18,8 @@ use sqlx::{sqlite::SqliteConnection, Connection};
 use tokio::sync::{mpsc, Notify};
 
 use super::super::{
-    kind_and_text, not_stored, split_group, sql, Completion, MessageRow, NewMessage, Part,
-    QueueError, Result, Stored, WriteJob, MAX_BATCH,
+    kind_and_text, next_group, not_stored, split_group, sql, Completion, MessageRow, NewMessage,
+    Part, QueueError, Result, Stored, WriteJob, MAX_BATCH,
 };
 use crate::protocol::{ChatMessage, ConversationId, MessageId, Seq, UserId};
 use crate::server::supervise::spawn_essential;
@@ -105,14 +105,7 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, stop: Arc<
     let mut last_seqs: HashMap<ConversationId, Seq> = HashMap::new();
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     loop {
-        let received = tokio::select! {
-            received = rx.recv_many(&mut jobs, MAX_BATCH) => received,
-            _ = stop.notified() => {
-                // What is queued is still received (and stored) below; nothing new is.
-                rx.close();
-                continue;
-            }
-        };
+        let received = next_group(&mut rx, &stop, &mut jobs).await;
         if received == 0 {
             break;
         }
