@@ -18,6 +18,25 @@ pub const GENERAL_ROOM: &str = "general";
 /// Messages per history page.
 pub const HISTORY_PAGE: u32 = 50;
 
+/// Most messages one `history` with `from` returns: how far back a jump to a quoted
+/// message or a search result may load at once.
+pub const HISTORY_SPAN: u32 = 500;
+
+/// Most results of one `search`.
+pub const SEARCH_RESULTS: u32 = 50;
+
+/// The emoji a message can be reacted to with.
+pub const REACTIONS: &[&str] = &["👍", "❤️", "😂", "🎉", "😮", "😢"];
+
+/// Most users one message mentions.
+pub const MAX_MENTIONS: usize = 20;
+
+/// Characters of the original that a reply quotes.
+pub const QUOTE_CHARS: usize = 120;
+
+/// Longest search query, in characters.
+pub const QUERY_MAX_CHARS: usize = 100;
+
 /// Most rooms listed in `ready` besides the user's own: the largest ones.
 pub const ROOMS_PAGE: usize = 100;
 
@@ -86,11 +105,39 @@ pub enum ClientMsg {
     },
     /// End the session: every connection of it is closed, the nickname is free again.
     Logout,
-    /// Post a text message to a conversation the user is a member of.
+    /// Post a text message to a conversation the user is a member of, perhaps in
+    /// reply to one of its messages, perhaps mentioning some of its members.
     Send {
         conversation: ConversationId,
         client_id: ClientMsgId,
         text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<Seq>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mentions: Vec<UserId>,
+    },
+    /// Change the text of one of the user's own messages (message `seq`).
+    Edit {
+        conversation: ConversationId,
+        client_id: ClientMsgId,
+        seq: Seq,
+        text: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mentions: Vec<UserId>,
+    },
+    /// Delete one of the user's own messages; "message deleted" stays in its place.
+    Delete {
+        conversation: ConversationId,
+        client_id: ClientMsgId,
+        seq: Seq,
+    },
+    /// Add (`on`) or take back the user's reaction `emoji` (one of [`REACTIONS`]).
+    React {
+        conversation: ConversationId,
+        client_id: ClientMsgId,
+        seq: Seq,
+        emoji: String,
+        on: bool,
     },
     /// Join a room, creating it if it does not exist.
     JoinRoom { name: String },
@@ -98,11 +145,21 @@ pub enum ClientMsg {
     LeaveRoom { conversation: ConversationId },
     /// Open (or find) the private conversation with another user.
     OpenDirect { user: UserId },
-    /// Ask for the page of messages before `before` (the newest page if absent).
+    /// Ask for the page of messages before `before` (the newest page if absent); with
+    /// `from`, every message back to that one too (at most [`HISTORY_SPAN`]), so that
+    /// a quoted message or a search result can be shown in its place.
     History {
         conversation: ConversationId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         before: Option<Seq>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<Seq>,
+    },
+    /// Full-text search of the user's conversations (or one of them), newest first.
+    Search {
+        query: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conversation: Option<ConversationId>,
     },
     /// The user is typing in a conversation; repeat at most every few seconds.
     Typing { conversation: ConversationId },
@@ -151,7 +208,7 @@ pub enum ServerMsg {
     Online { count: u32 },
     /// A new message in one of the user's conversations (own messages included).
     Message { message: ChatMessage },
-    /// The sender's message was stored.
+    /// The sender's message (or edit, deletion, reaction) was stored.
     Ack {
         client_id: ClientMsgId,
         id: MessageId,
@@ -193,6 +250,11 @@ pub enum ServerMsg {
         conversation: ConversationId,
         user: UserId,
     },
+    /// The answer to `search`: matching messages, newest first, as they are now.
+    SearchResults {
+        query: String,
+        messages: Vec<ChatMessage>,
+    },
     /// A request could not be carried out; the connection stays open.
     Error {
         code: ErrorCode,
@@ -232,6 +294,25 @@ pub struct ConversationInfo {
     pub last_seq: Seq,
     /// Sequence number of the newest message this user has read.
     pub read_seq: Seq,
+    /// Messages by others after `read_seq` up to `last_seq` that count as unread (not
+    /// join/leave lines, edits, deletions or reactions), counted over the newest
+    /// [`UNREAD_WINDOW`] numbers at most.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unread: u32,
+    /// How many of those mention this user.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub mentions: u32,
+}
+
+/// How far back from the newest message unread messages are counted.
+pub const UNREAD_WINDOW: Seq = 1000;
+
+fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -265,9 +346,160 @@ pub struct ChatMessage {
     pub sent_at_ms: i64,
     #[serde(flatten)]
     pub body: MessageBody,
-    /// The sender's idempotency key (text messages only).
+    /// The sender's idempotency key (text messages and changes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<ClientMsgId>,
+    /// The message this one answers (text messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Quote>,
+    /// Members of the conversation this message mentions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<UserId>,
+    /// When the text was last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at_ms: Option<i64>,
+    /// Deleted by its author: no text, no reactions; "message deleted" in its place.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
+    /// Number of the newest change (edit, deletion, reaction) this state includes: a
+    /// change numbered at or below it is already in, and is not applied again.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub revision: Seq,
+}
+
+impl ChatMessage {
+    /// A new message as it is first stored: no reply, mention or change yet.
+    pub fn new(
+        id: MessageId,
+        conversation: ConversationId,
+        seq: Seq,
+        author: Author,
+        sent_at_ms: i64,
+        body: MessageBody,
+        client_id: Option<ClientMsgId>,
+    ) -> Self {
+        Self {
+            id,
+            conversation,
+            seq,
+            author,
+            sent_at_ms,
+            body,
+            client_id,
+            reply_to: None,
+            mentions: Vec::new(),
+            edited_at_ms: None,
+            deleted: false,
+            reactions: Vec::new(),
+            revision: 0,
+        }
+    }
+
+    /// The message a change (edit, deletion, reaction) applies to.
+    pub fn target(&self) -> Option<Seq> {
+        match self.body {
+            MessageBody::Edited { target, .. }
+            | MessageBody::Deleted { target }
+            | MessageBody::Reacted { target, .. } => Some(target),
+            MessageBody::Text { .. } | MessageBody::Joined | MessageBody::Left => None,
+        }
+    }
+
+    /// Whether it counts as unread for a member who is not its author: text, not a
+    /// join/leave line or a change.
+    pub fn counts_as_unread(&self) -> bool {
+        matches!(self.body, MessageBody::Text { .. }) && !self.deleted
+    }
+
+    /// Applies `change` (a message whose [`target`](Self::target) is this one) unless
+    /// this state already includes it; the same rules on the server and in browsers,
+    /// so every reader ends with the same message. Returns whether anything changed.
+    pub fn apply(&mut self, change: &ChatMessage) -> bool {
+        if change.target() != Some(self.seq)
+            || change.conversation != self.conversation
+            || change.seq <= self.revision
+            || self.deleted
+            || !matches!(self.body, MessageBody::Text { .. })
+        {
+            return false;
+        }
+        match &change.body {
+            MessageBody::Edited { text, .. } => {
+                if change.author.id != self.author.id {
+                    return false;
+                }
+                self.body = MessageBody::Text { text: text.clone() };
+                self.mentions = change.mentions.clone();
+                self.edited_at_ms = Some(change.sent_at_ms);
+            }
+            MessageBody::Deleted { .. } => {
+                if change.author.id != self.author.id {
+                    return false;
+                }
+                self.body = MessageBody::Text {
+                    text: String::new(),
+                };
+                self.mentions.clear();
+                self.reactions.clear();
+                self.deleted = true;
+            }
+            MessageBody::Reacted { emoji, on, .. } => {
+                let reactor = Reactor {
+                    id: change.author.id,
+                    nickname: change.author.nickname.clone(),
+                };
+                let at = self.reactions.iter().position(|r| r.emoji == *emoji);
+                match (at, on) {
+                    (Some(i), true) => {
+                        if !self.reactions[i].users.iter().any(|u| u.id == reactor.id) {
+                            self.reactions[i].users.push(reactor);
+                        }
+                    }
+                    (None, true) => self.reactions.push(Reaction {
+                        emoji: emoji.clone(),
+                        users: vec![reactor],
+                    }),
+                    (Some(i), false) => {
+                        self.reactions[i].users.retain(|u| u.id != reactor.id);
+                        if self.reactions[i].users.is_empty() {
+                            self.reactions.remove(i);
+                        }
+                    }
+                    (None, false) => {}
+                }
+            }
+            MessageBody::Text { .. } | MessageBody::Joined | MessageBody::Left => return false,
+        }
+        self.revision = change.seq;
+        true
+    }
+}
+
+/// What a reply shows of the message it answers (as it is now).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub seq: Seq,
+    pub author: UserId,
+    pub nickname: String,
+    /// The first [`QUOTE_CHARS`] characters of its text (empty once deleted).
+    pub snippet: String,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+}
+
+/// One emoji on a message and who put it there, in the order they did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub emoji: String,
+    pub users: Vec<Reactor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reactor {
+    pub id: UserId,
+    pub nickname: String,
 }
 
 /// Who wrote a message, as they were when they wrote it.
@@ -288,6 +520,21 @@ pub enum MessageBody {
     Joined,
     /// System line: the author left the room.
     Left,
+    /// A change: the author's message `target` now reads `text`.
+    Edited {
+        target: Seq,
+        text: String,
+    },
+    /// A change: the author deleted their message `target`.
+    Deleted {
+        target: Seq,
+    },
+    /// A change: the author added (`on`) or took back their `emoji` on message `target`.
+    Reacted {
+        target: Seq,
+        emoji: String,
+        on: bool,
+    },
 }
 
 /// Machine-readable reason of a [`ServerMsg::Error`].
@@ -314,6 +561,15 @@ pub enum ErrorCode {
     NoSuchConversation,
     NoSuchUser,
     NotAMember,
+    /// No message with this number in this conversation (or not one that can be
+    /// answered, changed or reacted to: a join line, a deleted message).
+    NoSuchMessage,
+    /// Only the author of a message can edit or delete it.
+    NotYourMessage,
+    /// Not one of [`REACTIONS`].
+    InvalidReaction,
+    /// A search query must have a word in it, and at most [`QUERY_MAX_CHARS`] characters.
+    InvalidQuery,
     /// `general` cannot be left.
     CannotLeave,
     /// Too many messages; see `retry_after_ms`.
@@ -340,6 +596,10 @@ impl ErrorCode {
             Self::NoSuchConversation => "no_such_conversation",
             Self::NoSuchUser => "no_such_user",
             Self::NotAMember => "not_a_member",
+            Self::NoSuchMessage => "no_such_message",
+            Self::NotYourMessage => "not_your_message",
+            Self::InvalidReaction => "invalid_reaction",
+            Self::InvalidQuery => "invalid_query",
             Self::CannotLeave => "cannot_leave",
             Self::RateLimited => "rate_limited",
             Self::Internal => "internal",
@@ -539,7 +799,57 @@ pub fn validate_client_id(id: &ClientMsgId) -> Result<(), Invalid> {
     }
 }
 
+/// Checks a reaction against [`REACTIONS`].
+pub fn validate_reaction(emoji: &str) -> Result<(), Invalid> {
+    if REACTIONS.contains(&emoji) {
+        Ok(())
+    } else {
+        Err(invalid(
+            ErrorCode::InvalidReaction,
+            format!("React with one of {}.", REACTIONS.join(" ")),
+        ))
+    }
+}
+
+/// Trims a search query and checks it: something to look for, not too long.
+pub fn normalize_query(raw: &str) -> Result<String, Invalid> {
+    let query = raw.trim();
+    if !query.chars().any(char::is_alphanumeric) {
+        return Err(invalid(
+            ErrorCode::InvalidQuery,
+            "Type a word to search for.",
+        ));
+    }
+    if query.chars().count() > QUERY_MAX_CHARS {
+        return Err(invalid(
+            ErrorCode::InvalidQuery,
+            format!("A search has at most {QUERY_MAX_CHARS} characters."),
+        ));
+    }
+    Ok(query.to_string())
+}
+
+/// The first [`QUOTE_CHARS`] characters of a text, for a reply's quote.
+pub fn snippet(text: &str) -> String {
+    match text.char_indices().nth(QUOTE_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
 impl ClientMsg {
+    /// The idempotency key of a request the server acknowledges with `ack` (send,
+    /// edit, delete, react): its refusal names it too.
+    pub fn client_id(&self) -> Option<&ClientMsgId> {
+        match self {
+            ClientMsg::Send { client_id, .. }
+            | ClientMsg::Edit { client_id, .. }
+            | ClientMsg::Delete { client_id, .. }
+            | ClientMsg::React { client_id, .. } => Some(client_id),
+            _ => None,
+        }
+    }
+
     pub fn to_json(&self) -> String {
         // Serialising these plain data types cannot fail.
         serde_json::to_string(self).unwrap_or_default()
@@ -581,6 +891,8 @@ mod tests {
             conversation: ConversationId(3),
             client_id: ClientMsgId("c-1".into()),
             text: "hi".into(),
+            reply_to: Some(2),
+            mentions: vec![UserId(4)],
         };
         assert_eq!(
             serde_json::from_str::<ClientMsg>(&send.to_json()).unwrap(),
@@ -592,7 +904,8 @@ mod tests {
             history,
             ClientMsg::History {
                 conversation: ConversationId(3),
-                before: None
+                before: None,
+                from: None,
             }
         );
     }
@@ -613,17 +926,17 @@ mod tests {
             ServerMsg::Pong { nonce: 7 },
             ServerMsg::error(ErrorCode::MalformedMessage, "bad"),
             ServerMsg::Message {
-                message: ChatMessage {
-                    id: MessageId(9),
-                    conversation: ConversationId(1),
-                    seq: 4,
-                    author: author.clone(),
-                    sent_at_ms: 5,
-                    body: MessageBody::Text {
+                message: ChatMessage::new(
+                    MessageId(9),
+                    ConversationId(1),
+                    4,
+                    author.clone(),
+                    5,
+                    MessageBody::Text {
                         text: "hello".into(),
                     },
-                    client_id: Some(ClientMsgId("x".into())),
-                },
+                    Some(ClientMsgId("x".into())),
+                ),
             },
             ServerMsg::Joined {
                 conversation: ConversationInfo {
@@ -633,6 +946,8 @@ mod tests {
                     },
                     last_seq: 0,
                     read_seq: 0,
+                    unread: 0,
+                    mentions: 0,
                 },
             },
         ] {
@@ -717,5 +1032,125 @@ mod tests {
         assert!(validate_client_id(&ClientMsgId(String::new())).is_err());
         assert!(validate_client_id(&ClientMsgId("a b".into())).is_err());
         assert!(validate_client_id(&ClientMsgId("x".repeat(65))).is_err());
+    }
+
+    fn at(seq: Seq, author: i64, body: MessageBody) -> ChatMessage {
+        let author = Author {
+            id: UserId(author),
+            nickname: format!("u{author}"),
+            avatar: "fox".into(),
+        };
+        ChatMessage::new(
+            MessageId(seq as i64),
+            ConversationId(1),
+            seq,
+            author,
+            seq as i64,
+            body,
+            None,
+        )
+    }
+
+    #[test]
+    fn changes_apply_once_in_order_and_only_as_allowed() {
+        let text = |t: &str| MessageBody::Text { text: t.into() };
+        let mut m = at(1, 7, text("helo"));
+        // Someone else cannot edit or delete it.
+        assert!(!m.apply(&at(
+            2,
+            8,
+            MessageBody::Edited {
+                target: 1,
+                text: "x".into()
+            }
+        )));
+        assert!(!m.apply(&at(2, 8, MessageBody::Deleted { target: 1 })));
+        // A change of another message does nothing.
+        assert!(!m.apply(&at(
+            2,
+            7,
+            MessageBody::Edited {
+                target: 9,
+                text: "x".into()
+            }
+        )));
+        let edit = at(
+            3,
+            7,
+            MessageBody::Edited {
+                target: 1,
+                text: "hello".into(),
+            },
+        );
+        assert!(m.apply(&edit));
+        assert_eq!(
+            (m.body.clone(), m.edited_at_ms, m.revision),
+            (text("hello"), Some(3), 3)
+        );
+        // Applied again (a replay, a second tab): nothing.
+        assert!(!m.apply(&edit));
+        let react = |seq, who, on| {
+            at(
+                seq,
+                who,
+                MessageBody::Reacted {
+                    target: 1,
+                    emoji: "👍".into(),
+                    on,
+                },
+            )
+        };
+        assert!(m.apply(&react(4, 8, true)));
+        assert!(m.apply(&react(5, 9, true)));
+        assert!(!m.apply(&react(5, 9, true)), "the same change twice");
+        assert!(
+            m.apply(&react(6, 8, true)),
+            "set semantics: already there, still a change"
+        );
+        assert_eq!(m.reactions[0].users.len(), 2);
+        assert!(m.apply(&react(7, 8, false)));
+        assert_eq!(
+            m.reactions[0].users,
+            vec![Reactor {
+                id: UserId(9),
+                nickname: "u9".into()
+            }]
+        );
+        assert!(m.apply(&react(8, 9, false)));
+        assert!(m.reactions.is_empty());
+        // An older change arriving late is already in.
+        assert!(!m.apply(&react(2, 8, true)));
+        assert!(m.apply(&at(9, 7, MessageBody::Deleted { target: 1 })));
+        assert!(m.deleted && m.reactions.is_empty() && m.body == text(""));
+        assert!(
+            !m.apply(&react(10, 8, true)),
+            "a deleted message takes no reaction"
+        );
+        assert!(!m.apply(&at(
+            11,
+            7,
+            MessageBody::Edited {
+                target: 1,
+                text: "back".into()
+            }
+        )));
+        // System lines take no change.
+        let mut line = at(1, 7, MessageBody::Joined);
+        assert!(!line.apply(&react(2, 8, true)));
+    }
+
+    #[test]
+    fn snippets_queries_and_reactions_are_checked() {
+        assert_eq!(snippet("short"), "short");
+        let long = "字".repeat(QUOTE_CHARS + 5);
+        assert_eq!(snippet(&long).chars().count(), QUOTE_CHARS + 1);
+        assert!(validate_reaction("👍").is_ok());
+        assert_eq!(
+            validate_reaction("💩").unwrap_err().code,
+            ErrorCode::InvalidReaction
+        );
+        assert_eq!(normalize_query("  你好 ").unwrap(), "你好");
+        assert!(normalize_query(" \"* ").is_err());
+        assert!(normalize_query(&"a".repeat(QUERY_MAX_CHARS + 1)).is_err());
     }
 }

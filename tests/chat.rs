@@ -21,6 +21,8 @@ fn say(conversation: ConversationId, client_id: &str, text: &str) -> ClientMsg {
         conversation,
         client_id: ClientMsgId(client_id.into()),
         text: text.into(),
+        reply_to: None,
+        mentions: Vec::new(),
     }
 }
 
@@ -212,6 +214,7 @@ async fn a_private_message_reaches_both_users_tabs_and_nobody_else() {
         &ClientMsg::History {
             conversation: direct.id,
             before: None,
+            from: None,
         },
     )
     .await;
@@ -235,6 +238,7 @@ async fn a_private_message_reaches_both_users_tabs_and_nobody_else() {
         &ClientMsg::History {
             conversation: direct.id,
             before: None,
+            from: None,
         },
     )
     .await;
@@ -263,6 +267,7 @@ async fn a_private_message_reaches_both_users_tabs_and_nobody_else() {
         &ClientMsg::History {
             conversation: direct.id,
             before: None,
+            from: None,
         },
     )
     .await;
@@ -408,6 +413,7 @@ async fn history_and_sessions_survive_a_restart() {
         &ClientMsg::History {
             conversation: general,
             before: None,
+            from: None,
         },
     )
     .await;

@@ -160,6 +160,8 @@ fn say(conversation: ConversationId, client_id: &str, text: &str) -> ClientMsg {
         conversation,
         client_id: ClientMsgId(client_id.into()),
         text: text.into(),
+        reply_to: None,
+        mentions: Vec::new(),
     }
 }
 

@@ -232,6 +232,8 @@ async fn text_with_direction_overrides_is_refused() {
         conversation: general,
         client_id: ClientMsgId(format!("c-{}", text.len())),
         text: text.into(),
+        reply_to: None,
+        mentions: Vec::new(),
     };
     send(&mut tab.client, &send_text("invoice \u{202E}fdp.exe")).await;
     assert_eq!(next_error(&mut tab.client).await, ErrorCode::InvalidText);
@@ -383,6 +385,7 @@ async fn made_up_conversations_are_refused_without_a_trace() {
         ClientMsg::History {
             conversation: nowhere,
             before: None,
+            from: None,
         },
         ClientMsg::MarkRead {
             conversation: nowhere,
@@ -416,6 +419,8 @@ async fn a_stored_message_sent_again_past_the_limit_gets_its_ack() {
         conversation: general,
         client_id: ClientMsgId(id.into()),
         text: format!("text of {id}"),
+        reply_to: None,
+        mentions: Vec::new(),
     };
     let ack_of = |m: &ServerMsg| match m {
         ServerMsg::Ack {
@@ -452,6 +457,8 @@ async fn a_client_id_goes_to_its_authors_tabs_only() {
         conversation: general,
         client_id: ClientMsgId("ana-1".into()),
         text: "hello".into(),
+        reply_to: None,
+        mentions: Vec::new(),
     };
     send(&mut ana.client, &hello).await;
     let text_message = |m: &ServerMsg| match m {
@@ -634,6 +641,8 @@ async fn metrics_count_what_happens_for_local_scrapers() {
         conversation: general,
         client_id: ClientMsgId("m-1".into()),
         text: "hello".into(),
+        reply_to: None,
+        mentions: Vec::new(),
     };
     send(&mut tab.client, &hello).await;
     common::recv_until(&mut tab.client, |m| {
@@ -683,6 +692,7 @@ async fn every_kind_of_request_has_its_limit() {
             ClientMsg::History {
                 conversation: general,
                 before: None,
+                from: None,
             },
             20,
         ),

@@ -276,6 +276,8 @@ pub fn encode_send(
             conversation: conversation.unwrap_or(ConversationId(0)),
             client_id: ClientMsgId(id.to_string()),
             text,
+            reply_to: None,
+            mentions: Vec::new(),
         }
         .to_json(),
         Protocol::Json => serde_json::json!({ "text": text }).to_string(),

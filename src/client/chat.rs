@@ -245,6 +245,8 @@ mod tests {
                 },
                 last_seq: 0,
                 read_seq: 0,
+                unread: 0,
+                mentions: 0,
             }],
             rooms: vec![],
             users: vec![ann()],
@@ -266,6 +268,12 @@ mod tests {
                 sent_at_ms: 0,
                 body: MessageBody::Text { text: "hi".into() },
                 client_id: None,
+                reply_to: None,
+                mentions: Vec::new(),
+                edited_at_ms: None,
+                deleted: false,
+                reactions: Vec::new(),
+                revision: 0,
             },
         }
     }

@@ -91,7 +91,9 @@ impl ChatState {
         let mut reactions = Vec::new();
         self.changes.merge(Changes::of(&msg));
         match msg {
-            ServerMsg::Welcome { .. } | ServerMsg::Pong { .. } => {}
+            ServerMsg::Welcome { .. }
+            | ServerMsg::Pong { .. }
+            | ServerMsg::SearchResults { .. } => {}
             ServerMsg::Ready {
                 me,
                 token,
@@ -164,19 +166,19 @@ impl ChatState {
                 let pending = self.take_pending(&client_id, &mut reactions);
                 if let (Some(c), Some(me)) = (self.conversations.get_mut(&conversation), me) {
                     if let Some(pending) = pending {
-                        c.insert(ChatMessage {
+                        c.insert(ChatMessage::new(
                             id,
                             conversation,
                             seq,
-                            author: Author {
+                            Author {
                                 id: me.id,
                                 nickname: me.nickname,
                                 avatar: me.avatar,
                             },
                             sent_at_ms,
-                            body: MessageBody::Text { text: pending.text },
-                            client_id: Some(client_id),
-                        });
+                            MessageBody::Text { text: pending.text },
+                            Some(client_id),
+                        ));
                     }
                     c.info.read_seq = c.info.read_seq.max(seq);
                 }
@@ -410,6 +412,7 @@ impl ChatState {
         (c.loaded && c.has_more()).then_some(ClientMsg::History {
             conversation,
             before: Some(first.seq),
+            from: None,
         })
     }
 

@@ -77,6 +77,7 @@ pub fn ChatPage() -> impl IntoView {
             socket.send(ClientMsg::History {
                 conversation: id,
                 before: None,
+                from: None,
             });
         }
     });

@@ -258,6 +258,10 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
 fn MessageRow(message: ChatMessage, first: bool, mine: bool) -> impl IntoView {
     let time = format_time(message.sent_at_ms);
     match message.body {
+        // Changes are applied to the messages they change, never listed.
+        MessageBody::Edited { .. } | MessageBody::Deleted { .. } | MessageBody::Reacted { .. } => {
+            ().into_any()
+        }
         MessageBody::Joined | MessageBody::Left => {
             let verb = if message.body == MessageBody::Joined { "joined" } else { "left" };
             view! {

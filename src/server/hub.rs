@@ -20,6 +20,7 @@
 
 mod conversations;
 mod delivery;
+mod drafts;
 mod elsewhere;
 mod limits;
 mod ordering;

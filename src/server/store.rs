@@ -21,7 +21,8 @@ use std::{ops::Deref, sync::Arc, time::Duration};
 use async_trait::async_trait;
 
 use crate::protocol::{
-    Author, ChatMessage, ClientMsgId, ConversationId, MessageBody, MessageId, Seq, UserId,
+    snippet, Author, ChatMessage, ClientMsgId, ConversationId, MessageBody, MessageId, Quote,
+    Reaction, Reactor, Seq, UserId,
 };
 
 /// What storage fails with. The hub and the server name only this, not a driver's
@@ -46,6 +47,10 @@ pub enum WriteJob {
         author: UserRow,
         body: MessageBody,
         client_id: Option<ClientMsgId>,
+        /// The message a text answers, as the server found it before queuing.
+        reply_to: Option<Quote>,
+        /// Members of the conversation a text or an edit mentions.
+        mentions: Vec<UserId>,
         at_ms: i64,
         done: Completion,
     },
@@ -223,7 +228,38 @@ pub trait Storage: Send + Sync {
         after: Seq,
         up_to: Seq,
     ) -> Result<Vec<ChatMessage>>;
+
+    /// Message `seq` of a conversation as it is now.
+    async fn message_at(
+        &self,
+        conversation: ConversationId,
+        seq: Seq,
+    ) -> Result<Option<ChatMessage>>;
+
+    /// Texts matching every word of `query` (see [`search_words`]) in the conversations
+    /// `user` is a member of (or only in `within`), newest first, as they are now.
+    async fn search(
+        &self,
+        user: UserId,
+        query: &str,
+        within: Option<ConversationId>,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>>;
+
+    /// Per conversation of `user`: texts by others after their read mark (within the
+    /// newest [`UNREAD_WINDOW`] numbers), and how many of them mention `user`.
+    async fn unread(&self, user: UserId) -> Result<Vec<Unread>>;
 }
+
+/// What a member has not read of one conversation (see [`Storage::unread`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Unread {
+    pub conversation_id: i64,
+    pub unread: i64,
+    pub mentions: i64,
+}
+
+pub use crate::protocol::UNREAD_WINDOW;
 
 /// Handle to the storage backend; cheap to clone.
 #[derive(Clone)]
@@ -297,6 +333,8 @@ impl Store {
             author: author.clone(),
             body: body.clone(),
             client_id: client_id.cloned(),
+            reply_to: None,
+            mentions: Vec::new(),
             at_ms,
             done: Box::new(move |result| {
                 let _ = tx.send(result);
@@ -337,47 +375,181 @@ struct MessageRow {
     kind: String,
     body: String,
     client_id: Option<String>,
+    target_seq: Option<i64>,
+    mentions: String,
+    edited_at: Option<i64>,
+    deleted_at: Option<i64>,
+    revision: i64,
+    /// The message a text answers, as it is now.
+    quote_author: Option<i64>,
+    quote_nickname: Option<String>,
+    quote_body: Option<String>,
+    quote_deleted_at: Option<i64>,
 }
 
 /// The columns of [`MessageRow`]; each backend adds its `WHERE` (`$n` parameters).
 const SELECT_MESSAGE: &str = "SELECT m.id, m.conversation_id, m.seq, m.author_id, u.nickname,
-        u.avatar, m.created_at, m.kind, m.body, m.client_id
-    FROM messages m JOIN users u ON u.id = m.author_id";
+        u.avatar, m.created_at, m.kind, m.body, m.client_id, m.target_seq, m.mentions,
+        m.edited_at, m.deleted_at, m.revision, q.author_id AS quote_author,
+        qu.nickname AS quote_nickname, q.body AS quote_body, q.deleted_at AS quote_deleted_at
+    FROM messages m JOIN users u ON u.id = m.author_id
+    LEFT JOIN messages q ON m.kind = 'text' AND q.conversation_id = m.conversation_id
+        AND q.seq = m.target_seq
+    LEFT JOIN users qu ON qu.id = q.author_id";
+
+/// The kinds a history page shows (changes are already in the messages they change).
+const SHOWN_KINDS: &str = "m.kind IN ('text', 'joined', 'left')";
 
 impl From<MessageRow> for ChatMessage {
     fn from(row: MessageRow) -> Self {
+        let target = row.target_seq.unwrap_or_default() as Seq;
         let body = match row.kind.as_str() {
             "joined" => MessageBody::Joined,
             "left" => MessageBody::Left,
+            "edited" => MessageBody::Edited {
+                target,
+                text: row.body,
+            },
+            "deleted" => MessageBody::Deleted { target },
+            "reacted" => {
+                let (on, emoji) = match row.body.strip_prefix('-') {
+                    Some(emoji) => (false, emoji),
+                    None => (true, row.body.strip_prefix('+').unwrap_or(&row.body)),
+                };
+                MessageBody::Reacted {
+                    target,
+                    emoji: emoji.to_string(),
+                    on,
+                }
+            }
             _ => MessageBody::Text { text: row.body },
         };
-        ChatMessage {
-            id: MessageId(row.id),
-            conversation: ConversationId(row.conversation_id),
-            seq: row.seq as Seq,
-            author: Author {
+        let mut message = ChatMessage::new(
+            MessageId(row.id),
+            ConversationId(row.conversation_id),
+            row.seq as Seq,
+            Author {
                 id: UserId(row.author_id),
                 nickname: row.nickname,
                 avatar: row.avatar,
             },
-            sent_at_ms: row.created_at,
+            row.created_at,
             body,
-            client_id: row.client_id.map(ClientMsgId),
+            row.client_id.map(ClientMsgId),
+        );
+        message.mentions = parse_mentions(&row.mentions);
+        message.edited_at_ms = row.edited_at;
+        message.deleted = row.deleted_at.is_some();
+        message.revision = row.revision as Seq;
+        if let (Some(author), Some(nickname), Some(body)) =
+            (row.quote_author, row.quote_nickname, row.quote_body)
+        {
+            message.reply_to = Some(Quote {
+                seq: target,
+                author: UserId(author),
+                nickname,
+                snippet: snippet(&body),
+                deleted: row.quote_deleted_at.is_some(),
+            });
         }
+        message
     }
 }
 
-/// A page read newest first with one row more than `limit`: oldest first, and whether
-/// older messages exist.
-fn newest_page(rows: Vec<MessageRow>, limit: u32) -> (Vec<ChatMessage>, bool) {
-    let has_more = rows.len() > limit as usize;
-    let mut messages: Vec<ChatMessage> = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(ChatMessage::from)
-        .collect();
-    messages.reverse();
-    (messages, has_more)
+/// Who reacted with what to one message (`SELECT_REACTIONS`).
+#[derive(sqlx::FromRow)]
+struct ReactionRow {
+    emoji: String,
+    user_id: i64,
+    nickname: String,
+}
+
+/// `$1` message id: its reactions, in the order they were made.
+const SELECT_REACTIONS: &str = "SELECT r.emoji, r.user_id, u.nickname FROM reactions r
+    JOIN users u ON u.id = r.user_id WHERE r.message_id = $1 ORDER BY r.seq";
+
+/// Groups a message's reaction rows by emoji, in the order each emoji came first.
+fn reactions(rows: Vec<ReactionRow>) -> Vec<Reaction> {
+    let mut out: Vec<Reaction> = Vec::new();
+    for row in rows {
+        let reactor = Reactor {
+            id: UserId(row.user_id),
+            nickname: row.nickname,
+        };
+        match out.iter_mut().find(|r| r.emoji == row.emoji) {
+            Some(r) => r.users.push(reactor),
+            None => out.push(Reaction {
+                emoji: row.emoji,
+                users: vec![reactor],
+            }),
+        }
+    }
+    out
+}
+
+/// Whether a message may have reactions to read (a text that was changed, not deleted).
+fn may_have_reactions(m: &ChatMessage) -> bool {
+    m.revision > 0 && !m.deleted && matches!(m.body, MessageBody::Text { .. })
+}
+
+/// The mentions column: ids separated by spaces.
+fn mentions_column(mentions: &[UserId]) -> String {
+    let ids: Vec<String> = mentions.iter().map(|u| u.0.to_string()).collect();
+    ids.join(" ")
+}
+
+fn parse_mentions(column: &str) -> Vec<UserId> {
+    column
+        .split_ascii_whitespace()
+        .filter_map(|id| id.parse().ok().map(UserId))
+        .collect()
+}
+
+/// Whether a character is written without spaces between words (Han, kana, Hangul…):
+/// each is indexed, and searched, as a word of its own.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x2E80..=0x2FDF | 0x3040..=0x30FF | 0x3100..=0x312F | 0x3130..=0x318F
+        | 0x31A0..=0x31FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF
+        | 0xF900..=0xFAFF | 0x20000..=0x3134F)
+}
+
+/// A text as the full-text index takes it: each CJK character a word of its own.
+fn searchable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_cjk) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() * 2);
+    for c in text.chars() {
+        if is_cjk(c) {
+            out.push(' ');
+            out.push(c);
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+/// The words of a search query, each as the index has it (a CJK word becomes a
+/// phrase of its characters). Every word must match; each backend quotes them its
+/// own way, so that nothing in a query is read as the search syntax.
+pub fn search_words(query: &str) -> Vec<String> {
+    query
+        .split_whitespace()
+        .map(|word| {
+            let word: String = word
+                .chars()
+                .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+                .collect();
+            searchable(&word)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 /// A user row (`SELECT id, nickname, avatar FROM users`).
@@ -444,13 +616,11 @@ fn direct_pair(key: &str) -> Option<[UserId; 2]> {
     Some([UserId(a.parse().ok()?), UserId(b.parse().ok()?)])
 }
 
-/// The kind column and body of a message.
-fn kind_and_text(body: &MessageBody) -> (&'static str, &str) {
-    match body {
-        MessageBody::Text { text } => ("text", text.as_str()),
-        MessageBody::Joined => ("joined", ""),
-        MessageBody::Left => ("left", ""),
-    }
+/// The columns a message is stored in: kind, body, target (see the migrations).
+struct Columns<'a> {
+    kind: &'static str,
+    body: std::borrow::Cow<'a, str>,
+    target: Option<i64>,
 }
 
 /// A message of a writer's group, waiting for its number.
@@ -459,25 +629,54 @@ struct NewMessage {
     author: UserRow,
     body: MessageBody,
     client_id: Option<ClientMsgId>,
+    reply_to: Option<Quote>,
+    mentions: Vec<UserId>,
     at_ms: i64,
 }
 
 impl NewMessage {
     /// The message as stored under `id` and `seq`.
     fn stored_as(&self, id: MessageId, seq: Seq) -> ChatMessage {
-        ChatMessage {
+        let mut message = ChatMessage::new(
             id,
-            conversation: self.conversation,
+            self.conversation,
             seq,
-            author: Author {
+            Author {
                 id: self.author.id,
                 nickname: self.author.nickname.clone(),
                 avatar: self.author.avatar.clone(),
             },
-            sent_at_ms: self.at_ms,
-            body: self.body.clone(),
-            client_id: self.client_id.clone(),
-        }
+            self.at_ms,
+            self.body.clone(),
+            self.client_id.clone(),
+        );
+        message.reply_to = self.reply_to.clone();
+        message.mentions = self.mentions.clone();
+        message
+    }
+
+    fn columns(&self) -> Columns<'_> {
+        let (kind, body, target) = match &self.body {
+            MessageBody::Text { text } => ("text", text.as_str().into(), None),
+            MessageBody::Joined => ("joined", "".into(), None),
+            MessageBody::Left => ("left", "".into(), None),
+            MessageBody::Edited { target, text } => ("edited", text.as_str().into(), Some(target)),
+            MessageBody::Deleted { target } => ("deleted", "".into(), Some(target)),
+            MessageBody::Reacted { target, emoji, on } => (
+                "reacted",
+                format!("{}{emoji}", if *on { '+' } else { '-' }).into(),
+                Some(target),
+            ),
+        };
+        let target = target
+            .map(|t| *t as i64)
+            .or(self.reply_to.as_ref().map(|q| q.seq as i64));
+        Columns { kind, body, target }
+    }
+
+    /// The mentions column of this message.
+    fn mentions(&self) -> String {
+        mentions_column(&self.mentions)
     }
 }
 
@@ -524,6 +723,8 @@ impl WriteJob {
                 author,
                 body,
                 client_id,
+                reply_to,
+                mentions,
                 at_ms,
                 done,
             } => Part::Message(
@@ -532,6 +733,8 @@ impl WriteJob {
                     author,
                     body,
                     client_id,
+                    reply_to,
+                    mentions,
                     at_ms,
                 },
                 done,

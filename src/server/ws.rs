@@ -325,8 +325,8 @@ where
                 // Answered here: a liveness probe should not wait behind the hub.
                 Ok(ClientMsg::Ping { nonce }) => ServerMsg::Pong { nonce },
                 Ok(msg) => {
-                    if matches!(msg, ClientMsg::Send { .. }) {
-                        // Given back by the hub with the answer; while none is left this
+                    if msg.client_id().is_some() {
+                        // A send, edit, delete or react. Given back by the hub with the answer; while none is left this
                         // reader waits, and so does the client, on its socket.
                         match sends.acquire().await {
                             Ok(permit) => permit.forget(),

@@ -206,6 +206,7 @@ pub async fn history(
         &ClientMsg::History {
             conversation,
             before,
+            from: None,
         },
     )
     .await;

@@ -58,6 +58,8 @@ pub fn send_msg(conversation: ConversationId, client_id: String, text: String) -
         conversation,
         client_id: ClientMsgId(client_id),
         text,
+        reply_to: None,
+        mentions: Vec::new(),
     }
 }
 

@@ -35,7 +35,9 @@ impl Changes {
     pub(super) fn of(msg: &ServerMsg) -> Self {
         let mut c = Self::default();
         match msg {
-            ServerMsg::Welcome { .. } | ServerMsg::Pong { .. } => {}
+            ServerMsg::Welcome { .. }
+            | ServerMsg::Pong { .. }
+            | ServerMsg::SearchResults { .. } => {}
             ServerMsg::Ready { .. } => c.all = true,
             ServerMsg::Message { message } => c.message(message.conversation),
             ServerMsg::Replay { conversation, .. } | ServerMsg::Ack { conversation, .. } => {

@@ -34,6 +34,8 @@ impl Pending {
             conversation: self.conversation,
             client_id: self.client_id.clone(),
             text: self.text.clone(),
+            reply_to: None,
+            mentions: Vec::new(),
         }
     }
 }

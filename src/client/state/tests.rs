@@ -19,23 +19,27 @@ fn room(id: i64, name: &str, last_seq: Seq) -> ConversationInfo {
         },
         last_seq,
         read_seq: last_seq,
+        unread: 0,
+        mentions: 0,
     }
 }
 
 fn message(id: i64, conv: i64, seq: Seq, author: &UserInfo, text: &str) -> ChatMessage {
-    ChatMessage {
-        id: MessageId(id),
-        conversation: ConversationId(conv),
+    let author = Author {
+        id: author.id,
+        nickname: author.nickname.clone(),
+        avatar: author.avatar.clone(),
+    };
+    let body = MessageBody::Text { text: text.into() };
+    ChatMessage::new(
+        MessageId(id),
+        ConversationId(conv),
         seq,
-        author: Author {
-            id: author.id,
-            nickname: author.nickname.clone(),
-            avatar: author.avatar.clone(),
-        },
-        sent_at_ms: 0,
-        body: MessageBody::Text { text: text.into() },
-        client_id: None,
-    }
+        author,
+        0,
+        body,
+        None,
+    )
 }
 
 fn ready(state: &mut ChatState, me: &UserInfo, token: Option<&str>) -> Vec<Reaction> {
@@ -243,7 +247,9 @@ fn a_pending_message_becomes_sent_on_ack_and_is_not_shown_twice() {
         [Reaction::Send(vec![ClientMsg::Send {
             conversation: general,
             client_id: id.clone(),
-            text: "hi".into()
+            text: "hi".into(),
+            reply_to: None,
+            mentions: Vec::new(),
         }])]
     );
     assert_eq!(state.pending_in(general).len(), 1);
@@ -457,7 +463,8 @@ fn older_pages_exist_until_the_first_message() {
         state.older_page(general),
         Some(ClientMsg::History {
             conversation: general,
-            before: Some(60)
+            before: Some(60),
+            from: None,
         })
     );
     state.apply(

@@ -209,6 +209,8 @@ impl Conversations {
             kind,
             last_seq: c.last_seq,
             read_seq,
+            unread: 0,
+            mentions: 0,
         })
     }
 

@@ -5,8 +5,8 @@ use tokio::sync::mpsc::error::TrySendError;
 
 use crate::{
     protocol::{
-        close_code, normalize_text, validate_client_id, ChatMessage, ClientMsgId, ConversationId,
-        ErrorCode, MessageBody, Seq, ServerMsg, UserId,
+        close_code, ChatMessage, ConversationId, ErrorCode, MessageBody, Quote, Seq, ServerMsg,
+        UserId,
     },
     server::{
         bus::Event,
@@ -16,60 +16,10 @@ use crate::{
 };
 
 use super::{
-    encode, internal, limits::Kind, refuse, Close, ConnId, Done, Frame, Origin, Refusal, State,
-    UserRow,
+    encode, internal, refuse, Close, ConnId, Done, Frame, Origin, Refusal, State, UserRow,
 };
 
 impl State {
-    /// Checks a text message and hands it to the writer; [`State::stored`] goes on
-    /// once it is committed.
-    pub(super) fn send(
-        &mut self,
-        conn: ConnId,
-        user: &UserRow,
-        conversation: ConversationId,
-        client_id: ClientMsgId,
-        text: &str,
-    ) -> Result<(), Refusal> {
-        validate_client_id(&client_id)?;
-        let text = normalize_text(text)?;
-        self.require_member(conversation, user.id)?;
-        if let Err(Refusal(mut refused)) = self.limit(conn, Kind::Send, user.id) {
-            // A message sent again because its ack was lost is not a new one: its ack
-            // is its answer, past the limit too (and costs no token).
-            if let ServerMsg::Error { client_id: id, .. } = refused.as_mut() {
-                *id = Some(client_id.clone());
-            }
-            let (store, author) = (self.store.clone(), user.id);
-            let id = client_id.clone();
-            self.spawn_io(
-                conn,
-                async move { store.message_by_client_id(author, &id).await },
-                move |state, found| match found {
-                    Ok(Some(message)) => {
-                        state.arrive(message, Origin::Client(conn, client_id));
-                        Ok(())
-                    }
-                    Ok(None) => Err(Refusal(refused)),
-                    Err(e) => {
-                        let Refusal(mut failed) = internal(e);
-                        if let ServerMsg::Error { client_id: id, .. } = failed.as_mut() {
-                            *id = Some(client_id);
-                        }
-                        Err(Refusal(failed))
-                    }
-                },
-            );
-            return Ok(());
-        }
-        self.store_message(
-            conversation,
-            user,
-            MessageBody::Text { text },
-            Origin::Client(conn, client_id),
-        )
-    }
-
     /// Posts a join or leave line to a room; the room's new member count follows it.
     pub(super) fn post_system_line(
         &mut self,
@@ -77,14 +27,22 @@ impl State {
         user: &UserRow,
         body: MessageBody,
     ) -> Result<(), Refusal> {
-        self.store_message(room, user, body, Origin::Membership(room))
+        self.store_message(
+            room,
+            user,
+            body,
+            (None, Vec::new()),
+            Origin::Membership(room),
+        )
     }
 
-    fn store_message(
+    /// Queues a message for the writer; `(reply_to, mentions)` as checked by the hub.
+    pub(super) fn store_message(
         &mut self,
         conversation: ConversationId,
         author: &UserRow,
         body: MessageBody,
+        (reply_to, mentions): (Option<Quote>, Vec<UserId>),
         origin: Origin,
     ) -> Result<(), Refusal> {
         let done = self.done.clone();
@@ -97,6 +55,8 @@ impl State {
             author: author.clone(),
             body,
             client_id,
+            reply_to,
+            mentions,
             at_ms: unix_millis(),
             done: Box::new(move |result| {
                 let _ = done.send(Done::Stored { origin, result });

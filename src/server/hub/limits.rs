@@ -30,16 +30,18 @@ pub(super) enum Kind {
     History,
     Typing,
     MarkRead,
+    Search,
 }
 
 impl Kind {
-    const ALL: [Kind; 6] = [
+    const ALL: [Kind; 7] = [
         Kind::Send,
         Kind::Membership,
         Kind::OpenDirect,
         Kind::History,
         Kind::Typing,
         Kind::MarkRead,
+        Kind::Search,
     ];
 
     fn what(self) -> &'static str {
@@ -50,6 +52,7 @@ impl Kind {
             Kind::History => "You are loading history too fast; wait a moment.",
             Kind::Typing => "Typing notices are coming too fast.",
             Kind::MarkRead => "Read marks are coming too fast.",
+            Kind::Search => "You are searching too fast; wait a moment.",
         }
     }
 }
@@ -88,6 +91,8 @@ impl Limits {
                 // The client repeats it every few seconds while typing.
                 Kind::Typing => quota(1.0, 5),
                 Kind::MarkRead => quota(4.0, 20),
+                // A search box that asks as one types (the client waits for a pause).
+                Kind::Search => quota(1.0, 5),
             })
         };
         Self {

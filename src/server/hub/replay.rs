@@ -3,7 +3,10 @@
 
 use std::collections::HashSet;
 
-use crate::protocol::{ChatMessage, ConversationId, Cursor, Seq, ServerMsg, UserId, HISTORY_PAGE};
+use crate::protocol::{
+    normalize_query, ChatMessage, ConversationId, Cursor, Seq, ServerMsg, UserId, HISTORY_PAGE,
+    HISTORY_SPAN, SEARCH_RESULTS,
+};
 
 use super::{encode, internal, ConnId, Frame, Refusal, State};
 
@@ -80,12 +83,24 @@ impl State {
         user: UserId,
         conversation: ConversationId,
         before: Option<Seq>,
+        from: Option<Seq>,
     ) -> Result<(), Refusal> {
         self.require_member(conversation, user)?;
         let store = self.store.clone();
+        // Back to `from` too: as many messages as there are numbers between them (a
+        // page at least, and at most `HISTORY_SPAN`).
+        let limit = match (
+            from,
+            before.or(self.conversations.last_seq(conversation).map(|s| s + 1)),
+        ) {
+            (Some(from), Some(before)) => (before.saturating_sub(from))
+                .clamp(u64::from(HISTORY_PAGE), u64::from(HISTORY_SPAN))
+                as u32,
+            _ => HISTORY_PAGE,
+        };
         self.spawn_io(
             conn,
-            async move { store.history(conversation, before, HISTORY_PAGE).await },
+            async move { store.history(conversation, before, limit).await },
             move |state, page| {
                 let (mut messages, has_more) = page.map_err(internal)?;
                 hide_others_client_ids(&mut messages, user);
@@ -94,6 +109,37 @@ impl State {
                     messages,
                     has_more,
                 };
+                state.send_to_conn(conn, &encode(&reply), true);
+                Ok(())
+            },
+        );
+        Ok(())
+    }
+
+    /// Full-text search of the user's conversations (storage checks membership: only
+    /// what the user may read is found).
+    pub(super) fn search(
+        &mut self,
+        conn: ConnId,
+        user: UserId,
+        query: &str,
+        within: Option<ConversationId>,
+    ) -> Result<(), Refusal> {
+        let query = normalize_query(query)?;
+        if let Some(conversation) = within {
+            self.require_member(conversation, user)?;
+        }
+        let store = self.store.clone();
+        self.spawn_io(
+            conn,
+            {
+                let query = query.clone();
+                async move { store.search(user, &query, within, SEARCH_RESULTS).await }
+            },
+            move |state, found| {
+                let mut messages = found.map_err(internal)?;
+                hide_others_client_ids(&mut messages, user);
+                let reply = ServerMsg::SearchResults { query, messages };
                 state.send_to_conn(conn, &encode(&reply), true);
                 Ok(())
             },

@@ -4,7 +4,7 @@
 
 use crate::protocol::{ClientMsg, ErrorCode, ServerMsg, UserId, GENERAL_ROOM};
 
-use super::{encode, limits::Kind, refuse, ConnId, Refusal, State};
+use super::{drafts::Draft, encode, limits::Kind, refuse, ConnId, Refusal, State};
 
 impl State {
     /// Handles the requests that waited while the connection was busy, until one
@@ -79,13 +79,12 @@ impl State {
             (_, None) => Err(refuse(ErrorCode::NotLoggedIn, "Log in first.")),
             (msg, Some(session)) => {
                 let user = session.user.clone();
+                let msg = match Draft::of(msg) {
+                    Ok(draft) => return self.send(conn, &user, draft),
+                    Err(other) => other,
+                };
                 match msg {
                     ClientMsg::Logout => self.logout(conn),
-                    ClientMsg::Send {
-                        conversation,
-                        client_id,
-                        text,
-                    } => self.send(conn, &user, conversation, client_id, &text),
                     ClientMsg::JoinRoom { name } => {
                         self.limit(conn, Kind::Membership, user.id)?;
                         self.join_room(conn, &user, &name)
@@ -101,9 +100,17 @@ impl State {
                     ClientMsg::History {
                         conversation,
                         before,
+                        from,
                     } => {
                         self.limit(conn, Kind::History, user.id)?;
-                        self.history(conn, user.id, conversation, before)
+                        self.history(conn, user.id, conversation, before, from)
+                    }
+                    ClientMsg::Search {
+                        query,
+                        conversation,
+                    } => {
+                        self.limit(conn, Kind::Search, user.id)?;
+                        self.search(conn, user.id, &query, conversation)
                     }
                     ClientMsg::Typing { conversation } => {
                         self.limit(conn, Kind::Typing, user.id)?;
@@ -119,9 +126,13 @@ impl State {
                         self.limit(conn, Kind::MarkRead, user.id)?;
                         self.mark_read(user.id, conversation, seq)
                     }
-                    ClientMsg::Ping { .. } | ClientMsg::Login { .. } | ClientMsg::Resume { .. } => {
-                        Ok(())
-                    }
+                    ClientMsg::Ping { .. }
+                    | ClientMsg::Login { .. }
+                    | ClientMsg::Resume { .. }
+                    | ClientMsg::Send { .. }
+                    | ClientMsg::Edit { .. }
+                    | ClientMsg::Delete { .. }
+                    | ClientMsg::React { .. } => Ok(()),
                 }
             }
         }
@@ -147,10 +158,7 @@ impl State {
     }
 }
 
-/// The client id of a `send`, so that its refusal names the message.
+/// The client id of a `send` (or edit, delete, react), so that its refusal names it.
 pub(super) fn send_client_id(msg: &ClientMsg) -> Option<crate::protocol::ClientMsgId> {
-    match msg {
-        ClientMsg::Send { client_id, .. } => Some(client_id.clone()),
-        _ => None,
-    }
+    msg.client_id().cloned()
 }

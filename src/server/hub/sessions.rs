@@ -10,7 +10,7 @@ use crate::{
         normalize_nickname, validate_avatar, Cursor, ErrorCode, ServerMsg, UserInfo, SNAPSHOT_CHUNK,
     },
     server::{
-        store::{NewUser, WriteJob},
+        store::{NewUser, Unread, WriteJob},
         unix_millis,
     },
 };
@@ -41,6 +41,17 @@ pub(super) fn hash_token(token: &str) -> [u8; 32] {
 pub(super) fn new_token() -> String {
     let bytes: [u8; 32] = rand::random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a session starts with besides its user: the token of a new one, the cursors
+/// of a resumed one, its unread counts, and the offline peers of its private
+/// conversations (their names come from storage).
+#[derive(Default)]
+struct Fresh {
+    token: Option<String>,
+    cursors: Vec<Cursor>,
+    unread: Vec<Unread>,
+    offline_peers: Vec<UserRow>,
 }
 
 impl State {
@@ -89,7 +100,11 @@ impl State {
                         state.publish_joined(general, user.id);
                     }
                 }
-                state.start_session(conn, user, token_hash, Some(token), Vec::new(), Vec::new());
+                let fresh = Fresh {
+                    token: Some(token),
+                    ..Fresh::default()
+                };
+                state.start_session(conn, user, token_hash, fresh);
                 Ok(())
             },
         );
@@ -108,13 +123,25 @@ impl State {
         let store = self.store.clone();
         self.spawn_io(
             conn,
-            async move { store.session_user(&token_hash, alive_since, now).await },
-            move |state, user| match user.map_err(internal)? {
+            async move {
+                let Some(user) = store.session_user(&token_hash, alive_since, now).await? else {
+                    return Ok(None);
+                };
+                let unread = store.unread(user.id).await?;
+                Ok::<_, crate::server::store::Error>(Some((user, unread)))
+            },
+            move |state, found| match found.map_err(internal)? {
                 None => Err(refuse(
                     ErrorCode::SessionInvalid,
                     "Your session has ended. Log in again.",
                 )),
-                Some(user) => {
+                Some((user, unread)) => {
+                    let fresh = Fresh {
+                        token: None,
+                        cursors,
+                        unread,
+                        offline_peers: Vec::new(),
+                    };
                     // Peers of private conversations may be offline: their names come
                     // from storage.
                     let offline: Vec<_> = state
@@ -124,7 +151,7 @@ impl State {
                         .filter(|peer| !state.is_online(*peer))
                         .collect();
                     if offline.is_empty() {
-                        state.start_session(conn, user, token_hash, None, cursors, Vec::new());
+                        state.start_session(conn, user, token_hash, fresh);
                         return Ok(());
                     }
                     let store = state.store.clone();
@@ -132,8 +159,12 @@ impl State {
                         conn,
                         async move { store.users(&offline).await },
                         move |state, peers| {
-                            let peers = peers.map_err(internal)?;
-                            state.start_session(conn, user, token_hash, None, cursors, peers);
+                            let offline_peers = peers.map_err(internal)?;
+                            let fresh = Fresh {
+                                offline_peers,
+                                ..fresh
+                            };
+                            state.start_session(conn, user, token_hash, fresh);
                             Ok(())
                         },
                     );
@@ -151,15 +182,13 @@ impl State {
     /// The snapshot comes from the hub's memory in the same turn that subscribes the
     /// connection: a message delivered before is counted in it, one delivered after
     /// arrives live behind it, so nothing falls in between and nothing comes twice.
-    fn start_session(
-        &mut self,
-        conn: ConnId,
-        user: UserRow,
-        token_hash: [u8; 32],
-        token: Option<String>,
-        cursors: Vec<Cursor>,
-        offline_peers: Vec<UserRow>,
-    ) {
+    fn start_session(&mut self, conn: ConnId, user: UserRow, token_hash: [u8; 32], fresh: Fresh) {
+        let Fresh {
+            token,
+            cursors,
+            unread,
+            offline_peers,
+        } = fresh;
         let Some(c) = self.conns.get_mut(&conn) else {
             return; // gone meanwhile
         };
@@ -168,7 +197,13 @@ impl State {
             token_hash,
         });
         let newly_online = self.attach(&user, conn);
-        let conversations = self.conversations.of(user.id);
+        let mut conversations = self.conversations.of(user.id);
+        for info in &mut conversations {
+            if let Some(u) = unread.iter().find(|u| u.conversation_id == info.id.0) {
+                info.unread = u.unread.try_into().unwrap_or(u32::MAX);
+                info.mentions = u.mentions.try_into().unwrap_or(u32::MAX);
+            }
+        }
         // The peers of private conversations (online or not), then the first page of
         // everyone online: bounded, however many are online.
         let mut users: Vec<UserInfo> = offline_peers

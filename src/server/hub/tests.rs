@@ -99,6 +99,8 @@ fn say(conversation: ConversationId, i: usize, text: String) -> ClientMsg {
         conversation,
         client_id: ClientMsgId(format!("c{i}")),
         text,
+        reply_to: None,
+        mentions: Vec::new(),
     }
 }
 
@@ -168,6 +170,7 @@ async fn a_replay_larger_than_its_byte_budget_is_a_reload() {
         let history = ClientMsg::History {
             conversation: general,
             before: None,
+            from: None,
         };
         hub.request(reader.id, history).await;
         let (got, ()) = until(&mut reader, |m| {

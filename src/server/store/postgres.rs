@@ -20,8 +20,8 @@ use sqlx::{
 use tokio::{sync::Mutex, task::JoinHandle};
 
 use super::{
-    conversation_rows, sql, ConversationFields, ConversationRow, NewUser, QueueError, Result,
-    Storage, UserFields, UserRow, WriteJob, WRITE_QUEUE,
+    conversation_rows, search_words, searchable, sql, ConversationFields, ConversationRow, NewUser,
+    QueueError, Result, Storage, Unread, UserFields, UserRow, WriteJob, WRITE_QUEUE,
 };
 use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, Seq, UserId};
 use writer::Writer;
@@ -56,6 +56,7 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        index_unsearched(&pool).await?;
         let (writer, task) = Writer::start(pool.clone(), WRITE_QUEUE);
         Ok(Self {
             pool,
@@ -212,6 +213,83 @@ impl Storage for PgStore {
         up_to: Seq,
     ) -> Result<Vec<ChatMessage>> {
         same::messages_between(&self.pool, conversation, after, up_to).await
+    }
+
+    async fn message_at(
+        &self,
+        conversation: ConversationId,
+        seq: Seq,
+    ) -> Result<Option<ChatMessage>> {
+        same::message_at(&self.pool, conversation, seq).await
+    }
+
+    async fn search(
+        &self,
+        user: UserId,
+        query: &str,
+        within: Option<ConversationId>,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>> {
+        let words = ts_query(&search_words(query));
+        same::search(&self.pool, SEARCH_MATCH, words, user, within, limit).await
+    }
+
+    async fn unread(&self, user: UserId) -> Result<Vec<Unread>> {
+        same::unread(&self.pool, user).await
+    }
+}
+
+/// The search index's statements: `$1` message id, `$2` its text as
+/// [`searchable`](super::searchable) made it.
+const SEARCH_INSERT: &str = "INSERT INTO message_search (message_id, doc)
+    VALUES ($1, to_tsvector('simple', $2))";
+const SEARCH_DELETE: &str = "DELETE FROM message_search WHERE message_id = $1";
+
+/// The index's match of the words (`$1`, see `ts_query`).
+const SEARCH_MATCH: &str =
+    "SELECT message_id FROM message_search WHERE doc @@ to_tsquery('simple', $1)";
+
+/// The words of a query as a `tsquery`: each word's parts in a row (`<->`), every
+/// word required (`&`), each part quoted.
+fn ts_query(words: &[String]) -> String {
+    let words: Vec<String> = words
+        .iter()
+        .map(|w| {
+            let parts: Vec<String> = w.split(' ').map(|p| format!("'{p}'")).collect();
+            parts.join(" <-> ")
+        })
+        .collect();
+    words.join(" & ")
+}
+
+/// Indexes the texts stored before the search index existed (or past its newest
+/// entry), a thousand at a time.
+async fn index_unsearched(pool: &PgPool) -> Result<()> {
+    loop {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, body FROM messages WHERE kind = 'text' AND deleted_at IS NULL
+               AND id > (SELECT COALESCE(MAX(message_id), 0) FROM message_search)
+             ORDER BY id LIMIT 1000",
+        )
+        .fetch_all(pool)
+        .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(texts = rows.len(), "indexing texts for search");
+        let (ids, texts): (Vec<i64>, Vec<String>) = rows
+            .into_iter()
+            .map(|(id, body)| (id, searchable(&body).into_owned()))
+            .unzip();
+        sqlx::query(
+            "INSERT INTO message_search (message_id, doc)
+             SELECT id, to_tsvector('simple', body) FROM unnest($1::bigint[], $2::text[]) AS v(id, body)
+             ON CONFLICT (message_id) DO NOTHING",
+        )
+        .bind(&ids)
+        .bind(&texts)
+        .execute(pool)
+        .await?;
     }
 }
 

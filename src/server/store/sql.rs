@@ -75,14 +75,82 @@ pub(super) const MARK_READ: &str = "UPDATE members SET read_seq =
 
 /// One message; nothing (no row) if its author already sent its client id.
 pub(super) const INSERT_MESSAGE: &str =
-    "INSERT INTO messages (conversation_id, seq, author_id, kind, body, client_id, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
+    "INSERT INTO messages (conversation_id, seq, author_id, kind, body, client_id, created_at,
+        target_seq, mentions)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (author_id, client_id) DO NOTHING RETURNING id";
+
+/// An edit (`$4`, at `$3`) of the text `$6` of `$5` by its author `$7`: the id of
+/// the text, or no row if it is not (or no longer) one that can be edited.
+pub(super) const APPLY_EDIT: &str =
+    "UPDATE messages SET body = $1, mentions = $2, edited_at = $3, revision = $4
+     WHERE conversation_id = $5 AND seq = $6 AND author_id = $7 AND kind = 'text'
+       AND deleted_at IS NULL RETURNING id";
+
+/// A deletion (`$2`, at `$1`) of the text `$4` of `$3` by its author `$5`.
+pub(super) const APPLY_DELETE: &str =
+    "UPDATE messages SET body = '', mentions = '', deleted_at = $1, revision = $2
+     WHERE conversation_id = $3 AND seq = $4 AND author_id = $5 AND kind = 'text'
+       AND deleted_at IS NULL RETURNING id";
+
+/// A reaction (`$1`) to the text `$3` of `$2`: the id of the text, if it takes one.
+pub(super) const APPLY_REACTION: &str = "UPDATE messages SET revision = $1
+     WHERE conversation_id = $2 AND seq = $3 AND kind = 'text' AND deleted_at IS NULL
+     RETURNING id";
+
+pub(super) const ADD_REACTION: &str =
+    "INSERT INTO reactions (message_id, emoji, user_id, seq) VALUES ($1, $2, $3, $4)
+     ON CONFLICT DO NOTHING";
+
+pub(super) const REMOVE_REACTION: &str =
+    "DELETE FROM reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3";
+
+pub(super) const DELETE_REACTIONS: &str = "DELETE FROM reactions WHERE message_id = $1";
+
+/// `$1` user: per conversation, texts by others after the read mark within the newest
+/// [`UNREAD_WINDOW`](super::UNREAD_WINDOW) numbers, and those that mention `$2` (the
+/// user's id as text).
+pub(super) fn unread() -> String {
+    format!(
+        "SELECT mb.conversation_id, COUNT(*) AS unread,
+            SUM(CASE WHEN (' ' || m.mentions || ' ') LIKE ('% ' || $2 || ' %') THEN 1 ELSE 0 END)
+                AS mentions
+         FROM members mb
+         JOIN conversations c ON c.id = mb.conversation_id
+         JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq > mb.read_seq
+             AND m.seq > c.last_seq - {}
+         WHERE mb.user_id = $1 AND m.kind = 'text' AND m.deleted_at IS NULL
+             AND m.author_id <> $1
+         GROUP BY mb.conversation_id",
+        super::UNREAD_WINDOW
+    )
+}
 
 /// `$1` conversation, `$2` before (exclusive), `$3` how many.
 pub(super) fn history() -> String {
     format!(
-        "{} WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3",
+        "{} WHERE m.conversation_id = $1 AND m.seq < $2 AND {} ORDER BY m.seq DESC LIMIT $3",
+        super::SELECT_MESSAGE,
+        super::SHOWN_KINDS
+    )
+}
+
+/// `$1` conversation, `$2` number.
+pub(super) fn message_at() -> String {
+    format!(
+        "{} WHERE m.conversation_id = $1 AND m.seq = $2",
+        super::SELECT_MESSAGE
+    )
+}
+
+/// `$1` the backend's match of the words (`matching`), `$2` user, `$3` only this
+/// conversation (0: all of the user's), `$4` how many.
+pub(super) fn search(matching: &str) -> String {
+    format!(
+        "{} JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = $2
+         WHERE m.id IN ({matching}) AND ($3 = 0 OR m.conversation_id = $3)
+             AND m.kind = 'text' AND m.deleted_at IS NULL
+         ORDER BY m.id DESC LIMIT $4",
         super::SELECT_MESSAGE
     )
 }
@@ -111,8 +179,137 @@ macro_rules! statements_for {
     ($pool:ty, $conn:ty) => {
         use sqlx::Connection as _;
 
-        use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, Seq, UserId};
-        use crate::server::store::{sql, MessageRow, NewUser, Result, UserFields, UserRow};
+        use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, MessageBody, Seq, UserId};
+        use crate::server::store::{
+            may_have_reactions, mentions_column, reactions, searchable, sql, MessageRow, NewUser,
+            ReactionRow, Result, Unread, UserFields, UserRow,
+        };
+
+        /// Messages of `rows`, each with its reactions (read for those that may have some).
+        async fn with_reactions(pool: &$pool, rows: Vec<MessageRow>) -> Result<Vec<ChatMessage>> {
+            let mut messages: Vec<ChatMessage> = rows.into_iter().map(ChatMessage::from).collect();
+            for m in messages.iter_mut().filter(|m| may_have_reactions(m)) {
+                let rows: Vec<ReactionRow> = sqlx::query_as(crate::server::store::SELECT_REACTIONS)
+                    .bind(m.id.0)
+                    .fetch_all(pool)
+                    .await?;
+                m.reactions = reactions(rows);
+            }
+            Ok(messages)
+        }
+
+        pub(super) async fn message_at(
+            pool: &$pool,
+            conversation: ConversationId,
+            seq: Seq,
+        ) -> Result<Option<ChatMessage>> {
+            let row: Option<MessageRow> = sqlx::query_as(&sql::message_at())
+                .bind(conversation.0)
+                .bind(seq as i64)
+                .fetch_optional(pool)
+                .await?;
+            Ok(with_reactions(pool, row.into_iter().collect()).await?.pop())
+        }
+
+        pub(super) async fn unread(pool: &$pool, user: UserId) -> Result<Vec<Unread>> {
+            sqlx::query_as(&sql::unread())
+                .bind(user.0)
+                .bind(user.0.to_string())
+                .fetch_all(pool)
+                .await
+        }
+
+        /// Searches with the backend's match (`matching`, the words bound as `$1`).
+        pub(super) async fn search(
+            pool: &$pool,
+            matching: &str,
+            words: String,
+            user: UserId,
+            within: Option<ConversationId>,
+            limit: u32,
+        ) -> Result<Vec<ChatMessage>> {
+            let rows: Vec<MessageRow> = sqlx::query_as(&sql::search(matching))
+                .bind(words)
+                .bind(user.0)
+                .bind(within.map_or(0, |c| c.0))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            with_reactions(pool, rows).await
+        }
+
+        /// Makes the change `m` (a stored edit, deletion or reaction) in the message it
+        /// changes, and in the search index; a change of a message that cannot take it
+        /// (deleted meanwhile) changes nothing, as it does in every reader
+        /// ([`ChatMessage::apply`]).
+        pub(super) async fn apply_change(conn: &mut $conn, m: &ChatMessage) -> Result<()> {
+            let (c, seq, author) = (m.conversation.0, m.seq as i64, m.author.id.0);
+            match &m.body {
+                MessageBody::Edited { target, text } => {
+                    let id: Option<i64> = sqlx::query_scalar(sql::APPLY_EDIT)
+                        .bind(text)
+                        .bind(mentions_column(&m.mentions))
+                        .bind(m.sent_at_ms)
+                        .bind(seq)
+                        .bind(c)
+                        .bind(*target as i64)
+                        .bind(author)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    if let Some(id) = id {
+                        sqlx::query(super::SEARCH_DELETE)
+                            .bind(id)
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query(super::SEARCH_INSERT)
+                            .bind(id)
+                            .bind(searchable(text).as_ref())
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                }
+                MessageBody::Deleted { target } => {
+                    let id: Option<i64> = sqlx::query_scalar(sql::APPLY_DELETE)
+                        .bind(m.sent_at_ms)
+                        .bind(seq)
+                        .bind(c)
+                        .bind(*target as i64)
+                        .bind(author)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    if let Some(id) = id {
+                        sqlx::query(sql::DELETE_REACTIONS)
+                            .bind(id)
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query(super::SEARCH_DELETE)
+                            .bind(id)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                }
+                MessageBody::Reacted { target, emoji, on } => {
+                    let id: Option<i64> = sqlx::query_scalar(sql::APPLY_REACTION)
+                        .bind(seq)
+                        .bind(c)
+                        .bind(*target as i64)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    if let Some(id) = id {
+                        let statement = if *on {
+                            sql::ADD_REACTION
+                        } else {
+                            sql::REMOVE_REACTION
+                        };
+                        let query = sqlx::query(statement).bind(id).bind(emoji).bind(author);
+                        let query = if *on { query.bind(seq) } else { query };
+                        query.execute(&mut *conn).await?;
+                    }
+                }
+                MessageBody::Text { .. } | MessageBody::Joined | MessageBody::Left => {}
+            }
+            Ok(())
+        }
 
         pub(super) async fn user(pool: &$pool, id: UserId) -> Result<Option<UserRow>> {
             let row: Option<UserFields> = sqlx::query_as(sql::SELECT_USER)
@@ -145,7 +342,11 @@ macro_rules! statements_for {
                 .bind(i64::from(limit) + 1)
                 .fetch_all(pool)
                 .await?;
-            Ok(crate::server::store::newest_page(rows, limit))
+            let has_more = rows.len() > limit as usize;
+            let mut messages =
+                with_reactions(pool, rows.into_iter().take(limit as usize).collect()).await?;
+            messages.reverse();
+            Ok((messages, has_more))
         }
 
         pub(super) async fn message_by_client_id(
@@ -158,7 +359,7 @@ macro_rules! statements_for {
                 .bind(&client_id.0)
                 .fetch_optional(pool)
                 .await?;
-            Ok(row.map(ChatMessage::from))
+            Ok(with_reactions(pool, row.into_iter().collect()).await?.pop())
         }
 
         pub(super) async fn messages_between(
@@ -173,7 +374,7 @@ macro_rules! statements_for {
                 .bind(up_to as i64)
                 .fetch_all(pool)
                 .await?;
-            Ok(rows.into_iter().map(ChatMessage::from).collect())
+            with_reactions(pool, rows).await
         }
 
         /// The user and session of `new`, and its claim on the nickname (unless someone

@@ -17,11 +17,25 @@ use sqlx::{
 use tokio::{sync::Mutex, task::JoinHandle};
 
 use super::{
-    conversation_rows, sql, ConversationFields, ConversationRow, NewUser, QueueError, Result,
-    Storage, UserFields, UserRow, WriteJob, WRITE_QUEUE,
+    conversation_rows, search_words, searchable, sql, ConversationFields, ConversationRow, NewUser,
+    QueueError, Result, Storage, Unread, UserFields, UserRow, WriteJob, WRITE_QUEUE,
 };
 use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, Seq, UserId};
 use writer::Writer;
+
+/// The search index's statements: `$1` message id (the index's rowid), `$2` its text
+/// as [`searchable`](super::searchable) made it.
+const SEARCH_INSERT: &str = "INSERT INTO message_search (rowid, body) VALUES ($1, $2)";
+const SEARCH_DELETE: &str = "DELETE FROM message_search WHERE rowid = $1";
+
+/// The index's match of the words (`$1`, see `fts_query`).
+const SEARCH_MATCH: &str = "SELECT rowid FROM message_search WHERE message_search MATCH $1";
+
+/// The words of a query as an FTS5 query: each a quoted phrase, all of them required.
+fn fts_query(words: &[String]) -> String {
+    let phrases: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+    phrases.join(" ")
+}
 
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
@@ -59,7 +73,9 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let (writer, writer_task) = Writer::start(options.connect().await?, WRITE_QUEUE);
+        let mut conn = options.connect().await?;
+        index_unsearched(&mut conn).await?;
+        let (writer, writer_task) = Writer::start(conn, WRITE_QUEUE);
         let checkpointer = tokio::spawn(checkpoint_now_and_then(pool.clone()));
         Ok(Self {
             pool,
@@ -241,6 +257,56 @@ impl Storage for SqliteStore {
         up_to: Seq,
     ) -> Result<Vec<ChatMessage>> {
         same::messages_between(&self.pool, conversation, after, up_to).await
+    }
+
+    async fn message_at(
+        &self,
+        conversation: ConversationId,
+        seq: Seq,
+    ) -> Result<Option<ChatMessage>> {
+        same::message_at(&self.pool, conversation, seq).await
+    }
+
+    async fn search(
+        &self,
+        user: UserId,
+        query: &str,
+        within: Option<ConversationId>,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>> {
+        let words = fts_query(&search_words(query));
+        same::search(&self.pool, SEARCH_MATCH, words, user, within, limit).await
+    }
+
+    async fn unread(&self, user: UserId) -> Result<Vec<Unread>> {
+        same::unread(&self.pool, user).await
+    }
+}
+
+/// Indexes the texts stored before the search index existed (or past its newest
+/// entry), a thousand at a time.
+async fn index_unsearched(conn: &mut sqlx::SqliteConnection) -> Result<()> {
+    loop {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, body FROM messages WHERE kind = 'text' AND deleted_at IS NULL
+               AND id > (SELECT COALESCE(MAX(rowid), 0) FROM message_search)
+             ORDER BY id LIMIT 1000",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(texts = rows.len(), "indexing texts for search");
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        for (id, body) in rows {
+            sqlx::query(SEARCH_INSERT)
+                .bind(id)
+                .bind(searchable(&body).as_ref())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
     }
 }
 

@@ -342,6 +342,8 @@ async fn a_group_of_messages_commits_together_with_gapless_numbers_and_in_order(
                             .unwrap()
                             .push((stored.message.seq, stored.duplicate));
                     }),
+                    reply_to: None,
+                    mentions: Vec::new(),
                 })
                 .unwrap();
         }
@@ -383,6 +385,8 @@ async fn a_group_of_messages_commits_together_with_gapless_numbers_and_in_order(
                     let m = r.unwrap().message;
                     ids.lock().unwrap().push((m.seq, m.id));
                 }),
+                reply_to: None,
+                mentions: Vec::new(),
             };
             store.submit(job).unwrap();
         }
@@ -433,6 +437,8 @@ async fn two_servers_writing_one_conversation_share_one_gapless_order() {
                     client_id: Some(ClientMsgId(key.clone())),
                     at_ms: i as i64,
                     done: Box::new(move |r| results.lock().unwrap().push((key, r))),
+                    reply_to: None,
+                    mentions: Vec::new(),
                 };
                 store.submit(job).unwrap();
             }

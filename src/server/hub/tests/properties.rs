@@ -112,6 +112,8 @@ impl World {
                     conversation: self.conversation(me, t),
                     client_id: ClientMsgId(format!("p{}", self.client_ids)),
                     text: text.clone(),
+                    reply_to: None,
+                    mentions: Vec::new(),
                 }
             }
             Action::OpenDirect(peer) => ClientMsg::OpenDirect {
@@ -147,6 +149,8 @@ impl World {
                     conversation: general,
                     client_id: barrier.clone(),
                     text: "barrier".into(),
+                    reply_to: None,
+                    mentions: Vec::new(),
                 },
             )
             .await;

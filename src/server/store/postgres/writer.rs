@@ -17,10 +17,10 @@ use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use super::super::{
-    kind_and_text, next_group, not_stored, split_group, MessageRow, NewMessage, QueueError, Result,
+    next_group, not_stored, searchable, split_group, MessageRow, NewMessage, QueueError, Result,
     Stored, WriteJob, MAX_BATCH,
 };
-use crate::protocol::{ChatMessage, ConversationId, MessageId, Seq, UserId};
+use crate::protocol::{ChatMessage, ConversationId, MessageBody, MessageId, Seq, UserId};
 use crate::server::supervise::spawn_essential;
 
 /// Times a group starts over because another server stored one of its client ids.
@@ -279,6 +279,30 @@ async fn try_group(
         };
         results.push(result);
     }
+
+    // Changes into the messages they change; new texts into the search index.
+    let mut texts: (Vec<i64>, Vec<String>) = Default::default();
+    for stored in results.iter().flatten().filter(|s| !s.duplicate) {
+        let m = &stored.message;
+        match &m.body {
+            MessageBody::Text { text } => {
+                texts.0.push(m.id.0);
+                texts.1.push(searchable(text).into_owned());
+            }
+            MessageBody::Joined | MessageBody::Left => {}
+            _ => super::same::apply_change(&mut *conn, m).await?,
+        }
+    }
+    if !texts.0.is_empty() {
+        sqlx::query(
+            "INSERT INTO message_search (message_id, doc)
+             SELECT id, to_tsvector('simple', body) FROM unnest($1::bigint[], $2::text[]) AS v(id, body)",
+        )
+        .bind(&texts.0)
+        .bind(&texts.1)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(Some(results))
 }
 
@@ -289,9 +313,11 @@ struct Columns<'a> {
     seq: Vec<i64>,
     author: Vec<i64>,
     kind: Vec<&'static str>,
-    body: Vec<&'a str>,
+    body: Vec<std::borrow::Cow<'a, str>>,
     client_id: Vec<Option<&'a str>>,
     at_ms: Vec<i64>,
+    target: Vec<Option<i64>>,
+    mentions: Vec<String>,
 }
 
 /// Inserts the numbered messages with one statement; their ids in the same order, or
@@ -305,21 +331,25 @@ async fn insert_all(
     }
     let mut columns = Columns::default();
     for (m, seq) in inserts {
-        let (kind, text) = kind_and_text(&m.body);
+        let stored = m.columns();
         columns.conversation.push(m.conversation.0);
         columns.seq.push(*seq as i64);
         columns.author.push(m.author.id.0);
-        columns.kind.push(kind);
-        columns.body.push(text);
+        columns.kind.push(stored.kind);
+        columns.body.push(stored.body);
         columns
             .client_id
             .push(m.client_id.as_ref().map(|c| c.0.as_str()));
         columns.at_ms.push(m.at_ms);
+        columns.target.push(stored.target);
+        columns.mentions.push(m.mentions());
     }
+    let bodies: Vec<&str> = columns.body.iter().map(|b| b.as_ref()).collect();
     let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "INSERT INTO messages (conversation_id, seq, author_id, kind, body, client_id, created_at)
+        "INSERT INTO messages (conversation_id, seq, author_id, kind, body, client_id, created_at,
+            target_seq, mentions)
          SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
-                              $6::text[], $7::bigint[])
+                              $6::text[], $7::bigint[], $8::bigint[], $9::text[])
          ON CONFLICT (author_id, client_id) DO NOTHING
          RETURNING conversation_id, seq, id",
     )
@@ -327,9 +357,11 @@ async fn insert_all(
     .bind(&columns.seq)
     .bind(&columns.author)
     .bind(&columns.kind)
-    .bind(&columns.body)
+    .bind(&bodies)
     .bind(&columns.client_id)
     .bind(&columns.at_ms)
+    .bind(&columns.target)
+    .bind(&columns.mentions)
     .fetch_all(&mut *conn)
     .await?;
     if rows.len() != inserts.len() {

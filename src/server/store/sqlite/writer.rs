@@ -18,10 +18,10 @@ use sqlx::{sqlite::SqliteConnection, Connection};
 use tokio::sync::{mpsc, Notify};
 
 use super::super::{
-    kind_and_text, next_group, not_stored, split_group, sql, Completion, MessageRow, NewMessage,
-    Part, QueueError, Result, Stored, WriteJob, MAX_BATCH,
+    next_group, not_stored, searchable, split_group, sql, Completion, MessageRow, NewMessage, Part,
+    QueueError, Result, Stored, WriteJob, MAX_BATCH,
 };
-use crate::protocol::{ChatMessage, ConversationId, MessageId, Seq, UserId};
+use crate::protocol::{ChatMessage, ConversationId, MessageBody, MessageId, Seq, UserId};
 use crate::server::supervise::spawn_essential;
 
 /// What the writer's queue holds: a write of the seam's, or any other write of this
@@ -164,9 +164,24 @@ async fn commit(
         };
         // What you wrote yourself is read.
         let mut authored: HashMap<(ConversationId, UserId), Seq> = HashMap::new();
+        let mut texts = Vec::new();
         for stored in results.iter().flatten().filter(|s| !s.duplicate) {
             let m = &stored.message;
             authored.insert((m.conversation, m.author.id), m.seq);
+            match &m.body {
+                MessageBody::Text { text } => texts.push((m.id.0, searchable(text))),
+                MessageBody::Joined | MessageBody::Left => {}
+                _ => super::same::apply_change(&mut tx, m).await?,
+            }
+        }
+        if !texts.is_empty() {
+            sqlx::query(
+                "INSERT INTO message_search (rowid, body)
+                 SELECT value ->> 0, value ->> 1 FROM json_each(?)",
+            )
+            .bind(json(&texts)?)
+            .execute(&mut *tx)
+            .await?;
         }
         if !authored.is_empty() {
             let pairs: Vec<[i64; 2]> = seqs.iter().map(|(c, s)| [c.0, *s as i64]).collect();
@@ -263,21 +278,25 @@ async fn insert_group(
         };
         *last += 1;
         numbers.push(*last);
-        let (kind, text) = kind_and_text(&m.body);
+        let columns = m.columns();
         rows.push(serde_json::json!([
             m.conversation.0,
             *last as i64,
             m.author.id.0,
-            kind,
-            text,
+            columns.kind,
+            columns.body,
             m.client_id.as_ref().map(|c| c.0.as_str()),
-            m.at_ms
+            m.at_ms,
+            columns.target,
+            m.mentions()
         ]));
     }
     sqlx::query("SAVEPOINT grouped").execute(&mut *conn).await?;
     let inserted: std::result::Result<Vec<(i64, i64, i64)>, sqlx::Error> = sqlx::query_as(
-        "INSERT INTO messages (conversation_id, seq, author_id, kind, body, client_id, created_at)
-         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
+        "INSERT INTO messages (conversation_id, seq, author_id, kind, body, client_id, created_at,
+            target_seq, mentions)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+            value ->> 6, value ->> 7, value ->> 8
          FROM json_each(?) WHERE true
          ON CONFLICT (author_id, client_id) DO NOTHING RETURNING conversation_id, seq, id",
     )
@@ -355,16 +374,18 @@ async fn other_write(conn: &mut SqliteConnection, job: Job) -> Result<Option<Fin
 /// Inserts one message as number `seq`, or finds the one this author already sent
 /// with the same client id.
 async fn insert(conn: &mut SqliteConnection, m: &NewMessage, seq: Seq) -> Result<Stored> {
-    let (kind, text) = kind_and_text(&m.body);
+    let columns = m.columns();
     let client_id = m.client_id.as_ref().map(|c| c.0.as_str());
     let id: Option<i64> = sqlx::query_scalar(sql::INSERT_MESSAGE)
         .bind(m.conversation.0)
         .bind(seq as i64)
         .bind(m.author.id.0)
-        .bind(kind)
-        .bind(text)
+        .bind(columns.kind)
+        .bind(columns.body.as_ref())
         .bind(client_id)
         .bind(m.at_ms)
+        .bind(columns.target)
+        .bind(m.mentions())
         .fetch_optional(&mut *conn)
         .await?;
     if let Some(id) = id {

@@ -1,0 +1,265 @@
+//! What a user writes, before it is stored: a text (perhaps a reply, perhaps with
+//! mentions) or a change of a message (an edit, a deletion, a reaction).
+//!
+//! Each is checked here: the text's rules, membership, mentions of members only, and,
+//! for a reply or a change, the message it names (there, a text, not deleted, and the
+//! user's own for an edit or a deletion). Then it is stored like any message:
+//! numbered in its conversation, acknowledged under its client id, fanned out,
+//! replayed. A change applies to its message in storage and in every reader alike
+//! ([`ChatMessage::apply`]).
+
+use std::collections::HashSet;
+
+use crate::protocol::{
+    normalize_text, snippet, validate_client_id, validate_reaction, ChatMessage, ClientMsg,
+    ClientMsgId, ConversationId, ErrorCode, MessageBody, Quote, Seq, ServerMsg, UserId,
+    MAX_MENTIONS,
+};
+
+use super::{internal, limits::Kind, refuse, ConnId, Origin, Refusal, State, UserRow};
+
+/// A text or a change as the client sent it.
+pub(super) struct Draft {
+    pub conversation: ConversationId,
+    pub client_id: ClientMsgId,
+    pub body: MessageBody,
+    /// The message a text answers.
+    pub reply_to: Option<Seq>,
+    pub mentions: Vec<UserId>,
+}
+
+impl Draft {
+    /// The draft of a `send`, `edit`, `delete` or `react`; any other request as it was.
+    pub(super) fn of(msg: ClientMsg) -> Result<Self, ClientMsg> {
+        let draft = match msg {
+            ClientMsg::Send {
+                conversation,
+                client_id,
+                text,
+                reply_to,
+                mentions,
+            } => Draft {
+                conversation,
+                client_id,
+                body: MessageBody::Text { text },
+                reply_to,
+                mentions,
+            },
+            ClientMsg::Edit {
+                conversation,
+                client_id,
+                seq,
+                text,
+                mentions,
+            } => Draft {
+                conversation,
+                client_id,
+                body: MessageBody::Edited { target: seq, text },
+                reply_to: None,
+                mentions,
+            },
+            ClientMsg::Delete {
+                conversation,
+                client_id,
+                seq,
+            } => Draft {
+                conversation,
+                client_id,
+                body: MessageBody::Deleted { target: seq },
+                reply_to: None,
+                mentions: Vec::new(),
+            },
+            ClientMsg::React {
+                conversation,
+                client_id,
+                seq,
+                emoji,
+                on,
+            } => Draft {
+                conversation,
+                client_id,
+                body: MessageBody::Reacted {
+                    target: seq,
+                    emoji,
+                    on,
+                },
+                reply_to: None,
+                mentions: Vec::new(),
+            },
+            other => return Err(other),
+        };
+        Ok(draft)
+    }
+
+    /// The message this draft names: the one it answers or changes.
+    fn names(&self) -> Option<Seq> {
+        match self.body {
+            MessageBody::Edited { target, .. }
+            | MessageBody::Deleted { target }
+            | MessageBody::Reacted { target, .. } => Some(target),
+            _ => self.reply_to,
+        }
+    }
+}
+
+/// A refusal that names the client id of the draft it refuses.
+fn naming(Refusal(mut reply): Refusal, client_id: &ClientMsgId) -> Refusal {
+    if let ServerMsg::Error { client_id: id, .. } = reply.as_mut() {
+        *id = Some(client_id.clone());
+    }
+    Refusal(reply)
+}
+
+/// Whether `user` may do what `draft` does to `target` (the message it names, as
+/// storage has it now); for a reply, the quote it shows.
+fn check_target(
+    draft: &Draft,
+    user: UserId,
+    target: Option<ChatMessage>,
+) -> Result<Option<Quote>, Refusal> {
+    let seq = draft.names().unwrap_or_default();
+    let Some(target) = target else {
+        return Err(refuse(
+            ErrorCode::NoSuchMessage,
+            format!("There is no message {seq} in this conversation."),
+        ));
+    };
+    let MessageBody::Text { text } = &target.body else {
+        return Err(refuse(
+            ErrorCode::NoSuchMessage,
+            "Only messages people wrote can be answered, changed or reacted to.",
+        ));
+    };
+    if target.deleted {
+        return Err(refuse(
+            ErrorCode::NoSuchMessage,
+            "That message was deleted.",
+        ));
+    }
+    match draft.body {
+        MessageBody::Edited { .. } | MessageBody::Deleted { .. } if target.author.id != user => {
+            Err(refuse(
+                ErrorCode::NotYourMessage,
+                "You can edit or delete only your own messages.",
+            ))
+        }
+        MessageBody::Text { .. } => Ok(Some(Quote {
+            seq: target.seq,
+            author: target.author.id,
+            nickname: target.author.nickname.clone(),
+            snippet: snippet(text),
+            deleted: false,
+        })),
+        _ => Ok(None),
+    }
+}
+
+impl State {
+    /// Checks a text or a change and hands it to the writer; [`State::stored`] goes on
+    /// once it is committed.
+    pub(super) fn send(
+        &mut self,
+        conn: ConnId,
+        user: &UserRow,
+        draft: Draft,
+    ) -> Result<(), Refusal> {
+        self.check_draft(user, draft)
+            .and_then(|draft| self.limit_then_store(conn, user, draft))
+    }
+
+    /// The draft as it will be stored: text normalised, mentions of members only.
+    fn check_draft(&self, user: &UserRow, mut draft: Draft) -> Result<Draft, Refusal> {
+        validate_client_id(&draft.client_id)?;
+        match &mut draft.body {
+            MessageBody::Text { text } | MessageBody::Edited { text, .. } => {
+                *text = normalize_text(text)?;
+            }
+            MessageBody::Reacted { emoji, .. } => validate_reaction(emoji)?,
+            _ => {}
+        }
+        self.require_member(draft.conversation, user.id)?;
+        let mut seen = HashSet::new();
+        let conversation = draft.conversation;
+        draft.mentions.retain(|m| {
+            *m != user.id && self.conversations.is_member(conversation, *m) && seen.insert(*m)
+        });
+        draft.mentions.truncate(MAX_MENTIONS);
+        Ok(draft)
+    }
+
+    fn limit_then_store(
+        &mut self,
+        conn: ConnId,
+        user: &UserRow,
+        draft: Draft,
+    ) -> Result<(), Refusal> {
+        if let Err(refused) = self.limit(conn, Kind::Send, user.id) {
+            // Sent again because its ack was lost, it is not a new one: its ack is its
+            // answer, past the limit too (and costs no token).
+            let refused = naming(refused, &draft.client_id);
+            let (store, author) = (self.store.clone(), user.id);
+            let id = draft.client_id.clone();
+            self.spawn_io(
+                conn,
+                async move { store.message_by_client_id(author, &id).await },
+                move |state, found| match found {
+                    Ok(Some(message)) => {
+                        state.arrive(message, Origin::Client(conn, draft.client_id));
+                        Ok(())
+                    }
+                    Ok(None) => Err(refused),
+                    Err(e) => Err(naming(internal(e), &draft.client_id)),
+                },
+            );
+            return Ok(());
+        }
+        let Some(target) = draft.names() else {
+            return self.store_draft(conn, user, draft, None);
+        };
+        // A reply or a change: the message it names is read first (and the draft
+        // itself, if it was stored already: its ack is its answer, whatever that
+        // message has become since).
+        let (store, author, conversation) = (self.store.clone(), user.id, draft.conversation);
+        let id = draft.client_id.clone();
+        let user = user.clone();
+        self.spawn_io(
+            conn,
+            async move {
+                if let Some(stored) = store.message_by_client_id(author, &id).await? {
+                    return Ok(Err(stored));
+                }
+                store.message_at(conversation, target).await.map(Ok)
+            },
+            move |state, read| match read {
+                Ok(Err(stored)) => {
+                    state.arrive(stored, Origin::Client(conn, draft.client_id));
+                    Ok(())
+                }
+                Ok(Ok(target)) => match check_target(&draft, user.id, target) {
+                    Ok(quote) => state.store_draft(conn, &user, draft, quote),
+                    Err(refused) => Err(naming(refused, &draft.client_id)),
+                },
+                Err(e) => Err(naming(internal(e), &draft.client_id)),
+            },
+        );
+        Ok(())
+    }
+
+    fn store_draft(
+        &mut self,
+        conn: ConnId,
+        user: &UserRow,
+        draft: Draft,
+        reply_to: Option<Quote>,
+    ) -> Result<(), Refusal> {
+        let client_id = draft.client_id.clone();
+        self.store_message(
+            draft.conversation,
+            user,
+            draft.body,
+            (reply_to, draft.mentions),
+            Origin::Client(conn, draft.client_id),
+        )
+        .map_err(|refused| naming(refused, &client_id))
+    }
+}
