@@ -25,6 +25,8 @@ pub enum Part {
     Rooms,
     /// The outbox.
     Outbox,
+    /// The search and its results.
+    Search,
     /// One conversation's messages.
     Messages(ConversationId),
     /// One conversation's counts (unread, members) and who is typing in it.
@@ -41,6 +43,7 @@ struct Triggers {
     people: ArcTrigger,
     rooms: ArcTrigger,
     outbox: ArcTrigger,
+    search: ArcTrigger,
     unread: ArcTrigger,
     any: ArcTrigger,
     messages: HashMap<ConversationId, ArcTrigger>,
@@ -54,6 +57,7 @@ impl Triggers {
             Part::People => self.people.clone(),
             Part::Rooms => self.rooms.clone(),
             Part::Outbox => self.outbox.clone(),
+            Part::Search => self.search.clone(),
             Part::Unread => self.unread.clone(),
             Part::Any => self.any.clone(),
             Part::Messages(id) => self.messages.entry(id).or_default().clone(),
@@ -70,6 +74,7 @@ impl Triggers {
             (changes.people, &self.people),
             (changes.rooms, &self.rooms),
             (changes.outbox, &self.outbox),
+            (changes.search, &self.search),
             (!changes.conversations.is_empty(), &self.unread),
         ] {
             if all || changed {

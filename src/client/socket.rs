@@ -10,7 +10,11 @@
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use leptos::prelude::*;
 
-use super::{chat::Chat, state::Reaction, storage};
+use super::{
+    chat::Chat,
+    state::{Draft, Reaction},
+    storage,
+};
 use crate::protocol::{ClientMsg, ClientMsgId, ConversationId};
 
 /// What the connection is doing, as the user should see it.
@@ -100,13 +104,13 @@ impl Socket {
 
     /// Posts a message the user wrote: it goes into the outbox (and browser storage)
     /// first, then to the server if the link is up, else after the next resume.
-    pub fn post(&self, conversation: ConversationId, text: String) {
+    pub fn post(&self, conversation: ConversationId, draft: Draft) {
         let client_id = new_client_id();
         let posted = self
             .chat
             .update(|s| {
                 let me = s.me()?.id;
-                s.send(conversation, client_id, text, now_ms())
+                s.send(conversation, client_id, draft, now_ms())
                     .map(|sent| (me, sent))
             })
             .flatten();

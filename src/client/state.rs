@@ -15,12 +15,12 @@ use std::collections::BTreeMap;
 
 pub use changes::Changes;
 pub use conversation::{Conversation, MAX_KEPT};
-pub use outbox::{Pending, OUTBOX_IN_FLIGHT};
+pub use outbox::{Change, Draft, Pending, OUTBOX_IN_FLIGHT};
 pub use saved::{Saved, SavedConversation};
 
 use crate::protocol::{
     Author, ChatMessage, ClientMsg, ClientMsgId, ConversationId, ConversationKind, Cursor,
-    ErrorCode, MessageBody, RoomInfo, ServerMsg, UserId, UserInfo, MAX_RESUME_CURSORS,
+    ErrorCode, MessageBody, RoomInfo, Seq, ServerMsg, UserId, UserInfo, MAX_RESUME_CURSORS,
 };
 
 /// How long a typing signal is shown.
@@ -76,6 +76,11 @@ pub struct ChatState {
     pub focus: Option<ConversationId>,
     /// What changed since the view last looked ([`ChatState::take_changes`]).
     pub changes: Changes,
+    /// The last search: its query, and what was found once the server has answered.
+    pub search: Option<(String, Option<Vec<ChatMessage>>)>,
+    /// A message to bring into view (a quote or a search result was opened) once it
+    /// is loaded.
+    pub jump: Option<(ConversationId, Seq)>,
 }
 
 impl ChatState {
@@ -91,9 +96,14 @@ impl ChatState {
         let mut reactions = Vec::new();
         self.changes.merge(Changes::of(&msg));
         match msg {
-            ServerMsg::Welcome { .. }
-            | ServerMsg::Pong { .. }
-            | ServerMsg::SearchResults { .. } => {}
+            ServerMsg::Welcome { .. } | ServerMsg::Pong { .. } => {}
+            ServerMsg::SearchResults { query, messages } => {
+                if let Some((asked, found)) = &mut self.search {
+                    if *asked == query {
+                        *found = Some(messages);
+                    }
+                }
+            }
             ServerMsg::Ready {
                 me,
                 token,
@@ -117,6 +127,7 @@ impl ChatState {
                     let conversation = match old.remove(&info.id) {
                         Some(mut c) => {
                             c.read_reported = info.read_seq;
+                            c.counted_by_server(&info);
                             c.info = info;
                             c.typing.clear();
                             c.loaded &= !c.messages.is_empty();
@@ -166,19 +177,18 @@ impl ChatState {
                 let pending = self.take_pending(&client_id, &mut reactions);
                 if let (Some(c), Some(me)) = (self.conversations.get_mut(&conversation), me) {
                     if let Some(pending) = pending {
-                        c.insert(ChatMessage::new(
-                            id,
-                            conversation,
-                            seq,
-                            Author {
-                                id: me.id,
-                                nickname: me.nickname,
-                                avatar: me.avatar,
-                            },
-                            sent_at_ms,
-                            MessageBody::Text { text: pending.text },
-                            Some(client_id),
-                        ));
+                        // Shown now, as the server stored it; the copy that follows
+                        // (with the server's quote) takes its place.
+                        let quoted = pending
+                            .reply_to
+                            .and_then(|r| c.by_seq(r))
+                            .and_then(quote_of);
+                        let author = Author {
+                            id: me.id,
+                            nickname: me.nickname,
+                            avatar: me.avatar,
+                        };
+                        c.insert(pending.stored_as((id, seq, sent_at_ms), author, quoted));
                     }
                     c.info.read_seq = c.info.read_seq.max(seq);
                 }
@@ -265,6 +275,18 @@ impl ChatState {
                         });
                     }
                 }
+                (_, Some(client_id))
+                    if self
+                        .outbox
+                        .iter()
+                        .any(|p| p.client_id == client_id && p.change.is_some()) =>
+                {
+                    // A change that cannot be made (the message was deleted meanwhile):
+                    // nothing to retry; the user is told why.
+                    self.take_pending(&client_id, &mut reactions);
+                    self.notice = Some(message);
+                    self.changes.session = true;
+                }
                 (_, Some(client_id)) => {
                     if let Some(p) = self.outbox.iter_mut().find(|p| p.client_id == client_id) {
                         p.failed = Some(message);
@@ -301,15 +323,18 @@ impl ChatState {
                 self.take_pending(id, reactions);
             }
         }
+        let me = self.me().map(|m| m.id);
         if let Some(c) = self.conversations.get_mut(&message.conversation) {
-            c.typing.remove(&message.author.id);
             let seq = message.seq;
-            c.insert(message);
+            if message.target().is_none() {
+                c.typing.remove(&message.author.id);
+            }
+            c.receive(message, me);
             if mine {
                 c.info.read_seq = c.info.read_seq.max(seq);
             }
             if self.focus == Some(c.info.id) {
-                c.info.read_seq = c.info.last_seq;
+                c.read_all();
             }
         }
     }
@@ -372,8 +397,8 @@ impl ChatState {
 
     fn read_focus(&mut self) {
         if let Some(c) = self.focus.and_then(|id| self.conversations.get_mut(&id)) {
-            if c.info.read_seq < c.info.last_seq {
-                c.info.read_seq = c.info.last_seq;
+            if c.info.read_seq < c.info.last_seq || c.unread() > 0 {
+                c.read_all();
                 self.changes.conversations.insert(c.info.id);
             }
         }
@@ -414,6 +439,67 @@ impl ChatState {
             before: Some(first.seq),
             from: None,
         })
+    }
+
+    /// Starts a search; returns the request to send.
+    pub fn search(&mut self, query: String, within: Option<ConversationId>) -> ClientMsg {
+        self.search = Some((query.clone(), None));
+        self.changes.search = true;
+        ClientMsg::Search {
+            query,
+            conversation: within,
+        }
+    }
+
+    pub fn clear_search(&mut self) {
+        self.search = None;
+        self.changes.search = true;
+    }
+
+    /// Brings message `seq` of a conversation into view: the request that loads it
+    /// and everything after it, if it is not loaded yet.
+    pub fn jump_to(&mut self, conversation: ConversationId, seq: Seq) -> Option<ClientMsg> {
+        let c = self.conversations.get(&conversation)?;
+        self.jump = Some((conversation, seq));
+        self.changes.messages.insert(conversation);
+        if c.by_seq(seq).is_some() {
+            return None;
+        }
+        let first = c.messages.first().map(|m| m.seq);
+        if first.is_some_and(|first| first < seq) {
+            return None; // between known messages: a change's number, or not shown
+        }
+        Some(ClientMsg::History {
+            conversation,
+            before: first,
+            from: Some(seq),
+        })
+    }
+
+    /// The message to bring into view in `conversation`, once it is loaded; it is
+    /// then taken (brought into view once).
+    pub fn take_jump(&mut self, conversation: ConversationId) -> Option<Seq> {
+        match self.jump {
+            Some((c, seq)) if c == conversation => {
+                let loaded = self
+                    .conversations
+                    .get(&c)
+                    .is_some_and(|c| c.by_seq(seq).is_some());
+                loaded.then(|| {
+                    self.jump = None;
+                    seq
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Unread texts that mention the user, in all conversations.
+    pub fn total_mentions(&self) -> u64 {
+        self.conversations
+            .values()
+            .map(Conversation::mentions)
+            .sum()
     }
 
     pub fn total_unread(&self) -> u64 {
@@ -494,3 +580,17 @@ pub fn linkify(text: &str) -> Vec<(bool, &str)> {
 
 #[cfg(test)]
 mod tests;
+
+/// The quote a reply to `m` shows (a text that is not deleted).
+fn quote_of(m: &ChatMessage) -> Option<crate::protocol::Quote> {
+    match &m.body {
+        MessageBody::Text { text } if !m.deleted => Some(crate::protocol::Quote {
+            seq: m.seq,
+            author: m.author.id,
+            nickname: m.author.nickname.clone(),
+            snippet: crate::protocol::snippet(text),
+            deleted: false,
+        }),
+        _ => None,
+    }
+}

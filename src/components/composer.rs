@@ -4,7 +4,10 @@
 use leptos::prelude::*;
 
 use crate::{
-    client::socket::{now_ms, Socket},
+    client::{
+        socket::{now_ms, Socket},
+        state::Draft,
+    },
     protocol::{ClientMsg, ConversationId, TEXT_MAX_CHARS},
 };
 
@@ -27,7 +30,7 @@ pub fn Composer(conversation: ConversationId) -> impl IntoView {
             return;
         }
         let body = text.get_untracked().trim().to_string();
-        socket.post(conversation, body);
+        socket.post(conversation, Draft::text(body));
         text.set(String::new());
         last_typing.set_value(0.0);
     };

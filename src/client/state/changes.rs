@@ -18,6 +18,8 @@ pub struct Changes {
     pub people: bool,
     /// The rooms listed and which conversations are ours.
     pub rooms: bool,
+    /// The search and its results.
+    pub search: bool,
     /// The outbox.
     pub outbox: bool,
     /// Conversations whose messages (or loaded / start flags) changed.
@@ -35,9 +37,8 @@ impl Changes {
     pub(super) fn of(msg: &ServerMsg) -> Self {
         let mut c = Self::default();
         match msg {
-            ServerMsg::Welcome { .. }
-            | ServerMsg::Pong { .. }
-            | ServerMsg::SearchResults { .. } => {}
+            ServerMsg::Welcome { .. } | ServerMsg::Pong { .. } => {}
+            ServerMsg::SearchResults { .. } => c.search = true,
             ServerMsg::Ready { .. } => c.all = true,
             ServerMsg::Message { message } => c.message(message.conversation),
             ServerMsg::Replay { conversation, .. } | ServerMsg::Ack { conversation, .. } => {
@@ -89,6 +90,7 @@ impl Changes {
         self.session |= other.session;
         self.people |= other.people;
         self.rooms |= other.rooms;
+        self.search |= other.search;
         self.outbox |= other.outbox;
         self.messages.extend(other.messages);
         self.conversations.extend(other.conversations);

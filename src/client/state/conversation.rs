@@ -1,5 +1,6 @@
-//! One conversation as the client holds it: a gapless run of its messages, the
-//! cursor it resumes from, and its unread count.
+//! One conversation as the client holds it: a run of its messages (texts and lines;
+//! the changes among them are applied to the messages they change), the cursor it
+//! resumes from, and its unread and mention counts.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -26,18 +27,80 @@ pub struct Conversation {
     pub typing: BTreeMap<UserId, f64>,
     /// The read mark the server has been told of (or told us).
     pub(super) read_reported: Seq,
+    /// The newest number received since the run began (a change may be newer than
+    /// the newest message): where a resume continues from.
+    newest_seen: Seq,
+    /// Texts by others not read yet, and those of them that mention the user.
+    unread: u64,
+    mentions: u64,
+    /// Numbers up to this are in `unread` (the server counted them in `ready`); what
+    /// arrives after it is counted here.
+    counted_through: Seq,
 }
 
 impl Conversation {
     pub(super) fn new(info: ConversationInfo) -> Self {
-        Self {
+        let mut c = Self {
             read_reported: info.read_seq,
-            info,
+            info: info.clone(),
             messages: Vec::new(),
             ids: HashSet::new(),
             loaded: false,
             reached_start: false,
             typing: BTreeMap::new(),
+            newest_seen: 0,
+            unread: 0,
+            mentions: 0,
+            counted_through: 0,
+        };
+        c.counted_by_server(&info);
+        c
+    }
+
+    /// The counts as the server gave them (in `ready`), up to its newest number.
+    pub(super) fn counted_by_server(&mut self, info: &ConversationInfo) {
+        self.unread = u64::from(info.unread);
+        self.mentions = u64::from(info.mentions);
+        self.counted_through = info.last_seq;
+    }
+
+    /// Takes a message that arrived (live or replayed), counting it if it is new
+    /// here and newer than what the server counted: a text by someone else after
+    /// the read mark is unread (and one that mentions `me`, a mention).
+    pub(super) fn receive(&mut self, message: ChatMessage, me: Option<UserId>) {
+        if message.seq > self.counted_through
+            && message.seq > self.info.read_seq
+            && message.counts_as_unread()
+            && Some(message.author.id) != me
+            && !self.ids.contains(&message.id)
+        {
+            self.unread += 1;
+            if me.is_some_and(|me| message.mentions.contains(&me)) {
+                self.mentions += 1;
+            }
+        }
+        self.insert(message);
+    }
+
+    /// Everything up to the newest message is read.
+    pub(super) fn read_all(&mut self) {
+        self.info.read_seq = self.info.read_seq.max(self.info.last_seq);
+        self.unread = 0;
+        self.mentions = 0;
+    }
+
+    /// Applies a change (edit, deletion, reaction) to the message it changes, if that
+    /// one is here; returns whether anything shown changed.
+    pub(super) fn apply_change(&mut self, change: &ChatMessage) -> bool {
+        self.info.last_seq = self.info.last_seq.max(change.seq);
+        self.newest_seen = self.newest_seen.max(change.seq);
+        let Some(target) = change.target() else {
+            return false;
+        };
+        let at = self.messages.partition_point(|m| m.seq < target);
+        match self.messages.get_mut(at) {
+            Some(m) if m.seq == target => m.apply(change),
+            _ => false,
         }
     }
 
@@ -45,10 +108,23 @@ impl Conversation {
     /// A new message past [`MAX_KEPT`] drops the oldest; an older page the reader asked
     /// for is kept whole.
     pub(super) fn insert(&mut self, message: ChatMessage) {
+        if message.target().is_some() {
+            self.apply_change(&message);
+            return;
+        }
         if !self.ids.insert(message.id) {
+            // Known (shown at its ack, or loaded before): a copy at least as new
+            // takes its place, with what the server added (a reply's quote).
+            let at = self.messages.partition_point(|m| m.seq < message.seq);
+            if let Some(m) = self.messages.get_mut(at) {
+                if m.id == message.id && message.revision >= m.revision && *m != message {
+                    *m = message;
+                }
+            }
             return;
         }
         self.info.last_seq = self.info.last_seq.max(message.seq);
+        self.newest_seen = self.newest_seen.max(message.seq);
         let at = self.messages.partition_point(|m| m.seq < message.seq);
         let newest = at == self.messages.len();
         self.messages.insert(at, message);
@@ -73,6 +149,7 @@ impl Conversation {
     pub(super) fn clear(&mut self) {
         self.messages.clear();
         self.ids.clear();
+        self.newest_seen = 0;
         self.loaded = false;
         self.reached_start = false;
     }
@@ -88,11 +165,11 @@ impl Conversation {
         self.messages.get(at).filter(|m| m.seq == seq)
     }
 
-    /// The newest message known: where a resume continues from.
+    /// The newest message (or change) known: where a resume continues from.
     pub fn cursor(&self) -> Option<Cursor> {
         self.messages.last().map(|m| Cursor {
             conversation: self.info.id,
-            seq: m.seq,
+            seq: m.seq.max(self.newest_seen),
         })
     }
 
@@ -101,8 +178,14 @@ impl Conversation {
         !self.reached_start && self.messages.first().is_some_and(|m| m.seq > 1)
     }
 
+    /// Texts by others not read yet (join/leave lines and changes never count).
     pub fn unread(&self) -> u64 {
-        self.info.last_seq.saturating_sub(self.info.read_seq)
+        self.unread
+    }
+
+    /// How many of the unread texts mention the user.
+    pub fn mentions(&self) -> u64 {
+        self.mentions
     }
 
     pub fn room_name(&self) -> Option<&str> {

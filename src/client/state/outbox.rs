@@ -1,10 +1,62 @@
-//! The outbox: the user's messages the server has not acknowledged, sent one at a
-//! time in the order written, again after each reconnect, with the same client id.
+//! The outbox: the user's messages (and edits, deletions, reactions) the server has
+//! not acknowledged, sent one at a time in the order written, again after each
+//! reconnect, with the same client id.
 
 use serde::{Deserialize, Serialize};
 
 use super::{ChatState, Reaction};
-use crate::protocol::{ClientMsg, ClientMsgId, ConversationId};
+use crate::protocol::{
+    Author, ChatMessage, ClientMsg, ClientMsgId, ConversationId, MessageBody, MessageId, Quote,
+    Seq, UserId,
+};
+
+/// What a pending entry does to a message already there, instead of posting a text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// Its text becomes the entry's text.
+    Edit {
+        seq: Seq,
+    },
+    Delete {
+        seq: Seq,
+    },
+    React {
+        seq: Seq,
+        emoji: String,
+        on: bool,
+    },
+}
+
+/// What the user writes: a text (perhaps a reply, with mentions), or a change.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Draft {
+    pub text: String,
+    pub reply_to: Option<Seq>,
+    pub mentions: Vec<UserId>,
+    pub change: Option<Change>,
+}
+
+impl Draft {
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Self::default()
+        }
+    }
+}
+
+impl From<&str> for Draft {
+    fn from(text: &str) -> Self {
+        Self::text(text)
+    }
+}
+
+impl From<String> for Draft {
+    fn from(text: String) -> Self {
+        Self::text(text)
+    }
+}
 
 /// Messages of the outbox sent and not yet answered, at most. One: each goes out when
 /// the one before is answered, so they are stored in the order written even when the
@@ -26,17 +78,82 @@ pub struct Pending {
     /// Sent on the current connection, its answer not in yet.
     #[serde(skip)]
     pub sent: bool,
+    /// The message a text answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Seq>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<UserId>,
+    /// Set for an edit, deletion or reaction rather than a new text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
 }
 
 impl Pending {
     pub(super) fn request(&self) -> ClientMsg {
-        ClientMsg::Send {
-            conversation: self.conversation,
-            client_id: self.client_id.clone(),
-            text: self.text.clone(),
-            reply_to: None,
-            mentions: Vec::new(),
+        let (conversation, client_id) = (self.conversation, self.client_id.clone());
+        match self.change.clone() {
+            None => ClientMsg::Send {
+                conversation,
+                client_id,
+                text: self.text.clone(),
+                reply_to: self.reply_to,
+                mentions: self.mentions.clone(),
+            },
+            Some(Change::Edit { seq }) => ClientMsg::Edit {
+                conversation,
+                client_id,
+                seq,
+                text: self.text.clone(),
+                mentions: self.mentions.clone(),
+            },
+            Some(Change::Delete { seq }) => ClientMsg::Delete {
+                conversation,
+                client_id,
+                seq,
+            },
+            Some(Change::React { seq, emoji, on }) => ClientMsg::React {
+                conversation,
+                client_id,
+                seq,
+                emoji,
+                on,
+            },
         }
+    }
+
+    /// The message the server stored for this entry (its ack says where): a text, or
+    /// the change to apply to the message it changes. `quoted` is that reply's quote.
+    pub(super) fn stored_as(
+        self,
+        (id, seq, sent_at_ms): (MessageId, Seq, i64),
+        author: Author,
+        quoted: Option<Quote>,
+    ) -> ChatMessage {
+        let body = match self.change {
+            None => MessageBody::Text { text: self.text },
+            Some(Change::Edit { seq }) => MessageBody::Edited {
+                target: seq,
+                text: self.text,
+            },
+            Some(Change::Delete { seq }) => MessageBody::Deleted { target: seq },
+            Some(Change::React { seq, emoji, on }) => MessageBody::Reacted {
+                target: seq,
+                emoji,
+                on,
+            },
+        };
+        let mut m = ChatMessage::new(
+            id,
+            self.conversation,
+            seq,
+            author,
+            sent_at_ms,
+            body,
+            Some(self.client_id),
+        );
+        m.mentions = self.mentions;
+        m.reply_to = quoted;
+        m
     }
 }
 
@@ -82,17 +199,20 @@ impl ChatState {
         &mut self,
         conversation: ConversationId,
         client_id: ClientMsgId,
-        text: String,
+        draft: Draft,
         now_ms: f64,
     ) -> Option<(Pending, Vec<Reaction>)> {
         self.conversations.get(&conversation)?;
         let pending = Pending {
             conversation,
             client_id,
-            text,
+            text: draft.text,
             queued_ms: now_ms.max(0.0) as u64,
             failed: None,
             sent: false,
+            reply_to: draft.reply_to,
+            mentions: draft.mentions,
+            change: draft.change,
         };
         self.outbox.push(pending.clone());
         self.changes.outbox = true;
@@ -124,11 +244,12 @@ impl ChatState {
         self.outbox.len() < before
     }
 
-    /// The user's unacknowledged messages in a conversation, oldest first.
+    /// The user's unacknowledged texts in a conversation, oldest first (changes
+    /// show in the messages they change once stored).
     pub fn pending_in(&self, conversation: ConversationId) -> Vec<Pending> {
         self.outbox
             .iter()
-            .filter(|p| p.conversation == conversation)
+            .filter(|p| p.conversation == conversation && p.change.is_none())
             .cloned()
             .collect()
     }

@@ -356,7 +356,12 @@ fn a_long_outbox_goes_out_one_at_a_time_in_order() {
     let mut first_sends = Vec::new();
     for i in 0..5 {
         let (_, reactions) = state
-            .send(general, ClientMsgId(format!("c{i}")), i.to_string(), 0.0)
+            .send(
+                general,
+                ClientMsgId(format!("c{i}")),
+                i.to_string().into(),
+                0.0,
+            )
             .unwrap();
         first_sends.extend(sent(&reactions));
     }
@@ -660,4 +665,257 @@ fn a_resume_names_the_most_recent_conversations_and_forgets_the_rest() {
         "{}",
         resume.to_json().len()
     );
+}
+
+fn change(id: i64, seq: Seq, author: &UserInfo, body: MessageBody) -> ServerMsg {
+    let mut m = message(id, 1, seq, author, "");
+    m.body = body;
+    ServerMsg::Message { message: m }
+}
+
+#[test]
+fn lines_and_changes_never_count_as_unread_and_mentions_count_apart() {
+    let ann = user(1, "Ann");
+    let bob = user(2, "Bob");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let mut joined = message(10, 1, 1, &bob, "");
+    joined.body = MessageBody::Joined;
+    state.apply(ServerMsg::Message { message: joined }, 0.0);
+    assert_eq!(state.total_unread(), 0, "a join line is not unread");
+    state.apply(
+        ServerMsg::Message {
+            message: message(11, 1, 2, &bob, "hi"),
+        },
+        0.0,
+    );
+    let mut mention = message(12, 1, 3, &bob, "@Ann look");
+    mention.mentions = vec![ann.id];
+    state.apply(ServerMsg::Message { message: mention }, 0.0);
+    let react = MessageBody::Reacted {
+        target: 2,
+        emoji: "👍".into(),
+        on: true,
+    };
+    state.apply(change(13, 4, &bob, react), 0.0);
+    let c = &state.conversations[&ConversationId(1)];
+    assert_eq!((c.unread(), c.mentions()), (2, 1));
+    assert_eq!(
+        c.messages[1].reactions.len(),
+        1,
+        "the reaction is on its message"
+    );
+    assert_eq!(
+        c.cursor().map(|c| c.seq),
+        Some(4),
+        "the cursor counts the change"
+    );
+    assert_eq!(state.total_mentions(), 1);
+    state.set_focus(Some(ConversationId(1)));
+    assert_eq!((state.total_unread(), state.total_mentions()), (0, 0));
+}
+
+#[test]
+fn ready_gives_the_counts_and_what_follows_is_added_once() {
+    let ann = user(1, "Ann");
+    let bob = user(2, "Bob");
+    let mut state = ChatState::default();
+    let mut info = room(1, "general", 5);
+    (info.read_seq, info.unread, info.mentions) = (2, 3, 1);
+    state.apply(
+        ServerMsg::Ready {
+            me: ann.clone(),
+            token: None,
+            conversations: vec![info],
+            rooms: vec![],
+            users: vec![],
+            online_count: 1,
+        },
+        0.0,
+    );
+    // A replay of what the server already counted adds nothing; what is newer does.
+    let replay = ServerMsg::Replay {
+        conversation: ConversationId(1),
+        messages: vec![message(5, 1, 5, &bob, "old"), message(6, 1, 6, &bob, "new")],
+    };
+    state.apply(replay, 0.0);
+    let c = &state.conversations[&ConversationId(1)];
+    assert_eq!((c.unread(), c.mentions()), (4, 1));
+}
+
+#[test]
+fn own_changes_are_applied_at_their_ack_and_once() {
+    let ann = user(1, "Ann");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let general = ConversationId(1);
+    state.apply(
+        ServerMsg::Message {
+            message: message(7, 1, 1, &ann, "helo"),
+        },
+        0.0,
+    );
+    let edit = Draft {
+        text: "hello".into(),
+        change: Some(Change::Edit { seq: 1 }),
+        ..Draft::default()
+    };
+    let (_, sent) = state
+        .send(general, ClientMsgId("e1".into()), edit, 0.0)
+        .unwrap();
+    assert!(
+        matches!(&sent[..], [Reaction::Send(m)] if matches!(m[0], ClientMsg::Edit { seq: 1, .. }))
+    );
+    assert!(
+        state.pending_in(general).is_empty(),
+        "a change is not a pending text"
+    );
+    state.apply(ack("e1", 8, 2), 0.0);
+    let shown = |s: &ChatState| s.conversations[&general].messages[0].clone();
+    assert_eq!(
+        shown(&state).body,
+        MessageBody::Text {
+            text: "hello".into()
+        }
+    );
+    assert_eq!(shown(&state).revision, 2);
+    // The copy every tab gets changes nothing more.
+    let mut copy = message(8, 1, 2, &ann, "");
+    copy.body = MessageBody::Edited {
+        target: 1,
+        text: "hello".into(),
+    };
+    state.apply(ServerMsg::Message { message: copy }, 0.0);
+    assert_eq!(shown(&state).revision, 2);
+    assert!(state.outbox.is_empty());
+
+    // A refused change leaves the outbox and says why.
+    let delete = Draft {
+        change: Some(Change::Delete { seq: 1 }),
+        ..Draft::default()
+    };
+    state.send(general, ClientMsgId("d1".into()), delete, 0.0);
+    state.apply(
+        refusal(
+            "d1",
+            ErrorCode::NoSuchMessage,
+            "That message was deleted.",
+            None,
+        ),
+        0.0,
+    );
+    assert!(state.outbox.is_empty());
+    assert_eq!(state.notice.as_deref(), Some("That message was deleted."));
+}
+
+#[test]
+fn a_reply_shows_its_quote_at_its_ack_and_the_servers_copy_replaces_it() {
+    let ann = user(1, "Ann");
+    let bob = user(2, "Bob");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let general = ConversationId(1);
+    state.apply(
+        ServerMsg::Message {
+            message: message(7, 1, 1, &bob, "question?"),
+        },
+        0.0,
+    );
+    let reply = Draft {
+        text: "answer".into(),
+        reply_to: Some(1),
+        mentions: vec![bob.id],
+        ..Draft::default()
+    };
+    let (_, sent) = state
+        .send(general, ClientMsgId("r1".into()), reply, 0.0)
+        .unwrap();
+    assert!(
+        matches!(&sent[..], [Reaction::Send(m)] if matches!(&m[0], ClientMsg::Send { reply_to: Some(1), mentions, .. } if mentions == &vec![bob.id]))
+    );
+    state.apply(ack("r1", 8, 2), 0.0);
+    let c = &state.conversations[&general];
+    assert_eq!(
+        c.messages[1].reply_to.as_ref().map(|q| q.snippet.as_str()),
+        Some("question?")
+    );
+    let mut copy = c.messages[1].clone();
+    copy.reply_to.as_mut().unwrap().nickname = "Bob (server)".into();
+    state.apply(ServerMsg::Message { message: copy }, 0.0);
+    let c = &state.conversations[&general];
+    assert_eq!(c.messages.len(), 2);
+    assert_eq!(
+        c.messages[1].reply_to.as_ref().unwrap().nickname,
+        "Bob (server)"
+    );
+}
+
+#[test]
+fn a_jump_loads_what_is_missing_and_is_taken_once_shown() {
+    let ann = user(1, "Ann");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let general = ConversationId(1);
+    state.apply(
+        ServerMsg::Message {
+            message: message(70, 1, 70, &ann, "late"),
+        },
+        0.0,
+    );
+    assert_eq!(
+        state.jump_to(general, 12),
+        Some(ClientMsg::History {
+            conversation: general,
+            before: Some(70),
+            from: Some(12)
+        })
+    );
+    assert_eq!(state.take_jump(general), None, "not loaded yet");
+    state.apply(
+        ServerMsg::History {
+            conversation: general,
+            messages: (12..70)
+                .map(|s| message(s as i64, 1, s, &ann, "x"))
+                .collect(),
+            has_more: true,
+        },
+        0.0,
+    );
+    assert_eq!(state.take_jump(general), Some(12));
+    assert_eq!(state.take_jump(general), None);
+    assert_eq!(state.jump_to(general, 40), None, "already there");
+    assert_eq!(state.take_jump(general), Some(40));
+}
+
+#[test]
+fn search_results_are_kept_for_the_query_asked() {
+    let ann = user(1, "Ann");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let request = state.search("hello".into(), None);
+    assert_eq!(
+        request,
+        ClientMsg::Search {
+            query: "hello".into(),
+            conversation: None
+        }
+    );
+    let found = vec![message(3, 1, 3, &ann, "hello")];
+    // An answer to an older query is not this one's.
+    state.apply(
+        ServerMsg::SearchResults {
+            query: "hell".into(),
+            messages: vec![],
+        },
+        0.0,
+    );
+    assert_eq!(state.search, Some(("hello".into(), None)));
+    state.apply(
+        ServerMsg::SearchResults {
+            query: "hello".into(),
+            messages: found.clone(),
+        },
+        0.0,
+    );
+    assert_eq!(state.search, Some(("hello".into(), Some(found))));
 }
