@@ -4,6 +4,8 @@
 
 pub mod backoff;
 pub mod chat;
+pub mod markdown;
+pub mod mentions;
 pub mod socket;
 pub mod state;
 pub mod storage;

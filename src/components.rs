@@ -6,6 +6,8 @@ pub mod composer;
 pub mod connection_status;
 pub mod login_page;
 pub mod message_list;
+pub mod message_row;
+pub mod message_text;
 pub mod room_list;
 pub mod unread_badge;
 pub mod user_list;

@@ -120,6 +120,20 @@ impl Socket {
         }
     }
 
+    /// Brings a message into view, loading it (and what follows it) if needed.
+    pub fn jump_to(&self, conversation: ConversationId, seq: crate::protocol::Seq) {
+        if let Some(Some(request)) = self.chat.update(|s| s.jump_to(conversation, seq)) {
+            self.send(request);
+        }
+    }
+
+    /// Searches the user's conversations (or one of them).
+    pub fn search(&self, query: String, within: Option<ConversationId>) {
+        if let Some(request) = self.chat.update(|s| s.search(query, within)) {
+            self.send(request);
+        }
+    }
+
     /// Sends a refused message again.
     pub fn retry(&self, client_id: &ClientMsgId) {
         let retried = self

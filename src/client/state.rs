@@ -521,6 +521,42 @@ impl ChatState {
             .unwrap_or_default()
     }
 
+    /// Who `@` may name in a conversation, by nickname: the other user of a private
+    /// one; in `general` (everyone is in it) everyone known; elsewhere those who wrote
+    /// in what is loaded of it and those known to be online. The server drops any
+    /// mention of someone who is not a member.
+    pub fn mention_candidates(&self, conversation: ConversationId) -> Vec<UserInfo> {
+        let Some(c) = self.conversations.get(&conversation) else {
+            return Vec::new();
+        };
+        let me = self.me().map(|m| m.id);
+        let mut ids: std::collections::BTreeSet<UserId> = match (&c.info.kind, me) {
+            (ConversationKind::Direct { users }, _) => users.iter().copied().collect(),
+            (ConversationKind::Room { name, .. }, _) if name == crate::protocol::GENERAL_ROOM => {
+                self.users.keys().copied().collect()
+            }
+            (ConversationKind::Room { .. }, _) => {
+                c.messages().iter().map(|m| m.author.id).collect()
+            }
+        };
+        ids.remove(&me.unwrap_or(UserId(0)));
+        let mut people: Vec<UserInfo> = ids
+            .into_iter()
+            .filter_map(|id| {
+                self.users.get(&id).cloned().or_else(|| {
+                    c.messages().iter().find(|m| m.author.id == id).map(|m| UserInfo {
+                        id,
+                        nickname: m.author.nickname.clone(),
+                        avatar: m.author.avatar.clone(),
+                        online: false,
+                    })
+                })
+            })
+            .collect();
+        people.sort_by_key(|u| u.nickname.to_lowercase());
+        people
+    }
+
     pub fn room_by_name(&self, name: &str) -> Option<&Conversation> {
         self.conversations
             .values()
@@ -551,36 +587,6 @@ impl ChatState {
     }
 }
 
-/// Reads `text` as runs of plain text and links (http/https), for rendering without HTML.
-pub fn linkify(text: &str) -> Vec<(bool, &str)> {
-    let mut parts = Vec::new();
-    let mut rest = text;
-    while let Some(start) = ["https://", "http://"]
-        .iter()
-        .filter_map(|p| rest.find(p))
-        .min()
-    {
-        let end = rest[start..]
-            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
-            .map_or(rest.len(), |e| start + e);
-        // A sentence's closing punctuation is not part of the link.
-        let trimmed = rest[start..end].trim_end_matches(['.', ',', ')', '!', '?', ';', ':', '\'']);
-        let end = start + trimmed.len();
-        if start > 0 {
-            parts.push((false, &rest[..start]));
-        }
-        parts.push((true, &rest[start..end]));
-        rest = &rest[end..];
-    }
-    if !rest.is_empty() {
-        parts.push((false, rest));
-    }
-    parts
-}
-
-#[cfg(test)]
-mod tests;
-
 /// The quote a reply to `m` shows (a text that is not deleted).
 fn quote_of(m: &ChatMessage) -> Option<crate::protocol::Quote> {
     match &m.body {
@@ -594,3 +600,6 @@ fn quote_of(m: &ChatMessage) -> Option<crate::protocol::Quote> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests;

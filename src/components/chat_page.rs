@@ -8,7 +8,9 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::{
     client::{chat::Part, socket::Socket, state::Session},
     components::{
-        avatar::Avatar, composer::Composer, connection_status::ConnectionBanner,
+        avatar::Avatar,
+        composer::{Compose, ComposeMode, Composer},
+        connection_status::ConnectionBanner,
         message_list::MessageList, room_list::RoomList, user_list::UserList,
     },
     protocol::{ClientMsg, ConversationId, UserId, GENERAL_ROOM},
@@ -30,6 +32,9 @@ pub fn ChatPage() -> impl IntoView {
     let chat = socket.chat();
     let params = use_params_map();
     let sidebar_open = RwSignal::new(false);
+    // A reply or edit under way belongs to the conversation it started in.
+    let compose = RwSignal::new(Compose::New);
+    provide_context(ComposeMode(compose));
 
     let target = Memo::new(move |_| {
         params.with(|p| {
@@ -56,6 +61,11 @@ pub fn ChatPage() -> impl IntoView {
         if anonymous && socket.ready_for_login() {
             navigate("/", Default::default());
         }
+    });
+
+    Effect::new(move |_| {
+        current.track();
+        compose.set(Compose::New);
     });
 
     // A private conversation named by the URL is opened on the server if needed.

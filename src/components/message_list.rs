@@ -9,9 +9,9 @@ use crate::{
     client::{
         chat::Part,
         socket::{now_ms, ConnectionStatus, Socket},
-        state::{linkify, Pending},
+        state::Pending,
     },
-    components::avatar::Avatar,
+    components::{message_row::MessageRow, message_text::MessageText},
     protocol::{ChatMessage, ConversationId, MessageBody, MessageId, Seq},
 };
 
@@ -35,6 +35,8 @@ struct Row {
     seq: Seq,
     id: MessageId,
     first: bool,
+    /// A changed message (edited, deleted, reacted to) is drawn again.
+    revision: Seq,
 }
 
 fn rows_of(messages: &[ChatMessage]) -> Vec<Row> {
@@ -53,6 +55,7 @@ fn rows_of(messages: &[ChatMessage]) -> Vec<Row> {
                 seq: m.seq,
                 id: m.id,
                 first: !grouped,
+                revision: m.revision,
             }
         })
         .collect()
@@ -174,6 +177,15 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
         previous_first.set_value((first, el.scroll_height()));
     });
 
+    // A quote or a search result opened: its message is brought into view once loaded.
+    Effect::new(move |_| {
+        rows.track();
+        if let Some(Some(seq)) = chat.update(|s| s.take_jump(conversation)) {
+            at_bottom.set_value(false);
+            request_animation_frame(move || show_message(list, seq));
+        }
+    });
+
     // Only the reader scrolling up leaves the bottom: rows added, dropped or laid out
     // again move the scroll position too, so a move up counts only soon after the
     // reader touched the list (wheel, keys, pointer, touch).
@@ -229,14 +241,13 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
             <ol class="messages" role="log" aria-live="polite" aria-label="Messages" data-testid="messages">
                 <For
                     each=move || rows.get()
-                    key=|row| (row.id, row.first)
+                    key=|row| (row.id, row.first, row.revision)
                     children=move |row| {
                         let message = chat.read_untracked(|s| {
                             s.conversations.get(&conversation)?.by_seq(row.seq).cloned()
                         });
                         message.map(|m| {
-                            let mine = me.get_untracked() == Some(m.author.id);
-                            view! { <MessageRow message=m first=row.first mine=mine/> }
+                            view! { <MessageRow message=m first=row.first me=me.get_untracked()/> }
                         })
                     }
                 />
@@ -252,58 +263,6 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
             <button class="new-messages-pill" on:click=move |_| scroll_to_bottom()>"New messages ↓"</button>
         </Show>
     }
-}
-
-#[component]
-fn MessageRow(message: ChatMessage, first: bool, mine: bool) -> impl IntoView {
-    let time = format_time(message.sent_at_ms);
-    match message.body {
-        // Changes are applied to the messages they change, never listed.
-        MessageBody::Edited { .. } | MessageBody::Deleted { .. } | MessageBody::Reacted { .. } => {
-            ().into_any()
-        }
-        MessageBody::Joined | MessageBody::Left => {
-            let verb = if message.body == MessageBody::Joined { "joined" } else { "left" };
-            view! {
-                <li class="system-line" data-testid="system-line">
-                    {format!("{} {verb}", message.author.nickname)}
-                    <time>{time}</time>
-                </li>
-            }
-            .into_any()
-        }
-        MessageBody::Text { text } => view! {
-            <li class="message" class:mine=mine class:first=first data-testid="message" data-seq=message.seq>
-                {first.then(|| view! {
-                    <div class="message-meta">
-                        <Avatar id=message.author.avatar.clone()/>
-                        <span class="author" data-testid="author">{message.author.nickname.clone()}</span>
-                        <time>{time.clone()}</time>
-                    </div>
-                })}
-                <div class="bubble" title=time data-testid="message-text"><MessageText text=text/></div>
-            </li>
-        }
-        .into_any(),
-    }
-}
-
-/// Text with newlines kept (CSS) and links made clickable; never parsed as HTML.
-#[component]
-fn MessageText(text: String) -> impl IntoView {
-    linkify(&text)
-        .into_iter()
-        .map(|(is_link, part)| {
-            let part = part.to_string();
-            if is_link {
-                let href = part.clone();
-                view! { <a href=href target="_blank" rel="noopener noreferrer nofollow">{part}</a> }
-                    .into_any()
-            } else {
-                part.into_any()
-            }
-        })
-        .collect_view()
 }
 
 #[component]
@@ -335,21 +294,32 @@ fn PendingRow(pending: Pending) -> impl IntoView {
     }
 }
 
-/// Local wall-clock time `HH:MM` of a Unix-ms timestamp.
-fn format_time(ms: i64) -> String {
+/// Scrolls message `seq` to the middle of the list, marks it for a moment and gives
+/// it the keyboard focus (so a screen reader reads it).
+fn show_message(list: NodeRef<html::Div>, seq: Seq) {
     #[cfg(feature = "hydrate")]
     {
-        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-        format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+        let Some(el) = list
+            .get_untracked()
+            .and_then(|l| l.query_selector(&format!("[data-seq=\"{seq}\"]")).ok().flatten())
+        else {
+            return;
+        };
+        let options = web_sys::ScrollIntoViewOptions::new();
+        options.set_block(web_sys::ScrollLogicalPosition::Center);
+        el.scroll_into_view_with_scroll_into_view_options(&options);
+        let _ = el.set_attribute("tabindex", "-1");
+        let _ = el.set_attribute("data-flash", "");
+        if let Ok(el) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el.clone()) {
+            let _ = el.focus();
+        }
+        set_timeout(
+            move || {
+                let _ = el.remove_attribute("data-flash");
+            },
+            std::time::Duration::from_secs(2),
+        );
     }
     #[cfg(not(feature = "hydrate"))]
-    {
-        // The server renders no messages; UTC keeps this total anyway.
-        let minutes = ms.div_euclid(60_000);
-        format!(
-            "{:02}:{:02}",
-            minutes.div_euclid(60).rem_euclid(24),
-            minutes.rem_euclid(60)
-        )
-    }
+    let _ = (list, seq);
 }

@@ -604,21 +604,6 @@ fn presence_updates_the_people_and_the_server_counts_who_is_online() {
 }
 
 #[test]
-fn links_are_found_in_text() {
-    assert_eq!(
-        linkify("see https://example.org/a?b=1, or http://x.y."),
-        [
-            (false, "see "),
-            (true, "https://example.org/a?b=1"),
-            (false, ", or "),
-            (true, "http://x.y"),
-            (false, ".")
-        ]
-    );
-    assert_eq!(linkify("<b>no link</b>"), [(false, "<b>no link</b>")]);
-}
-
-#[test]
 fn a_resume_names_the_most_recent_conversations_and_forgets_the_rest() {
     let ann = user(1, "Ann");
     let bob = user(2, "Bob");
