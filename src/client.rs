@@ -6,6 +6,7 @@ pub mod backoff;
 pub mod chat;
 pub mod markdown;
 pub mod mentions;
+pub mod notify;
 pub mod socket;
 pub mod state;
 pub mod storage;

@@ -351,7 +351,7 @@ pub struct ChatMessage {
     pub client_id: Option<ClientMsgId>,
     /// The message this one answers (text messages).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reply_to: Option<Quote>,
+    pub reply_to: Option<Box<Quote>>,
     /// Members of the conversation this message mentions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<UserId>,

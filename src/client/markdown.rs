@@ -21,7 +21,10 @@ pub enum Span {
     Emphasis(Vec<Span>),
     Code(String),
     /// A link to an `http(s):` or `mailto:` address.
-    Link { href: String, children: Vec<Span> },
+    Link {
+        href: String,
+        children: Vec<Span>,
+    },
     Break,
 }
 
@@ -55,12 +58,13 @@ pub fn parse(text: &str) -> Vec<Block> {
             }
             verbatim_until = None;
         }
-        let push = |spans: &mut Vec<Span>, stack: &mut Vec<(Open, Vec<Span>)>, span: Span| {
-            match stack.last_mut() {
+        let push =
+            |spans: &mut Vec<Span>, stack: &mut Vec<(Open, Vec<Span>)>, span: Span| match stack
+                .last_mut()
+            {
                 Some((_, children)) => children.push(span),
                 None => spans.push(span),
-            }
-        };
+            };
         match event {
             Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) => {
                 if matches!(event, Event::End(_)) {
@@ -78,7 +82,9 @@ pub fn parse(text: &str) -> Vec<Block> {
             }
             Event::End(TagEnd::CodeBlock) => {
                 let body = code.take().unwrap_or_default();
-                blocks.push(Block::Code(body.strip_suffix('\n').unwrap_or(&body).to_string()));
+                blocks.push(Block::Code(
+                    body.strip_suffix('\n').unwrap_or(&body).to_string(),
+                ));
             }
             Event::Text(t) if code.is_some() => {
                 if let Some(body) = code.as_mut() {
@@ -109,11 +115,18 @@ pub fn parse(text: &str) -> Vec<Block> {
             Event::Code(c) => push(&mut spans, &mut stack, Span::Code(c.to_string())),
             Event::SoftBreak | Event::HardBreak => push(&mut spans, &mut stack, Span::Break),
             // Inline HTML and anything else inline: as typed.
-            Event::InlineHtml(_) | Event::Html(_) | Event::InlineMath(_) | Event::DisplayMath(_) => {
+            Event::InlineHtml(_)
+            | Event::Html(_)
+            | Event::InlineMath(_)
+            | Event::DisplayMath(_) => {
                 push(&mut spans, &mut stack, Span::Text(text[range].to_string()))
             }
             Event::Start(Tag::Image { .. }) => {
-                push(&mut spans, &mut stack, Span::Text(text[range.clone()].to_string()));
+                push(
+                    &mut spans,
+                    &mut stack,
+                    Span::Text(text[range.clone()].to_string()),
+                );
                 verbatim_until = Some(range.end);
             }
             // Headings, lists, quotes, rules, HTML blocks: the source as typed.
@@ -239,7 +252,11 @@ mod tests {
         );
         assert_eq!(
             parse("line one\nline two"),
-            [Block::Paragraph(vec![text("line one"), Span::Break, text("line two")])]
+            [Block::Paragraph(vec![
+                text("line one"),
+                Span::Break,
+                text("line two")
+            ])]
         );
         assert_eq!(
             parse("look:\n```\nfn main() {}\n  <b>\n```"),
@@ -251,9 +268,15 @@ mod tests {
         assert_eq!(
             parse("[docs](https://leptos.dev) or https://docs.rs."),
             [Block::Paragraph(vec![
-                Span::Link { href: "https://leptos.dev".into(), children: vec![text("docs")] },
+                Span::Link {
+                    href: "https://leptos.dev".into(),
+                    children: vec![text("docs")]
+                },
                 text(" or "),
-                Span::Link { href: "https://docs.rs".into(), children: vec![text("https://docs.rs")] },
+                Span::Link {
+                    href: "https://docs.rs".into(),
+                    children: vec![text("https://docs.rs")]
+                },
                 text("."),
             ])]
         );
@@ -270,17 +293,42 @@ mod tests {
                 text("<img src=x onerror=alert(1)>"),
             ])]
         );
-        assert_eq!(parse("<script>alert(1)</script>"), [Block::Paragraph(vec![text("<script>alert(1)</script>")])]);
+        assert_eq!(
+            parse("<script>alert(1)</script>"),
+            [Block::Paragraph(vec![text("<script>alert(1)</script>")])]
+        );
         // Headings, lists and quotes stay as typed.
-        assert_eq!(parse("# not a heading"), [Block::Paragraph(vec![text("# not a heading")])]);
+        assert_eq!(
+            parse("# not a heading"),
+            [Block::Paragraph(vec![text("# not a heading")])]
+        );
         assert_eq!(
             parse("- one\n- two"),
-            [Block::Paragraph(vec![text("- one"), Span::Break, text("- two")])]
+            [Block::Paragraph(vec![
+                text("- one"),
+                Span::Break,
+                text("- two")
+            ])]
         );
-        assert_eq!(parse("> quoted"), [Block::Paragraph(vec![text("> quoted")])]);
-        assert_eq!(parse("![x](https://e.x/a.png)"), [Block::Paragraph(vec![text("![x](https://e.x/a.png)")])]);
-        assert_eq!(parse("    indented"), [Block::Paragraph(vec![text("    indented")])]);
-        assert_eq!(parse("你好 *世界*"), [Block::Paragraph(vec![text("你好 "), Span::Emphasis(vec![text("世界")])])]);
+        assert_eq!(
+            parse("> quoted"),
+            [Block::Paragraph(vec![text("> quoted")])]
+        );
+        assert_eq!(
+            parse("![x](https://e.x/a.png)"),
+            [Block::Paragraph(vec![text("![x](https://e.x/a.png)")])]
+        );
+        assert_eq!(
+            parse("    indented"),
+            [Block::Paragraph(vec![text("    indented")])]
+        );
+        assert_eq!(
+            parse("你好 *世界*"),
+            [Block::Paragraph(vec![
+                text("你好 "),
+                Span::Emphasis(vec![text("世界")])
+            ])]
+        );
     }
 
     #[test]

@@ -9,7 +9,10 @@ pub fn query_at(text: &str, caret: usize) -> Option<(usize, &str)> {
     let before = text.get(..caret)?;
     let at = before.rfind('@')?;
     let typed = &before[at + 1..];
-    let starts_word = before[..at].chars().next_back().is_none_or(char::is_whitespace);
+    let starts_word = before[..at]
+        .chars()
+        .next_back()
+        .is_none_or(char::is_whitespace);
     (starts_word && !typed.contains(char::is_whitespace)).then_some((at, typed))
 }
 
@@ -93,7 +96,10 @@ mod tests {
         assert_eq!(query_at("@", 1), Some((0, "")));
         assert_eq!(query_at("mail a@b.c", 10), None);
         assert_eq!(query_at("@Ann hello", 10), None, "a space ends it");
-        assert_eq!(query_at("你好 @李", "你好 @李".len()), Some(("你好 ".len(), "李")));
+        assert_eq!(
+            query_at("你好 @李", "你好 @李".len()),
+            Some(("你好 ".len(), "李"))
+        );
     }
 
     #[test]
@@ -102,14 +108,20 @@ mod tests {
         assert_eq!(text, "hi @Ann Lee , ok");
         assert_eq!(&text[..caret], "hi @Ann Lee ");
         let people = [user(1, "Ann Lee"), user(2, "Bob"), user(3, "anna")];
-        let names: Vec<&str> = matching(&people, "AN", 5).iter().map(|u| u.nickname.as_str()).collect();
+        let names: Vec<&str> = matching(&people, "AN", 5)
+            .iter()
+            .map(|u| u.nickname.as_str())
+            .collect();
         assert_eq!(names, ["Ann Lee", "anna"]);
     }
 
     #[test]
     fn a_text_mentions_whole_nicknames_once() {
         let people = [user(1, "Ann"), user(2, "Anna"), user(3, "Bob")];
-        assert_eq!(mentioned("@anna and @Ann, hi @Ann", &people), [UserId(2), UserId(1)]);
+        assert_eq!(
+            mentioned("@anna and @Ann, hi @Ann", &people),
+            [UserId(2), UserId(1)]
+        );
         assert_eq!(mentioned("@Annabel", &people), Vec::<UserId>::new());
         assert!(mentioned("mail bob@x", &people).is_empty());
     }

@@ -29,6 +29,8 @@ pub enum ConnectionStatus {
     /// The server closed a connection that had no session yet (after
     /// `login_timeout_secs`); the next login connects again at once.
     Idle,
+    /// The browser says it has no network: the next attempt waits for it.
+    Offline,
 }
 
 // Read by the browser half only.
@@ -208,6 +210,9 @@ pub fn use_socket() -> Socket {
         let on_online = nudge.clone();
         // Back online, or back to a tab whose timers were throttled: try (or check) now.
         let _ = window_event_listener(leptos::ev::online, move |_| on_online());
+        let _ = window_event_listener(leptos::ev::offline, move |_| {
+            set_status.set(ConnectionStatus::Offline)
+        });
         set_visible.set(!document().hidden());
         let _ = window_event_listener(leptos::ev::visibilitychange, move |_| {
             let shown = !document().hidden();
@@ -354,10 +359,25 @@ mod browser {
             };
             attempt = if welcomed { 1 } else { attempt + 1 };
             let delay = reconnect_delay_ms(attempt, js_sys::Math::random());
-            status.set(ConnectionStatus::Reconnecting {
-                attempt,
-                retry_in_ms: delay,
-            });
+            if window().navigator().on_line() {
+                status.set(ConnectionStatus::Reconnecting {
+                    attempt,
+                    retry_in_ms: delay,
+                });
+            } else {
+                // No network: tried again when the browser says it is back (`online`).
+                status.set(ConnectionStatus::Offline);
+                loop {
+                    match commands.next().await {
+                        Some(Command::ReconnectNow) => break,
+                        Some(Command::Ping | Command::Send(_)) => {}
+                        None => return,
+                    }
+                }
+                attempt = 0;
+                status.set(ConnectionStatus::Connecting);
+                continue;
+            }
             let mut timer = TimeoutFuture::new(delay).fuse();
             loop {
                 select! {
@@ -412,6 +432,14 @@ mod browser {
                     frame = rx.next() => match frame {
                         Some(Ok(Message::Text(text))) => {
                             last_frame = now_ms();
+                            // Frames are coming: whatever the browser said, the link works.
+                            self.status.maybe_update(|s| {
+                                let offline = *s == ConnectionStatus::Offline;
+                                if offline {
+                                    *s = ConnectionStatus::Connected;
+                                }
+                                offline
+                            });
                             match serde_json::from_str::<ServerMsg>(&text) {
                                 Ok(ServerMsg::Welcome { ping_interval_ms, .. }) => {
                                     welcomed = true;
@@ -569,6 +597,9 @@ mod browser {
                         if let Some(me) = me {
                             storage::drop_pending(me, &id);
                         }
+                    }
+                    Reaction::Notify { title, body } => {
+                        crate::client::notify::mentioned(&title, &body)
                     }
                 }
             }

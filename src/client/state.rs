@@ -54,6 +54,9 @@ pub enum Reaction {
     KeepPending(Pending),
     /// The server has this message: remove it from the stored outbox.
     DropPending(ClientMsgId),
+    /// A new message mentions the user: a browser notification if the tab is hidden
+    /// and the user allowed them.
+    Notify { title: String, body: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -308,7 +311,10 @@ impl ChatState {
                     self.session = Session::Anonymous;
                     self.login_error = Some((code, message));
                 }
-                (_, None) => self.notice = Some(message),
+                (_, None) => {
+                    self.notice = Some(message);
+                    self.changes.session = true;
+                }
             },
         }
         reactions
@@ -324,12 +330,31 @@ impl ChatState {
             }
         }
         let me = self.me().map(|m| m.id);
+        // What a notification would say, for a text that mentions the user.
+        let notice = match &message.body {
+            MessageBody::Text { text } if me.is_some_and(|me| message.mentions.contains(&me)) => {
+                Some(Reaction::Notify {
+                    title: format!(
+                        "{} · {}",
+                        message.author.nickname,
+                        self.title(message.conversation)
+                    ),
+                    body: crate::protocol::snippet(text),
+                })
+            }
+            _ => None,
+        };
         if let Some(c) = self.conversations.get_mut(&message.conversation) {
             let seq = message.seq;
+            let mentions_before = c.mentions();
             if message.target().is_none() {
                 c.typing.remove(&message.author.id);
             }
             c.receive(message, me);
+            // Counted as a new mention just now: worth a notification.
+            if c.mentions() > mentions_before {
+                reactions.extend(notice);
+            }
             if mine {
                 c.info.read_seq = c.info.read_seq.max(seq);
             }
@@ -337,6 +362,12 @@ impl ChatState {
                 c.read_all();
             }
         }
+    }
+
+    /// The user has read the notice.
+    pub fn dismiss_notice(&mut self) {
+        self.notice = None;
+        self.changes.session = true;
     }
 
     /// Forgets everything of the session (logout, or the server ended it).
@@ -544,12 +575,15 @@ impl ChatState {
             .into_iter()
             .filter_map(|id| {
                 self.users.get(&id).cloned().or_else(|| {
-                    c.messages().iter().find(|m| m.author.id == id).map(|m| UserInfo {
-                        id,
-                        nickname: m.author.nickname.clone(),
-                        avatar: m.author.avatar.clone(),
-                        online: false,
-                    })
+                    c.messages()
+                        .iter()
+                        .find(|m| m.author.id == id)
+                        .map(|m| UserInfo {
+                            id,
+                            nickname: m.author.nickname.clone(),
+                            avatar: m.author.avatar.clone(),
+                            online: false,
+                        })
                 })
             })
             .collect();

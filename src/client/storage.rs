@@ -15,6 +15,15 @@ const OUTBOX: &str = "chat.outbox.";
 const NICKNAME: &str = "chat.nickname";
 const AVATAR: &str = "chat.avatar";
 
+/// A switch kept in the browser (a setting of this user's browser, not of the session).
+pub fn flag(key: &str) -> bool {
+    get(key).as_deref() == Some("on")
+}
+
+pub fn set_flag(key: &str, on: bool) {
+    set(key, if on { "on" } else { "off" });
+}
+
 pub fn load_token() -> Option<String> {
     get(TOKEN)
 }

@@ -10,14 +10,49 @@ use crate::{
     components::{
         avatar::Avatar,
         composer::{Compose, ComposeMode, Composer},
-        connection_status::ConnectionBanner,
-        message_list::MessageList, room_list::RoomList, user_list::UserList,
+        connection_status::{ConnectionBanner, NoticeBar},
+        search_panel::SearchPanel,
+        settings_panel::SettingsPanel,
+        message_list::MessageList,
+        room_list::RoomList,
+        user_list::UserList,
     },
     protocol::{ClientMsg, ConversationId, UserId, GENERAL_ROOM},
 };
 
 /// How often read marks are reported to the server at most.
 const READ_REPORT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// What the conversation column shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Panel {
+    Conversation,
+    Search,
+    Settings,
+}
+
+/// Whether the screen is narrow (a phone): the sidebar is then a drawer over the
+/// conversation. Follows the window's width.
+fn narrow_screen() -> RwSignal<bool> {
+    let narrow = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    {
+        let check = move || {
+            let matches = window()
+                .match_media("(max-width: 720px)")
+                .ok()
+                .flatten()
+                .is_some_and(|m| m.matches());
+            if narrow.get_untracked() != matches {
+                narrow.set(matches);
+            }
+        };
+        Effect::new(move |_| check());
+        let handle = window_event_listener(leptos::ev::resize, move |_| check());
+        on_cleanup(move || handle.remove());
+    }
+    narrow
+}
 
 /// Which conversation the URL names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +67,29 @@ pub fn ChatPage() -> impl IntoView {
     let chat = socket.chat();
     let params = use_params_map();
     let sidebar_open = RwSignal::new(false);
+    let panel = RwSignal::new(Panel::Conversation);
+    let narrow = narrow_screen();
+    // On a phone the closed drawer is out of reach of Tab and screen readers too.
+    let sidebar_hidden = move || narrow.get() && !sidebar_open.get();
+    let close_sidebar = move || {
+        sidebar_open.set(false);
+        #[cfg(feature = "hydrate")]
+        if let Some(el) = document().get_element_by_id("sidebar-toggle") {
+            use wasm_bindgen::JsCast;
+            if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                let _ = el.focus();
+            }
+        }
+    };
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() == "Escape" && sidebar_open.get_untracked() {
+                close_sidebar();
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
     // A reply or edit under way belongs to the conversation it started in.
     let compose = RwSignal::new(Compose::New);
     provide_context(ComposeMode(compose));
@@ -106,9 +164,11 @@ pub fn ChatPage() -> impl IntoView {
     });
 
     let unread = Memo::new(move |_| chat.read(Part::Unread, |s| s.total_unread()));
-    let title = move || match unread.get() {
-        0 => "Chat".to_string(),
-        n => format!("({n}) Chat"),
+    let mentions = Memo::new(move |_| chat.read(Part::Unread, |s| s.total_mentions()));
+    let title = move || match (unread.get(), mentions.get()) {
+        (0, _) => "Chat".to_string(),
+        (n, 0) => format!("({n}) Chat"),
+        (n, m) => format!("({n}, @{m}) Chat"),
     };
     let heading = move || match current.get() {
         Some(id) => {
@@ -125,7 +185,7 @@ pub fn ChatPage() -> impl IntoView {
     view! {
         <Title text=title/>
         <div class="chat" class:sidebar-open=move || sidebar_open.get()>
-            <aside class="sidebar" id="sidebar" aria-label="Rooms and people">
+            <aside class="sidebar" id="sidebar" aria-label="Rooms and people" inert=sidebar_hidden>
                 <div class="me">
                     {move || me().map(|me| view! {
                         <Avatar id=me.avatar.clone()/>
@@ -134,14 +194,27 @@ pub fn ChatPage() -> impl IntoView {
                     <button class="link-button" data-testid="logout" on:click=move |_| socket.logout()>
                         "Log out"
                     </button>
+                    <button
+                        class="icon-button sidebar-close"
+                        data-testid="sidebar-close"
+                        aria-label="Close the list of rooms and people"
+                        on:click=move |_| close_sidebar()
+                    >
+                        <span aria-hidden="true">"✕"</span>
+                    </button>
                 </div>
                 <RoomList current=current on_pick=move || sidebar_open.set(false)/>
                 <UserList current=current on_pick=move || sidebar_open.set(false)/>
             </aside>
+            <Show when=move || sidebar_open.get()>
+                <div class="sidebar-backdrop" data-testid="sidebar-backdrop" on:click=move |_| close_sidebar()></div>
+            </Show>
             <section class="conversation" aria-labelledby="conversation-title">
                 <header class="conversation-header">
                     <button
                         class="sidebar-toggle"
+                        id="sidebar-toggle"
+                        data-testid="sidebar-toggle"
                         aria-controls="sidebar"
                         aria-expanded=move || sidebar_open.get().to_string()
                         on:click=move |_| sidebar_open.update(|o| *o = !*o)
@@ -151,8 +224,38 @@ pub fn ChatPage() -> impl IntoView {
                     </button>
                     <h1 id="conversation-title" data-testid="conversation-title">{heading}</h1>
                     <JoinButton target=target current=current/>
+                    <button
+                        class="icon-button"
+                        data-testid="open-search"
+                        aria-label="Search messages"
+                        title="Search messages"
+                        aria-pressed=move || (panel.get() == Panel::Search).to_string()
+                        on:click=move |_| panel.update(|p| *p = if *p == Panel::Search { Panel::Conversation } else { Panel::Search })
+                    >
+                        <span aria-hidden="true">"🔍"</span>
+                    </button>
+                    <button
+                        class="icon-button"
+                        data-testid="open-settings"
+                        aria-label="Settings"
+                        title="Settings"
+                        aria-pressed=move || (panel.get() == Panel::Settings).to_string()
+                        on:click=move |_| panel.update(|p| *p = if *p == Panel::Settings { Panel::Conversation } else { Panel::Settings })
+                    >
+                        <span aria-hidden="true">"⚙"</span>
+                    </button>
                 </header>
                 <ConnectionBanner/>
+                <NoticeBar/>
+                {move || match panel.get() {
+                    Panel::Search => Some(view! {
+                        <SearchPanel current=current on_close=Callback::new(move |_| panel.set(Panel::Conversation))/>
+                    }.into_any()),
+                    Panel::Settings => Some(view! {
+                        <SettingsPanel on_close=Callback::new(move |_| panel.set(Panel::Conversation))/>
+                    }.into_any()),
+                    Panel::Conversation => None,
+                }}
                 {move || match current.get() {
                     Some(id) => view! {
                         <MessageList conversation=id/>

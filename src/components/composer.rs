@@ -28,7 +28,10 @@ pub enum Compose {
     #[default]
     New,
     Reply(Quote),
-    Edit { seq: Seq, text: String },
+    Edit {
+        seq: Seq,
+        text: String,
+    },
 }
 
 /// The composer's mode for the open conversation, shared with the message rows
@@ -218,9 +221,15 @@ pub fn Composer(conversation: ConversationId) -> impl IntoView {
         focus_composer();
     };
     let placeholder = move || {
-        chat.read(Part::Rooms, |s| match s.conversations.get(&conversation).and_then(|c| c.room_name()) {
-            Some(room) => format!("Message #{room}"),
-            None => format!("Message {}", s.title(conversation)),
+        chat.read(Part::Rooms, |s| {
+            match s
+                .conversations
+                .get(&conversation)
+                .and_then(|c| c.room_name())
+            {
+                Some(room) => format!("Message #{room}"),
+                None => format!("Message {}", s.title(conversation)),
+            }
         })
     };
     let option_id = |i: usize| format!("mention-option-{i}");
@@ -299,7 +308,7 @@ pub fn Composer(conversation: ConversationId) -> impl IntoView {
             >
                 {move || (left() <= COUNTER_FROM as i64).then(|| format!("{} characters left", left()))}
             </span>
-            <button class="button" type="submit" data-testid="send" disabled=move || !can_send()>
+            <button class="button send" type="submit" data-testid="send" disabled=move || !can_send()>
                 {move || if matches!(mode.get(), Compose::Edit { .. }) { "Save" } else { "Send" }}
             </button>
         </form>

@@ -127,7 +127,7 @@ pub fn LoginPage() -> impl IntoView {
                 <button class="button" type="submit" disabled=move || !connected() || pending()>
                     {move || if pending() { "Joining…" } else { "Join the chat" }}
                 </button>
-                <ConnectionBanner/>
+                <ConnectionBanner quiet=true/>
             </form>
         </main>
     }

@@ -299,10 +299,11 @@ fn PendingRow(pending: Pending) -> impl IntoView {
 fn show_message(list: NodeRef<html::Div>, seq: Seq) {
     #[cfg(feature = "hydrate")]
     {
-        let Some(el) = list
-            .get_untracked()
-            .and_then(|l| l.query_selector(&format!("[data-seq=\"{seq}\"]")).ok().flatten())
-        else {
+        let Some(el) = list.get_untracked().and_then(|l| {
+            l.query_selector(&format!("[data-seq=\"{seq}\"]"))
+                .ok()
+                .flatten()
+        }) else {
             return;
         };
         let options = web_sys::ScrollIntoViewOptions::new();

@@ -6,12 +6,12 @@ use leptos::prelude::*;
 
 use crate::{
     client::socket::Socket,
+    client::state::{Change, Draft},
     components::{
         avatar::Avatar,
         composer::{focus_composer, Compose, ComposeMode},
         message_text::MessageText,
     },
-    client::state::{Change, Draft},
     protocol::{ChatMessage, MessageBody, Quote, Reaction, UserId, REACTIONS},
 };
 
@@ -21,7 +21,11 @@ pub fn MessageRow(message: ChatMessage, first: bool, me: Option<UserId>) -> impl
     let mine = me == Some(message.author.id);
     match message.body.clone() {
         MessageBody::Joined | MessageBody::Left => {
-            let verb = if message.body == MessageBody::Joined { "joined" } else { "left" };
+            let verb = if message.body == MessageBody::Joined {
+                "joined"
+            } else {
+                "left"
+            };
             view! {
                 <li class="system-line" data-testid="system-line">
                     {format!("{} {verb}", message.author.nickname)}
@@ -49,7 +53,7 @@ pub fn MessageRow(message: ChatMessage, first: bool, me: Option<UserId>) -> impl
                             <time>{time.clone()}</time>
                         </div>
                     })}
-                    {message.reply_to.clone().map(|quote| view! { <QuoteButton message=message.clone() quote=quote/> })}
+                    {message.reply_to.clone().map(|quote| view! { <QuoteButton message=message.clone() quote=*quote/> })}
                     <div class="bubble" title=time data-testid="message-text">
                         {if message.deleted {
                             view! { <p class="deleted-text">"message deleted"</p> }.into_any()
@@ -110,8 +114,18 @@ fn Reactions(message: ChatMessage, me: Option<UserId>) -> impl IntoView {
             let toggle = {
                 let emoji = emoji.clone();
                 move |_| {
-                    let change = Change::React { seq, emoji: emoji.clone(), on: !pressed };
-                    socket.post(conversation, Draft { change: Some(change), ..Draft::default() });
+                    let change = Change::React {
+                        seq,
+                        emoji: emoji.clone(),
+                        on: !pressed,
+                    };
+                    socket.post(
+                        conversation,
+                        Draft {
+                            change: Some(change),
+                            ..Draft::default()
+                        },
+                    );
                 }
             };
             view! {
@@ -151,18 +165,37 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
         focus_composer();
     };
     let edit = move |_| {
-        mode.set(Compose::Edit { seq, text: text.clone() });
+        mode.set(Compose::Edit {
+            seq,
+            text: text.clone(),
+        });
         focus_composer();
     };
     let delete = move |_| {
         confirming.set(false);
         let change = Change::Delete { seq };
-        socket.post(conversation, Draft { change: Some(change), ..Draft::default() });
+        socket.post(
+            conversation,
+            Draft {
+                change: Some(change),
+                ..Draft::default()
+            },
+        );
     };
     let react = move |emoji: &'static str| {
         picking.set(false);
-        let change = Change::React { seq, emoji: emoji.to_string(), on: true };
-        socket.post(conversation, Draft { change: Some(change), ..Draft::default() });
+        let change = Change::React {
+            seq,
+            emoji: emoji.to_string(),
+            on: true,
+        };
+        socket.post(
+            conversation,
+            Draft {
+                change: Some(change),
+                ..Draft::default()
+            },
+        );
     };
     view! {
         <div class="message-actions" role="group" aria-label="Message actions">

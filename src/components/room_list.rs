@@ -1,12 +1,16 @@
-//! The sidebar's rooms: those the user is in (with unread badges), the others to
-//! join, and a field to join or create one by name.
+//! The sidebar's rooms: those the user is in (with unread badges) first, then the
+//! others to join; a filter, at most [`LIST_LIMIT`] shown, scrolling on its own; and
+//! a field to join or create one by name.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::{
     client::{chat::Part, socket::Socket},
-    components::unread_badge::UnreadBadge,
+    components::{
+        list_filter::{ListFilter, LIST_LIMIT},
+        unread_badge::UnreadBadge,
+    },
     protocol::{validate_room_name, ClientMsg, ConversationId, GENERAL_ROOM},
 };
 
@@ -18,19 +22,28 @@ pub fn RoomList(
     let socket = expect_context::<Socket>();
     let chat = socket.chat();
     let new_room = RwSignal::new(String::new());
+    let filter = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let navigate = use_navigate();
 
-    // (id, name, members, joined); each row follows its own unread count.
+    // (id, name, members, joined) of those the filter lets through, the user's own
+    // first, and how many more there are; each row follows its own unread count.
     let rooms = Memo::new(move |_| {
+        let wanted = filter.get().trim().to_lowercase();
         chat.read(Part::Rooms, |s| {
-            s.rooms
+            let mut rooms: Vec<_> = s
+                .rooms
                 .values()
+                .filter(|r| r.name.contains(&wanted))
                 .map(|r| {
                     let joined = s.conversations.contains_key(&r.id);
                     (r.id, r.name.clone(), r.member_count, joined)
                 })
-                .collect::<Vec<_>>()
+                .collect();
+            rooms.sort_by(|a, b| (!a.3, &a.1).cmp(&(!b.3, &b.1)));
+            let more = rooms.len().saturating_sub(LIST_LIMIT);
+            rooms.truncate(LIST_LIMIT);
+            (rooms, more)
         })
     });
 
@@ -52,9 +65,10 @@ pub fn RoomList(
     view! {
         <nav class="room-list" aria-labelledby="rooms-heading">
             <h2 id="rooms-heading">"Rooms"</h2>
-            <ul>
+            <ListFilter value=filter label="Filter rooms" more=Signal::derive(move || rooms.with(|r| r.1))/>
+            <ul class="scroll-list">
                 <For
-                    each=move || rooms.get()
+                    each=move || rooms.get().0
                     key=|room| room.clone()
                     children=move |(id, name, members, joined)| {
                         let unread = move || {

@@ -1,11 +1,16 @@
-//! The sidebar's people: the online count, everyone online, and the private
-//! conversations (with unread badges). Clicking someone opens a private conversation.
+//! The sidebar's people: the online count, those online and the peers of private
+//! conversations (with unread badges); a filter, at most [`LIST_LIMIT`] shown,
+//! scrolling on its own. Clicking someone opens a private conversation.
 
 use leptos::prelude::*;
 
 use crate::{
     client::{chat::Part, socket::Socket},
-    components::{avatar::Avatar, unread_badge::UnreadBadge},
+    components::{
+        avatar::Avatar,
+        list_filter::{ListFilter, LIST_LIMIT},
+        unread_badge::UnreadBadge,
+    },
     protocol::{ConversationId, UserInfo},
 };
 
@@ -16,24 +21,29 @@ pub fn UserList(
 ) -> impl IntoView {
     let socket = expect_context::<Socket>();
     let chat = socket.chat();
+    let filter = RwSignal::new(String::new());
 
     // Online users first, then offline people one has talked to: (user, conversation);
     // each row follows its own unread count.
     let people = Memo::new(move |_| {
         chat.track(Part::Rooms);
+        let wanted = filter.get().trim().to_lowercase();
         chat.read(Part::People, |s| {
             let me = s.me().map(|m| m.id);
             let mut people: Vec<(UserInfo, Option<ConversationId>)> = s
                 .users
                 .values()
-                .filter(|u| Some(u.id) != me)
+                .filter(|u| Some(u.id) != me && u.nickname.to_lowercase().contains(&wanted))
                 .filter_map(|u| {
                     let direct = s.direct_with(u.id).map(|c| c.info.id);
                     (u.online || direct.is_some()).then(|| (u.clone(), direct))
                 })
                 .collect();
-            people.sort_by_key(|(u, _)| (!u.online, u.nickname.to_lowercase()));
-            people
+            // Those one talks with first, then who is online.
+            people.sort_by_key(|(u, c)| (c.is_none(), !u.online, u.nickname.to_lowercase()));
+            let more = people.len().saturating_sub(LIST_LIMIT);
+            people.truncate(LIST_LIMIT);
+            (people, more)
         })
     });
     let online_count = move || chat.read(Part::People, |s| s.online_count);
@@ -43,9 +53,10 @@ pub fn UserList(
             <h2 id="people-heading">
                 "People " <span class="online-count" data-testid="online-count">{online_count}" online"</span>
             </h2>
-            <ul>
+            <ListFilter value=filter label="Filter people" more=Signal::derive(move || people.with(|p| p.1))/>
+            <ul class="scroll-list">
                 <For
-                    each=move || people.get()
+                    each=move || people.get().0
                     key=|p| p.clone()
                     children=move |(user, conversation)| {
                         let unread = move || {

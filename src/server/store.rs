@@ -48,7 +48,7 @@ pub enum WriteJob {
         body: MessageBody,
         client_id: Option<ClientMsgId>,
         /// The message a text answers, as the server found it before queuing.
-        reply_to: Option<Quote>,
+        reply_to: Option<Box<Quote>>,
         /// Members of the conversation a text or an edit mentions.
         mentions: Vec<UserId>,
         at_ms: i64,
@@ -444,13 +444,13 @@ impl From<MessageRow> for ChatMessage {
         if let (Some(author), Some(nickname), Some(body)) =
             (row.quote_author, row.quote_nickname, row.quote_body)
         {
-            message.reply_to = Some(Quote {
+            message.reply_to = Some(Box::new(Quote {
                 seq: target,
                 author: UserId(author),
                 nickname,
                 snippet: snippet(&body),
                 deleted: row.quote_deleted_at.is_some(),
-            });
+            }));
         }
         message
     }
@@ -629,7 +629,7 @@ struct NewMessage {
     author: UserRow,
     body: MessageBody,
     client_id: Option<ClientMsgId>,
-    reply_to: Option<Quote>,
+    reply_to: Option<Box<Quote>>,
     mentions: Vec<UserId>,
     at_ms: i64,
 }

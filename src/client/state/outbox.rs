@@ -152,7 +152,7 @@ impl Pending {
             Some(self.client_id),
         );
         m.mentions = self.mentions;
-        m.reply_to = quoted;
+        m.reply_to = quoted.map(Box::new);
         m
     }
 }

@@ -42,7 +42,7 @@ impl State {
         conversation: ConversationId,
         author: &UserRow,
         body: MessageBody,
-        (reply_to, mentions): (Option<Quote>, Vec<UserId>),
+        (reply_to, mentions): (Option<Box<Quote>>, Vec<UserId>),
         origin: Origin,
     ) -> Result<(), Refusal> {
         let done = self.done.clone();

@@ -116,7 +116,7 @@ fn check_target(
     draft: &Draft,
     user: UserId,
     target: Option<ChatMessage>,
-) -> Result<Option<Quote>, Refusal> {
+) -> Result<Option<Box<Quote>>, Refusal> {
     let seq = draft.names().unwrap_or_default();
     let Some(target) = target else {
         return Err(refuse(
@@ -143,13 +143,13 @@ fn check_target(
                 "You can edit or delete only your own messages.",
             ))
         }
-        MessageBody::Text { .. } => Ok(Some(Quote {
+        MessageBody::Text { .. } => Ok(Some(Box::new(Quote {
             seq: target.seq,
             author: target.author.id,
             nickname: target.author.nickname.clone(),
             snippet: snippet(text),
             deleted: false,
-        })),
+        }))),
         _ => Ok(None),
     }
 }
@@ -250,7 +250,7 @@ impl State {
         conn: ConnId,
         user: &UserRow,
         draft: Draft,
-        reply_to: Option<Quote>,
+        reply_to: Option<Box<Quote>>,
     ) -> Result<(), Refusal> {
         let client_id = draft.client_id.clone();
         self.store_message(

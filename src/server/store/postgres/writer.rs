@@ -136,7 +136,7 @@ enum Plan {
     /// Inserted with this number.
     Insert(Seq),
     /// Stored before (by anyone, on any server).
-    Stored(ChatMessage),
+    Stored(Box<ChatMessage>),
     /// Repeats the client id of the group's message at this index.
     Repeats(usize),
     /// Its conversation does not exist.
@@ -191,7 +191,7 @@ async fn try_group(
     for (i, m) in messages.iter().enumerate() {
         let key = m.client_id.as_ref().map(|c| (m.author.id, c.0.as_str()));
         let plan = if let Some(found) = key.and_then(|(a, k)| stored.get(&(a, k.to_string()))) {
-            Plan::Stored(found.clone())
+            Plan::Stored(Box::new(found.clone()))
         } else if let Some(&first) = key.and_then(|k| first_of.get(&k)) {
             Plan::Repeats(first)
         } else if let Some(seq) = last.get_mut(&m.conversation) {
@@ -265,7 +265,7 @@ async fn try_group(
                 None => Err(sqlx::Error::Protocol("a stored message has no id".into())),
             },
             Plan::Stored(message) => Ok(Stored {
-                message,
+                message: *message,
                 duplicate: true,
             }),
             Plan::Repeats(first) => match &results[first] {
