@@ -154,7 +154,9 @@ fn verbatim(
     blocks: &mut Vec<Block>,
     until: &mut Option<usize>,
 ) {
-    let source = text[range.clone()].trim_end_matches('\n');
+    // From the start of its line: an indented block's range starts after the indent.
+    let start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+    let source = text[start..range.end].trim_end_matches('\n');
     let mut spans = Vec::new();
     for (i, line) in source.split('\n').enumerate() {
         if i > 0 {
