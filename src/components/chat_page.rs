@@ -6,15 +6,19 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::{
-    client::{chat::Part, socket::Socket, state::Session},
+    client::{
+        chat::Part,
+        socket::{ConnectionStatus, Socket},
+        state::Session,
+    },
     components::{
         avatar::Avatar,
         composer::{Compose, ComposeMode, Composer},
         connection_status::{ConnectionBanner, NoticeBar},
-        search_panel::SearchPanel,
-        settings_panel::SettingsPanel,
         message_list::MessageList,
         room_list::RoomList,
+        search_panel::SearchPanel,
+        settings_panel::SettingsPanel,
         user_list::UserList,
     },
     protocol::{ClientMsg, ConversationId, UserId, GENERAL_ROOM},
@@ -126,9 +130,14 @@ pub fn ChatPage() -> impl IntoView {
         compose.set(Compose::New);
     });
 
-    // A private conversation named by the URL is opened on the server if needed.
+    // A private conversation named by the URL is opened on the server if needed
+    // (once connected: a request made before would not be sent).
+    let status = socket.status();
     Effect::new(move |_| {
-        if let (Target::Direct(user), true, None) = (target.get(), logged_in.get(), current.get()) {
+        let connected = status.get() == ConnectionStatus::Connected;
+        if let (Target::Direct(user), true, None, true) =
+            (target.get(), logged_in.get(), current.get(), connected)
+        {
             socket.send(ClientMsg::OpenDirect { user });
         }
     });

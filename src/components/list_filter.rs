@@ -7,7 +7,11 @@ use leptos::prelude::*;
 pub const LIST_LIMIT: usize = 50;
 
 #[component]
-pub fn ListFilter(value: RwSignal<String>, label: &'static str, more: Signal<usize>) -> impl IntoView {
+pub fn ListFilter(
+    value: RwSignal<String>,
+    label: &'static str,
+    more: Signal<usize>,
+) -> impl IntoView {
     let id = format!("filter-{}", label.to_lowercase().replace(' ', "-"));
     view! {
         <div class="list-filter">

@@ -35,8 +35,10 @@ struct Row {
     seq: Seq,
     id: MessageId,
     first: bool,
-    /// A changed message (edited, deleted, reacted to) is drawn again.
+    /// A changed message (edited, deleted, reacted to) is drawn again, and so is a
+    /// reply whose quote changed.
     revision: Seq,
+    quote: u64,
 }
 
 fn rows_of(messages: &[ChatMessage]) -> Vec<Row> {
@@ -56,6 +58,12 @@ fn rows_of(messages: &[ChatMessage]) -> Vec<Row> {
                 id: m.id,
                 first: !grouped,
                 revision: m.revision,
+                quote: m.reply_to.as_ref().map_or(0, |q| {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    (&q.snippet, q.deleted).hash(&mut h);
+                    h.finish()
+                }),
             }
         })
         .collect()
@@ -241,7 +249,7 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
             <ol class="messages" role="log" aria-live="polite" aria-label="Messages" data-testid="messages">
                 <For
                     each=move || rows.get()
-                    key=|row| (row.id, row.first, row.revision)
+                    key=|row| (row.id, row.first, row.revision, row.quote)
                     children=move |row| {
                         let message = chat.read_untracked(|s| {
                             s.conversations.get(&conversation)?.by_seq(row.seq).cloned()

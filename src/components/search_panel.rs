@@ -31,7 +31,10 @@ pub fn SearchPanel(current: Memo<Option<ConversationId>>, on_close: Callback<()>
             Err(e) => error.set(Some(e.message)),
             Ok(q) => {
                 error.set(None);
-                let within = only_here.get_untracked().then(|| current.get_untracked()).flatten();
+                let within = only_here
+                    .get_untracked()
+                    .then(|| current.get_untracked())
+                    .flatten();
                 socket.search(q, within);
             }
         }

@@ -98,10 +98,26 @@ impl Conversation {
             return false;
         };
         let at = self.messages.partition_point(|m| m.seq < target);
-        match self.messages.get_mut(at) {
+        let changed = match self.messages.get_mut(at) {
             Some(m) if m.seq == target => m.apply(change),
             _ => false,
+        };
+        // Replies quote the message as it is now (as the server's history does).
+        if changed {
+            if let Some(m) = self.messages.get(at) {
+                let (text, deleted) = match &m.body {
+                    crate::protocol::MessageBody::Text { text } => (text.clone(), m.deleted),
+                    _ => (String::new(), m.deleted),
+                };
+                for reply in &mut self.messages[at + 1..] {
+                    if let Some(quote) = reply.reply_to.as_mut().filter(|q| q.seq == target) {
+                        quote.snippet = crate::protocol::snippet(&text);
+                        quote.deleted = deleted;
+                    }
+                }
+            }
         }
+        changed
     }
 
     /// Adds a message unless its id is known; keeps the order by sequence number.

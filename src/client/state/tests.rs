@@ -904,3 +904,35 @@ fn search_results_are_kept_for_the_query_asked() {
     );
     assert_eq!(state.search, Some(("hello".into(), Some(found))));
 }
+
+#[test]
+fn a_reply_quotes_its_message_as_it_is_now() {
+    let ann = user(1, "Ann");
+    let bob = user(2, "Bob");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    state.apply(
+        ServerMsg::Message {
+            message: message(7, 1, 1, &ann, "helo"),
+        },
+        0.0,
+    );
+    let mut reply = message(8, 1, 2, &bob, "hi");
+    reply.reply_to = quote_of(&state.conversations[&ConversationId(1)].messages[0]).map(Box::new);
+    state.apply(ServerMsg::Message { message: reply }, 0.0);
+    let edit = MessageBody::Edited {
+        target: 1,
+        text: "hello".into(),
+    };
+    state.apply(change(9, 3, &ann, edit), 0.0);
+    let quote = |s: &ChatState| {
+        *s.conversations[&ConversationId(1)].messages[1]
+            .reply_to
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(quote(&state).snippet, "hello");
+    state.apply(change(10, 4, &ann, MessageBody::Deleted { target: 1 }), 0.0);
+    assert!(quote(&state).deleted);
+    assert_eq!(quote(&state).snippet, "");
+}

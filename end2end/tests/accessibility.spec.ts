@@ -1,0 +1,59 @@
+// An axe-core scan (WCAG 2.1 A and AA rules) of every page and panel, in the light
+// and the dark theme, on a desktop and a phone: no violation at all.
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
+import { login, send, unique } from "./support";
+
+async function violations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    .analyze();
+  return results.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
+  );
+}
+
+for (const colorScheme of ["light", "dark"] as const) {
+  for (const width of [1280, 375]) {
+    test(`no WCAG 2.1 A/AA violations, ${colorScheme}, ${width} px`, async ({ browser }) => {
+      const context = await browser.newContext({ colorScheme, viewport: { width, height: 800 } });
+      const page = await context.newPage();
+
+      await page.goto("/");
+      await expect(page.getByRole("button", { name: "Join the chat" })).toBeEnabled();
+      expect(await violations(page), "login page").toEqual([]);
+
+      const name = unique("Axe");
+      await login(page, name);
+      // A conversation with something in it: own and other messages, a reply, a
+      // reaction, a mention, formatting.
+      await send(page, "**hello** and `code` https://example.org");
+      const row = page.getByTestId("message").last();
+      await row.hover();
+      await row.getByTestId("react").click();
+      await page.getByRole("button", { name: "React with 🎉" }).click();
+      await expect(row.getByTestId("reaction")).toBeVisible();
+      await row.hover();
+      await row.getByTestId("reply").click();
+      await send(page, "a reply");
+      expect(await violations(page), "chat page").toEqual([]);
+
+      await page.getByTestId("open-search").click();
+      await page.getByTestId("search-input").fill("hello");
+      await page.getByTestId("search-input").press("Enter");
+      await expect(page.getByTestId("search-results")).toBeVisible();
+      expect(await violations(page), "search").toEqual([]);
+
+      await page.getByTestId("open-settings").click();
+      await expect(page.getByTestId("settings-panel")).toBeVisible();
+      expect(await violations(page), "settings").toEqual([]);
+
+      if (width < 720) {
+        await page.getByTestId("sidebar-toggle").click();
+        await expect(page.getByTestId("logout")).toBeInViewport();
+        expect(await violations(page), "open drawer").toEqual([]);
+      }
+      await context.close();
+    });
+  }
+}
