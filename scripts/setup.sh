@@ -42,7 +42,7 @@ if [ -z "$(wasm_toolchain)" ]; then
         printf '[package]\nname = "wasm_std_scratch"\nversion = "0.0.0"\nedition = "2021"\n[lib]\ncrate-type = ["cdylib"]\n' >"$scratch/Cargo.toml"
         : >"$scratch/src/lib.rs"
         (cd "$scratch" && PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$scratch/target" \
-            /usr/bin/cargo build --quiet --release --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort)
+            /usr/bin/cargo build --release --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort)
         dest="$(/usr/bin/rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown/lib"
         $SUDO mkdir -p "$dest"
         find "$scratch/target/wasm32-unknown-unknown/release/deps" -name 'lib*.rlib' ! -name 'libwasm_std_scratch*' \
@@ -60,7 +60,7 @@ if ! command -v cargo-leptos >/dev/null 2>&1 ||
     ! grep -q "\"cargo-leptos $CARGO_LEPTOS_VERSION [^\"]*\":{[^}]*\"features\":\[\"no_downloads\"\]" "$CARGO_HOME/.crates2.json" 2>/dev/null; then
     log "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (no_downloads; ~30 min on 2 cores)"
     PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-        /usr/bin/cargo install --quiet --locked --features no_downloads cargo-leptos --version "$CARGO_LEPTOS_VERSION"
+        /usr/bin/cargo install --locked --features no_downloads cargo-leptos --version "$CARGO_LEPTOS_VERSION"
 fi
 
 # 3. wasm-bindgen CLI, same version as the crate pinned in Cargo.toml.
@@ -68,7 +68,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERS
     log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (~10 min)"
     # --locked fails for this crate (a pinned dependency left the registry).
     PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc CARGO_PROFILE_RELEASE_LTO=false \
-        /usr/bin/cargo install --quiet --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+        /usr/bin/cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
 # 4. Chromium from Debian (Playwright's own browser download cannot work here).

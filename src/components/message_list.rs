@@ -187,7 +187,7 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
 
     // A quote or a search result opened: its message is brought into view once loaded.
     Effect::new(move |_| {
-        rows.track();
+        chat.track(Part::Messages(conversation));
         if let Some(Some(seq)) = chat.update(|s| s.take_jump(conversation)) {
             at_bottom.set_value(false);
             request_animation_frame(move || show_message(list, seq));
@@ -246,7 +246,10 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
                     "Load earlier messages"
                 </button>
             </Show>
-            <ol class="messages" role="log" aria-live="polite" aria-label="Messages" data-testid="messages">
+            // The log role sits on a wrapper: on the list itself it would hide the list
+            // from assistive technology, and its rows would be items of no list.
+            <div role="log" aria-live="polite" aria-label="Messages">
+            <ol class="messages" data-testid="messages">
                 <For
                     each=move || rows.get()
                     key=|row| (row.id, row.first, row.revision, row.quote)
@@ -265,6 +268,7 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
                     children=move |p| view! { <PendingRow pending=p/> }
                 />
             </ol>
+            </div>
         </div>
         <p class="typing" aria-live="polite" data-testid="typing">{typing}</p>
         <Show when=move || unseen.get()>
