@@ -104,6 +104,8 @@ impl Writer {
 async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, stop: Arc<Notify>) {
     let mut last_seqs: HashMap<ConversationId, Seq> = HashMap::new();
     let mut jobs = Vec::with_capacity(MAX_BATCH);
+    // Texts stored and acknowledged, not yet in the search index.
+    let mut unindexed: Vec<(i64, String)> = Vec::new();
     loop {
         let received = next_group(&mut rx, &stop, &mut jobs).await;
         if received == 0 {
@@ -113,13 +115,15 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, stop: Arc<
         let size = batch.len();
         let mut finishes = Vec::new();
         match commit(&mut conn, &mut last_seqs, batch, &mut finishes).await {
-            Ok(done) => {
+            Ok((done, texts)) => {
                 for finish in finishes {
                     finish(None);
                 }
                 for (completion, result) in done {
                     completion(result);
                 }
+                unindexed.extend(texts);
+                index(&mut conn, &mut unindexed).await;
             }
             Err((e, completions)) => {
                 tracing::error!(error = %e, size, "a group of writes failed");
@@ -141,6 +145,31 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, stop: Arc<
 
 type Done = Vec<(Completion, Result<Stored>)>;
 
+/// Puts texts into the search index, after their group's commit and answers: search
+/// may lag a few milliseconds, a message's ack does not wait for the index. Texts
+/// not indexed (the statement failed) are tried again after the next group; after a
+/// crash they are the newest stored, and indexed at the next start
+/// (`index_unsearched`).
+async fn index(conn: &mut SqliteConnection, texts: &mut Vec<(i64, String)>) {
+    if texts.is_empty() {
+        return;
+    }
+    let added = match json(texts) {
+        Ok(rows) => sqlx::query(
+            "INSERT INTO message_search (rowid, body) SELECT value ->> 0, value ->> 1 FROM json_each(?)",
+        )
+        .bind(rows)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match added {
+        Ok(()) => texts.clear(),
+        Err(e) => tracing::warn!(error = %e, texts = texts.len(), "texts not indexed yet"),
+    }
+}
+
 /// Runs a group of jobs in one transaction. On failure, returns the error and the
 /// completions still owed (every message of the group: none of them is stored).
 async fn commit(
@@ -148,7 +177,7 @@ async fn commit(
     last_seqs: &mut HashMap<ConversationId, Seq>,
     batch: Vec<Job>,
     finishes: &mut Vec<Finish>,
-) -> std::result::Result<Done, (sqlx::Error, Vec<Completion>)> {
+) -> std::result::Result<(Done, Vec<(i64, String)>), (sqlx::Error, Vec<Completion>)> {
     let (messages, completions, others) = split_group(batch, |job| match job {
         Job::Write(write) => write.part().map_other(Job::Write),
         run => Part::Other(run),
@@ -169,19 +198,10 @@ async fn commit(
             let m = &stored.message;
             authored.insert((m.conversation, m.author.id), m.seq);
             match &m.body {
-                MessageBody::Text { text } => texts.push((m.id.0, searchable(text))),
+                MessageBody::Text { text } => texts.push((m.id.0, searchable(text).into_owned())),
                 MessageBody::Joined | MessageBody::Left => {}
                 _ => super::same::apply_change(&mut tx, m).await?,
             }
-        }
-        if !texts.is_empty() {
-            sqlx::query(
-                "INSERT INTO message_search (rowid, body)
-                 SELECT value ->> 0, value ->> 1 FROM json_each(?)",
-            )
-            .bind(json(&texts)?)
-            .execute(&mut *tx)
-            .await?;
         }
         if !authored.is_empty() {
             let pairs: Vec<[i64; 2]> = seqs.iter().map(|(c, s)| [c.0, *s as i64]).collect();
@@ -214,11 +234,11 @@ async fn commit(
         }
         tx.commit().await?;
         last_seqs.extend(seqs);
-        Ok::<_, sqlx::Error>(results)
+        Ok::<_, sqlx::Error>((results, texts))
     }
     .await;
     match outcome {
-        Ok(results) => Ok(completions.into_iter().zip(results).collect()),
+        Ok((results, texts)) => Ok((completions.into_iter().zip(results).collect(), texts)),
         Err(e) => Err((e, completions)),
     }
 }
