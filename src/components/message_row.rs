@@ -36,8 +36,19 @@ pub fn MessageRow(message: ChatMessage, first: bool, me: Option<UserId>) -> impl
         }
         MessageBody::Text { text } => {
             let mentioned = me.is_some_and(|me| message.mentions.contains(&me));
+            // The actions are drawn only while wanted (hovered, or opened with ⋯): a
+            // busy room keeps hundreds of rows, and each toolbar is a dozen nodes.
+            let hovered = RwSignal::new(false);
+            let pinned = RwSignal::new(false);
             view! {
                 <li
+                    on:mouseenter=move |_| hovered.set(true)
+                    on:mouseleave=move |_| hovered.set(false)
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Escape" && pinned.get_untracked() {
+                            pinned.set(false);
+                        }
+                    }
                     class="message"
                     class:mine=mine
                     class:first=first
@@ -67,7 +78,23 @@ pub fn MessageRow(message: ChatMessage, first: bool, me: Option<UserId>) -> impl
                     {(!message.reactions.is_empty()).then(|| view! {
                         <Reactions message=message.clone() me=me/>
                     })}
-                    {(!message.deleted).then(|| view! { <Actions message=message.clone() text=text mine=mine/> })}
+                    {(!message.deleted).then(|| {
+                        let (message, text) = (message.clone(), text.clone());
+                        view! {
+                            <button
+                                class="icon-button more"
+                                data-testid="more"
+                                aria-label="Message actions"
+                                aria-expanded=move || pinned.get().to_string()
+                                on:click=move |_| pinned.update(|p| *p = !*p)
+                            >
+                                "⋯"
+                            </button>
+                            <Show when=move || hovered.get() || pinned.get()>
+                                <Actions message=message.clone() text=text.clone() mine=mine/>
+                            </Show>
+                        }
+                    })}
                 </li>
             }
             .into_any()

@@ -505,3 +505,57 @@ fn urls_are_logged_without_their_password() {
     assert_eq!(Backend::of("postgresql://db/chat"), Backend::Postgres);
     assert_eq!(Backend::of("chat.db"), Backend::Sqlite);
 }
+
+#[tokio::test]
+async fn texts_missing_from_the_search_index_are_indexed_at_start() {
+    for db in TestDatabase::all() {
+        let (store, ann, general) = ann_and_general(&db).await;
+        store.add_member(general, ann.id, 1).await.unwrap();
+        for t in ["older release notes", "发布新版本了", "the newest release"] {
+            store
+                .insert_message(general, &ann, &text(t), None, 10)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            store
+                .search(ann.id, "release", None, 10)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        // As a database from before the index, or a crash before the newest texts
+        // were indexed: the index lost its newest entries.
+        let forget = match db.backend() {
+            Backend::Sqlite => "DELETE FROM message_search WHERE rowid > (SELECT MIN(rowid) FROM message_search)",
+            Backend::Postgres => "DELETE FROM message_search WHERE message_id > (SELECT MIN(message_id) FROM message_search)",
+        };
+        match db.backend() {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+                sqlx::query(forget).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+                sqlx::query(forget).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+        }
+        let me = ann.id;
+        let found = move |store: Store, q: &'static str| async move {
+            store.search(me, q, None, 10).await.unwrap().len()
+        };
+        assert_eq!(
+            found(store.clone(), "release").await,
+            1,
+            "the index lost them"
+        );
+        store.close().await;
+        let store = db.open().await;
+        assert_eq!(found(store.clone(), "release").await, 2);
+        assert_eq!(found(store.clone(), "新版").await, 1);
+        store.close().await;
+    }
+}
