@@ -233,26 +233,8 @@ pub fn ChatPage() -> impl IntoView {
                     </button>
                     <h1 id="conversation-title" data-testid="conversation-title">{heading}</h1>
                     <JoinButton target=target current=current/>
-                    <button
-                        class="icon-button"
-                        data-testid="open-search"
-                        aria-label="Search messages"
-                        title="Search messages"
-                        aria-pressed=move || (panel.get() == Panel::Search).to_string()
-                        on:click=move |_| panel.update(|p| *p = if *p == Panel::Search { Panel::Conversation } else { Panel::Search })
-                    >
-                        <span aria-hidden="true">"🔍"</span>
-                    </button>
-                    <button
-                        class="icon-button"
-                        data-testid="open-settings"
-                        aria-label="Settings"
-                        title="Settings"
-                        aria-pressed=move || (panel.get() == Panel::Settings).to_string()
-                        on:click=move |_| panel.update(|p| *p = if *p == Panel::Settings { Panel::Conversation } else { Panel::Settings })
-                    >
-                        <span aria-hidden="true">"⚙"</span>
-                    </button>
+                    <PanelButton panel=panel opens=Panel::Search label="Search messages" icon="🔍" testid="open-search"/>
+                    <PanelButton panel=panel opens=Panel::Settings label="Settings" icon="⚙" testid="open-settings"/>
                 </header>
                 <ConnectionBanner/>
                 <NoticeBar/>
@@ -289,5 +271,28 @@ fn JoinButton(target: Memo<Target>, current: Memo<Option<ConversationId>>) -> im
             </button>
         }),
         _ => None,
+    }
+}
+
+/// A header button that opens a panel in place of the conversation, or closes it.
+#[component]
+fn PanelButton(
+    panel: RwSignal<Panel>,
+    opens: Panel,
+    label: &'static str,
+    icon: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <button
+            class="icon-button"
+            data-testid=testid
+            aria-label=label
+            title=label
+            aria-pressed=move || (panel.get() == opens).to_string()
+            on:click=move |_| panel.update(|p| *p = if *p == opens { Panel::Conversation } else { opens })
+        >
+            <span aria-hidden="true">{icon}</span>
+        </button>
     }
 }
