@@ -261,25 +261,19 @@ mod tests {
 
     fn message(seq: u64) -> ServerMsg {
         ServerMsg::Message {
-            message: ChatMessage {
-                id: MessageId(seq as i64),
-                conversation: ConversationId(1),
+            message: ChatMessage::new(
+                MessageId(seq as i64),
+                ConversationId(1),
                 seq,
-                author: Author {
+                Author {
                     id: UserId(2),
                     nickname: "Bob".into(),
                     avatar: "owl".into(),
                 },
-                sent_at_ms: 0,
-                body: MessageBody::Text { text: "hi".into() },
-                client_id: None,
-                reply_to: None,
-                mentions: Vec::new(),
-                edited_at_ms: None,
-                deleted: false,
-                reactions: Vec::new(),
-                revision: 0,
-            },
+                0,
+                MessageBody::Text { text: "hi".into() },
+                None,
+            ),
         }
     }
 

@@ -185,13 +185,15 @@ impl ChatState {
                         let quoted = pending
                             .reply_to
                             .and_then(|r| c.by_seq(r))
-                            .and_then(quote_of);
+                            .and_then(ChatMessage::quote);
                         let author = Author {
                             id: me.id,
                             nickname: me.nickname,
                             avatar: me.avatar,
                         };
-                        c.insert(pending.stored_as((id, seq, sent_at_ms), author, quoted));
+                        if let Some(m) = pending.stored_as((id, seq, sent_at_ms), author, quoted) {
+                            c.insert(m);
+                        }
                     }
                     c.info.read_seq = c.info.read_seq.max(seq);
                 }
@@ -618,20 +620,6 @@ impl ChatState {
                 .unwrap_or_else(|| "Private conversation".into()),
             _ => String::new(),
         }
-    }
-}
-
-/// The quote a reply to `m` shows (a text that is not deleted).
-fn quote_of(m: &ChatMessage) -> Option<crate::protocol::Quote> {
-    match &m.body {
-        MessageBody::Text { text } if !m.deleted => Some(crate::protocol::Quote {
-            seq: m.seq,
-            author: m.author.id,
-            nickname: m.author.nickname.clone(),
-            snippet: crate::protocol::snippet(text),
-            deleted: false,
-        }),
-        _ => None,
     }
 }
 

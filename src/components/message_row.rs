@@ -180,15 +180,11 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
     let picking = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     let (conversation, seq) = (message.conversation, message.seq);
-    let quote = Quote {
-        seq,
-        author: message.author.id,
-        nickname: message.author.nickname.clone(),
-        snippet: crate::protocol::snippet(&text),
-        deleted: false,
-    };
+    let quote = message.quote();
     let reply = move |_| {
-        mode.set(Compose::Reply(quote.clone()));
+        if let Some(quote) = quote.clone() {
+            mode.set(Compose::Reply(quote));
+        }
         focus_composer();
     };
     let edit = move |_| {

@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ChatState, Reaction};
 use crate::protocol::{
-    Author, ChatMessage, ClientMsg, ClientMsgId, ConversationId, MessageBody, MessageId, Quote,
-    Seq, UserId,
+    Author, ChatMessage, ClientMsg, ClientMsgId, ConversationId, MessageId, Quote, Seq, UserId,
 };
 
 /// What a pending entry does to a message already there, instead of posting a text.
@@ -122,38 +121,27 @@ impl Pending {
     }
 
     /// The message the server stored for this entry (its ack says where): a text, or
-    /// the change to apply to the message it changes. `quoted` is that reply's quote.
+    /// the change to apply to the message it changes; stored as the server stores its
+    /// request ([`ClientMsg::into_draft`]). `quoted` is a reply's quote.
     pub(super) fn stored_as(
-        self,
+        &self,
         (id, seq, sent_at_ms): (MessageId, Seq, i64),
         author: Author,
         quoted: Option<Quote>,
-    ) -> ChatMessage {
-        let body = match self.change {
-            None => MessageBody::Text { text: self.text },
-            Some(Change::Edit { seq }) => MessageBody::Edited {
-                target: seq,
-                text: self.text,
-            },
-            Some(Change::Delete { seq }) => MessageBody::Deleted { target: seq },
-            Some(Change::React { seq, emoji, on }) => MessageBody::Reacted {
-                target: seq,
-                emoji,
-                on,
-            },
-        };
+    ) -> Option<ChatMessage> {
+        let draft = self.request().into_draft().ok()?;
         let mut m = ChatMessage::new(
             id,
-            self.conversation,
+            draft.conversation,
             seq,
             author,
             sent_at_ms,
-            body,
-            Some(self.client_id),
+            draft.body,
+            Some(draft.client_id),
         );
-        m.mentions = self.mentions;
+        m.mentions = draft.mentions;
         m.reply_to = quoted.map(Box::new);
-        m
+        Some(m)
     }
 }
 

@@ -918,7 +918,9 @@ fn a_reply_quotes_its_message_as_it_is_now() {
         0.0,
     );
     let mut reply = message(8, 1, 2, &bob, "hi");
-    reply.reply_to = quote_of(&state.conversations[&ConversationId(1)].messages[0]).map(Box::new);
+    reply.reply_to = state.conversations[&ConversationId(1)].messages[0]
+        .quote()
+        .map(Box::new);
     state.apply(ServerMsg::Message { message: reply }, 0.0);
     let edit = MessageBody::Edited {
         target: 1,

@@ -11,96 +11,11 @@
 use std::collections::HashSet;
 
 use crate::protocol::{
-    normalize_text, snippet, validate_client_id, validate_reaction, ChatMessage, ClientMsg,
-    ClientMsgId, ConversationId, ErrorCode, MessageBody, Quote, Seq, ServerMsg, UserId,
-    MAX_MENTIONS,
+    normalize_text, validate_client_id, validate_reaction, ChatMessage, ClientMsgId, Draft,
+    ErrorCode, MessageBody, Quote, ServerMsg, UserId, MAX_MENTIONS,
 };
 
 use super::{internal, limits::Kind, refuse, ConnId, Origin, Refusal, State, UserRow};
-
-/// A text or a change as the client sent it.
-pub(super) struct Draft {
-    pub conversation: ConversationId,
-    pub client_id: ClientMsgId,
-    pub body: MessageBody,
-    /// The message a text answers.
-    pub reply_to: Option<Seq>,
-    pub mentions: Vec<UserId>,
-}
-
-impl Draft {
-    /// The draft of a `send`, `edit`, `delete` or `react`; any other request as it was.
-    pub(super) fn of(msg: ClientMsg) -> Result<Self, ClientMsg> {
-        let draft = match msg {
-            ClientMsg::Send {
-                conversation,
-                client_id,
-                text,
-                reply_to,
-                mentions,
-            } => Draft {
-                conversation,
-                client_id,
-                body: MessageBody::Text { text },
-                reply_to,
-                mentions,
-            },
-            ClientMsg::Edit {
-                conversation,
-                client_id,
-                seq,
-                text,
-                mentions,
-            } => Draft {
-                conversation,
-                client_id,
-                body: MessageBody::Edited { target: seq, text },
-                reply_to: None,
-                mentions,
-            },
-            ClientMsg::Delete {
-                conversation,
-                client_id,
-                seq,
-            } => Draft {
-                conversation,
-                client_id,
-                body: MessageBody::Deleted { target: seq },
-                reply_to: None,
-                mentions: Vec::new(),
-            },
-            ClientMsg::React {
-                conversation,
-                client_id,
-                seq,
-                emoji,
-                on,
-            } => Draft {
-                conversation,
-                client_id,
-                body: MessageBody::Reacted {
-                    target: seq,
-                    emoji,
-                    on,
-                },
-                reply_to: None,
-                mentions: Vec::new(),
-            },
-            other => return Err(other),
-        };
-        Ok(draft)
-    }
-
-    /// The message this draft names: the one it answers or changes.
-    fn names(&self) -> Option<Seq> {
-        match self.body {
-            MessageBody::Edited { target, .. }
-            | MessageBody::Deleted { target }
-            | MessageBody::Reacted { target, .. } => Some(target),
-            _ => self.reply_to,
-        }
-    }
-}
 
 /// A refusal that names the client id of the draft it refuses.
 fn naming(Refusal(mut reply): Refusal, client_id: &ClientMsgId) -> Refusal {
@@ -124,12 +39,12 @@ fn check_target(
             format!("There is no message {seq} in this conversation."),
         ));
     };
-    let MessageBody::Text { text } = &target.body else {
+    if !matches!(target.body, MessageBody::Text { .. }) {
         return Err(refuse(
             ErrorCode::NoSuchMessage,
             "Only messages people wrote can be answered, changed or reacted to.",
         ));
-    };
+    }
     if target.deleted {
         return Err(refuse(
             ErrorCode::NoSuchMessage,
@@ -143,13 +58,7 @@ fn check_target(
                 "You can edit or delete only your own messages.",
             ))
         }
-        MessageBody::Text { .. } => Ok(Some(Box::new(Quote {
-            seq: target.seq,
-            author: target.author.id,
-            nickname: target.author.nickname.clone(),
-            snippet: snippet(text),
-            deleted: false,
-        }))),
+        MessageBody::Text { .. } => Ok(target.quote().map(Box::new)),
         _ => Ok(None),
     }
 }

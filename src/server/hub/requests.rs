@@ -4,7 +4,7 @@
 
 use crate::protocol::{ClientMsg, ErrorCode, ServerMsg, UserId, GENERAL_ROOM};
 
-use super::{drafts::Draft, encode, limits::Kind, refuse, ConnId, Refusal, State};
+use super::{encode, limits::Kind, refuse, ConnId, Refusal, State};
 
 impl State {
     /// Handles the requests that waited while the connection was busy, until one
@@ -79,7 +79,7 @@ impl State {
             (_, None) => Err(refuse(ErrorCode::NotLoggedIn, "Log in first.")),
             (msg, Some(session)) => {
                 let user = session.user.clone();
-                let msg = match Draft::of(msg) {
+                let msg = match msg.into_draft() {
                     Ok(draft) => return self.send(conn, &user, draft),
                     Err(other) => other,
                 };

@@ -245,6 +245,12 @@ const SEARCH_INSERT: &str = "INSERT INTO message_search (message_id, doc)
     VALUES ($1, to_tsvector('simple', $2))";
 const SEARCH_DELETE: &str = "DELETE FROM message_search WHERE message_id = $1";
 
+/// Many texts at once: `$1` their message ids, `$2` their texts as `searchable` made
+/// them (an id already indexed, by another server starting at the same time, is left).
+const SEARCH_INSERT_MANY: &str = "INSERT INTO message_search (message_id, doc)
+    SELECT id, to_tsvector('simple', body) FROM unnest($1::bigint[], $2::text[]) AS v(id, body)
+    ON CONFLICT (message_id) DO NOTHING";
+
 /// The index's match of the words (`$1`, see `ts_query`).
 const SEARCH_MATCH: &str =
     "SELECT message_id FROM message_search WHERE doc @@ to_tsquery('simple', $1)";
@@ -281,15 +287,11 @@ async fn index_unsearched(pool: &PgPool) -> Result<()> {
             .into_iter()
             .map(|(id, body)| (id, searchable(&body).into_owned()))
             .unzip();
-        sqlx::query(
-            "INSERT INTO message_search (message_id, doc)
-             SELECT id, to_tsvector('simple', body) FROM unnest($1::bigint[], $2::text[]) AS v(id, body)
-             ON CONFLICT (message_id) DO NOTHING",
-        )
-        .bind(&ids)
-        .bind(&texts)
-        .execute(pool)
-        .await?;
+        sqlx::query(SEARCH_INSERT_MANY)
+            .bind(&ids)
+            .bind(&texts)
+            .execute(pool)
+            .await?;
     }
 }
 

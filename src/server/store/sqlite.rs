@@ -298,15 +298,11 @@ async fn index_unsearched(conn: &mut sqlx::SqliteConnection) -> Result<()> {
             return Ok(());
         }
         tracing::info!(texts = rows.len(), "indexing texts for search");
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        for (id, body) in rows {
-            sqlx::query(SEARCH_INSERT)
-                .bind(id)
-                .bind(searchable(&body).as_ref())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
+        let texts: Vec<(i64, String)> = rows
+            .into_iter()
+            .map(|(id, body)| (id, searchable(&body).into_owned()))
+            .collect();
+        writer::add_to_index(conn, &texts).await?;
     }
 }
 

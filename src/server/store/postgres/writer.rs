@@ -294,14 +294,11 @@ async fn try_group(
         }
     }
     if !texts.0.is_empty() {
-        sqlx::query(
-            "INSERT INTO message_search (message_id, doc)
-             SELECT id, to_tsvector('simple', body) FROM unnest($1::bigint[], $2::text[]) AS v(id, body)",
-        )
-        .bind(&texts.0)
-        .bind(&texts.1)
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query(super::SEARCH_INSERT_MANY)
+            .bind(&texts.0)
+            .bind(&texts.1)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(Some(results))
 }

@@ -154,20 +154,25 @@ async fn index(conn: &mut SqliteConnection, texts: &mut Vec<(i64, String)>) {
     if texts.is_empty() {
         return;
     }
-    let added = match json(texts) {
-        Ok(rows) => sqlx::query(
-            "INSERT INTO message_search (rowid, body) SELECT value ->> 0, value ->> 1 FROM json_each(?)",
-        )
-        .bind(rows)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ()),
-        Err(e) => Err(e),
-    };
-    match added {
+    match add_to_index(conn, texts).await {
         Ok(()) => texts.clear(),
         Err(e) => tracing::warn!(error = %e, texts = texts.len(), "texts not indexed yet"),
     }
+}
+
+/// Puts `(message id, text as searchable made it)` pairs into the search index, in
+/// one statement.
+pub(super) async fn add_to_index(
+    conn: &mut SqliteConnection,
+    texts: &[(i64, String)],
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO message_search (rowid, body) SELECT value ->> 0, value ->> 1 FROM json_each(?)",
+    )
+    .bind(json(&texts)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Runs a group of jobs in one transaction. On failure, returns the error and the
