@@ -29,6 +29,9 @@ export default defineConfig({
   globalSetup: "./global-setup.ts",
   use: {
     baseURL,
+    // English unless a test asks for another language (language.spec.ts): the
+    // machine's own locale must not change what the tests read.
+    locale: "en-US",
     trace: "retain-on-failure",
   },
   projects: [

@@ -10,6 +10,7 @@ use leptos_router::{
 use crate::{
     client::socket::use_socket,
     components::{chat_page::ChatPage, login_page::LoginPage},
+    i18n::I18nProvider,
 };
 
 /// The document around the app, rendered on the server.
@@ -18,7 +19,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     crate::server::security_headers::set_page_policy();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        // `lang` is set by the I18nProvider (leptos_meta's <Html>), in the user's language.
+        <html>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -39,11 +41,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    view! {
+        <I18nProvider>
+            <Pages/>
+        </I18nProvider>
+    }
+}
+
+/// The routes, inside the language's context (the socket's texts need it too).
+#[component]
+fn Pages() -> impl IntoView {
     provide_context(use_socket());
     view! {
-        <Title text="Chat"/>
+        <Title text=leptos_fluent::move_tr!("app-name")/>
         <Router>
-            <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
+            <Routes fallback=|| view! { <p class="not-found">{leptos_fluent::move_tr!("page-not-found")}</p> }>
                 <Route path=path!("/") view=LoginPage/>
                 <Route path=path!("/chat") view=ChatPage/>
                 <Route path=path!("/chat/dm/:user") view=ChatPage/>

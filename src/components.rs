@@ -4,6 +4,7 @@ pub mod avatar;
 pub mod chat_page;
 pub mod composer;
 pub mod connection_status;
+pub mod language_picker;
 pub mod list_filter;
 pub mod login_page;
 pub mod message_list;

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod client;
 pub mod components;
+pub mod i18n;
 pub mod protocol;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -436,7 +436,7 @@ pub enum MessageBody {
 }
 
 /// Machine-readable reason of a [`ServerMsg::Error`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The frame was not valid JSON, or not a known client message.

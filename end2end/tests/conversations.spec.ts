@@ -131,6 +131,9 @@ test("a mention completes with @, is highlighted, counted apart, and notifies a 
   await ned.getByTestId("room-general").click();
   await send(mia.page, `@${b} again`);
   await expect(ned).toHaveTitle(/@1/);
+  // And beside the room, a badge of its own next to the unread count.
+  await expect(ned.getByTestId("mention-badge")).toHaveText("@1");
+  await expect(ned.getByTestId("mention-badge")).toHaveAttribute("aria-label", "1 unread message mentions you");
 
   await mia.context.close();
   await nedContext.close();

@@ -70,7 +70,7 @@ test.describe("with a login deadline of one second", () => {
     await expect(status).toHaveText("Ready (connects when you join)");
     await expect(page.getByTestId("closed-because")).toBeHidden();
     const nickname = unique("late");
-    await page.locator('label.avatar-choice[title="owl"]').click();
+    await page.locator('label.avatar-choice[data-avatar="owl"]').click();
     await page.getByLabel("Nickname").fill(nickname);
     await page.getByLabel("Nickname").press("Enter");
     await expect(page).toHaveURL(/\/chat$/);

@@ -13,13 +13,14 @@ export function unique(prefix: string): string {
   return `${prefix}${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** Opens the login page, picks the nickname and avatar, presses Enter, and waits for the chat. */
+/** Opens the login page, picks the nickname and avatar, presses Enter, and waits for the
+ * chat. In any language: it finds the fields by id, not by their words. */
 export async function login(page: Page, nickname: string, avatar = "fox"): Promise<void> {
   await page.goto("/");
-  await expect(page.getByRole("button", { name: "Join the chat" })).toBeEnabled();
-  await page.locator(`label.avatar-choice[title="${avatar}"]`).click();
-  await page.getByLabel("Nickname").fill(nickname);
-  await page.getByLabel("Nickname").press("Enter");
+  await expect(page.locator("form.login-card button[type=submit]")).toBeEnabled();
+  await page.locator(`label.avatar-choice[data-avatar="${avatar}"]`).click();
+  await page.locator("#nickname").fill(nickname);
+  await page.locator("#nickname").press("Enter");
   await expect(page).toHaveURL(/\/chat$/);
   await expect(page.getByTestId("me")).toHaveText(nickname);
   await expect(page.getByTestId("conversation-title")).toHaveText("# general");

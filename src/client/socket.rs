@@ -33,6 +33,13 @@ pub enum ConnectionStatus {
     Offline,
 }
 
+/// A close the user is told of (a policy or size violation), shown in their language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closed {
+    pub code: u16,
+    pub reason: String,
+}
+
 // Read by the browser half only.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 enum Command {
@@ -49,7 +56,7 @@ enum Command {
 #[derive(Clone, Copy)]
 pub struct Socket {
     status: ReadSignal<ConnectionStatus>,
-    closed_because: ReadSignal<Option<String>>,
+    closed_because: ReadSignal<Option<Closed>>,
     round_trip_ms: ReadSignal<Option<u32>>,
     visible: ReadSignal<bool>,
     chat: Chat,
@@ -63,7 +70,7 @@ impl Socket {
 
     /// Why the server closed the last connection, when the user should know (a policy
     /// violation, a message too big); shown for a while, reconnected or not.
-    pub fn closed_because(&self) -> ReadSignal<Option<String>> {
+    pub fn closed_because(&self) -> ReadSignal<Option<Closed>> {
         self.closed_because
     }
 
@@ -195,7 +202,7 @@ impl Socket {
 /// Call once, near the root, and share the handle through context.
 pub fn use_socket() -> Socket {
     let (status, set_status) = signal(ConnectionStatus::Connecting);
-    let closed_because = RwSignal::new(None::<String>);
+    let closed_because = RwSignal::new(None::<Closed>);
     let (round_trip_ms, set_round_trip_ms) = signal(None);
     let (visible, set_visible) = signal(true);
     let chat = Chat::new();
@@ -255,7 +262,7 @@ mod browser {
     use gloo_timers::future::{IntervalStream, TimeoutFuture};
     use leptos::prelude::*;
 
-    use super::{Command, ConnectionStatus};
+    use super::{Closed, Command, ConnectionStatus};
     use crate::protocol::UserId;
     use crate::{
         client::{
@@ -301,7 +308,7 @@ mod browser {
     pub async fn run(
         url: String,
         status: WriteSignal<ConnectionStatus>,
-        closed_because: RwSignal<Option<String>>,
+        closed_because: RwSignal<Option<Closed>>,
         round_trip_ms: WriteSignal<Option<u32>>,
         chat: Chat,
         mut commands: UnboundedReceiver<Command>,
@@ -396,7 +403,7 @@ mod browser {
 
     struct Link {
         status: WriteSignal<ConnectionStatus>,
-        closed_because: RwSignal<Option<String>>,
+        closed_because: RwSignal<Option<Closed>>,
         round_trip_ms: WriteSignal<Option<u32>>,
         chat: Chat,
         /// The socket task's own queue, for requests sent later.
@@ -494,12 +501,10 @@ mod browser {
                                 // Told to the user: something they did (or their client
                                 // did) was refused.
                                 close_code::POLICY_VIOLATION | close_code::MESSAGE_TOO_BIG => {
-                                    let why = if event.reason.is_empty() {
-                                        format!("code {}", event.code)
-                                    } else {
-                                        event.reason.clone()
+                                    let notice = Closed {
+                                        code: event.code,
+                                        reason: event.reason.clone(),
                                     };
-                                    let notice = format!("The server closed the connection: {why}.");
                                     self.closed_because.set(Some(notice.clone()));
                                     // Long enough to be read, whatever the reconnect does.
                                     let closed_because = self.closed_because;

@@ -63,9 +63,9 @@ pub enum Reaction {
 pub struct ChatState {
     pub session: Session,
     /// The last refusal of a login, for the login form.
-    pub login_error: Option<(ErrorCode, String)>,
-    /// The last other error, shown as a notice.
-    pub notice: Option<String>,
+    pub login_error: Option<ErrorCode>,
+    /// The last other refusal, shown as a notice (in the user's language, by its code).
+    pub notice: Option<ErrorCode>,
     /// The people known: some of those online (the server lists at most a page of
     /// them), and the peers of private conversations.
     pub users: BTreeMap<UserId, UserInfo>,
@@ -269,55 +269,60 @@ impl ChatState {
                 message,
                 client_id,
                 retry_after_ms,
-            } => match (code, client_id) {
-                // Too fast (a full outbox flushed after a reconnect): it stays pending and
-                // goes again when the server says it may.
-                (ErrorCode::RateLimited, Some(client_id)) => {
-                    if let Some(p) = self.outbox.iter().find(|p| p.client_id == client_id) {
-                        reactions.push(Reaction::SendAfter {
-                            ms: retry_after_ms.unwrap_or(1_000).clamp(50, 60_000),
-                            msg: p.request(),
-                        });
+            } => {
+                // The user reads what the code means, in their language; the server's
+                // own words go to the console.
+                leptos::logging::log!("refused ({}): {message}", code.as_str());
+                match (code, client_id) {
+                    // Too fast (a full outbox flushed after a reconnect): it stays pending and
+                    // goes again when the server says it may.
+                    (ErrorCode::RateLimited, Some(client_id)) => {
+                        if let Some(p) = self.outbox.iter().find(|p| p.client_id == client_id) {
+                            reactions.push(Reaction::SendAfter {
+                                ms: retry_after_ms.unwrap_or(1_000).clamp(50, 60_000),
+                                msg: p.request(),
+                            });
+                        }
+                    }
+                    (_, Some(client_id))
+                        if self
+                            .outbox
+                            .iter()
+                            .any(|p| p.client_id == client_id && p.change.is_some()) =>
+                    {
+                        // A change that cannot be made (the message was deleted meanwhile):
+                        // nothing to retry; the user is told why.
+                        self.take_pending(&client_id, &mut reactions);
+                        self.notice = Some(code);
+                        self.changes.session = true;
+                    }
+                    (_, Some(client_id)) => {
+                        if let Some(p) = self.outbox.iter_mut().find(|p| p.client_id == client_id) {
+                            p.failed = Some(code);
+                            p.sent = false;
+                            reactions.push(Reaction::KeepPending(p.clone()));
+                            self.pump(&mut reactions);
+                        }
+                    }
+                    (ErrorCode::SessionInvalid, None) => {
+                        self.logged_out();
+                        reactions.push(Reaction::ClearToken);
+                    }
+                    (
+                        ErrorCode::InvalidNickname
+                        | ErrorCode::NicknameTaken
+                        | ErrorCode::InvalidAvatar,
+                        None,
+                    ) => {
+                        self.session = Session::Anonymous;
+                        self.login_error = Some(code);
+                    }
+                    (_, None) => {
+                        self.notice = Some(code);
+                        self.changes.session = true;
                     }
                 }
-                (_, Some(client_id))
-                    if self
-                        .outbox
-                        .iter()
-                        .any(|p| p.client_id == client_id && p.change.is_some()) =>
-                {
-                    // A change that cannot be made (the message was deleted meanwhile):
-                    // nothing to retry; the user is told why.
-                    self.take_pending(&client_id, &mut reactions);
-                    self.notice = Some(message);
-                    self.changes.session = true;
-                }
-                (_, Some(client_id)) => {
-                    if let Some(p) = self.outbox.iter_mut().find(|p| p.client_id == client_id) {
-                        p.failed = Some(message);
-                        p.sent = false;
-                        reactions.push(Reaction::KeepPending(p.clone()));
-                        self.pump(&mut reactions);
-                    }
-                }
-                (ErrorCode::SessionInvalid, None) => {
-                    self.logged_out();
-                    reactions.push(Reaction::ClearToken);
-                }
-                (
-                    ErrorCode::InvalidNickname
-                    | ErrorCode::NicknameTaken
-                    | ErrorCode::InvalidAvatar,
-                    None,
-                ) => {
-                    self.session = Session::Anonymous;
-                    self.login_error = Some((code, message));
-                }
-                (_, None) => {
-                    self.notice = Some(message);
-                    self.changes.session = true;
-                }
-            },
+            }
         }
         reactions
     }
@@ -336,11 +341,13 @@ impl ChatState {
         let notice = match &message.body {
             MessageBody::Text { text } if me.is_some_and(|me| message.mentions.contains(&me)) => {
                 Some(Reaction::Notify {
-                    title: format!(
-                        "{} · {}",
-                        message.author.nickname,
-                        self.title(message.conversation)
-                    ),
+                    // A private message's title is its author's name already.
+                    title: match self.title(message.conversation) {
+                        Some(title) if title != message.author.nickname => {
+                            format!("{} · {title}", message.author.nickname)
+                        }
+                        _ => message.author.nickname.clone(),
+                    },
                     body: crate::protocol::snippet(text),
                 })
             }
@@ -606,19 +613,17 @@ impl ChatState {
             .find(|c| c.peer(me) == Some(peer))
     }
 
-    /// The name a conversation is shown under: `# room` or the other user's nickname.
-    pub fn title(&self, conversation: ConversationId) -> String {
-        let Some(c) = self.conversations.get(&conversation) else {
-            return String::new();
-        };
-        match (&c.info.kind, self.me()) {
-            (ConversationKind::Room { name, .. }, _) => format!("# {name}"),
-            (ConversationKind::Direct { .. }, Some(me)) => c
-                .peer(me.id)
-                .and_then(|p| self.users.get(&p))
-                .map(|u| u.nickname.clone())
-                .unwrap_or_else(|| "Private conversation".into()),
-            _ => String::new(),
+    /// The name a conversation is shown under: `# room` or the other user's nickname;
+    /// `None` for a private conversation whose peer is not known yet (the view says
+    /// "private conversation" in the user's language).
+    pub fn title(&self, conversation: ConversationId) -> Option<String> {
+        let c = self.conversations.get(&conversation)?;
+        match &c.info.kind {
+            ConversationKind::Room { name, .. } => Some(format!("# {name}")),
+            ConversationKind::Direct { .. } => {
+                let peer = c.peer(self.me()?.id)?;
+                self.users.get(&peer).map(|u| u.nickname.clone())
+            }
         }
     }
 }

@@ -21,6 +21,7 @@ use crate::{
         settings_panel::SettingsPanel,
         user_list::UserList,
     },
+    i18n::I18n,
     protocol::{ClientMsg, ConversationId, UserId, GENERAL_ROOM},
 };
 
@@ -172,41 +173,48 @@ pub fn ChatPage() -> impl IntoView {
         }
     });
 
+    let i18n = expect_context::<I18n>();
     let unread = Memo::new(move |_| chat.read(Part::Unread, |s| s.total_unread()));
     let mentions = Memo::new(move |_| chat.read(Part::Unread, |s| s.total_mentions()));
-    let title = move || match (unread.get(), mentions.get()) {
-        (0, _) => "Chat".to_string(),
-        (n, 0) => format!("({n}) Chat"),
-        (n, m) => format!("({n}, @{m}) Chat"),
-    };
-    let heading = move || match current.get() {
-        Some(id) => {
-            chat.track(Part::Rooms);
-            chat.read(Part::People, |s| s.title(id))
+    let title = move || {
+        let name = leptos_fluent::tr!(i18n, "app-name");
+        match (unread.get(), mentions.get()) {
+            (0, _) => name,
+            (n, 0) => format!("({n}) {name}"),
+            (n, m) => format!("({n}, @{m}) {name}"),
         }
-        None => match target.get() {
-            Target::Room(name) => format!("# {name}"),
-            Target::Direct(_) => "Private conversation".into(),
-        },
+    };
+    let heading = move || {
+        let title = match current.get() {
+            Some(id) => {
+                chat.track(Part::Rooms);
+                chat.read(Part::People, |s| s.title(id))
+            }
+            None => match target.get() {
+                Target::Room(name) => Some(format!("# {name}")),
+                Target::Direct(_) => None,
+            },
+        };
+        title.unwrap_or_else(|| leptos_fluent::tr!(i18n, "private-conversation"))
     };
     let me = move || chat.read(Part::Session, |s| s.me().cloned());
 
     view! {
         <Title text=title/>
         <div class="chat" class:sidebar-open=move || sidebar_open.get()>
-            <aside class="sidebar" id="sidebar" aria-label="Rooms and people" inert=sidebar_hidden>
+            <aside class="sidebar" id="sidebar" aria-label=leptos_fluent::move_tr!("rooms-and-people") inert=sidebar_hidden>
                 <div class="me">
                     {move || me().map(|me| view! {
                         <Avatar id=me.avatar.clone()/>
                         <span class="me-name" data-testid="me">{me.nickname.clone()}</span>
                     })}
                     <button class="link-button" data-testid="logout" on:click=move |_| socket.logout()>
-                        "Log out"
+                        {leptos_fluent::move_tr!("log-out")}
                     </button>
                     <button
                         class="icon-button sidebar-close"
                         data-testid="sidebar-close"
-                        aria-label="Close the list of rooms and people"
+                        aria-label=leptos_fluent::move_tr!("close-sidebar")
                         on:click=move |_| close_sidebar()
                     >
                         <span aria-hidden="true">"✕"</span>
@@ -229,12 +237,12 @@ pub fn ChatPage() -> impl IntoView {
                         on:click=move |_| sidebar_open.update(|o| *o = !*o)
                     >
                         <span aria-hidden="true">"☰"</span>
-                        <span class="visually-hidden">"Rooms and people"</span>
+                        <span class="visually-hidden">{leptos_fluent::move_tr!("rooms-and-people")}</span>
                     </button>
                     <h1 id="conversation-title" data-testid="conversation-title">{heading}</h1>
                     <JoinButton target=target current=current/>
-                    <PanelButton panel=panel opens=Panel::Search label="Search messages" icon="🔍" testid="open-search"/>
-                    <PanelButton panel=panel opens=Panel::Settings label="Settings" icon="⚙" testid="open-settings"/>
+                    <PanelButton panel=panel opens=Panel::Search label=leptos_fluent::move_tr!("search-messages") icon="🔍" testid="open-search"/>
+                    <PanelButton panel=panel opens=Panel::Settings label=leptos_fluent::move_tr!("settings") icon="⚙" testid="open-settings"/>
                 </header>
                 <ConnectionBanner/>
                 <NoticeBar/>
@@ -253,7 +261,7 @@ pub fn ChatPage() -> impl IntoView {
                         <Composer conversation=id/>
                     }
                     .into_any(),
-                    None => view! { <p class="empty">"Not a member of this conversation."</p> }.into_any(),
+                    None => view! { <p class="empty">{leptos_fluent::move_tr!("not-a-member")}</p> }.into_any(),
                 }}
             </section>
         </div>
@@ -267,7 +275,7 @@ fn JoinButton(target: Memo<Target>, current: Memo<Option<ConversationId>>) -> im
     move || match (target.get(), current.get()) {
         (Target::Room(name), None) => Some(view! {
             <button class="button" on:click=move |_| socket.send(ClientMsg::JoinRoom { name: name.clone() })>
-                "Join"
+                {leptos_fluent::move_tr!("join")}
             </button>
         }),
         _ => None,
@@ -279,7 +287,7 @@ fn JoinButton(target: Memo<Target>, current: Memo<Option<ConversationId>>) -> im
 fn PanelButton(
     panel: RwSignal<Panel>,
     opens: Panel,
-    label: &'static str,
+    label: Signal<String>,
     icon: &'static str,
     testid: &'static str,
 ) -> impl IntoView {

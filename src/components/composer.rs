@@ -12,6 +12,7 @@ use crate::{
         socket::{now_ms, Socket},
         state::{Change, Draft},
     },
+    i18n::I18n,
     protocol::{ClientMsg, ConversationId, Quote, Seq, UserInfo, TEXT_MAX_CHARS},
 };
 
@@ -220,17 +221,25 @@ pub fn Composer(conversation: ConversationId) -> impl IntoView {
         mode.set(Compose::New);
         focus_composer();
     };
+    let i18n = expect_context::<I18n>();
+    // After hydration: the server cannot know the pointer.
+    let touch = RwSignal::new(false);
+    Effect::new(move |_| touch.set(touch_screen()));
     let placeholder = move || {
-        chat.read(Part::Rooms, |s| {
+        let to = chat.read(Part::Rooms, |s| {
             match s
                 .conversations
                 .get(&conversation)
                 .and_then(|c| c.room_name())
             {
-                Some(room) => format!("Message #{room}"),
-                None => format!("Message {}", s.title(conversation)),
+                Some(room) => Some(format!("#{room}")),
+                None => s.title(conversation),
             }
-        })
+        });
+        match to {
+            Some(to) => leptos_fluent::tr!(i18n, "composer-placeholder", { "to" => to }),
+            None => leptos_fluent::tr!(i18n, "private-conversation"),
+        }
     };
     let option_id = |i: usize| format!("mention-option-{i}");
 
@@ -243,19 +252,19 @@ pub fn Composer(conversation: ConversationId) -> impl IntoView {
                 Compose::New => None,
                 Compose::Reply(quote) => Some(view! {
                     <div class="compose-mode" data-testid="replying-to">
-                        <span>"Replying to " <b>{quote.nickname.clone()}</b> ": " {quote.snippet.clone()}</span>
-                        <button type="button" class="link-button" on:click=cancel>"Cancel"</button>
+                        <span>{leptos_fluent::move_tr!("replying-to")} " " <b>{quote.nickname.clone()}</b> ": " {quote.snippet.clone()}</span>
+                        <button type="button" class="link-button" on:click=cancel>{leptos_fluent::move_tr!("cancel")}</button>
                     </div>
                 }.into_any()),
                 Compose::Edit { .. } => Some(view! {
                     <div class="compose-mode" data-testid="editing">
-                        <span>"Editing your message"</span>
-                        <button type="button" class="link-button" on:click=cancel>"Cancel"</button>
+                        <span>{leptos_fluent::move_tr!("editing")}</span>
+                        <button type="button" class="link-button" on:click=cancel>{leptos_fluent::move_tr!("cancel")}</button>
                     </div>
                 }.into_any()),
             }}
             <Show when=move || !suggestions.with(Vec::is_empty)>
-                <ul class="mention-suggestions" id="mention-suggestions" role="listbox" aria-label="People to mention" data-testid="mention-suggestions">
+                <ul class="mention-suggestions" id="mention-suggestions" role="listbox" aria-label=leptos_fluent::move_tr!("mention-people") data-testid="mention-suggestions">
                     <For
                         each=move || suggestions.get().into_iter().enumerate()
                         key=|(i, u)| (*i, u.id)
@@ -278,7 +287,7 @@ pub fn Composer(conversation: ConversationId) -> impl IntoView {
                     />
                 </ul>
             </Show>
-            <label for="composer-input" class="visually-hidden">"Message"</label>
+            <label for="composer-input" class="visually-hidden">{leptos_fluent::move_tr!("composer-label")}</label>
             <textarea
                 id="composer-input"
                 node_ref=input
@@ -299,17 +308,19 @@ pub fn Composer(conversation: ConversationId) -> impl IntoView {
                 }
                 aria-describedby="composer-hint composer-counter"
             ></textarea>
-            <span id="composer-hint" class="composer-hint">"Enter sends, Shift+Enter adds a line"</span>
+            <span id="composer-hint" class="composer-hint">
+                {move || if touch.get() { leptos_fluent::tr!(i18n, "composer-hint-touch") } else { leptos_fluent::tr!(i18n, "composer-hint") }}
+            </span>
             <span
                 id="composer-counter"
                 class="counter"
                 class:over=move || left() < 0
                 aria-live="polite"
             >
-                {move || (left() <= COUNTER_FROM as i64).then(|| format!("{} characters left", left()))}
+                {move || (left() <= COUNTER_FROM as i64).then(|| leptos_fluent::tr!(i18n, "characters-left", { "count" => left() }))}
             </span>
             <button class="button send" type="submit" data-testid="send" disabled=move || !can_send()>
-                {move || if matches!(mode.get(), Compose::Edit { .. }) { "Save" } else { "Send" }}
+                {move || if matches!(mode.get(), Compose::Edit { .. }) { leptos_fluent::tr!(i18n, "save") } else { leptos_fluent::tr!(i18n, "send") }}
             </button>
         </form>
     }

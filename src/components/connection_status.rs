@@ -4,9 +4,12 @@
 
 use leptos::prelude::*;
 
-use crate::client::{
-    chat::Part,
-    socket::{ConnectionStatus, Socket},
+use crate::{
+    client::{
+        chat::Part,
+        socket::{ConnectionStatus, Socket},
+    },
+    i18n::{self, I18n},
 };
 
 /// The banner; with `quiet`, nothing while connected (the login page).
@@ -21,20 +24,19 @@ pub fn ConnectionBanner(#[prop(optional)] quiet: bool) -> impl IntoView {
         ConnectionStatus::Offline => "offline",
         ConnectionStatus::Idle => "idle",
     };
+    let i18n = expect_context::<I18n>();
     let label = move || match status.get() {
-        ConnectionStatus::Connecting => "Connecting…".to_string(),
-        ConnectionStatus::Connected => "Connected".to_string(),
-        ConnectionStatus::Offline => {
-            "You are offline. What you write is sent when the connection is back.".to_string()
-        }
+        ConnectionStatus::Connecting => leptos_fluent::tr!(i18n, "status-connecting"),
+        ConnectionStatus::Connected => leptos_fluent::tr!(i18n, "status-connected"),
+        ConnectionStatus::Offline => leptos_fluent::tr!(i18n, "status-offline"),
         ConnectionStatus::Reconnecting {
             attempt,
             retry_in_ms,
-        } => format!(
-            "Reconnecting (attempt {attempt}, next try in {:.1} s)",
-            f64::from(retry_in_ms) / 1000.0
-        ),
-        ConnectionStatus::Idle => "Ready (connects when you join)".to_string(),
+        } => leptos_fluent::tr!(i18n, "status-reconnecting", {
+            "attempt" => attempt,
+            "seconds" => format!("{:.1}", f64::from(retry_in_ms) / 1000.0),
+        }),
+        ConnectionStatus::Idle => leptos_fluent::tr!(i18n, "status-idle"),
     };
     let closed_because = socket.closed_because();
     let reconnecting = move || matches!(status.get(), ConnectionStatus::Reconnecting { .. });
@@ -48,31 +50,32 @@ pub fn ConnectionBanner(#[prop(optional)] quiet: bool) -> impl IntoView {
             <span class="connection-label" data-testid="connection-status">{label}</span>
             <Show when=move || closed_because.get().is_some()>
                 <span class="connection-notice" role="alert" data-testid="closed-because">
-                    {move || closed_because.get()}
+                    {move || closed_because.get().map(|c| i18n::closed_because(i18n, c.code, &c.reason))}
                 </span>
             </Show>
             <Show when=reconnecting>
                 <button class="link-button" on:click=move |_| socket.reconnect_now()>
-                    "Reconnect now"
+                    {leptos_fluent::move_tr!("reconnect-now")}
                 </button>
             </Show>
         </div>
     }
 }
 
-/// What the server refused, in its own plain words, until dismissed.
+/// What the server refused, in plain words of the user's language, until dismissed.
 #[component]
 pub fn NoticeBar() -> impl IntoView {
     let socket = expect_context::<Socket>();
     let chat = socket.chat();
-    let notice = Memo::new(move |_| chat.read(Part::Session, |s| s.notice.clone()));
+    let notice = Memo::new(move |_| chat.read(Part::Session, |s| s.notice));
+    let i18n = expect_context::<I18n>();
     view! {
         <div class="notice-region" role="alert" aria-live="assertive">
-            {move || notice.get().map(|text| view! {
+            {move || notice.get().map(|code| view! {
                 <div class="notice" data-testid="notice">
-                    <span>{text}</span>
+                    <span>{move || i18n::refusal(i18n, code)}</span>
                     <button class="link-button" on:click=move |_| { chat.update(|s| s.dismiss_notice()); }>
-                        "Dismiss"
+                        {leptos_fluent::move_tr!("dismiss")}
                     </button>
                 </div>
             })}

@@ -5,7 +5,8 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     client::{chat::Part, socket::Socket, state::Session, storage},
-    components::connection_status::ConnectionBanner,
+    components::{connection_status::ConnectionBanner, language_picker::LanguagePicker},
+    i18n::{self, I18n},
     protocol::{
         avatar_url, normalize_nickname, validate_avatar, ErrorCode, AVATARS, NICKNAME_MAX_CHARS,
     },
@@ -17,7 +18,9 @@ pub fn LoginPage() -> impl IntoView {
     let chat = socket.chat();
     let nickname = RwSignal::new(String::new());
     let avatar = RwSignal::new(AVATARS[0].to_string());
-    let local_error = RwSignal::new(None::<String>);
+    // The browser's own check of the nickname, before asking the server.
+    let local_error = RwSignal::new(None::<ErrorCode>);
+    let i18n = expect_context::<I18n>();
 
     // Remembered choices (browser storage exists only after hydration).
     Effect::new(move |_| {
@@ -43,27 +46,23 @@ pub fn LoginPage() -> impl IntoView {
 
     let connected = move || socket.ready_for_login();
     let pending = move || chat.read(Part::Session, |s| s.session == Session::Pending);
+    let login_error = move || chat.read(Part::Session, |s| s.login_error);
     let nickname_error = move || {
-        local_error.get().or_else(|| {
-            chat.read(Part::Session, |s| match &s.login_error {
-                Some((ErrorCode::InvalidNickname | ErrorCode::NicknameTaken, message)) => {
-                    Some(message.clone())
-                }
-                _ => None,
-            })
-        })
+        local_error
+            .get()
+            .or_else(|| login_error().filter(|c| *c != ErrorCode::InvalidAvatar))
+            .map(|code| i18n::refusal(i18n, code))
     };
     let avatar_error = move || {
-        chat.read(Part::Session, |s| match &s.login_error {
-            Some((ErrorCode::InvalidAvatar, message)) => Some(message.clone()),
-            _ => None,
-        })
+        login_error()
+            .filter(|c| *c == ErrorCode::InvalidAvatar)
+            .map(|code| i18n::refusal(i18n, code))
     };
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match normalize_nickname(&nickname.get_untracked()) {
-            Err(e) => local_error.set(Some(e.message)),
+            Err(e) => local_error.set(Some(e.code)),
             Ok(name) => {
                 local_error.set(None);
                 let chosen = avatar.get_untracked();
@@ -76,9 +75,12 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <main class="login">
             <form class="login-card" on:submit=submit novalidate>
-                <h1>"Chat"</h1>
-                <p class="tagline">"Pick a nickname and an avatar to join the conversation."</p>
-                <label for="nickname">"Nickname"</label>
+                <div class="login-top">
+                    <h1>{leptos_fluent::move_tr!("app-name")}</h1>
+                    <LanguagePicker/>
+                </div>
+                <p class="tagline">{leptos_fluent::move_tr!("login-tagline")}</p>
+                <label for="nickname">{leptos_fluent::move_tr!("login-nickname")}</label>
                 <input
                     id="nickname"
                     name="nickname"
@@ -98,7 +100,7 @@ pub fn LoginPage() -> impl IntoView {
                     {nickname_error}
                 </p>
                 <fieldset class="avatar-gallery">
-                    <legend>"Avatar"</legend>
+                    <legend>{leptos_fluent::move_tr!("login-avatar")}</legend>
                     {AVATARS
                         .iter()
                         .map(|id| {
@@ -108,8 +110,13 @@ pub fn LoginPage() -> impl IntoView {
                                 let id = id.clone();
                                 move || avatar.get() == id
                             };
+                            let name = {
+                                let id = id.clone();
+                                move || i18n::avatar_name(i18n, &id)
+                            };
+                            let value_for_alt = id.clone();
                             view! {
-                                <label class="avatar-choice" title=id.clone()>
+                                <label class="avatar-choice" title=name data-avatar=id.clone()>
                                     <input
                                         type="radio"
                                         name="avatar"
@@ -117,7 +124,7 @@ pub fn LoginPage() -> impl IntoView {
                                         prop:checked=checked
                                         on:change=move |_| avatar.set(value.clone())
                                     />
-                                    <img src=avatar_url(&id) alt=id.clone() width="56" height="56"/>
+                                    <img src=avatar_url(&id) alt=move || i18n::avatar_name(i18n, &value_for_alt) width="56" height="56"/>
                                 </label>
                             }
                         })
@@ -125,7 +132,7 @@ pub fn LoginPage() -> impl IntoView {
                 </fieldset>
                 <p class="field-error" role="alert">{avatar_error}</p>
                 <button class="button" type="submit" disabled=move || !connected() || pending()>
-                    {move || if pending() { "Joining…" } else { "Join the chat" }}
+                    {move || if pending() { leptos_fluent::tr!(i18n, "login-joining") } else { leptos_fluent::tr!(i18n, "login-join") }}
                 </button>
                 <ConnectionBanner quiet=true/>
             </form>

@@ -12,6 +12,7 @@ use crate::{
         state::Pending,
     },
     components::{message_row::MessageRow, message_text::MessageText},
+    i18n::{self, I18n},
     protocol::{ChatMessage, ConversationId, MessageBody, MessageId, Seq},
 };
 
@@ -73,6 +74,7 @@ fn rows_of(messages: &[ChatMessage]) -> Vec<Row> {
 pub fn MessageList(conversation: ConversationId) -> impl IntoView {
     let socket = expect_context::<Socket>();
     let chat = socket.chat();
+    let i18n = expect_context::<I18n>();
     let list = NodeRef::<html::Div>::new();
     // Whether the reader is at the bottom (read by handlers, never rendered).
     let at_bottom = StoredValue::new(true);
@@ -120,9 +122,11 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
         });
         match names.as_slice() {
             [] => String::new(),
-            [one] => format!("{one} is typing…"),
-            [a, b] => format!("{a} and {b} are typing…"),
-            _ => "Several people are typing…".into(),
+            [one] => leptos_fluent::tr!(i18n, "typing-one", { "name" => one.clone() }),
+            [a, b] => {
+                leptos_fluent::tr!(i18n, "typing-two", { "first" => a.clone(), "second" => b.clone() })
+            }
+            _ => leptos_fluent::tr!(i18n, "typing-many"),
         }
     };
     let older_page = move || {
@@ -243,12 +247,12 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
         >
             <Show when=move || has_more.get()>
                 <button class="link-button load-older" on:click=move |_| older_page()>
-                    "Load earlier messages"
+                    {leptos_fluent::move_tr!("load-earlier")}
                 </button>
             </Show>
             // The log role sits on a wrapper: on the list itself it would hide the list
             // from assistive technology, and its rows would be items of no list.
-            <div role="log" aria-live="polite" aria-label="Messages">
+            <div role="log" aria-live="polite" aria-label=leptos_fluent::move_tr!("messages")>
             <ol class="messages" data-testid="messages">
                 <For
                     each=move || rows.get()
@@ -264,7 +268,7 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
                 />
                 <For
                     each=move || pending.get()
-                    key=|p| (p.client_id.clone(), p.failed.clone())
+                    key=|p| (p.client_id.clone(), p.failed)
                     children=move |p| view! { <PendingRow pending=p/> }
                 />
             </ol>
@@ -272,7 +276,7 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
         </div>
         <p class="typing" aria-live="polite" data-testid="typing">{typing}</p>
         <Show when=move || unseen.get()>
-            <button class="new-messages-pill" on:click=move |_| scroll_to_bottom()>"New messages ↓"</button>
+            <button class="new-messages-pill" on:click=move |_| scroll_to_bottom()>{leptos_fluent::move_tr!("new-messages")} " ↓"</button>
         </Show>
     }
 }
@@ -285,19 +289,20 @@ fn PendingRow(pending: Pending) -> impl IntoView {
     let client_id = pending.client_id.clone();
     let discard = move |_| socket.discard(&client_id);
     let online = move || socket.status().get() == ConnectionStatus::Connected;
+    let i18n = expect_context::<I18n>();
     view! {
         <li class="message mine pending" class:failed=pending.failed.is_some() data-testid="pending">
             <div class="bubble"><MessageText text=pending.text.clone()/></div>
             <div class="pending-status">
-                {match pending.failed.clone() {
+                {match pending.failed {
                     None => view! {
-                        <span>{move || if online() { "Sending…" } else { "Waiting for the connection…" }}</span>
+                        <span>{move || if online() { leptos_fluent::tr!(i18n, "sending") } else { leptos_fluent::tr!(i18n, "waiting-for-connection") }}</span>
                     }
                     .into_any(),
-                    Some(reason) => view! {
-                        <span>"Not sent: " {reason}</span>
-                        <button class="link-button" on:click=retry>"Retry"</button>
-                        <button class="link-button" on:click=discard>"Discard"</button>
+                    Some(code) => view! {
+                        <span>{move || leptos_fluent::tr!(i18n, "not-sent", { "reason" => i18n::refusal(i18n, code) })}</span>
+                        <button class="link-button" on:click=retry>{leptos_fluent::move_tr!("retry")}</button>
+                        <button class="link-button" on:click=discard>{leptos_fluent::move_tr!("discard")}</button>
                     }
                     .into_any(),
                 }}

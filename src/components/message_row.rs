@@ -12,24 +12,33 @@ use crate::{
         composer::{focus_composer, Compose, ComposeMode},
         message_text::MessageText,
     },
+    i18n::{self, I18n},
     protocol::{ChatMessage, MessageBody, Quote, Reaction, UserId, REACTIONS},
 };
 
 #[component]
 pub fn MessageRow(message: ChatMessage, first: bool, me: Option<UserId>) -> impl IntoView {
-    let time = format_time(message.sent_at_ms);
+    let i18n = expect_context::<I18n>();
+    let sent_at = message.sent_at_ms;
+    let time = move || i18n::message_time(i18n, sent_at);
+    let date = move || i18n::message_date(i18n, sent_at);
     let mine = me == Some(message.author.id);
     match message.body.clone() {
         MessageBody::Joined | MessageBody::Left => {
-            let verb = if message.body == MessageBody::Joined {
-                "joined"
-            } else {
-                "left"
+            let joined = message.body == MessageBody::Joined;
+            let who = message.author.nickname.clone();
+            let line = move || {
+                let who = who.clone();
+                if joined {
+                    leptos_fluent::tr!(i18n, "user-joined", { "name" => who })
+                } else {
+                    leptos_fluent::tr!(i18n, "user-left", { "name" => who })
+                }
             };
             view! {
                 <li class="system-line" data-testid="system-line">
-                    {format!("{} {verb}", message.author.nickname)}
-                    <time>{time}</time>
+                    {line} " "
+                    <time title=date>{time}</time>
                 </li>
             }
             .into_any()
@@ -61,18 +70,18 @@ pub fn MessageRow(message: ChatMessage, first: bool, me: Option<UserId>) -> impl
                         <div class="message-meta">
                             <Avatar id=message.author.avatar.clone()/>
                             <span class="author" data-testid="author">{message.author.nickname.clone()}</span>
-                            <time>{time.clone()}</time>
+                            <time title=date>{time}</time>
                         </div>
                     })}
                     {message.reply_to.clone().map(|quote| view! { <QuoteButton message=message.clone() quote=*quote/> })}
-                    <div class="bubble" title=time data-testid="message-text">
+                    <div class="bubble" title=date data-testid="message-text">
                         {if message.deleted {
-                            view! { <p class="deleted-text">"message deleted"</p> }.into_any()
+                            view! { <p class="deleted-text">{leptos_fluent::move_tr!("message-deleted")}</p> }.into_any()
                         } else {
                             view! { <MessageText text=text.clone()/> }.into_any()
                         }}
                         {message.edited_at_ms.filter(|_| !message.deleted).map(|at| view! {
-                            <span class="edited" title=format_time(at) data-testid="edited">"(edited)"</span>
+                            <span class="edited" title=move || i18n::message_date(i18n, at) data-testid="edited">{leptos_fluent::move_tr!("edited")}</span>
                         })}
                     </div>
                     {(!message.reactions.is_empty()).then(|| view! {
@@ -84,7 +93,7 @@ pub fn MessageRow(message: ChatMessage, first: bool, me: Option<UserId>) -> impl
                             <button
                                 class="icon-button more"
                                 data-testid="more"
-                                aria-label="Message actions"
+                                aria-label=leptos_fluent::move_tr!("message-actions")
                                 aria-expanded=move || pinned.get().to_string()
                                 on:click=move |_| pinned.update(|p| *p = !*p)
                             >
@@ -110,16 +119,19 @@ pub fn MessageRow(message: ChatMessage, first: bool, me: Option<UserId>) -> impl
 #[component]
 fn QuoteButton(message: ChatMessage, quote: Quote) -> impl IntoView {
     let socket = expect_context::<Socket>();
+    let i18n = expect_context::<I18n>();
     let (conversation, seq) = (message.conversation, quote.seq);
+    let name = quote.nickname.clone();
+    let snippet = quote.snippet.clone();
     view! {
         <button
             class="quote"
             data-testid="quote"
             on:click=move |_| socket.jump_to(conversation, seq)
-            aria-label=format!("In reply to {}: show that message", quote.nickname)
+            aria-label=move || leptos_fluent::tr!(i18n, "show-quoted", { "name" => name.clone() })
         >
             <b>{quote.nickname.clone()}</b>
-            <span>{if quote.deleted { "message deleted".to_string() } else { quote.snippet.clone() }}</span>
+            <span>{move || if quote.deleted { leptos_fluent::tr!(i18n, "message-deleted") } else { snippet.clone() }}</span>
         </button>
     }
 }
@@ -129,6 +141,7 @@ fn QuoteButton(message: ChatMessage, quote: Quote) -> impl IntoView {
 #[component]
 fn Reactions(message: ChatMessage, me: Option<UserId>) -> impl IntoView {
     let socket = expect_context::<Socket>();
+    let i18n = expect_context::<I18n>();
     let (conversation, seq) = (message.conversation, message.seq);
     message
         .reactions
@@ -137,7 +150,17 @@ fn Reactions(message: ChatMessage, me: Option<UserId>) -> impl IntoView {
             let names: Vec<&str> = users.iter().map(|u| u.nickname.as_str()).collect();
             let who = names.join(", ");
             let pressed = me.is_some_and(|me| users.iter().any(|u| u.id == me));
-            let label = format!("{emoji} {}: {who}", users.len());
+            let count = users.len();
+            let label = {
+                let (emoji, who) = (emoji.clone(), who.clone());
+                move || {
+                    leptos_fluent::tr!(i18n, "reaction-label", {
+                        "emoji" => emoji.clone(),
+                        "count" => count,
+                        "names" => who.clone(),
+                    })
+                }
+            };
             let toggle = {
                 let emoji = emoji.clone();
                 move |_| {
@@ -221,29 +244,29 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
         );
     };
     view! {
-        <div class="message-actions" role="group" aria-label="Message actions">
-            <button class="icon-button" data-testid="reply" aria-label="Reply" title="Reply" on:click=reply>
+        <div class="message-actions" role="group" aria-label=leptos_fluent::move_tr!("message-actions")>
+            <button class="icon-button" data-testid="reply" aria-label=leptos_fluent::move_tr!("reply") title=leptos_fluent::move_tr!("reply") on:click=reply>
                 <span aria-hidden="true">"↩"</span>
             </button>
             <button
                 class="icon-button"
                 data-testid="react"
-                aria-label="React"
-                title="React"
+                aria-label=leptos_fluent::move_tr!("react")
+                title=leptos_fluent::move_tr!("react")
                 aria-expanded=move || picking.get().to_string()
                 on:click=move |_| picking.update(|p| *p = !*p)
             >
                 <span aria-hidden="true">"☺"</span>
             </button>
             {mine.then(|| view! {
-                <button class="icon-button" data-testid="edit" aria-label="Edit" title="Edit" on:click=edit.clone()>
+                <button class="icon-button" data-testid="edit" aria-label=leptos_fluent::move_tr!("edit") title=leptos_fluent::move_tr!("edit") on:click=edit.clone()>
                     <span aria-hidden="true">"✎"</span>
                 </button>
                 <button
                     class="icon-button"
                     data-testid="delete"
-                    aria-label="Delete"
-                    title="Delete"
+                    aria-label=leptos_fluent::move_tr!("delete")
+                    title=leptos_fluent::move_tr!("delete")
                     on:click=move |_| confirming.set(true)
                 >
                     <span aria-hidden="true">"🗑"</span>
@@ -251,11 +274,11 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
             })}
         </div>
         <Show when=move || picking.get()>
-            <div class="reaction-picker" role="group" aria-label="Pick a reaction" data-testid="reaction-picker">
+            <div class="reaction-picker" role="group" aria-label=leptos_fluent::move_tr!("pick-reaction") data-testid="reaction-picker">
                 {REACTIONS
                     .iter()
                     .map(|emoji| view! {
-                        <button class="icon-button" aria-label=format!("React with {emoji}") on:click=move |_| react(emoji)>
+                        <button class="icon-button" aria-label=leptos_fluent::move_tr!("react-with", { "emoji" => *emoji }) on:click=move |_| react(emoji)>
                             {*emoji}
                         </button>
                     })
@@ -263,30 +286,11 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
             </div>
         </Show>
         <Show when=move || confirming.get()>
-            <div class="confirm-delete" role="alertdialog" aria-label="Delete this message?" data-testid="confirm-delete">
-                <span>"Delete this message for everyone?"</span>
-                <button class="button danger" data-testid="confirm-delete-yes" on:click=delete>"Delete"</button>
-                <button class="link-button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+            <div class="confirm-delete" role="alertdialog" aria-label=leptos_fluent::move_tr!("delete-title") data-testid="confirm-delete">
+                <span>{leptos_fluent::move_tr!("delete-confirm")}</span>
+                <button class="button danger" data-testid="confirm-delete-yes" on:click=delete>{leptos_fluent::move_tr!("delete")}</button>
+                <button class="link-button" on:click=move |_| confirming.set(false)>{leptos_fluent::move_tr!("cancel")}</button>
             </div>
         </Show>
-    }
-}
-
-/// Local wall-clock time `HH:MM` of a Unix-ms timestamp.
-pub fn format_time(ms: i64) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-        format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        // The server renders no messages; UTC keeps this total anyway.
-        let minutes = ms.div_euclid(60_000);
-        format!(
-            "{:02}:{:02}",
-            minutes.div_euclid(60).rem_euclid(24),
-            minutes.rem_euclid(60)
-        )
     }
 }

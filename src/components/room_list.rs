@@ -11,7 +11,8 @@ use crate::{
         list_filter::{ListFilter, LIST_LIMIT},
         unread_badge::UnreadBadge,
     },
-    protocol::{validate_room_name, ClientMsg, ConversationId, GENERAL_ROOM},
+    i18n::{self, I18n},
+    protocol::{validate_room_name, ClientMsg, ConversationId, ErrorCode, GENERAL_ROOM},
 };
 
 #[component]
@@ -23,7 +24,8 @@ pub fn RoomList(
     let chat = socket.chat();
     let new_room = RwSignal::new(String::new());
     let filter = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<ErrorCode>);
+    let i18n = expect_context::<I18n>();
     let navigate = use_navigate();
 
     // (id, name, members, joined) of those the filter lets through, the user's own
@@ -51,7 +53,7 @@ pub fn RoomList(
         ev.prevent_default();
         let name = new_room.get_untracked().trim().to_lowercase();
         match validate_room_name(&name) {
-            Err(e) => error.set(Some(e.message)),
+            Err(e) => error.set(Some(e.code)),
             Ok(()) => {
                 error.set(None);
                 new_room.set(String::new());
@@ -64,18 +66,13 @@ pub fn RoomList(
 
     view! {
         <nav class="room-list" aria-labelledby="rooms-heading">
-            <h2 id="rooms-heading">"Rooms"</h2>
-            <ListFilter value=filter label="Filter rooms" more=Signal::derive(move || rooms.with(|r| r.1))/>
+            <h2 id="rooms-heading">{leptos_fluent::move_tr!("rooms")}</h2>
+            <ListFilter value=filter list="rooms" label=leptos_fluent::move_tr!("filter-rooms") more=Signal::derive(move || rooms.with(|r| r.1))/>
             <ul class="scroll-list">
                 <For
                     each=move || rooms.get().0
                     key=|room| room.clone()
                     children=move |(id, name, members, joined)| {
-                        let unread = move || {
-                            chat.read(Part::Conversation(id), |s| {
-                                s.conversations.get(&id).map_or(0, |c| c.unread())
-                            })
-                        };
                         let href = format!("/chat/{name}");
                         let leave_name = name.clone();
                         view! {
@@ -87,18 +84,21 @@ pub fn RoomList(
                                     data-testid=format!("room-{name}")
                                 >
                                     <span class="room-name">"# " {name.clone()}</span>
-                                    <span class="room-members" title="members">{members}</span>
-                                    <UnreadBadge count=Signal::derive(unread)/>
+                                    <span class="room-members" title=leptos_fluent::move_tr!("members")>{members}</span>
+                                    <UnreadBadge conversation=Some(id)/>
                                 </a>
-                                {(joined && leave_name != GENERAL_ROOM).then(|| view! {
+                                {(joined && leave_name != GENERAL_ROOM).then(|| {
+                                    let leave = move || leptos_fluent::tr!(i18n, "leave-room", { "room" => leave_name.clone() });
+                                    view! {
                                     <button
                                         class="icon-button"
-                                        title=format!("Leave #{leave_name}")
-                                        aria-label=format!("Leave #{leave_name}")
+                                        title=leave.clone()
+                                        aria-label=leave
                                         on:click=move |_| socket.send(ClientMsg::LeaveRoom { conversation: id })
                                     >
                                         "×"
                                     </button>
+                                    }
                                 })}
                             </li>
                         }
@@ -106,10 +106,10 @@ pub fn RoomList(
                 />
             </ul>
             <form class="new-room" on:submit=join>
-                <label for="new-room" class="visually-hidden">"Join or create a room"</label>
+                <label for="new-room" class="visually-hidden">{leptos_fluent::move_tr!("new-room")}</label>
                 <input
                     id="new-room"
-                    placeholder="join or create a room"
+                    placeholder=leptos_fluent::move_tr!("new-room")
                     maxlength="32"
                     prop:value=move || new_room.get()
                     on:input=move |ev| {
@@ -118,8 +118,8 @@ pub fn RoomList(
                     }
                     aria-describedby="new-room-error"
                 />
-                <button class="button small" type="submit">"Go"</button>
-                <p id="new-room-error" class="field-error" role="alert">{move || error.get()}</p>
+                <button class="button small" type="submit">{leptos_fluent::move_tr!("go")}</button>
+                <p id="new-room-error" class="field-error" role="alert">{move || error.get().map(|code| i18n::refusal(i18n, code))}</p>
             </form>
         </nav>
     }

@@ -6,8 +6,8 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     client::{chat::Part, socket::Socket},
-    components::message_row::format_time,
-    protocol::{normalize_query, ChatMessage, ConversationId, MessageBody},
+    i18n::{self, I18n},
+    protocol::{normalize_query, ChatMessage, ConversationId, ErrorCode, MessageBody},
 };
 
 #[component]
@@ -17,7 +17,8 @@ pub fn SearchPanel(current: Memo<Option<ConversationId>>, on_close: Callback<()>
     let navigate = use_navigate();
     let query = RwSignal::new(String::new());
     let only_here = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<ErrorCode>);
+    let i18n = expect_context::<I18n>();
     let input = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
         if let Some(el) = input.get() {
@@ -28,7 +29,7 @@ pub fn SearchPanel(current: Memo<Option<ConversationId>>, on_close: Callback<()>
     let search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match normalize_query(&query.get_untracked()) {
-            Err(e) => error.set(Some(e.message)),
+            Err(e) => error.set(Some(e.code)),
             Ok(q) => {
                 error.set(None);
                 let within = only_here
@@ -59,17 +60,17 @@ pub fn SearchPanel(current: Memo<Option<ConversationId>>, on_close: Callback<()>
     view! {
         <section class="panel search-panel" aria-labelledby="search-heading" data-testid="search-panel">
             <div class="panel-header">
-                <h2 id="search-heading">"Search messages"</h2>
-                <button class="link-button" data-testid="close-search" on:click=move |_| on_close.run(())>"Close"</button>
+                <h2 id="search-heading">{leptos_fluent::move_tr!("search-messages")}</h2>
+                <button class="link-button" data-testid="close-search" on:click=move |_| on_close.run(())>{leptos_fluent::move_tr!("close")}</button>
             </div>
             <form role="search" class="search-form" on:submit=search>
-                <label for="search-input" class="visually-hidden">"Words to find"</label>
+                <label for="search-input" class="visually-hidden">{leptos_fluent::move_tr!("search-words")}</label>
                 <input
                     id="search-input"
                     type="search"
                     node_ref=input
                     data-testid="search-input"
-                    placeholder="Words to find"
+                    placeholder=leptos_fluent::move_tr!("search-words")
                     maxlength="100"
                     prop:value=move || query.get()
                     on:input=move |ev| query.set(event_target_value(&ev))
@@ -80,31 +81,33 @@ pub fn SearchPanel(current: Memo<Option<ConversationId>>, on_close: Callback<()>
                     }
                     aria-describedby="search-error"
                 />
-                <button class="button" type="submit">"Search"</button>
+                <button class="button" type="submit">{leptos_fluent::move_tr!("search")}</button>
                 <label class="search-scope">
                     <input type="checkbox" prop:checked=move || only_here.get() on:change=move |ev| only_here.set(event_target_checked(&ev))/>
-                    " Only in this conversation"
+                    " " {leptos_fluent::move_tr!("search-only-here")}
                 </label>
-                <p id="search-error" class="field-error" role="alert">{move || error.get()}</p>
+                <p id="search-error" class="field-error" role="alert">{move || error.get().map(|code| i18n::refusal(i18n, code))}</p>
             </form>
             <div class="search-results" role="status" aria-live="polite">
                 {move || match state.get() {
                     None => None,
-                    Some((_, None)) => Some(view! { <p class="muted">"Searching…"</p> }.into_any()),
+                    Some((_, None)) => Some(view! { <p class="muted">{leptos_fluent::move_tr!("searching")}</p> }.into_any()),
                     Some((q, Some(found))) if found.is_empty() => {
-                        Some(view! { <p class="muted" data-testid="no-results">{format!("Nothing found for “{q}”.")}</p> }.into_any())
+                        Some(view! { <p class="muted" data-testid="no-results">{leptos_fluent::tr!(i18n, "search-nothing", { "query" => q })}</p> }.into_any())
                     }
                     Some((_, Some(found))) => Some(view! {
                         <ol class="result-list" data-testid="search-results">
                             {found
                                 .into_iter()
                                 .map(|m| {
-                                    let place = chat.read_untracked(|s| s.title(m.conversation));
+                                    let place = chat
+                                        .read_untracked(|s| s.title(m.conversation))
+                                        .unwrap_or_else(|| leptos_fluent::tr!(i18n, "private-conversation"));
                                     let text = match &m.body {
                                         MessageBody::Text { text } => text.clone(),
                                         _ => String::new(),
                                     };
-                                    let time = format_time(m.sent_at_ms);
+                                    let time = i18n::message_time(i18n, m.sent_at_ms);
                                     let author = m.author.nickname.clone();
                                     let open = open.clone();
                                     view! {

@@ -1,9 +1,9 @@
-//! Settings of this browser: notifications of mentions (the browser's permission is
-//! asked only when they are turned on here).
+//! Settings of this browser: the language, and notifications of mentions (the
+//! browser's permission is asked only when they are turned on here).
 
 use leptos::prelude::*;
 
-use crate::client::notify;
+use crate::{client::notify, components::language_picker::LanguagePicker};
 
 #[component]
 pub fn SettingsPanel(on_close: Callback<()>) -> impl IntoView {
@@ -25,11 +25,15 @@ pub fn SettingsPanel(on_close: Callback<()>) -> impl IntoView {
     view! {
         <section class="panel settings-panel" aria-labelledby="settings-heading" data-testid="settings-panel">
             <div class="panel-header">
-                <h2 id="settings-heading">"Settings"</h2>
-                <button class="link-button" data-testid="close-settings" on:click=move |_| on_close.run(())>"Close"</button>
+                <h2 id="settings-heading">{leptos_fluent::move_tr!("settings")}</h2>
+                <button class="link-button" data-testid="close-settings" on:click=move |_| on_close.run(())>{leptos_fluent::move_tr!("close")}</button>
             </div>
             <fieldset>
-                <legend>"Notifications"</legend>
+                <legend>{leptos_fluent::move_tr!("language")}</legend>
+                <LanguagePicker/>
+            </fieldset>
+            <fieldset>
+                <legend>{leptos_fluent::move_tr!("notifications")}</legend>
                 <label class="switch">
                     <input
                         type="checkbox"
@@ -38,15 +42,15 @@ pub fn SettingsPanel(on_close: Callback<()>) -> impl IntoView {
                         disabled=move || !supported.get()
                         on:change=toggle
                     />
-                    " Notify me when someone mentions me while this tab is in the background"
+                    " " {leptos_fluent::move_tr!("notify-mentions")}
                 </label>
                 <Show when=move || refused.get()>
                     <p class="field-error" role="alert">
-                        "The browser did not allow notifications for this site. Allow them in the browser's site settings, then try again."
+                        {leptos_fluent::move_tr!("notify-refused")}
                     </p>
                 </Show>
                 <Show when=move || !supported.get()>
-                    <p class="muted">"This browser cannot show notifications."</p>
+                    <p class="muted">{leptos_fluent::move_tr!("notify-unsupported")}</p>
                 </Show>
             </fieldset>
         </section>

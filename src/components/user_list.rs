@@ -11,6 +11,7 @@ use crate::{
         list_filter::{ListFilter, LIST_LIMIT},
         unread_badge::UnreadBadge,
     },
+    i18n::I18n,
     protocol::{ConversationId, UserInfo},
 };
 
@@ -47,32 +48,32 @@ pub fn UserList(
         })
     });
     let online_count = move || chat.read(Part::People, |s| s.online_count);
+    let i18n = expect_context::<I18n>();
 
     view! {
         <nav class="user-list" aria-labelledby="people-heading">
             <h2 id="people-heading">
-                "People " <span class="online-count" data-testid="online-count">{online_count}" online"</span>
+                {leptos_fluent::move_tr!("people")} " "
+                <span class="online-count" data-testid="online-count">
+                    {move || leptos_fluent::tr!(i18n, "online-count", { "count" => online_count() })}
+                </span>
             </h2>
-            <ListFilter value=filter label="Filter people" more=Signal::derive(move || people.with(|p| p.1))/>
+            <ListFilter value=filter list="people" label=leptos_fluent::move_tr!("filter-people") more=Signal::derive(move || people.with(|p| p.1))/>
             <ul class="scroll-list">
                 <For
                     each=move || people.get().0
                     key=|p| p.clone()
                     children=move |(user, conversation)| {
-                        let unread = move || {
-                            conversation.map_or(0, |id| {
-                                chat.read(Part::Conversation(id), |s| {
-                                    s.conversations.get(&id).map_or(0, |c| c.unread())
-                                })
-                            })
-                        };
                         let is_current = move || conversation.is_some() && current.get() == conversation;
                         view! {
                             <li class="person" class:offline=!user.online class:current=is_current>
                                 <a
                                     href=format!("/chat/dm/{}", user.id)
                                     on:click=move |_| on_pick()
-                                    title=format!("Message {}", user.nickname)
+                                    title={
+                                        let name = user.nickname.clone();
+                                        move || leptos_fluent::tr!(i18n, "message-user", { "name" => name.clone() })
+                                    }
                                     data-testid=format!("user-{}", user.nickname)
                                 >
                                     <span class="presence-avatar">
@@ -81,9 +82,9 @@ pub fn UserList(
                                     </span>
                                     <span class="person-name">{user.nickname.clone()}</span>
                                     <span class="visually-hidden">
-                                        {if user.online { ", online" } else { ", offline" }}
+                                        {move || if user.online { leptos_fluent::tr!(i18n, "is-online") } else { leptos_fluent::tr!(i18n, "is-offline") }}
                                     </span>
-                                    <UnreadBadge count=Signal::derive(unread)/>
+                                    <UnreadBadge conversation=conversation/>
                                 </a>
                             </li>
                         }

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{ChatState, Reaction};
 use crate::protocol::{
-    Author, ChatMessage, ClientMsg, ClientMsgId, ConversationId, MessageId, Quote, Seq, UserId,
+    Author, ChatMessage, ClientMsg, ClientMsgId, ConversationId, ErrorCode, MessageId, Quote, Seq,
+    UserId,
 };
 
 /// What a pending entry does to a message already there, instead of posting a text.
@@ -63,6 +64,24 @@ impl From<String> for Draft {
 /// human types slower than a round trip, and the rate limit is below one per round trip.
 pub const OUTBOX_IN_FLIGHT: usize = 1;
 
+/// Reads `failed` as stored now (a refusal's code) or as stored before the texts were
+/// translated (the server's words): an entry written then is kept, not dropped.
+fn refusal_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<ErrorCode>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Code(ErrorCode),
+        Text(serde::de::IgnoredAny),
+    }
+    Ok(
+        Option::<Stored>::deserialize(d)?.map(|stored| match stored {
+            Stored::Code(code) => code,
+            // What was refused is not known any more; the user can retry or discard it.
+            Stored::Text(_) => ErrorCode::Internal,
+        }),
+    )
+}
+
 /// A message of the user's own that the server has not acknowledged. Kept in
 /// browser storage too, so it survives a reload and is sent again, same client id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,7 +92,8 @@ pub struct Pending {
     /// When it was written (client clock, ms): the order of the outbox.
     pub queued_ms: u64,
     /// Why it was refused; `None` while it is on its way.
-    pub failed: Option<String>,
+    #[serde(default, deserialize_with = "refusal_or_text")]
+    pub failed: Option<ErrorCode>,
     /// Sent on the current connection, its answer not in yet.
     #[serde(skip)]
     pub sent: bool,

@@ -1,0 +1,154 @@
+# The chat's texts in English. Every message here has the same key in
+# zh-CN/main.ftl (a test checks it). Arguments are { $name }s.
+
+app-name = Chat
+page-not-found = Page not found.
+language = Language
+
+## Login page
+
+login-tagline = Pick a nickname and an avatar to join the conversation.
+login-nickname = Nickname
+login-avatar = Avatar
+login-join = Join the chat
+login-joining = Joining…
+avatar-fox = Fox
+avatar-owl = Owl
+avatar-cat = Cat
+avatar-bear = Bear
+avatar-frog = Frog
+avatar-panda = Panda
+avatar-tiger = Tiger
+avatar-koala = Koala
+avatar-rabbit = Rabbit
+avatar-penguin = Penguin
+avatar-whale = Whale
+avatar-octopus = Octopus
+
+## Connection
+
+status-connecting = Connecting…
+status-connected = Connected
+status-offline = You are offline. What you write is sent when the connection is back.
+status-reconnecting = Reconnecting (attempt { $attempt }, next try in { $seconds } s)
+status-idle = Ready (connects when you join)
+reconnect-now = Reconnect now
+closed-too-big = The server closed the connection: a message was too big.
+closed-flood = The server closed the connection: too many requests.
+closed-invalid = The server closed the connection: too many invalid messages.
+closed-other = The server closed the connection (code { $code }).
+dismiss = Dismiss
+
+## Sidebar
+
+rooms-and-people = Rooms and people
+close-sidebar = Close the list of rooms and people
+log-out = Log out
+rooms = Rooms
+filter-rooms = Filter rooms
+members = members
+leave-room = Leave #{ $room }
+new-room = Join or create a room
+go = Go
+people = People
+online-count = { $count } online
+filter-people = Filter people
+message-user = Message { $name }
+is-online = , online
+is-offline = , offline
+list-more = { $count } more: type to narrow the list
+unread-count = { $count ->
+    [one] 1 unread message
+   *[other] { $count } unread messages
+}
+mention-count = { $count ->
+    [one] 1 unread message mentions you
+   *[other] { $count } unread messages mention you
+}
+
+## Conversation
+
+private-conversation = Private conversation
+not-a-member = Not a member of this conversation.
+join = Join
+search-messages = Search messages
+settings = Settings
+messages = Messages
+load-earlier = Load earlier messages
+new-messages = New messages
+typing-one = { $name } is typing…
+typing-two = { $first } and { $second } are typing…
+typing-many = Several people are typing…
+user-joined = { $name } joined
+user-left = { $name } left
+message-deleted = message deleted
+edited = (edited)
+show-quoted = In reply to { $name }: show that message
+message-actions = Message actions
+reply = Reply
+react = React
+edit = Edit
+delete = Delete
+pick-reaction = Pick a reaction
+react-with = React with { $emoji }
+reaction-label = { $emoji } { $count }: { $names }
+delete-title = Delete this message?
+delete-confirm = Delete this message for everyone?
+cancel = Cancel
+sending = Sending…
+waiting-for-connection = Waiting for the connection…
+not-sent = Not sent: { $reason }
+retry = Retry
+discard = Discard
+
+## Composer
+
+composer-label = Message
+replying-to = Replying to
+editing = Editing your message
+composer-placeholder = Message { $to }
+composer-hint = Enter sends, Shift+Enter adds a line
+composer-hint-touch = The Send button sends, Enter adds a line
+mention-people = People to mention
+characters-left = { $count ->
+    [one] 1 character left
+   *[other] { $count } characters left
+}
+send = Send
+save = Save
+
+## Search and settings
+
+close = Close
+search = Search
+search-words = Words to find
+search-only-here = Only in this conversation
+searching = Searching…
+search-nothing = Nothing found for “{ $query }”.
+notifications = Notifications
+notify-mentions = Notify me when someone mentions me while this tab is in the background
+notify-refused = The browser did not allow notifications for this site. Allow them in the browser's site settings, then try again.
+notify-unsupported = This browser cannot show notifications.
+
+## What the server (or the browser's own check) refused, by error code
+
+error-malformed-message = The server did not understand a request of this page; reload it.
+error-not-logged-in = Log in first.
+error-already-logged-in = This connection already has a session.
+error-invalid-nickname = A nickname has 1 to { $max } letters, digits, spaces (one between words) and _ - . only.
+error-nickname-taken = That nickname (or one that looks the same) is in use. Choose another.
+error-invalid-avatar = Choose one of the avatars shown.
+error-invalid-room-name = A room name has 1 to { $max } characters: a-z, 0-9, - and _.
+error-invalid-text = A message has 1 to { $max } characters, and no control or direction characters.
+error-invalid-client-id = The page sent a message the server could not accept; reload it.
+error-session-invalid = Your session has ended. Log in again.
+error-no-such-conversation = There is no such conversation or room.
+error-no-such-user = There is no such user.
+error-not-a-member = You are not a member of this conversation.
+error-no-such-message = That message is not there any more (it may have been deleted).
+error-not-your-message = You can edit or delete only your own messages.
+error-invalid-reaction = That reaction is not one of those offered.
+error-invalid-query = Type a word to search for ({ $max } characters at most).
+error-cannot-leave = Everyone stays in general.
+error-rate-limited = Too many requests at once; wait a moment.
+error-internal = The server could not complete this; try again.

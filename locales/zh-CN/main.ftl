@@ -1,0 +1,145 @@
+# 聊天界面的简体中文文本。每条消息的键与 en/main.ftl 相同（有测试检查）。
+# 参数写作 { $name }。
+
+app-name = 聊天室
+page-not-found = 找不到该页面。
+language = 语言
+
+## 登录页
+
+login-tagline = 选一个昵称和头像，加入聊天。
+login-nickname = 昵称
+login-avatar = 头像
+login-join = 进入聊天室
+login-joining = 正在进入…
+avatar-fox = 狐狸
+avatar-owl = 猫头鹰
+avatar-cat = 猫
+avatar-bear = 熊
+avatar-frog = 青蛙
+avatar-panda = 熊猫
+avatar-tiger = 老虎
+avatar-koala = 考拉
+avatar-rabbit = 兔子
+avatar-penguin = 企鹅
+avatar-whale = 鲸鱼
+avatar-octopus = 章鱼
+
+## 连接
+
+status-connecting = 正在连接…
+status-connected = 已连接
+status-offline = 你已离线。恢复连接后，你写的消息会自动发送。
+status-reconnecting = 正在重新连接（第 { $attempt } 次，{ $seconds } 秒后重试）
+status-idle = 就绪（进入聊天室时连接）
+reconnect-now = 立即重连
+closed-too-big = 服务器关闭了连接：消息过大。
+closed-flood = 服务器关闭了连接：请求过多。
+closed-invalid = 服务器关闭了连接：无效消息过多。
+closed-other = 服务器关闭了连接（代码 { $code }）。
+dismiss = 知道了
+
+## 侧栏
+
+rooms-and-people = 房间和成员
+close-sidebar = 关闭房间和成员列表
+log-out = 退出
+rooms = 房间
+filter-rooms = 筛选房间
+members = 成员数
+leave-room = 离开 #{ $room }
+new-room = 加入或创建房间
+go = 前往
+people = 成员
+online-count = { $count } 人在线
+filter-people = 筛选成员
+message-user = 私聊 { $name }
+is-online = ，在线
+is-offline = ，离线
+list-more = 还有 { $count } 个：输入文字缩小范围
+unread-count = { $count } 条未读消息
+mention-count = { $count } 条未读消息 @ 了你
+
+## 会话
+
+private-conversation = 私聊
+not-a-member = 你不是这个会话的成员。
+join = 加入
+search-messages = 搜索消息
+settings = 设置
+messages = 消息
+load-earlier = 加载更早的消息
+new-messages = 有新消息
+typing-one = { $name } 正在输入…
+typing-two = { $first } 和 { $second } 正在输入…
+typing-many = 多人正在输入…
+user-joined = { $name } 加入了
+user-left = { $name } 离开了
+message-deleted = 消息已删除
+edited = （已编辑）
+show-quoted = 回复 { $name }：查看原消息
+message-actions = 消息操作
+reply = 回复
+react = 表情回应
+edit = 编辑
+delete = 删除
+pick-reaction = 选择表情
+react-with = 用 { $emoji } 回应
+reaction-label = { $emoji } { $count }：{ $names }
+delete-title = 删除这条消息？
+delete-confirm = 要为所有人删除这条消息吗？
+cancel = 取消
+sending = 正在发送…
+waiting-for-connection = 等待连接…
+not-sent = 未发送：{ $reason }
+retry = 重试
+discard = 丢弃
+
+## 输入框
+
+composer-label = 消息
+replying-to = 回复
+editing = 正在编辑你的消息
+composer-placeholder = 发消息到 { $to }
+composer-hint = Enter 发送，Shift+Enter 换行
+composer-hint-touch = 点“发送”按钮发送，Enter 换行
+mention-people = 可以 @ 的人
+characters-left = 还可输入 { $count } 个字
+send = 发送
+save = 保存
+
+## 搜索和设置
+
+close = 关闭
+search = 搜索
+search-words = 要找的词
+search-only-here = 只搜当前会话
+searching = 正在搜索…
+search-nothing = 没有找到“{ $query }”。
+notifications = 通知
+notify-mentions = 此标签页在后台时，有人 @ 我就通知我
+notify-refused = 浏览器不允许本站显示通知。请在浏览器的网站设置中允许后再试。
+notify-unsupported = 此浏览器不能显示通知。
+
+## 服务器（或浏览器自身的检查）拒绝的原因，按错误代码
+
+error-malformed-message = 服务器无法理解本页面的请求，请刷新页面。
+error-not-logged-in = 请先登录。
+error-already-logged-in = 这个连接已经登录。
+error-invalid-nickname = 昵称为 1 到 { $max } 个字符，只能用文字、数字、空格（词之间一个）和 _ - .。
+error-nickname-taken = 这个昵称（或看起来相同的昵称）已被使用，请换一个。
+error-invalid-avatar = 请从给出的头像中选择一个。
+error-invalid-room-name = 房间名为 1 到 { $max } 个字符：a-z、0-9、- 和 _。
+error-invalid-text = 消息为 1 到 { $max } 个字符，不能含控制字符或文字方向控制符。
+error-invalid-client-id = 页面发送了服务器无法接受的消息，请刷新页面。
+error-session-invalid = 你的会话已结束，请重新登录。
+error-no-such-conversation = 没有这个会话或房间。
+error-no-such-user = 没有这个用户。
+error-not-a-member = 你不是这个会话的成员。
+error-no-such-message = 这条消息已不存在（可能已被删除）。
+error-not-your-message = 只能编辑或删除自己的消息。
+error-invalid-reaction = 这个表情不在可选范围内。
+error-invalid-query = 请输入要搜索的词（最多 { $max } 个字符）。
+error-cannot-leave = 所有人都留在 general 房间。
+error-rate-limited = 请求太频繁，请稍等。
+error-internal = 服务器未能完成此操作，请重试。
