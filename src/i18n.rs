@@ -102,7 +102,7 @@ pub fn closed_because(i18n: I18n, code: u16, reason: &str) -> String {
     use crate::protocol::close_code;
     match (code, reason) {
         (close_code::MESSAGE_TOO_BIG, _) => leptos_fluent::tr!(i18n, "closed-too-big"),
-        (close_code::POLICY_VIOLATION, "too many requests") => {
+        (close_code::POLICY_VIOLATION, close_code::REASON_FLOOD) => {
             leptos_fluent::tr!(i18n, "closed-flood")
         }
         (close_code::POLICY_VIOLATION, _) => leptos_fluent::tr!(i18n, "closed-invalid"),

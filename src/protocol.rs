@@ -529,6 +529,12 @@ pub mod close_code {
     /// The connection neither logged in nor resumed in time (`login_timeout_secs`):
     /// connect again when there is a login to send.
     pub const LOGIN_TIMEOUT: u16 = 4003;
+
+    /// The reason of a [`POLICY_VIOLATION`] for too many invalid frames (a client
+    /// shows the user what each reason means, in the user's language).
+    pub const REASON_INVALID_FRAMES: &str = "too many invalid messages";
+    /// The reason of a [`POLICY_VIOLATION`] for too many requests.
+    pub const REASON_FLOOD: &str = "too many requests";
 }
 
 /// The avatars shipped in `public/avatars/<id>.svg`; the server accepts no other id.

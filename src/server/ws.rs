@@ -365,7 +365,7 @@ where
             return Exit::closing(
                 Ended::PolicyViolation,
                 close_code::POLICY_VIOLATION,
-                "too many invalid messages",
+                close_code::REASON_INVALID_FRAMES,
             );
         }
         // A full queue means the client is not reading; it has bigger problems than this answer.

@@ -179,7 +179,7 @@ impl State {
                 conn,
                 "closing a connection that keeps going past its limits"
             );
-            self.close_conn(conn, close_code::POLICY_VIOLATION, "too many requests");
+            self.close_conn(conn, close_code::POLICY_VIOLATION, close_code::REASON_FLOOD);
         }
         Err(Refusal(Box::new(ServerMsg::Error {
             code: ErrorCode::RateLimited,
