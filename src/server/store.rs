@@ -456,17 +456,29 @@ impl From<MessageRow> for ChatMessage {
     }
 }
 
-/// Who reacted with what to one message (`SELECT_REACTIONS`).
+/// Who reacted with what to a message (each backend's `REACTIONS_OF`).
 #[derive(sqlx::FromRow)]
 struct ReactionRow {
+    message_id: i64,
     emoji: String,
     user_id: i64,
     nickname: String,
 }
 
-/// `$1` message id: its reactions, in the order they were made.
-const SELECT_REACTIONS: &str = "SELECT r.emoji, r.user_id, u.nickname FROM reactions r
-    JOIN users u ON u.id = r.user_id WHERE r.message_id = $1 ORDER BY r.seq";
+/// The reactions of the messages whose ids `$1` lists (in the backend's list form,
+/// `message_ids`), by message, each in the order they were made: one statement for a
+/// page or a replay, however many of its messages have reactions.
+macro_rules! reactions_of {
+    ($in_list:literal) => {
+        concat!(
+            "SELECT r.message_id, r.emoji, r.user_id, u.nickname FROM reactions r
+            JOIN users u ON u.id = r.user_id WHERE r.message_id ",
+            $in_list,
+            " ORDER BY r.message_id, r.seq"
+        )
+    };
+}
+use reactions_of;
 
 /// Groups a message's reaction rows by emoji, in the order each emoji came first.
 fn reactions(rows: Vec<ReactionRow>) -> Vec<Reaction> {

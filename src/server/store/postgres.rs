@@ -295,6 +295,13 @@ async fn index_unsearched(pool: &PgPool) -> Result<()> {
     }
 }
 
+/// Reactions of a list of messages: the list is an array parameter (`message_ids`).
+const REACTIONS_OF: &str = super::reactions_of!("= ANY($1)");
+
+fn message_ids(ids: &[i64]) -> &[i64] {
+    ids
+}
+
 /// The statements both backends run alike, for PostgreSQL.
 pub(super) mod same {
     super::super::sql::statements_for!(sqlx::PgPool, sqlx::PgConnection);

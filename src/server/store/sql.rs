@@ -185,15 +185,32 @@ macro_rules! statements_for {
             ReactionRow, Result, Unread, UserFields, UserRow,
         };
 
-        /// Messages of `rows`, each with its reactions (read for those that may have some).
+        /// Messages of `rows`, each with its reactions (read, in one statement, for
+        /// those that may have some).
         async fn with_reactions(pool: &$pool, rows: Vec<MessageRow>) -> Result<Vec<ChatMessage>> {
             let mut messages: Vec<ChatMessage> = rows.into_iter().map(ChatMessage::from).collect();
-            for m in messages.iter_mut().filter(|m| may_have_reactions(m)) {
-                let rows: Vec<ReactionRow> = sqlx::query_as(crate::server::store::SELECT_REACTIONS)
-                    .bind(m.id.0)
-                    .fetch_all(pool)
-                    .await?;
-                m.reactions = reactions(rows);
+            let ids: Vec<i64> = messages
+                .iter()
+                .filter(|m| may_have_reactions(m))
+                .map(|m| m.id.0)
+                .collect();
+            if ids.is_empty() {
+                return Ok(messages);
+            }
+            let rows: Vec<ReactionRow> = sqlx::query_as(super::REACTIONS_OF)
+                .bind(super::message_ids(&ids))
+                .fetch_all(pool)
+                .await?;
+            let mut rows = rows.into_iter().peekable();
+            // Both are in message id order (rows by the statement's ORDER BY).
+            let mut by_id: Vec<&mut ChatMessage> = messages.iter_mut().collect();
+            by_id.sort_by_key(|m| m.id);
+            for m in by_id {
+                let mut own = Vec::new();
+                while let Some(row) = rows.next_if(|r| r.message_id == m.id.0) {
+                    own.push(row);
+                }
+                m.reactions = reactions(own);
             }
             Ok(messages)
         }

@@ -306,6 +306,14 @@ async fn index_unsearched(conn: &mut sqlx::SqliteConnection) -> Result<()> {
     }
 }
 
+/// Reactions of a list of messages: the list is a JSON array (`message_ids`).
+const REACTIONS_OF: &str = super::reactions_of!("IN (SELECT value FROM json_each($1))");
+
+fn message_ids(ids: &[i64]) -> String {
+    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("[{}]", ids.join(","))
+}
+
 /// The statements both backends run alike, for SQLite.
 pub(super) mod same {
     super::super::sql::statements_for!(sqlx::SqlitePool, sqlx::SqliteConnection);

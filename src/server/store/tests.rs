@@ -185,6 +185,76 @@ async fn history_pages_backwards() {
 }
 
 #[tokio::test]
+async fn a_page_reads_the_reactions_of_each_of_its_messages() {
+    for db in TestDatabase::all() {
+        let (store, ann, general) = ann_and_general(&db).await;
+        let bob = store
+            .create_user("Bob", "bob", "owl", b"t2", 1)
+            .await
+            .unwrap();
+        for i in 1..=4 {
+            store
+                .insert_message(general, &ann, &text(&format!("t{i}")), None, i)
+                .await
+                .unwrap();
+        }
+        let react = |target: Seq, emoji: &str| MessageBody::Reacted {
+            target,
+            emoji: emoji.into(),
+            on: true,
+        };
+        let changes = [
+            (&bob, react(3, "🎉")),
+            (&ann, react(1, "👍")),
+            (&bob, react(1, "👍")),
+            (&bob, react(1, "❤️")),
+            // Changed, and still without reactions.
+            (
+                &ann,
+                MessageBody::Edited {
+                    target: 2,
+                    text: "t2!".into(),
+                },
+            ),
+        ];
+        for (at, (who, change)) in changes.iter().enumerate() {
+            store
+                .insert_message(general, who, change, None, 10 + at as i64)
+                .await
+                .unwrap();
+        }
+        let shown = |page: &[ChatMessage], seq: Seq| -> Vec<(String, Vec<String>)> {
+            let m = page.iter().find(|m| m.seq == seq).unwrap();
+            m.reactions
+                .iter()
+                .map(|r| {
+                    let who = r.users.iter().map(|u| u.nickname.clone()).collect();
+                    (r.emoji.clone(), who)
+                })
+                .collect()
+        };
+        let expected = |emoji: &str, who: &[&str]| {
+            (
+                emoji.to_string(),
+                who.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            )
+        };
+        let (page, _) = store.history(general, None, 50).await.unwrap();
+        let replay = store.messages_between(general, 0, 9).await.unwrap();
+        for page in [&page, &replay] {
+            assert_eq!(
+                shown(page, 1),
+                [expected("👍", &["Ann", "Bob"]), expected("❤️", &["Bob"])]
+            );
+            assert_eq!(shown(page, 2), []);
+            assert_eq!(shown(page, 3), [expected("🎉", &["Bob"])]);
+            assert_eq!(shown(page, 4), []);
+        }
+        store.close().await;
+    }
+}
+
+#[tokio::test]
 async fn sessions_expire_and_free_the_nickname() {
     for db in TestDatabase::all() {
         let store = db.open().await;
