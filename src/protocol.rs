@@ -28,6 +28,9 @@ pub const HISTORY_PAGE: u32 = 50;
 /// message or a search result may load at once.
 pub const HISTORY_SPAN: u32 = 500;
 
+/// Most members one `members` answer lists.
+pub const MEMBERS_LISTED: usize = 500;
+
 /// Most results of one `search`.
 pub const SEARCH_RESULTS: u32 = 50;
 
@@ -167,6 +170,8 @@ pub enum ClientMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         conversation: Option<ConversationId>,
     },
+    /// Who is in a conversation (for `@` completion), answered with `members`.
+    Members { conversation: ConversationId },
     /// The user is typing in a conversation; repeat at most every few seconds.
     Typing { conversation: ConversationId },
     /// Everything up to `seq` in the conversation has been seen.
@@ -260,6 +265,14 @@ pub enum ServerMsg {
     SearchResults {
         query: String,
         messages: Vec<ChatMessage>,
+    },
+    /// The answer to `members`: the conversation's members, at most [`MEMBERS_LISTED`]
+    /// (the longest-standing users first), and how many more there are.
+    Members {
+        conversation: ConversationId,
+        users: Vec<Author>,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        more: u32,
     },
     /// A request could not be carried out; the connection stays open.
     Error {

@@ -10,7 +10,9 @@ use chat::protocol::{
     ChatMessage, ClientMsg, ClientMsgId, ConversationId, Cursor, ErrorCode, MessageBody, Seq,
     ServerMsg, UserId,
 };
-use common::{expect_none, history, join_room, recv_until, send, Client, Tab, TestDb, TestServer};
+use common::{
+    expect_none, history, join_room, next_error, recv_until, send, Client, Tab, TestDb, TestServer,
+};
 
 const QUIET: Duration = Duration::from_millis(400);
 
@@ -694,4 +696,61 @@ async fn history_from_a_number_loads_everything_after_it() {
     assert_eq!(page.first().map(|m| m.seq), Some(seqs[10]));
     assert_eq!(page.last().map(|m| m.seq), seqs.last().copied());
     assert!(has_more);
+}
+
+/// The answer to a `members` request: the members' nicknames, and how many more.
+async fn members(client: &mut Client, conversation: ConversationId) -> (Vec<String>, u32) {
+    send(client, &ClientMsg::Members { conversation }).await;
+    recv_until(client, |m| match m {
+        ServerMsg::Members {
+            conversation: c,
+            users,
+            more,
+        } if *c == conversation => {
+            Some((users.iter().map(|u| u.nickname.clone()).collect(), *more))
+        }
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_rooms_members_are_listed_to_its_members_only() {
+    let db = TestDb::new();
+    let server = start(&db).await;
+    let (mut alice, mut bob, _bob2, room) = alice_and_bob(&server, "members-room").await;
+    // Dave joins and goes away: offline, still a member.
+    let mut dave = server.login("Dave", "bear").await.unwrap();
+    join_room(&mut dave.client, "members-room").await;
+    drop(dave);
+    assert_eq!(
+        members(&mut alice.client, room).await,
+        (vec!["Alice".to_string(), "Bob".into(), "Dave".into()], 0)
+    );
+
+    // Not a member: refused.
+    let mut carol = server.login("Carol", "cat").await.unwrap();
+    send(
+        &mut carol.client,
+        &ClientMsg::Members { conversation: room },
+    )
+    .await;
+    assert_eq!(next_error(&mut carol.client).await, ErrorCode::NotAMember);
+
+    // Bob leaves: he is no longer listed.
+    send(
+        &mut bob.client,
+        &ClientMsg::LeaveRoom { conversation: room },
+    )
+    .await;
+    loop {
+        let line = next_in(&mut alice.client, room).await;
+        if line.body == MessageBody::Left && line.author.nickname == "Bob" {
+            break;
+        }
+    }
+    assert_eq!(
+        members(&mut alice.client, room).await,
+        (vec!["Alice".to_string(), "Dave".into()], 0)
+    );
 }

@@ -41,6 +41,7 @@ fn client_tag(msg: &ClientMsg) -> &'static str {
         ClientMsg::LeaveRoom { .. } => "leave_room",
         ClientMsg::OpenDirect { .. } => "open_direct",
         ClientMsg::History { .. } => "history",
+        ClientMsg::Members { .. } => "members",
         ClientMsg::Typing { .. } => "typing",
         ClientMsg::MarkRead { .. } => "mark_read",
     }
@@ -59,6 +60,7 @@ const ALL_CLIENT_TAGS: &[&str] = &[
     "leave_room",
     "open_direct",
     "history",
+    "members",
     "typing",
     "mark_read",
 ];
@@ -81,6 +83,7 @@ fn server_tag(msg: &ServerMsg) -> &'static str {
         ServerMsg::Online { .. } => "online",
         ServerMsg::Typing { .. } => "typing",
         ServerMsg::SearchResults { .. } => "search_results",
+        ServerMsg::Members { .. } => "members",
         ServerMsg::Error { .. } => "error",
     }
 }
@@ -101,6 +104,7 @@ const ALL_SERVER_TAGS: &[&str] = &[
     "online",
     "typing",
     "search_results",
+    "members",
     "error",
 ];
 

@@ -139,6 +139,29 @@ test("a mention completes with @, is highlighted, counted apart, and notifies a 
   await nedContext.close();
 });
 
+test("@ offers the room's members, not who wrote there and left", async ({ browser }) => {
+  const [a, b, c] = [unique("Zed"), unique("ZedB"), unique("ZedC")];
+  const cat = await person(browser, c);
+  const room = await shareRoom([cat.page]);
+  await send(cat.page, "hello, and goodbye");
+  await cat.page.getByRole("button", { name: `Leave #${room}` }).click();
+  await expect(cat.page.getByRole("button", { name: `Leave #${room}` })).toHaveCount(0);
+  const bob = await person(browser, b, "owl");
+  const ann = await person(browser, a, "cat");
+  for (const page of [bob.page, ann.page]) {
+    await page.getByPlaceholder("join or create a room").fill(room);
+    await page.getByPlaceholder("join or create a room").press("Enter");
+    await expect(page.getByTestId("conversation-title")).toHaveText(`# ${room}`);
+  }
+  // Cat's text and her join and leave lines are in Ann's page; Bob never wrote.
+  await expect(ann.page.getByTestId("message").filter({ hasText: "hello, and goodbye" })).toBeVisible();
+  await ann.page.getByTestId("composer").pressSequentially("hi @Zed");
+  const suggestions = ann.page.getByTestId("mention-suggestions");
+  await expect(suggestions).toContainText(`@${b}`);
+  await expect(suggestions).not.toContainText(`@${c}`);
+  for (const p of [cat, bob, ann]) await p.context.close();
+});
+
 test("formatting shows bold, italic, code and links; anything else stays text", async ({ browser }) => {
   const [a, b] = [unique("Fay"), unique("Gus")];
   const fay = await person(browser, a);

@@ -100,6 +100,15 @@ impl ChatState {
         self.changes.merge(Changes::of(&msg));
         match msg {
             ServerMsg::Welcome { .. } | ServerMsg::Pong { .. } => {}
+            ServerMsg::Members {
+                conversation,
+                users,
+                more: _,
+            } => {
+                if let Some(c) = self.conversations.get_mut(&conversation) {
+                    c.set_members(users);
+                }
+            }
             ServerMsg::SearchResults { query, messages } => {
                 if let Some((asked, found)) = &mut self.search {
                     if *asked == query {
@@ -561,38 +570,58 @@ impl ChatState {
             .unwrap_or_default()
     }
 
+    /// The request for a room's members (for `@` completion), once per conversation;
+    /// `None` when it was made, or is not needed: everyone is in `general`, and a
+    /// private conversation's two users are known.
+    pub fn members_request(&mut self, conversation: ConversationId) -> Option<ClientMsg> {
+        let c = self.conversations.get_mut(&conversation)?;
+        let needed = c
+            .room_name()
+            .is_some_and(|name| name != crate::protocol::GENERAL_ROOM);
+        if !needed || c.members_asked {
+            return None;
+        }
+        c.members_asked = true;
+        Some(ClientMsg::Members { conversation })
+    }
+
     /// Who `@` may name in a conversation, by nickname: the other user of a private
-    /// one; in `general` (everyone is in it) everyone known; elsewhere those who wrote
-    /// in what is loaded of it and those known to be online. The server drops any
-    /// mention of someone who is not a member.
+    /// one; in `general` (everyone is in it) everyone known; in another room its
+    /// members (until the server has listed them, those who wrote in what is loaded of
+    /// it). The server drops any mention of someone who is not a member.
     pub fn mention_candidates(&self, conversation: ConversationId) -> Vec<UserInfo> {
         let Some(c) = self.conversations.get(&conversation) else {
             return Vec::new();
         };
         let me = self.me().map(|m| m.id);
-        let mut ids: std::collections::BTreeSet<UserId> = match (&c.info.kind, me) {
+        // Who they are, as the messages or the member list name them.
+        let mut named: BTreeMap<UserId, &Author> = c
+            .messages()
+            .iter()
+            .map(|m| (m.author.id, &m.author))
+            .collect();
+        let mut ids: std::collections::BTreeSet<UserId> = match (&c.info.kind, &c.members) {
             (ConversationKind::Direct { users }, _) => users.iter().copied().collect(),
             (ConversationKind::Room { name, .. }, _) if name == crate::protocol::GENERAL_ROOM => {
                 self.users.keys().copied().collect()
             }
-            (ConversationKind::Room { .. }, _) => {
-                c.messages().iter().map(|m| m.author.id).collect()
+            (ConversationKind::Room { .. }, Some(members)) => {
+                named.extend(members.users.iter().map(|(id, a)| (*id, a)));
+                members.users.keys().copied().collect()
             }
+            (ConversationKind::Room { .. }, None) => named.keys().copied().collect(),
         };
         ids.remove(&me.unwrap_or(UserId(0)));
         let mut people: Vec<UserInfo> = ids
             .into_iter()
             .filter_map(|id| {
                 self.users.get(&id).cloned().or_else(|| {
-                    c.messages()
-                        .iter()
-                        .find(|m| m.author.id == id)
-                        .map(|m| UserInfo {
-                            id,
-                            nickname: m.author.nickname.clone(),
-                            avatar: m.author.avatar.clone(),
-                            online: false,
-                        })
+                    named.get(&id).map(|a| UserInfo {
+                        id,
+                        nickname: a.nickname.clone(),
+                        avatar: a.avatar.clone(),
+                        online: false,
+                    })
                 })
             })
             .collect();

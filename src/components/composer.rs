@@ -9,7 +9,7 @@ use crate::{
     client::{
         chat::Part,
         mentions,
-        socket::{now_ms, Socket},
+        socket::{now_ms, ConnectionStatus, Socket},
         state::{Change, Draft},
     },
     i18n::I18n,
@@ -87,6 +87,16 @@ pub fn Composer(conversation: ConversationId) -> impl IntoView {
         }
     });
 
+    // A room's members, for `@` completion: asked once it is open and connected (join
+    // and leave lines keep the list current).
+    let status = socket.status();
+    Effect::new(move |_| {
+        if status.get() == ConnectionStatus::Connected {
+            if let Some(msg) = chat.update(|s| s.members_request(conversation)).flatten() {
+                socket.send(msg);
+            }
+        }
+    });
     let candidates = move || chat.read_untracked(|s| s.mention_candidates(conversation));
     let suggestions = Memo::new(move |_| {
         completing.with(|c| {

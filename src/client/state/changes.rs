@@ -62,7 +62,7 @@ impl Changes {
             ServerMsg::Presence { .. } | ServerMsg::People { .. } | ServerMsg::Online { .. } => {
                 c.people = true
             }
-            ServerMsg::Typing { conversation, .. } => {
+            ServerMsg::Typing { conversation, .. } | ServerMsg::Members { conversation, .. } => {
                 c.conversations.insert(*conversation);
             }
             // A refusal of a message changes the outbox; others the session or notice.

@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::protocol::{
-    ChatMessage, ConversationInfo, ConversationKind, Cursor, MessageId, Seq, UserId,
+    Author, ChatMessage, ConversationInfo, ConversationKind, Cursor, MessageBody, MessageId, Seq,
+    UserId,
 };
 
 /// Most messages one conversation keeps while new ones arrive: past it the oldest are
@@ -36,6 +37,19 @@ pub struct Conversation {
     /// Numbers up to this are in `unread` (the server counted them in `ready`); what
     /// arrives after it is counted here.
     counted_through: Seq,
+    /// A room's members (for `@` completion), as the server listed them and join and
+    /// leave lines newer than its answer changed them; `None` until then.
+    pub(super) members: Option<Members>,
+    /// They were asked for (once per conversation).
+    pub(super) members_asked: bool,
+}
+
+/// A room's members as of a number of the conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Members {
+    pub(super) users: BTreeMap<UserId, Author>,
+    /// Join and leave lines up to this number are in `users` already.
+    pub(super) as_of: Seq,
 }
 
 impl Conversation {
@@ -52,6 +66,8 @@ impl Conversation {
             unread: 0,
             mentions: 0,
             counted_through: 0,
+            members: None,
+            members_asked: false,
         };
         c.counted_by_server(&info);
         c
@@ -79,7 +95,29 @@ impl Conversation {
                 self.mentions += 1;
             }
         }
+        if let Some(members) = self.members.as_mut().filter(|m| message.seq > m.as_of) {
+            match message.body {
+                MessageBody::Joined => {
+                    members
+                        .users
+                        .insert(message.author.id, message.author.clone());
+                }
+                MessageBody::Left => {
+                    members.users.remove(&message.author.id);
+                }
+                _ => {}
+            }
+        }
         self.insert(message);
+    }
+
+    /// The server's list of members (`members`), as of the newest number known here:
+    /// the server answered after sending everything before it on this connection.
+    pub(super) fn set_members(&mut self, users: Vec<Author>) {
+        self.members = Some(Members {
+            users: users.into_iter().map(|u| (u.id, u)).collect(),
+            as_of: self.newest_seen.max(self.info.last_seq),
+        });
     }
 
     /// Everything up to the newest message is read.

@@ -959,3 +959,70 @@ fn an_outbox_entry_stored_with_the_servers_words_is_still_read() {
     let read: Pending = serde_json::from_value(stored).unwrap();
     assert_eq!(read.failed, None);
 }
+
+#[test]
+fn a_rooms_members_are_asked_once_and_kept_by_newer_join_and_leave_lines() {
+    let (ann, bob, cat, dan) = (
+        user(1, "Ann"),
+        user(2, "Bob"),
+        user(3, "cat"),
+        user(4, "Dan"),
+    );
+    let author = |u: &UserInfo| Author {
+        id: u.id,
+        nickname: u.nickname.clone(),
+        avatar: u.avatar.clone(),
+    };
+    let line = |id: i64, seq: Seq, who: &UserInfo, body: MessageBody| {
+        let mut m = message(id, 2, seq, who, "");
+        m.body = body;
+        ServerMsg::Message { message: m }
+    };
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    assert_eq!(
+        state.members_request(ConversationId(1)),
+        None,
+        "general: everyone"
+    );
+    state.apply(
+        ServerMsg::Joined {
+            conversation: room(2, "team", 5),
+        },
+        0.0,
+    );
+    let team = ConversationId(2);
+    let names = |state: &ChatState| -> Vec<String> {
+        let people = state.mention_candidates(team);
+        people.into_iter().map(|u| u.nickname).collect()
+    };
+    // Until the server has listed them: those who wrote.
+    state.apply(
+        ServerMsg::Message {
+            message: message(20, 2, 6, &bob, "hi"),
+        },
+        0.0,
+    );
+    assert_eq!(names(&state), ["Bob"]);
+    assert_eq!(
+        state.members_request(team),
+        Some(ClientMsg::Members { conversation: team })
+    );
+    assert_eq!(state.members_request(team), None, "asked once");
+
+    state.apply(
+        ServerMsg::Members {
+            conversation: team,
+            users: vec![author(&ann), author(&bob), author(&cat)],
+            more: 0,
+        },
+        0.0,
+    );
+    assert_eq!(names(&state), ["Bob", "cat"], "the members but oneself");
+    // Newer lines change the list; a line it already counts does not.
+    state.apply(line(21, 7, &dan, MessageBody::Joined), 0.0);
+    state.apply(line(22, 8, &cat, MessageBody::Left), 0.0);
+    assert_eq!(names(&state), ["Bob", "Dan"]);
+    state.apply(line(19, 4, &bob, MessageBody::Left), 0.0);
+    assert_eq!(names(&state), ["Bob", "Dan"]);
+}

@@ -112,6 +112,10 @@ impl State {
                         self.limit(conn, Kind::Search, user.id)?;
                         self.search(conn, user.id, &query, conversation)
                     }
+                    ClientMsg::Members { conversation } => {
+                        self.limit(conn, Kind::History, user.id)?;
+                        self.list_members(conn, user.id, conversation)
+                    }
                     ClientMsg::Typing { conversation } => {
                         self.limit(conn, Kind::Typing, user.id)?;
                         self.require_member(conversation, user.id)?;

@@ -4,6 +4,7 @@
 use crate::{
     protocol::{
         validate_room_name, Author, ConversationId, ErrorCode, MessageBody, ServerMsg, UserId,
+        MEMBERS_LISTED,
     },
     server::{bus::Event, unix_millis},
 };
@@ -20,6 +21,38 @@ pub(super) fn author(user: &UserRow) -> Author {
 use super::{encode, internal, presence::user_info, refuse, ConnId, Refusal, State, UserRow};
 
 impl State {
+    /// Who is in a conversation the user is in: ids from memory, names from storage
+    /// (off the hub's task), at most [`MEMBERS_LISTED`].
+    pub(super) fn list_members(
+        &mut self,
+        conn: ConnId,
+        user: UserId,
+        conversation: ConversationId,
+    ) -> Result<(), Refusal> {
+        self.require_member(conversation, user)?;
+        let mut ids: Vec<UserId> = self.conversations.members(conversation).collect();
+        ids.sort_unstable();
+        let more = ids.len().saturating_sub(MEMBERS_LISTED);
+        ids.truncate(MEMBERS_LISTED);
+        let store = self.store.clone();
+        self.spawn_io(
+            conn,
+            async move { store.users(&ids).await },
+            move |state, found| {
+                let mut users: Vec<Author> = found.map_err(internal)?.iter().map(author).collect();
+                users.sort_by_key(|u| u.id);
+                let reply = ServerMsg::Members {
+                    conversation,
+                    users,
+                    more: u32::try_from(more).unwrap_or(u32::MAX),
+                };
+                state.send_to_conn(conn, &encode(&reply), true);
+                Ok(())
+            },
+        );
+        Ok(())
+    }
+
     pub(super) fn join_room(
         &mut self,
         conn: ConnId,
