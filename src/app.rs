@@ -48,7 +48,7 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The routes, inside the language's context (the socket's texts need it too).
+/// The routes, inside the language's context.
 #[component]
 fn Pages() -> impl IntoView {
     provide_context(use_socket());
