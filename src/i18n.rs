@@ -11,9 +11,6 @@ pub use leptos_fluent::I18n;
 
 use crate::protocol::ErrorCode;
 
-/// Name of the cookie that keeps the chosen language (read by the server too).
-pub const LANGUAGE_COOKIE: &str = "lang";
-
 /// Provides the [`I18n`] context to everything inside it.
 #[component]
 pub fn I18nProvider(children: Children) -> impl IntoView {
@@ -22,14 +19,15 @@ pub fn I18nProvider(children: Children) -> impl IntoView {
         locales: "./locales",
         languages: "./locales/languages.json",
         default_language: "en",
-        // Checked at compile time: every `tr!` key exists in every language, and
-        // every message is used (warnings, which clippy turns into errors).
+        // Checked when built with debug assertions (clippy, `cargo test`): a `tr!`
+        // key missing from a language, or a message no `tr!` uses, fails the build.
         #[cfg(debug_assertions)]
         check_translations: "./src/**/*.rs",
         // No Unicode isolation marks around arguments: both languages are
         // left-to-right, and the marks would be invisible characters in the text.
         customise: |bundle| bundle.set_use_isolating(false),
         sync_html_tag_lang: true,
+        // The user's choice, read by the server too (the page it renders).
         cookie_name: "lang",
         cookie_attrs: "SameSite=Lax; Path=/; Max-Age=31536000",
         initial_language_from_cookie: true,
