@@ -169,13 +169,7 @@ fn Reactions(message: ChatMessage, me: Option<UserId>) -> impl IntoView {
                         emoji: emoji.clone(),
                         on: !pressed,
                     };
-                    socket.post(
-                        conversation,
-                        Draft {
-                            change: Some(change),
-                            ..Draft::default()
-                        },
-                    );
+                    socket.post(conversation, Draft::change(change));
                 }
             };
             view! {
@@ -220,13 +214,7 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
     let delete = move |_| {
         confirming.set(false);
         let change = Change::Delete { seq };
-        socket.post(
-            conversation,
-            Draft {
-                change: Some(change),
-                ..Draft::default()
-            },
-        );
+        socket.post(conversation, Draft::change(change));
     };
     let react = move |emoji: &'static str| {
         picking.set(false);
@@ -235,13 +223,7 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
             emoji: emoji.to_string(),
             on: true,
         };
-        socket.post(
-            conversation,
-            Draft {
-                change: Some(change),
-                ..Draft::default()
-            },
-        );
+        socket.post(conversation, Draft::change(change));
     };
     view! {
         <div class="message-actions" role="group" aria-label=leptos_fluent::move_tr!("message-actions")>

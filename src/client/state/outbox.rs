@@ -44,6 +44,14 @@ impl Draft {
             ..Self::default()
         }
     }
+
+    /// A deletion or a reaction: a change with no text of its own.
+    pub fn change(change: Change) -> Self {
+        Self {
+            change: Some(change),
+            ..Self::default()
+        }
+    }
 }
 
 impl From<&str> for Draft {
