@@ -259,6 +259,23 @@ macro_rules! statements_for {
         /// changes, and in the search index; a change of a message that cannot take it
         /// (deleted meanwhile) changes nothing, as it does in every reader
         /// ([`ChatMessage::apply`]).
+        /// Takes message `id` out of the search index, and puts its text back in when it
+        /// has one (an edit; a deleted message has none).
+        async fn reindex(conn: &mut $conn, id: i64, text: Option<&str>) -> Result<()> {
+            sqlx::query(super::SEARCH_DELETE)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            if let Some(text) = text {
+                sqlx::query(super::SEARCH_INSERT)
+                    .bind(id)
+                    .bind(searchable(text).as_ref())
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(())
+        }
+
         pub(super) async fn apply_change(conn: &mut $conn, m: &ChatMessage) -> Result<()> {
             let (c, seq, author) = (m.conversation.0, m.seq as i64, m.author.id.0);
             match &m.body {
@@ -274,15 +291,7 @@ macro_rules! statements_for {
                         .fetch_optional(&mut *conn)
                         .await?;
                     if let Some(id) = id {
-                        sqlx::query(super::SEARCH_DELETE)
-                            .bind(id)
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query(super::SEARCH_INSERT)
-                            .bind(id)
-                            .bind(searchable(text).as_ref())
-                            .execute(&mut *conn)
-                            .await?;
+                        reindex(conn, id, Some(text)).await?;
                     }
                 }
                 MessageBody::Deleted { target } => {
@@ -299,10 +308,7 @@ macro_rules! statements_for {
                             .bind(id)
                             .execute(&mut *conn)
                             .await?;
-                        sqlx::query(super::SEARCH_DELETE)
-                            .bind(id)
-                            .execute(&mut *conn)
-                            .await?;
+                        reindex(conn, id, None).await?;
                     }
                 }
                 MessageBody::Reacted { target, emoji, on } => {
