@@ -71,6 +71,12 @@ pub fn refusal(i18n: I18n, code: ErrorCode) -> String {
         }),
         ErrorCode::CannotLeave => leptos_fluent::tr!(i18n, "error-cannot-leave"),
         ErrorCode::RateLimited => leptos_fluent::tr!(i18n, "error-rate-limited"),
+        ErrorCode::LinkCodeInvalid => leptos_fluent::tr!(i18n, "error-link-code-invalid"),
+        ErrorCode::LinkCodeExpired => leptos_fluent::tr!(i18n, "error-link-code-expired"),
+        ErrorCode::LinkCodeUsed => leptos_fluent::tr!(i18n, "error-link-code-used"),
+        ErrorCode::LinkDeclined => leptos_fluent::tr!(i18n, "error-link-declined"),
+        ErrorCode::LinkGone => leptos_fluent::tr!(i18n, "error-link-gone"),
+        ErrorCode::NoSuchDevice => leptos_fluent::tr!(i18n, "error-no-such-device"),
         ErrorCode::Internal => leptos_fluent::tr!(i18n, "error-internal"),
     }
 }

@@ -7,9 +7,11 @@
 use serde::{Deserialize, Serialize};
 
 mod changes;
+mod devices;
 mod rules;
 
 pub use changes::Draft;
+pub use devices::*;
 pub use rules::*;
 
 /// Version of this protocol, sent in [`ServerMsg::Welcome`]; bumped on breaking changes.
@@ -179,6 +181,26 @@ pub enum ClientMsg {
         conversation: ConversationId,
         seq: Seq,
     },
+    /// A signed-in device offers a one-time code for a new device of the same user
+    /// (answered with `link_code`); `origin` (the page's, `https://host`) makes the
+    /// QR code of the link that carries it. A new offer replaces this session's last.
+    LinkStart {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        origin: Option<String>,
+    },
+    /// A device without a session redeems a code shown on a signed-in one; it waits
+    /// (`link_waiting`) until that one confirms, then gets its own session (`ready`).
+    LinkRedeem { code: String },
+    /// The signed-in device allows (or refuses) the device that redeemed its code.
+    LinkConfirm { link: LinkId, accept: bool },
+    /// The signed-in device withdraws its code offer (its dialog was closed).
+    LinkCancel,
+    /// The user's sessions (devices), answered with `devices`.
+    Devices,
+    /// Ends one of the user's sessions: its tabs close at once, on every server.
+    EndSession { device: DeviceId },
+    /// Ends every session of the user's but this one.
+    EndOtherSessions,
 }
 
 /// Messages the server sends to a client.
@@ -274,6 +296,29 @@ pub enum ServerMsg {
         #[serde(default, skip_serializing_if = "is_zero")]
         more: u32,
     },
+    /// The answer to `link_start`: a code (and a QR code of the link that carries
+    /// it, if an origin was given), valid until `expires_at_ms` and once.
+    LinkCode {
+        code: String,
+        expires_at_ms: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        qr: Option<QrCode>,
+    },
+    /// The answer to `link_redeem`: the code is good; the device that showed it must
+    /// now allow this one (before `expires_at_ms`). `ready` follows if it does.
+    LinkWaiting {
+        nickname: String,
+        avatar: String,
+        expires_at_ms: i64,
+    },
+    /// To the device that offered a code: this device redeemed it; allow it or not.
+    LinkRequest { link: LinkId, device: DeviceInfo },
+    /// A link was decided (here or in another tab): its dialog can close.
+    LinkDone { link: LinkId, accepted: bool },
+    /// The user's sessions, the one that asked marked `current`.
+    Devices { devices: Vec<Device> },
     /// A request could not be carried out; the connection stays open.
     Error {
         code: ErrorCode,
@@ -485,11 +530,35 @@ pub enum ErrorCode {
     CannotLeave,
     /// Too many messages; see `retry_after_ms`.
     RateLimited,
+    /// No link code like this one was offered (or it was mistyped).
+    LinkCodeInvalid,
+    /// The code's few minutes are over (or its device never answered): make a new one.
+    LinkCodeExpired,
+    /// The code was redeemed already; each is good once.
+    LinkCodeUsed,
+    /// The signed-in device refused this one.
+    LinkDeclined,
+    /// The device that redeemed the code is no longer waiting.
+    LinkGone,
+    /// None of the user's sessions has this id.
+    NoSuchDevice,
     /// The server failed; the request may be retried.
     Internal,
 }
 
 impl ErrorCode {
+    /// A refusal of linking this device (shown beside the code, not the nickname).
+    pub fn is_link(self) -> bool {
+        matches!(
+            self,
+            Self::LinkCodeInvalid
+                | Self::LinkCodeExpired
+                | Self::LinkCodeUsed
+                | Self::LinkDeclined
+                | Self::LinkGone
+        )
+    }
+
     /// The code as it is on the wire (`rate_limited`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -513,6 +582,12 @@ impl ErrorCode {
             Self::InvalidQuery => "invalid_query",
             Self::CannotLeave => "cannot_leave",
             Self::RateLimited => "rate_limited",
+            Self::LinkCodeInvalid => "link_code_invalid",
+            Self::LinkCodeExpired => "link_code_expired",
+            Self::LinkCodeUsed => "link_code_used",
+            Self::LinkDeclined => "link_declined",
+            Self::LinkGone => "link_gone",
+            Self::NoSuchDevice => "no_such_device",
             Self::Internal => "internal",
         }
     }

@@ -304,6 +304,14 @@ async fn ws_upgrade(
         Ok(ticket) => ticket,
         Err(refused) => return refused,
     };
+    let peer = ws::Peer {
+        address: peer.ip(),
+        user_agent: headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(store::devices::kept_user_agent)
+            .unwrap_or_default(),
+    };
     sized(upgrade, state.max_message_bytes, MAX_WRITE_BUFFER).on_upgrade(move |socket| async move {
         // A task of its own: the upgrade's task (which reserved room for the
         // handshake's state too) ends here instead of living as long as the socket.
@@ -348,12 +356,12 @@ async fn echo_upgrade(
 }
 
 /// One WebSocket connection, holding its place (`ticket`) until it ends.
-async fn connection(socket: WebSocket, peer: SocketAddr, state: AppState, ticket: Ticket) {
+async fn connection(socket: WebSocket, peer: ws::Peer, state: AppState, ticket: Ticket) {
     let (sink, stream) = halves(socket);
     let ended = ws::run_connection(
         sink,
         stream,
-        peer.ip(),
+        peer,
         state.hub,
         state.connection,
         state.shutdown,

@@ -44,6 +44,13 @@ fn client_tag(msg: &ClientMsg) -> &'static str {
         ClientMsg::Members { .. } => "members",
         ClientMsg::Typing { .. } => "typing",
         ClientMsg::MarkRead { .. } => "mark_read",
+        ClientMsg::LinkStart { .. } => "link_start",
+        ClientMsg::LinkRedeem { .. } => "link_redeem",
+        ClientMsg::LinkConfirm { .. } => "link_confirm",
+        ClientMsg::LinkCancel => "link_cancel",
+        ClientMsg::Devices => "devices",
+        ClientMsg::EndSession { .. } => "end_session",
+        ClientMsg::EndOtherSessions => "end_other_sessions",
     }
 }
 const ALL_CLIENT_TAGS: &[&str] = &[
@@ -63,6 +70,13 @@ const ALL_CLIENT_TAGS: &[&str] = &[
     "members",
     "typing",
     "mark_read",
+    "link_start",
+    "link_redeem",
+    "link_confirm",
+    "link_cancel",
+    "devices",
+    "end_session",
+    "end_other_sessions",
 ];
 
 fn server_tag(msg: &ServerMsg) -> &'static str {
@@ -84,6 +98,11 @@ fn server_tag(msg: &ServerMsg) -> &'static str {
         ServerMsg::Typing { .. } => "typing",
         ServerMsg::SearchResults { .. } => "search_results",
         ServerMsg::Members { .. } => "members",
+        ServerMsg::LinkCode { .. } => "link_code",
+        ServerMsg::LinkWaiting { .. } => "link_waiting",
+        ServerMsg::LinkRequest { .. } => "link_request",
+        ServerMsg::LinkDone { .. } => "link_done",
+        ServerMsg::Devices { .. } => "devices",
         ServerMsg::Error { .. } => "error",
     }
 }
@@ -105,6 +124,11 @@ const ALL_SERVER_TAGS: &[&str] = &[
     "typing",
     "search_results",
     "members",
+    "link_code",
+    "link_waiting",
+    "link_request",
+    "link_done",
+    "devices",
     "error",
 ];
 

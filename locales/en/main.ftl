@@ -25,6 +25,14 @@ avatar-penguin = Penguin
 avatar-whale = Whale
 avatar-octopus = Octopus
 
+## Linking this device to an account signed in on another one
+
+link-this-device = Signed in on another device? Link this one
+link-code-label = Code from your other device
+link-code-hint = On your other device: Settings → Devices → Add a device.
+link-submit = Link this device
+link-waiting = Now allow this device on your other device (signed in as { $name }).
+
 ## Connection
 
 status-connecting = Connecting…
@@ -130,13 +138,33 @@ notify-mentions = Notify me when someone mentions me while this tab is in the ba
 notify-refused = The browser did not allow notifications for this site. Allow them in the browser's site settings, then try again.
 notify-unsupported = This browser cannot show notifications.
 
+## Devices (in Settings)
+
+devices = Devices
+devices-loading = Loading your devices…
+device-this = This device
+device-active = Active now
+device-last-seen = Last seen { $time }
+device-unknown = Unknown browser
+device-on = { $browser } on { $system }
+device-end = End session
+devices-end-others = End all other sessions
+device-add = Add a device
+link-offer-title = Add a device
+link-offer-steps = On the new device, open this site, choose “Link this device” and type this code, or scan the QR code with its camera.
+link-offer-qr = QR code of the link to this code
+link-offer-expires = Valid once, until { $time }.
+link-request = { $device } wants to sign in as you.
+link-allow = Allow
+link-refuse = Refuse
+
 ## What the server (or the browser's own check) refused, by error code
 
 error-malformed-message = The server did not understand a request of this page; reload it.
 error-not-logged-in = Log in first.
 error-already-logged-in = This connection already has a session.
 error-invalid-nickname = A nickname has 1 to { $max } letters, digits, spaces (one between words) and _ - . only.
-error-nickname-taken = That nickname (or one that looks the same) is in use. Choose another.
+error-nickname-taken = That nickname (or one that looks the same) is in use. Choose another, or if it is yours, link this device from your other one.
 error-invalid-avatar = Choose one of the avatars shown.
 error-invalid-room-name = A room name has 1 to { $max } characters: a-z, 0-9, - and _.
 error-invalid-text = A message has 1 to { $max } characters, and no control or direction characters.
@@ -151,4 +179,10 @@ error-invalid-reaction = That reaction is not one of those offered.
 error-invalid-query = Type a word to search for ({ $max } characters at most).
 error-cannot-leave = Everyone stays in general.
 error-rate-limited = Too many requests at once; wait a moment.
+error-link-code-invalid = There is no such code. Check it against your other device.
+error-link-code-expired = This code has expired. Make a new one on your other device.
+error-link-code-used = This code was used already. Make a new one on your other device.
+error-link-declined = Your other device did not allow this one.
+error-link-gone = The device being linked is no longer waiting. Start again with a new code.
+error-no-such-device = That session has ended already.
 error-internal = The server could not complete this; try again.

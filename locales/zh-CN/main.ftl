@@ -25,6 +25,14 @@ avatar-penguin = 企鹅
 avatar-whale = 鲸鱼
 avatar-octopus = 章鱼
 
+## 把这台设备关联到已在其他设备上登录的账号
+
+link-this-device = 已在其他设备上登录？关联这台设备
+link-code-label = 其他设备上显示的代码
+link-code-hint = 在你的其他设备上：设置 → 设备 → 添加设备。
+link-submit = 关联这台设备
+link-waiting = 请在你的其他设备上允许这台设备（登录身份：{ $name }）。
+
 ## 连接
 
 status-connecting = 正在连接…
@@ -121,13 +129,33 @@ notify-mentions = 此标签页在后台时，有人 @ 我就通知我
 notify-refused = 浏览器不允许本站显示通知。请在浏览器的网站设置中允许后再试。
 notify-unsupported = 此浏览器不能显示通知。
 
+## 设备（在设置中）
+
+devices = 设备
+devices-loading = 正在加载你的设备…
+device-this = 这台设备
+device-active = 正在使用
+device-last-seen = 最近使用：{ $time }
+device-unknown = 未知浏览器
+device-on = { $system } 上的 { $browser }
+device-end = 结束会话
+devices-end-others = 结束其他所有会话
+device-add = 添加设备
+link-offer-title = 添加设备
+link-offer-steps = 在新设备上打开本网站，选择“关联这台设备”并输入这个代码，或用它的相机扫描二维码。
+link-offer-qr = 指向这个代码的链接的二维码
+link-offer-expires = 仅可使用一次，有效期至 { $time }。
+link-request = { $device } 想以你的身份登录。
+link-allow = 允许
+link-refuse = 拒绝
+
 ## 服务器（或浏览器自身的检查）拒绝的原因，按错误代码
 
 error-malformed-message = 服务器无法理解本页面的请求，请刷新页面。
 error-not-logged-in = 请先登录。
 error-already-logged-in = 这个连接已经登录。
 error-invalid-nickname = 昵称为 1 到 { $max } 个字符，只能用文字、数字、空格（词之间一个）和 _ - .。
-error-nickname-taken = 这个昵称（或看起来相同的昵称）已被使用，请换一个。
+error-nickname-taken = 这个昵称（或看起来相同的昵称）已被使用。请换一个；如果是你自己的，请从你的其他设备关联这台设备。
 error-invalid-avatar = 请从给出的头像中选择一个。
 error-invalid-room-name = 房间名为 1 到 { $max } 个字符：a-z、0-9、- 和 _。
 error-invalid-text = 消息为 1 到 { $max } 个字符，不能含控制字符或文字方向控制符。
@@ -142,4 +170,10 @@ error-invalid-reaction = 这个表情不在可选范围内。
 error-invalid-query = 请输入要搜索的词（最多 { $max } 个字符）。
 error-cannot-leave = 所有人都留在 general 房间。
 error-rate-limited = 请求太频繁，请稍等。
+error-link-code-invalid = 没有这个代码，请与其他设备上显示的代码核对。
+error-link-code-expired = 这个代码已过期，请在其他设备上生成新的代码。
+error-link-code-used = 这个代码已被使用，请在其他设备上生成新的代码。
+error-link-declined = 你的其他设备没有允许这台设备。
+error-link-gone = 要关联的设备已不再等待，请用新的代码重新开始。
+error-no-such-device = 这个会话已经结束。
 error-internal = 服务器未能完成此操作，请重试。

@@ -27,6 +27,8 @@ pub enum Part {
     Outbox,
     /// The search and its results.
     Search,
+    /// This person's devices: the link offered, its requests, the device list.
+    Devices,
     /// One conversation's messages.
     Messages(ConversationId),
     /// One conversation's counts (unread, members) and who is typing in it.
@@ -44,6 +46,7 @@ struct Triggers {
     rooms: ArcTrigger,
     outbox: ArcTrigger,
     search: ArcTrigger,
+    devices: ArcTrigger,
     unread: ArcTrigger,
     any: ArcTrigger,
     messages: HashMap<ConversationId, ArcTrigger>,
@@ -58,6 +61,7 @@ impl Triggers {
             Part::Rooms => self.rooms.clone(),
             Part::Outbox => self.outbox.clone(),
             Part::Search => self.search.clone(),
+            Part::Devices => self.devices.clone(),
             Part::Unread => self.unread.clone(),
             Part::Any => self.any.clone(),
             Part::Messages(id) => self.messages.entry(id).or_default().clone(),
@@ -75,6 +79,7 @@ impl Triggers {
             (changes.rooms, &self.rooms),
             (changes.outbox, &self.outbox),
             (changes.search, &self.search),
+            (changes.devices, &self.devices),
             (!changes.conversations.is_empty(), &self.unread),
         ] {
             if all || changed {

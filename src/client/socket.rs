@@ -181,6 +181,45 @@ impl Socket {
         self.send(ClientMsg::Login { nickname, avatar });
     }
 
+    /// Links this device to an account signed in on another one, with the code shown
+    /// there (sent like a login: on a connection without a session).
+    pub fn link_redeem(&self, code: String) {
+        self.chat.update(|s| s.logging_in());
+        self.send(ClientMsg::LinkRedeem { code });
+    }
+
+    /// Asks for a code (and a QR code of its link) for a new device.
+    pub fn link_start(&self) {
+        #[cfg(feature = "hydrate")]
+        let origin = window().location().origin().ok();
+        #[cfg(not(feature = "hydrate"))]
+        let origin = None;
+        self.send(ClientMsg::LinkStart { origin });
+    }
+
+    /// Withdraws the code offered (its dialog closed).
+    pub fn link_cancel(&self) {
+        self.chat.update(|s| s.devices.offer = None);
+        self.send(ClientMsg::LinkCancel);
+    }
+
+    /// Allows (or refuses) a device that redeemed this session's code.
+    pub fn link_confirm(&self, link: crate::protocol::LinkId, accept: bool) {
+        self.chat.update(|s| {
+            s.devices.answered(link);
+            s.changes.devices = true;
+        });
+        self.send(ClientMsg::LinkConfirm { link, accept });
+    }
+
+    /// Ends one of the user's sessions (`None`: every one but this).
+    pub fn end_sessions(&self, device: Option<crate::protocol::DeviceId>) {
+        self.send(match device {
+            Some(device) => ClientMsg::EndSession { device },
+            None => ClientMsg::EndOtherSessions,
+        });
+    }
+
     /// Ends the session in every tab.
     pub fn logout(&self) {
         self.send(ClientMsg::Logout);
@@ -350,7 +389,9 @@ mod browser {
                     // Nothing to connect for until the user logs in (or asks).
                     loop {
                         match commands.next().await {
-                            Some(Command::Send(msg @ ClientMsg::Login { .. })) => {
+                            Some(Command::Send(
+                                msg @ (ClientMsg::Login { .. } | ClientMsg::LinkRedeem { .. }),
+                            )) => {
                                 login = Some(msg);
                                 break;
                             }

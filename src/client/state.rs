@@ -8,6 +8,7 @@
 
 mod changes;
 mod conversation;
+mod devices;
 mod outbox;
 mod saved;
 
@@ -15,6 +16,7 @@ use std::collections::BTreeMap;
 
 pub use changes::Changes;
 pub use conversation::{Conversation, MAX_KEPT};
+pub use devices::{Devices, LinkOffer, LinkWait};
 pub use outbox::{Change, Draft, Pending, OUTBOX_IN_FLIGHT};
 pub use saved::{Saved, SavedConversation};
 
@@ -84,6 +86,8 @@ pub struct ChatState {
     /// A message to bring into view (a quote or a search result was opened) once it
     /// is loaded.
     pub jump: Option<(ConversationId, Seq)>,
+    /// This person's devices, and the linking of this one or of a new one.
+    pub devices: Devices,
 }
 
 impl ChatState {
@@ -100,6 +104,15 @@ impl ChatState {
         self.changes.merge(Changes::of(&msg));
         match msg {
             ServerMsg::Welcome { .. } | ServerMsg::Pong { .. } => {}
+            msg @ (ServerMsg::LinkCode { .. }
+            | ServerMsg::LinkWaiting { .. }
+            | ServerMsg::LinkRequest { .. }
+            | ServerMsg::LinkDone { .. }
+            | ServerMsg::Devices { .. }) => {
+                if self.devices.apply(msg) {
+                    reactions.push(Reaction::Send(vec![ClientMsg::Devices]));
+                }
+            }
             ServerMsg::Members {
                 conversation,
                 users,
@@ -128,6 +141,7 @@ impl ChatState {
                     reactions.push(Reaction::SaveToken(token));
                 }
                 self.login_error = None;
+                self.devices.wait = None;
                 self.online_count = online_count;
                 self.users = users.into_iter().map(|u| (u.id, u)).collect();
                 self.users.insert(me.id, me.clone());
@@ -320,11 +334,17 @@ impl ChatState {
                     (
                         ErrorCode::InvalidNickname
                         | ErrorCode::NicknameTaken
-                        | ErrorCode::InvalidAvatar,
+                        | ErrorCode::InvalidAvatar
+                        | ErrorCode::LinkCodeInvalid
+                        | ErrorCode::LinkCodeExpired
+                        | ErrorCode::LinkCodeUsed
+                        | ErrorCode::LinkDeclined,
                         None,
-                    ) => {
+                    ) if self.me().is_none() => {
                         self.session = Session::Anonymous;
                         self.login_error = Some(code);
+                        self.devices.wait = None;
+                        self.changes.devices = true;
                     }
                     (_, None) => {
                         self.notice = Some(code);
@@ -398,6 +418,11 @@ impl ChatState {
     pub fn anonymous(&mut self) {
         self.session = Session::Anonymous;
         self.changes.session = true;
+        // A link waited for on a connection that was lost is gone with it.
+        if self.devices.wait.take().is_some() {
+            self.login_error = Some(ErrorCode::LinkGone);
+            self.changes.devices = true;
+        }
     }
 
     /// A login is on its way.

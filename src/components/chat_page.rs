@@ -15,6 +15,7 @@ use crate::{
         avatar::Avatar,
         composer::{Compose, ComposeMode, Composer},
         connection_status::{ConnectionBanner, NoticeBar},
+        link_requests::LinkRequests,
         message_list::MessageList,
         room_list::RoomList,
         search_panel::SearchPanel,
@@ -245,6 +246,7 @@ pub fn ChatPage() -> impl IntoView {
                     <PanelButton panel=panel opens=Panel::Settings label=leptos_fluent::move_tr!("settings") icon="⚙" testid="open-settings"/>
                 </header>
                 <ConnectionBanner/>
+                <LinkRequests/>
                 <NoticeBar/>
                 {move || match panel.get() {
                     Panel::Search => Some(view! {

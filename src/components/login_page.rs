@@ -5,7 +5,10 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     client::{chat::Part, socket::Socket, state::Session, storage},
-    components::{connection_status::ConnectionBanner, language_picker::LanguagePicker},
+    components::{
+        connection_status::ConnectionBanner, language_picker::LanguagePicker,
+        link_this_device::LinkThisDevice,
+    },
     i18n::{self, I18n},
     protocol::{
         avatar_url, normalize_nickname, validate_avatar, ErrorCode, AVATARS, NICKNAME_MAX_CHARS,
@@ -50,7 +53,7 @@ pub fn LoginPage() -> impl IntoView {
     let nickname_error = move || {
         local_error
             .get()
-            .or_else(|| login_error().filter(|c| *c != ErrorCode::InvalidAvatar))
+            .or_else(|| login_error().filter(|c| *c != ErrorCode::InvalidAvatar && !c.is_link()))
             .map(|code| i18n::refusal(i18n, code))
     };
     let avatar_error = move || {
@@ -136,6 +139,7 @@ pub fn LoginPage() -> impl IntoView {
                 </button>
                 <ConnectionBanner quiet=true/>
             </form>
+            <LinkThisDevice/>
         </main>
     }
 }

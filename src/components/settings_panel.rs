@@ -1,9 +1,12 @@
-//! Settings of this browser: the language, and notifications of mentions (the
-//! browser's permission is asked only when they are turned on here).
+//! Settings: the language and notifications of mentions (of this browser; the
+//! browser's permission is asked only when they are turned on here), and devices.
 
 use leptos::prelude::*;
 
-use crate::{client::notify, components::language_picker::LanguagePicker};
+use crate::{
+    client::notify,
+    components::{devices_section::DevicesSection, language_picker::LanguagePicker},
+};
 
 #[component]
 pub fn SettingsPanel(on_close: Callback<()>) -> impl IntoView {
@@ -53,6 +56,7 @@ pub fn SettingsPanel(on_close: Callback<()>) -> impl IntoView {
                     <p class="muted">{leptos_fluent::move_tr!("notify-unsupported")}</p>
                 </Show>
             </fieldset>
+            <DevicesSection/>
         </section>
     }
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use crate::protocol::{Author, ChatMessage, ConversationId, Seq, UserId};
+use crate::protocol::{Author, ChatMessage, ConversationId, DeviceInfo, LinkId, Seq, UserId};
 
 /// One server of several, for as long as its process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -72,6 +72,21 @@ pub enum Event {
     },
     /// The session with this token hash ended: every tab of it closes, on every server.
     LoggedOut { token_hash: [u8; 32] },
+    /// A device redeemed a code the session `offered_by` offered: its tabs ask the user.
+    LinkRequested {
+        offered_by: [u8; 32],
+        link: LinkId,
+        device: DeviceInfo,
+    },
+    /// The link was allowed or refused (or its device stopped waiting): the waiting
+    /// device (token hash `claim`) gets its session or the refusal, the offering
+    /// session's tabs close their dialog.
+    LinkDecided {
+        link: LinkId,
+        offered_by: [u8; 32],
+        claim: [u8; 32],
+        accepted: bool,
+    },
     /// `user` is online on the sending server (it made `version` presence changes so far).
     Online { user: Author, version: u64 },
     /// `user` is no longer online on the sending server (its grace period is over there).
@@ -191,6 +206,20 @@ mod tests {
             },
             Event::LoggedOut {
                 token_hash: [7; 32],
+            },
+            Event::LinkRequested {
+                offered_by: [1; 32],
+                link: LinkId(5),
+                device: DeviceInfo {
+                    browser: "Firefox".into(),
+                    system: "Android".into(),
+                },
+            },
+            Event::LinkDecided {
+                link: LinkId(5),
+                offered_by: [1; 32],
+                claim: [2; 32],
+                accepted: true,
             },
             Event::Online {
                 user: author(3, "Cy"),

@@ -91,6 +91,16 @@ pub struct Config {
     pub sign_ins_per_second_per_ip: u32,
     /// Logins and resumes one IP address may make at once above the sustained rate.
     pub sign_in_burst_per_ip: u32,
+    /// New users one IP address may create per minute, sustained (apart from resumes).
+    pub sign_ups_per_minute_per_ip: u32,
+    /// New users one IP address may create at once above the sustained rate.
+    pub sign_up_burst_per_ip: u32,
+    /// Link codes one IP address may try per minute, sustained, and at once above that.
+    pub link_redeems_per_minute_per_ip: u32,
+    pub link_redeem_burst_per_ip: u32,
+    /// Seconds a code for linking a device is valid (and, once redeemed, how long the
+    /// device that showed it has to allow the new one).
+    pub link_code_secs: u64,
 }
 
 impl Default for Config {
@@ -125,6 +135,11 @@ impl Default for Config {
             room_change_burst: 10,
             sign_ins_per_second_per_ip: 5,
             sign_in_burst_per_ip: 50,
+            sign_ups_per_minute_per_ip: 10,
+            sign_up_burst_per_ip: 20,
+            link_redeems_per_minute_per_ip: 5,
+            link_redeem_burst_per_ip: 5,
+            link_code_secs: 300,
         }
     }
 }
@@ -243,6 +258,21 @@ impl Config {
                 "sign_ins_per_second_per_ip and sign_in_burst_per_ip must be at least 1",
             );
         }
+        if self.sign_ups_per_minute_per_ip == 0 || self.sign_up_burst_per_ip == 0 {
+            return invalid(
+                "sign_ups_per_minute_per_ip",
+                "sign_ups_per_minute_per_ip and sign_up_burst_per_ip must be at least 1",
+            );
+        }
+        if self.link_redeems_per_minute_per_ip == 0 || self.link_redeem_burst_per_ip == 0 {
+            return invalid(
+                "link_redeems_per_minute_per_ip",
+                "link_redeems_per_minute_per_ip and link_redeem_burst_per_ip must be at least 1",
+            );
+        }
+        if !(1..=3600).contains(&self.link_code_secs) {
+            return invalid("link_code_secs", "must be between 1 and 3600");
+        }
         if self.login_timeout_secs == 0 {
             return invalid("login_timeout_secs", "must be at least 1");
         }
@@ -318,6 +348,11 @@ impl Config {
             room_change_burst: at_least_one(self.room_change_burst),
             sign_ins_per_second_per_ip: at_least_one(self.sign_ins_per_second_per_ip),
             sign_in_burst_per_ip: at_least_one(self.sign_in_burst_per_ip),
+            sign_ups_per_minute_per_ip: at_least_one(self.sign_ups_per_minute_per_ip),
+            sign_up_burst_per_ip: at_least_one(self.sign_up_burst_per_ip),
+            link_redeems_per_minute_per_ip: at_least_one(self.link_redeems_per_minute_per_ip),
+            link_redeem_burst_per_ip: at_least_one(self.link_redeem_burst_per_ip),
+            link_code_valid: Duration::from_secs(self.link_code_secs),
             ..HubSettings::default()
         }
     }

@@ -124,7 +124,7 @@ pub fn run_session(data: &[u8]) -> Vec<ServerMsg> {
             tasks.push(tokio::spawn(run_connection(
                 sink,
                 stream,
-                Ipv4Addr::LOCALHOST.into(),
+                std::net::IpAddr::from(Ipv4Addr::LOCALHOST).into(),
                 bench.hub.clone(),
                 SETTINGS,
                 shutdown.clone(),

@@ -20,6 +20,7 @@
 
 mod conversations;
 mod delivery;
+mod devices;
 mod drafts;
 mod elsewhere;
 mod limits;
@@ -110,6 +111,7 @@ enum Command {
     Connect {
         id: ConnId,
         peer: IpAddr,
+        user_agent: String,
         outbox: mpsc::Sender<Frame>,
         close: oneshot::Sender<Close>,
         sends: Arc<Semaphore>,
@@ -157,6 +159,10 @@ enum Done {
             store::Result<Option<crate::protocol::Seq>>,
         )>,
     ),
+    /// A connection waiting for its link to be allowed has waited long enough.
+    LinkTimeout(ConnId, crate::protocol::LinkId),
+    /// Time to record that the sessions connected here are still in use.
+    TouchSessions,
     /// Time to read storage's picture of every conversation (bus events may be lost).
     Resync,
     /// That picture, read when this server had made this many membership changes.
@@ -213,6 +219,7 @@ impl Hub {
             session_lane,
         };
         let outbox_capacity = state.settings.outbox_capacity.max(1);
+        state.touch_sessions_now_and_then();
         spawn_essential("hub", state.run(rx, done_rx, events));
         Ok(Self {
             commands,
@@ -221,8 +228,9 @@ impl Hub {
         })
     }
 
-    /// Registers a new connection from `peer` (whose sign-ins are limited together).
-    pub async fn connect(&self, peer: IpAddr) -> Connection {
+    /// Registers a new connection from `peer` (whose sign-ins are limited together),
+    /// a browser that says it is `user_agent` (for the device list).
+    pub async fn connect(&self, peer: IpAddr, user_agent: &str) -> Connection {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let (outbox_tx, outbox) = mpsc::channel(self.outbox_capacity);
         let (close, closed) = oneshot::channel();
@@ -234,6 +242,7 @@ impl Hub {
             .send(Command::Connect {
                 id,
                 peer,
+                user_agent: store::devices::kept_user_agent(user_agent),
                 outbox: outbox_tx.clone(),
                 close,
                 sends: sends.clone(),
@@ -288,6 +297,10 @@ struct Conn {
     session: Option<Session>,
     /// The client's address: logins and resumes are limited per address.
     peer: IpAddr,
+    /// What the browser says it is (its `User-Agent`).
+    user_agent: String,
+    /// Waiting for the user to allow this device (it redeemed a link code).
+    linking: Option<devices::Linking>,
     /// Requests refused by a limit in a row (see [`HubSettings::max_rate_strikes`]).
     rate_strikes: u32,
     /// A request of this connection is waiting on storage; later ones wait in `queued`.
@@ -405,6 +418,7 @@ impl State {
             Command::Connect {
                 id,
                 peer,
+                user_agent,
                 outbox,
                 close,
                 sends,
@@ -417,6 +431,8 @@ impl State {
                         close: Some(close),
                         session: None,
                         peer,
+                        user_agent,
+                        linking: None,
                         rate_strikes: 0,
                         busy: false,
                         queued: VecDeque::new(),
@@ -473,6 +489,8 @@ impl State {
             Done::Fill(conversation) => self.fill(conversation),
             Done::Filled(conversation, read) => self.filled(conversation, read),
             Done::CursorsChecked(conn, known) => self.cursors_checked(conn, known),
+            Done::LinkTimeout(conn, link) => self.link_timeout(conn, link),
+            Done::TouchSessions => self.touch_sessions(),
             Done::Resync => self.heard(Incoming::Resync),
             Done::Resynced(read, since) => self.resynced(read, since),
         }

@@ -12,6 +12,7 @@
 //! committed in groups by a writer task; the rarer writes and the reads are awaited.
 //! None of it runs on the hub's task.
 
+pub mod devices;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -21,9 +22,10 @@ use std::{ops::Deref, sync::Arc, time::Duration};
 use async_trait::async_trait;
 
 use crate::protocol::{
-    snippet, Author, ChatMessage, ClientMsgId, ConversationId, MessageBody, MessageId, Quote,
-    Reaction, Reactor, Seq, UserId,
+    snippet, Author, ChatMessage, ClientMsgId, ConversationId, LinkId, MessageBody, MessageId,
+    Quote, Reaction, Reactor, Seq, UserId,
 };
+use devices::{Claimed, Decided, LinkClaim, LinkOffer, SessionRow};
 
 /// What storage fails with. The hub and the server name only this, not a driver's
 /// own type.
@@ -62,6 +64,11 @@ pub enum WriteJob {
     },
     /// Record a session's last use (it, and its nickname claim, expire after the idle time).
     TouchSession { token_hash: [u8; 32], at_ms: i64 },
+    /// The same for every session connected now (the device list's "last seen").
+    TouchSessions {
+        token_hashes: Vec<[u8; 32]>,
+        at_ms: i64,
+    },
 }
 
 /// Why a job was not queued.
@@ -109,6 +116,8 @@ pub struct NewUser {
     avatar: String,
     token_hash: Vec<u8>,
     now_ms: i64,
+    /// The browser that signs up (its `User-Agent`), for the device list.
+    user_agent: String,
 }
 
 impl NewUser {
@@ -125,7 +134,14 @@ impl NewUser {
             avatar: avatar.into(),
             token_hash: token_hash.into(),
             now_ms,
+            user_agent: String::new(),
         }
+    }
+
+    /// The same, signing up from the browser of this `User-Agent`.
+    pub fn on(mut self, user_agent: &str) -> Self {
+        self.user_agent = devices::kept_user_agent(user_agent);
+        self
     }
 }
 
@@ -249,6 +265,32 @@ pub trait Storage: Send + Sync {
     /// Per conversation of `user`: texts by others after their read mark (within the
     /// newest [`UNREAD_WINDOW`] numbers), and how many of them mention `user`.
     async fn unread(&self, user: UserId) -> Result<Vec<Unread>>;
+
+    /// Stores a code offered for linking a device (only its hash), replacing the
+    /// offering session's unredeemed offers.
+    async fn offer_link(&self, offer: LinkOffer) -> Result<LinkId>;
+
+    /// Withdraws a session's unredeemed offers.
+    async fn withdraw_offers(&self, offered_by: [u8; 32]) -> Result<()>;
+
+    /// Redeems a code for a new device, once: the first claim takes it.
+    async fn claim_link(&self, claim: LinkClaim) -> Result<Claimed>;
+
+    /// `user` allows (the new device's session is created) or refuses a redeemed
+    /// link; `None` if it is not waiting for that (any more).
+    async fn decide_link(
+        &self,
+        link: LinkId,
+        user: UserId,
+        accept: bool,
+        now_ms: i64,
+    ) -> Result<Option<Decided>>;
+
+    /// The device that redeemed the link is no longer waiting.
+    async fn abandon_link(&self, link: LinkId, now_ms: i64) -> Result<()>;
+
+    /// The live sessions (used since `alive_since_ms`) of `user`, last used first.
+    async fn sessions_of(&self, user: UserId, alive_since_ms: i64) -> Result<Vec<SessionRow>>;
 }
 
 /// What a member has not read of one conversation (see [`Storage::unread`]).

@@ -133,12 +133,29 @@ impl Exit {
     }
 }
 
+/// Who is at the other end of a connection: the client's address, and what its
+/// browser says it is (its `User-Agent`, empty if none).
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub address: IpAddr,
+    pub user_agent: String,
+}
+
+impl From<IpAddr> for Peer {
+    fn from(address: IpAddr) -> Self {
+        Self {
+            address,
+            user_agent: String::new(),
+        }
+    }
+}
+
 /// Runs one connection from `peer` until it ends. `shutdown` turning true closes it
 /// with 1001.
 pub async fn run_connection<W, R>(
     sink: W,
     stream: R,
-    peer: IpAddr,
+    peer: Peer,
     hub: Hub,
     settings: ConnectionSettings,
     shutdown: watch::Receiver<bool>,
@@ -147,9 +164,9 @@ where
     W: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, ReadError>> + Unpin,
 {
-    let connection = hub.connect(peer).await;
+    let connection = hub.connect(peer.address, &peer.user_agent).await;
     // Every line this connection logs names it, and so do the hub's (`conn`).
-    let span = tracing::info_span!("connection", conn = connection.id, %peer);
+    let span = tracing::info_span!("connection", conn = connection.id, peer = %peer.address);
     serve(sink, stream, connection, hub, settings, shutdown)
         .instrument(span)
         .await
@@ -521,7 +538,7 @@ mod tests {
         let task = tokio::spawn(run_connection(
             sink,
             stream,
-            std::net::Ipv4Addr::LOCALHOST.into(),
+            IpAddr::from(std::net::Ipv4Addr::LOCALHOST).into(),
             hub,
             SETTINGS,
             shutdown_rx,

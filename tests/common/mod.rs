@@ -66,6 +66,23 @@ pub async fn connect_at(addr: SocketAddr) -> Client {
     try_connect_at(addr).await.expect("connect failed")
 }
 
+/// A WebSocket client connected to the server at `addr` from a browser that says it is
+/// `user_agent`.
+pub async fn connect_as(addr: SocketAddr, user_agent: &str) -> Client {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}{WS_PATH}")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("user-agent", user_agent.parse().unwrap());
+    let (client, _) = tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(request))
+        .await
+        .expect("connect timed out")
+        .expect("connect failed");
+    client
+}
+
 /// Like [`connect_at`], for links that may be cut during the handshake.
 pub async fn try_connect_at(addr: SocketAddr) -> Result<Client, String> {
     let url = format!("ws://{addr}{WS_PATH}");
@@ -118,6 +135,8 @@ impl TestDb {
             max_connections_per_ip: 10_000,
             sign_ins_per_second_per_ip: 10_000,
             sign_in_burst_per_ip: 10_000,
+            sign_ups_per_minute_per_ip: 100_000,
+            sign_up_burst_per_ip: 10_000,
             // Some tests join hundreds of rooms (tests/hardening.rs tries the limit).
             room_changes_per_minute: 100_000,
             room_change_burst: 10_000,

@@ -22,6 +22,8 @@ pub struct Changes {
     pub search: bool,
     /// The outbox.
     pub outbox: bool,
+    /// This person's devices: the link offered, its requests, the device list.
+    pub devices: bool,
     /// Conversations whose messages (or loaded / start flags) changed.
     pub messages: BTreeSet<ConversationId>,
     /// Conversations whose info (unread, last sequence, member count) or typing changed.
@@ -74,6 +76,14 @@ impl Changes {
                 ..
             } => c.all = true,
             ServerMsg::Error { .. } => c.session = true,
+            ServerMsg::LinkWaiting { .. } => {
+                c.session = true;
+                c.devices = true;
+            }
+            ServerMsg::LinkCode { .. }
+            | ServerMsg::LinkRequest { .. }
+            | ServerMsg::LinkDone { .. }
+            | ServerMsg::Devices { .. } => c.devices = true,
         }
         c
     }
@@ -92,6 +102,7 @@ impl Changes {
         self.rooms |= other.rooms;
         self.search |= other.search;
         self.outbox |= other.outbox;
+        self.devices |= other.devices;
         self.messages.extend(other.messages);
         self.conversations.extend(other.conversations);
     }

@@ -31,10 +31,12 @@ pub(super) enum Kind {
     Typing,
     MarkRead,
     Search,
+    /// Link codes offered and decided, the device list, sessions ended.
+    Devices,
 }
 
 impl Kind {
-    const ALL: [Kind; 7] = [
+    const ALL: [Kind; 8] = [
         Kind::Send,
         Kind::Membership,
         Kind::OpenDirect,
@@ -42,6 +44,7 @@ impl Kind {
         Kind::Typing,
         Kind::MarkRead,
         Kind::Search,
+        Kind::Devices,
     ];
 
     fn what(self) -> &'static str {
@@ -53,6 +56,7 @@ impl Kind {
             Kind::Typing => "Typing notices are coming too fast.",
             Kind::MarkRead => "Read marks are coming too fast.",
             Kind::Search => "You are searching too fast; wait a moment.",
+            Kind::Devices => "Too many device requests; wait a moment.",
         }
     }
 }
@@ -70,7 +74,32 @@ const SWEEP_EVERY: u32 = 4096;
 pub(super) struct Limits {
     per_user: [DefaultKeyedRateLimiter<UserId>; Kind::ALL.len()],
     sign_in: DefaultKeyedRateLimiter<IpAddr>,
+    /// New users per address, apart from resumes.
+    sign_up: DefaultKeyedRateLimiter<IpAddr>,
+    /// Link codes tried per address.
+    link_redeem: DefaultKeyedRateLimiter<IpAddr>,
     checks: AtomicU32,
+}
+
+/// The buckets kept per address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PerAddress {
+    /// `login` and `resume`.
+    SignIn,
+    /// `login` (a new user), besides [`PerAddress::SignIn`].
+    SignUp,
+    /// `link_redeem`.
+    LinkRedeem,
+}
+
+impl PerAddress {
+    fn what(self) -> &'static str {
+        match self {
+            PerAddress::SignIn => "Too many sign-ins from your address; wait a moment.",
+            PerAddress::SignUp => "Too many new users from your address; wait a moment.",
+            PerAddress::LinkRedeem => "Too many link codes tried from your address; wait a moment.",
+        }
+    }
 }
 
 impl Limits {
@@ -93,6 +122,8 @@ impl Limits {
                 Kind::MarkRead => quota(4.0, 20),
                 // A search box that asks as one types (the client waits for a pause).
                 Kind::Search => quota(1.0, 5),
+                // A settings panel opened, a code shown, a session or two ended.
+                Kind::Devices => quota(0.5, 10),
             })
         };
         Self {
@@ -100,6 +131,14 @@ impl Limits {
             sign_in: RateLimiter::keyed(quota(
                 f64::from(settings.sign_ins_per_second_per_ip.get()),
                 settings.sign_in_burst_per_ip.get(),
+            )),
+            sign_up: RateLimiter::keyed(quota(
+                f64::from(settings.sign_ups_per_minute_per_ip.get()) / 60.0,
+                settings.sign_up_burst_per_ip.get(),
+            )),
+            link_redeem: RateLimiter::keyed(quota(
+                f64::from(settings.link_redeems_per_minute_per_ip.get()) / 60.0,
+                settings.link_redeem_burst_per_ip.get(),
             )),
             checks: AtomicU32::new(0),
         }
@@ -114,10 +153,19 @@ impl Limits {
             .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 
-    /// Ok, or how long until this address may log in or resume again.
-    pub(super) fn check_sign_in(&self, address: IpAddr) -> Result<(), Duration> {
+    /// Ok, or how long until this address may make this kind of request again.
+    pub(super) fn check_address(
+        &self,
+        bucket: PerAddress,
+        address: IpAddr,
+    ) -> Result<(), Duration> {
         self.swept_now_and_then();
-        self.sign_in
+        let limiter = match bucket {
+            PerAddress::SignIn => &self.sign_in,
+            PerAddress::SignUp => &self.sign_up,
+            PerAddress::LinkRedeem => &self.link_redeem,
+        };
+        limiter
             .check_key(&address)
             .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
@@ -132,8 +180,10 @@ impl Limits {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
-        self.sign_in.retain_recent();
-        self.sign_in.shrink_to_fit();
+        for limiter in [&self.sign_in, &self.sign_up, &self.link_redeem] {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
     }
 }
 
@@ -146,16 +196,16 @@ impl State {
     }
 
     /// Like [`State::limit`], for logging in or resuming, per the connection's address.
-    pub(super) fn limit_sign_in(&mut self, conn: ConnId) -> Result<(), Refusal> {
+    pub(super) fn limit_address(
+        &mut self,
+        conn: ConnId,
+        bucket: PerAddress,
+    ) -> Result<(), Refusal> {
         let Some(address) = self.conns.get(&conn).map(|c| c.peer) else {
             return Ok(());
         };
-        let checked = self.limits.check_sign_in(address);
-        self.strike_or_pass(
-            conn,
-            checked,
-            "Too many sign-ins from your address; wait a moment.",
-        )
+        let checked = self.limits.check_address(bucket, address);
+        self.strike_or_pass(conn, checked, bucket.what())
     }
 
     fn strike_or_pass(
@@ -223,9 +273,37 @@ mod tests {
         let (here, there): (IpAddr, IpAddr) =
             ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         for _ in 0..3 {
-            assert!(limits.check_sign_in(here).is_ok());
+            assert!(limits.check_address(PerAddress::SignIn, here).is_ok());
         }
-        assert!(limits.check_sign_in(here).is_err());
-        assert!(limits.check_sign_in(there).is_ok());
+        assert!(limits.check_address(PerAddress::SignIn, here).is_err());
+        assert!(limits.check_address(PerAddress::SignIn, there).is_ok());
+    }
+
+    #[test]
+    fn sign_ups_and_link_codes_have_buckets_apart_from_resumes() {
+        let limits = Limits::new(&HubSettings::default());
+        let here: IpAddr = "10.0.0.1".parse().unwrap();
+        // 20 new users at once, then one every six seconds.
+        for _ in 0..20 {
+            assert!(limits.check_address(PerAddress::SignUp, here).is_ok());
+        }
+        let wait = limits.check_address(PerAddress::SignUp, here).unwrap_err();
+        assert!(
+            wait > Duration::from_secs(5) && wait <= Duration::from_secs(6),
+            "{wait:?}"
+        );
+        // Five codes at once, then one every twelve seconds.
+        for _ in 0..5 {
+            assert!(limits.check_address(PerAddress::LinkRedeem, here).is_ok());
+        }
+        let wait = limits
+            .check_address(PerAddress::LinkRedeem, here)
+            .unwrap_err();
+        assert!(
+            wait > Duration::from_secs(11) && wait <= Duration::from_secs(12),
+            "{wait:?}"
+        );
+        // Resumes still pass.
+        assert!(limits.check_address(PerAddress::SignIn, here).is_ok());
     }
 }

@@ -74,6 +74,17 @@ impl State {
                 seq,
             } => self.conversations.mark_read(conversation, user, seq),
             Event::LoggedOut { token_hash } => self.end_session(token_hash),
+            Event::LinkRequested {
+                offered_by,
+                link,
+                device,
+            } => self.link_requested(offered_by, link, device),
+            Event::LinkDecided {
+                link,
+                offered_by,
+                claim,
+                accepted,
+            } => self.link_decided(link, offered_by, claim, accepted),
             Event::Resync => self.resync(),
         }
     }

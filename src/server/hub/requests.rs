@@ -4,7 +4,11 @@
 
 use crate::protocol::{ClientMsg, ErrorCode, ServerMsg, UserId, GENERAL_ROOM};
 
-use super::{encode, limits::Kind, refuse, ConnId, Refusal, State};
+use super::{
+    encode,
+    limits::{Kind, PerAddress},
+    refuse, ConnId, Refusal, State,
+};
 
 impl State {
     /// Handles the requests that waited while the connection was busy, until one
@@ -68,17 +72,30 @@ impl State {
                 ErrorCode::AlreadyLoggedIn,
                 "This connection already has a session.",
             )),
+            (
+                ClientMsg::Login { .. } | ClientMsg::Resume { .. } | ClientMsg::LinkRedeem { .. },
+                None,
+            ) if self.is_linking(conn) => Err(refuse(
+                ErrorCode::AlreadyLoggedIn,
+                "This connection is waiting for its link to be allowed.",
+            )),
             (ClientMsg::Login { nickname, avatar }, None) => {
-                self.limit_sign_in(conn)?;
+                self.limit_address(conn, PerAddress::SignIn)?;
+                self.limit_address(conn, PerAddress::SignUp)?;
                 self.login(conn, &nickname, &avatar)
             }
             (ClientMsg::Resume { token, cursors }, None) => {
-                self.limit_sign_in(conn)?;
+                self.limit_address(conn, PerAddress::SignIn)?;
                 self.resume(conn, &token, cursors)
+            }
+            (ClientMsg::LinkRedeem { code }, None) => {
+                self.limit_address(conn, PerAddress::LinkRedeem)?;
+                self.link_redeem(conn, &code)
             }
             (_, None) => Err(refuse(ErrorCode::NotLoggedIn, "Log in first.")),
             (msg, Some(session)) => {
                 let user = session.user.clone();
+                let session_hash = session.token_hash;
                 let msg = match msg.into_draft() {
                     Ok(draft) => return self.send(conn, &user, draft),
                     Err(other) => other,
@@ -130,9 +147,37 @@ impl State {
                         self.limit(conn, Kind::MarkRead, user.id)?;
                         self.mark_read(user.id, conversation, seq)
                     }
+                    ClientMsg::LinkStart { origin } => {
+                        self.limit(conn, Kind::Devices, user.id)?;
+                        self.link_start(conn, &user, session_hash, origin.as_deref())
+                    }
+                    ClientMsg::LinkConfirm { link, accept } => {
+                        self.limit(conn, Kind::Devices, user.id)?;
+                        self.link_confirm(conn, &user, link, accept)
+                    }
+                    ClientMsg::LinkCancel => {
+                        self.link_cancel(session_hash);
+                        Ok(())
+                    }
+                    ClientMsg::Devices => {
+                        self.limit(conn, Kind::Devices, user.id)?;
+                        self.list_devices(conn, user.id, session_hash);
+                        Ok(())
+                    }
+                    ClientMsg::EndSession { device } => {
+                        self.limit(conn, Kind::Devices, user.id)?;
+                        self.end_devices(conn, user.id, session_hash, Some(device));
+                        Ok(())
+                    }
+                    ClientMsg::EndOtherSessions => {
+                        self.limit(conn, Kind::Devices, user.id)?;
+                        self.end_devices(conn, user.id, session_hash, None);
+                        Ok(())
+                    }
                     ClientMsg::Ping { .. }
                     | ClientMsg::Login { .. }
                     | ClientMsg::Resume { .. }
+                    | ClientMsg::LinkRedeem { .. }
                     | ClientMsg::Send { .. }
                     | ClientMsg::Edit { .. }
                     | ClientMsg::Delete { .. }

@@ -55,7 +55,7 @@ struct Fresh {
 }
 
 impl State {
-    fn alive_since(&self, now: i64) -> i64 {
+    pub(super) fn alive_since(&self, now: i64) -> i64 {
         now - self.settings.session_idle.as_millis() as i64
     }
 
@@ -74,6 +74,11 @@ impl State {
         }
         let general = self.general();
         let (store, avatar) = (self.store.clone(), avatar.to_string());
+        let user_agent = self
+            .conns
+            .get(&conn)
+            .map(|c| c.user_agent.clone())
+            .unwrap_or_default();
         let now = unix_millis();
         let alive_since = self.alive_since(now);
         let token = new_token();
@@ -84,7 +89,8 @@ impl State {
             {
                 let nickname = nickname.clone();
                 async move {
-                    let new = NewUser::new(&nickname, &skeleton, &avatar, &token_hash, now);
+                    let new = NewUser::new(&nickname, &skeleton, &avatar, &token_hash, now)
+                        .on(&user_agent);
                     store.sign_up(new, alive_since, general).await
                 }
             },
@@ -117,7 +123,19 @@ impl State {
         token: &str,
         cursors: Vec<Cursor>,
     ) -> Result<(), Refusal> {
-        let token_hash = hash_token(token);
+        self.start_stored_session(conn, hash_token(token), cursors, None);
+        Ok(())
+    }
+
+    /// Starts the stored session of `token_hash` on the connection (a resume, or a
+    /// linked device's first: then `token` is its secret, told to it in `ready`).
+    pub(super) fn start_stored_session(
+        &mut self,
+        conn: ConnId,
+        token_hash: [u8; 32],
+        cursors: Vec<Cursor>,
+        token: Option<String>,
+    ) {
         let now = unix_millis();
         let alive_since = self.alive_since(now);
         let store = self.store.clone();
@@ -137,7 +155,7 @@ impl State {
                 )),
                 Some((user, unread)) => {
                     let fresh = Fresh {
-                        token: None,
+                        token,
                         cursors,
                         unread,
                         offline_peers: Vec::new(),
@@ -172,7 +190,6 @@ impl State {
                 }
             },
         );
-        Ok(())
     }
 
     /// Binds the connection to the user, sends the snapshot, replays what the client
@@ -338,6 +355,11 @@ impl State {
             self.login_deadline_in(conn, std::time::Duration::from_secs(1));
             return;
         }
+        if c.linking.is_some() {
+            // Waiting for the user to allow it, until the link's own time is up.
+            self.login_deadline_in(conn, std::time::Duration::from_secs(5));
+            return;
+        }
         tracing::info!(conn, "closing a connection that did not log in in time");
         self.close_conn(
             conn,
@@ -352,6 +374,9 @@ impl State {
         };
         if !c.spared.is_empty() {
             self.sparing -= 1;
+        }
+        if let Some(linking) = c.linking {
+            self.stop_waiting(linking);
         }
         if let Some(session) = c.session {
             let touch = WriteJob::TouchSession {

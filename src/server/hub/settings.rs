@@ -19,6 +19,14 @@ pub struct HubSettings {
     /// Logins and resumes one IP address may make per second, and at once above that.
     pub sign_ins_per_second_per_ip: NonZeroU32,
     pub sign_in_burst_per_ip: NonZeroU32,
+    /// New users one IP address may create per minute, and at once above that.
+    pub sign_ups_per_minute_per_ip: NonZeroU32,
+    pub sign_up_burst_per_ip: NonZeroU32,
+    /// Link codes one IP address may try per minute, and at once above that.
+    pub link_redeems_per_minute_per_ip: NonZeroU32,
+    pub link_redeem_burst_per_ip: NonZeroU32,
+    /// How long a link code is valid, and how long a redeemed one waits to be allowed.
+    pub link_code_valid: Duration,
     /// Requests refused by a limit in a row after which the connection is closed (1008).
     pub max_rate_strikes: u32,
     /// Frames queued for one connection before it counts as too slow.
@@ -42,6 +50,11 @@ impl Default for HubSettings {
             room_change_burst: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             sign_ins_per_second_per_ip: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
             sign_in_burst_per_ip: NonZeroU32::new(50).unwrap_or(NonZeroU32::MIN),
+            sign_ups_per_minute_per_ip: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            sign_up_burst_per_ip: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
+            link_redeems_per_minute_per_ip: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
+            link_redeem_burst_per_ip: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
+            link_code_valid: Duration::from_secs(300),
             max_rate_strikes: 20,
             outbox_capacity: 256,
             resume_max_gap: 1000,

@@ -76,7 +76,7 @@ async fn until<T>(
 
 /// Logs in on a new connection: the connection, the token, and the id of general.
 async fn login(hub: &Hub, name: &str) -> (Connection, String, ConversationId) {
-    let mut conn = hub.connect(std::net::Ipv4Addr::LOCALHOST.into()).await;
+    let mut conn = hub.connect(std::net::Ipv4Addr::LOCALHOST.into(), "").await;
     let login = ClientMsg::Login {
         nickname: name.into(),
         avatar: "fox".into(),
@@ -157,7 +157,7 @@ async fn a_replay_larger_than_its_byte_budget_is_a_reload() {
 
     // 20 messages of 1000 characters: more than 10,000 bytes. The newest 5: less.
     for (from, replayed) in [(0, None), (15, Some(5))] {
-        let mut reader = hub.connect(std::net::Ipv4Addr::LOCALHOST.into()).await;
+        let mut reader = hub.connect(std::net::Ipv4Addr::LOCALHOST.into(), "").await;
         let resume = ClientMsg::Resume {
             token: token.clone(),
             cursors: vec![Cursor {
@@ -206,7 +206,7 @@ async fn a_replay_comes_before_what_is_sent_while_it_is_read() {
         matches!(m, ServerMsg::Ack { seq: 50, .. }).then_some(())
     })
     .await;
-    let mut reader = hub.connect(std::net::Ipv4Addr::LOCALHOST.into()).await;
+    let mut reader = hub.connect(std::net::Ipv4Addr::LOCALHOST.into(), "").await;
     let resume = ClientMsg::Resume {
         token,
         cursors: vec![Cursor {

@@ -20,10 +20,12 @@ use sqlx::{
 use tokio::{sync::Mutex, task::JoinHandle};
 
 use super::{
-    conversation_rows, search_words, searchable, sql, ConversationFields, ConversationRow, NewUser,
-    QueueError, Result, Storage, Unread, UserFields, UserRow, WriteJob, WRITE_QUEUE,
+    conversation_rows,
+    devices::{Claimed, Decided, LinkClaim, LinkOffer, SessionRow},
+    search_words, searchable, sql, ConversationFields, ConversationRow, NewUser, QueueError,
+    Result, Storage, Unread, UserFields, UserRow, WriteJob, WRITE_QUEUE,
 };
-use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, Seq, UserId};
+use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, LinkId, Seq, UserId};
 use writer::Writer;
 
 /// Connections of one server: the writer's groups, reads and the rarer writes.
@@ -237,6 +239,41 @@ impl Storage for PgStore {
     async fn unread(&self, user: UserId) -> Result<Vec<Unread>> {
         same::unread(&self.pool, user).await
     }
+
+    async fn offer_link(&self, offer: LinkOffer) -> Result<LinkId> {
+        let mut conn = self.pool.acquire().await?;
+        devices_same::offer_link(&mut conn, offer).await
+    }
+
+    async fn withdraw_offers(&self, offered_by: [u8; 32]) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        devices_same::withdraw_offers(&mut conn, offered_by).await
+    }
+
+    async fn claim_link(&self, claim: LinkClaim) -> Result<Claimed> {
+        let mut conn = self.pool.acquire().await?;
+        devices_same::claim_link(&mut conn, claim).await
+    }
+
+    async fn decide_link(
+        &self,
+        link: LinkId,
+        user: UserId,
+        accept: bool,
+        now_ms: i64,
+    ) -> Result<Option<Decided>> {
+        let mut conn = self.pool.acquire().await?;
+        devices_same::decide_link(&mut conn, link, user, accept, now_ms).await
+    }
+
+    async fn abandon_link(&self, link: LinkId, now_ms: i64) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        devices_same::abandon_link(&mut conn, link, now_ms).await
+    }
+
+    async fn sessions_of(&self, user: UserId, alive_since_ms: i64) -> Result<Vec<SessionRow>> {
+        devices_same::sessions_of(&self.pool, user, alive_since_ms).await
+    }
 }
 
 /// The search index's statements: `$1` message id, `$2` its text as
@@ -305,4 +342,9 @@ fn message_ids(ids: &[i64]) -> &[i64] {
 /// The statements both backends run alike, for PostgreSQL.
 pub(super) mod same {
     super::super::sql::statements_for!(sqlx::PgPool, sqlx::PgConnection);
+}
+
+/// The device statements, for PostgreSQL.
+mod devices_same {
+    super::super::devices::device_statements_for!(sqlx::PgPool, sqlx::PgConnection);
 }

@@ -14,7 +14,8 @@ pub(super) const INSERT_USER: &str =
     "INSERT INTO users (nickname, skeleton, avatar, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
 
 pub(super) const INSERT_SESSION: &str =
-    "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)";
+    "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, user_agent)
+     VALUES ($1, $2, $3, $3, $4)";
 
 /// Takes the skeleton for `$2` unless its holder was seen at `$4` or later (alive).
 /// Returns a row only if taken. On PostgreSQL a sign-up racing another waits for it
@@ -420,6 +421,7 @@ macro_rules! statements_for {
                 .bind(&new.token_hash)
                 .bind(id)
                 .bind(new.now_ms)
+                .bind(&new.user_agent)
                 .execute(&mut *tx)
                 .await?;
             // On PostgreSQL a sign-up with the same skeleton on another server waits here

@@ -17,10 +17,12 @@ use sqlx::{
 use tokio::{sync::Mutex, task::JoinHandle};
 
 use super::{
-    conversation_rows, search_words, searchable, sql, ConversationFields, ConversationRow, NewUser,
-    QueueError, Result, Storage, Unread, UserFields, UserRow, WriteJob, WRITE_QUEUE,
+    conversation_rows,
+    devices::{Claimed, Decided, LinkClaim, LinkOffer, SessionRow},
+    search_words, searchable, sql, ConversationFields, ConversationRow, NewUser, QueueError,
+    Result, Storage, Unread, UserFields, UserRow, WriteJob, WRITE_QUEUE,
 };
-use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, Seq, UserId};
+use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, LinkId, Seq, UserId};
 use writer::Writer;
 
 /// The search index's statements: `$1` message id (the index's rowid), `$2` its text
@@ -281,6 +283,46 @@ impl Storage for SqliteStore {
     async fn unread(&self, user: UserId) -> Result<Vec<Unread>> {
         same::unread(&self.pool, user).await
     }
+
+    async fn offer_link(&self, offer: LinkOffer) -> Result<LinkId> {
+        self.writer
+            .run(move |conn| Box::pin(devices_same::offer_link(conn, offer)))
+            .await
+    }
+
+    async fn withdraw_offers(&self, offered_by: [u8; 32]) -> Result<()> {
+        self.writer
+            .run(move |conn| Box::pin(devices_same::withdraw_offers(conn, offered_by)))
+            .await
+    }
+
+    async fn claim_link(&self, claim: LinkClaim) -> Result<Claimed> {
+        self.writer
+            .run(move |conn| Box::pin(devices_same::claim_link(conn, claim)))
+            .await
+    }
+
+    async fn decide_link(
+        &self,
+        link: LinkId,
+        user: UserId,
+        accept: bool,
+        now_ms: i64,
+    ) -> Result<Option<Decided>> {
+        self.writer
+            .run(move |conn| Box::pin(devices_same::decide_link(conn, link, user, accept, now_ms)))
+            .await
+    }
+
+    async fn abandon_link(&self, link: LinkId, now_ms: i64) -> Result<()> {
+        self.writer
+            .run(move |conn| Box::pin(devices_same::abandon_link(conn, link, now_ms)))
+            .await
+    }
+
+    async fn sessions_of(&self, user: UserId, alive_since_ms: i64) -> Result<Vec<SessionRow>> {
+        devices_same::sessions_of(&self.pool, user, alive_since_ms).await
+    }
 }
 
 /// Indexes the texts stored before the search index existed (or past its newest
@@ -317,6 +359,11 @@ fn message_ids(ids: &[i64]) -> String {
 /// The statements both backends run alike, for SQLite.
 pub(super) mod same {
     super::super::sql::statements_for!(sqlx::SqlitePool, sqlx::SqliteConnection);
+}
+
+/// The device statements, for SQLite.
+mod devices_same {
+    super::super::devices::device_statements_for!(sqlx::SqlitePool, sqlx::SqliteConnection);
 }
 
 /// Copies the WAL back into the database now and then (PASSIVE: never waits for,

@@ -259,7 +259,7 @@ proptest! {
             let mut users = Vec::new();
             let mut general = ConversationId(0);
             for name in ["Ann", "Bo", "Cy"] {
-                let mut conn = hub.connect(std::net::Ipv4Addr::LOCALHOST.into()).await;
+                let mut conn = hub.connect(std::net::Ipv4Addr::LOCALHOST.into(), "").await;
                 let login = ClientMsg::Login { nickname: name.into(), avatar: "fox".into() };
                 hub.request(conn.id, login).await;
                 let (_, (me, g)) = super::until(&mut conn, |m| match m {

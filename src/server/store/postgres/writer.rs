@@ -384,5 +384,14 @@ async fn other_write(pool: &PgPool, job: WriteJob) -> Result<()> {
         WriteJob::TouchSession { token_hash, at_ms } => {
             super::same::touch_session(&mut conn, &token_hash, at_ms).await
         }
+        WriteJob::TouchSessions {
+            token_hashes,
+            at_ms,
+        } => {
+            for token_hash in token_hashes {
+                super::same::touch_session(&mut conn, &token_hash, at_ms).await?;
+            }
+            Ok(())
+        }
     }
 }

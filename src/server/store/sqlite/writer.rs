@@ -392,6 +392,14 @@ async fn other_write(conn: &mut SqliteConnection, job: Job) -> Result<Option<Fin
         Job::Write(WriteJob::TouchSession { token_hash, at_ms }) => {
             super::same::touch_session(conn, &token_hash, at_ms).await?
         }
+        Job::Write(WriteJob::TouchSessions {
+            token_hashes,
+            at_ms,
+        }) => {
+            for token_hash in token_hashes {
+                super::same::touch_session(conn, &token_hash, at_ms).await?;
+            }
+        }
     }
     Ok(None)
 }

@@ -1,0 +1,451 @@
+//! One person on several devices, against a real server: a device linked with a
+//! one-time code shown on a signed-in one is the same user; codes are good once and
+//! for a while; the device list, and sessions ended from another device. Runs on
+//! SQLite, and on PostgreSQL with `CHAT_TEST_STORE=postgres` (scripts/test.sh).
+
+mod common;
+
+use std::time::Duration;
+
+use chat::{
+    protocol::{
+        close_code, ClientMsg, ConversationKind, Device, DeviceInfo, ErrorCode, LinkId, ServerMsg,
+    },
+    server::Config,
+};
+use common::*;
+use futures::StreamExt;
+use tokio_tungstenite::tungstenite::Message;
+
+const LAPTOP: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0";
+const PHONE: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
+
+async fn start(change: impl FnOnce(&mut Config)) -> (TestDb, TestServer) {
+    let db = TestDb::new();
+    let mut config = db.config();
+    change(&mut config);
+    let server = TestServer::start(config).await;
+    (db, server)
+}
+
+/// Logs in from a browser that says it is `user_agent`.
+async fn login_as(server: &TestServer, nickname: &str, user_agent: &str) -> Tab {
+    login_on(connect_as(server.addr, user_agent).await, nickname, "fox")
+        .await
+        .unwrap()
+}
+
+/// Asks for a link code on a signed-in tab: the code, and the link its QR code carries.
+async fn offer(tab: &mut Tab) -> (String, Option<String>) {
+    let start = ClientMsg::LinkStart {
+        origin: Some("http://localhost:3000".into()),
+    };
+    send(&mut tab.client, &start).await;
+    recv_until(&mut tab.client, |m| match m {
+        ServerMsg::LinkCode { code, link, qr, .. } => {
+            assert!(qr.as_ref().is_some_and(|q| !q.path.is_empty()));
+            Some((code.clone(), link.clone()))
+        }
+        _ => None,
+    })
+    .await
+}
+
+/// Redeems a code on a new connection: the account it waits to join, or the refusal.
+async fn redeem(client: &mut Client, code: &str) -> Result<String, ErrorCode> {
+    send(client, &ClientMsg::LinkRedeem { code: code.into() }).await;
+    recv_until(client, |m| match m {
+        ServerMsg::LinkWaiting { nickname, .. } => Some(Ok(nickname.clone())),
+        ServerMsg::Error { code, .. } => Some(Err(*code)),
+        _ => None,
+    })
+    .await
+}
+
+/// The request a signed-in tab gets when its code was redeemed.
+async fn request(tab: &mut Tab) -> (LinkId, DeviceInfo) {
+    recv_until(&mut tab.client, |m| match m {
+        ServerMsg::LinkRequest { link, device } => Some((*link, device.clone())),
+        _ => None,
+    })
+    .await
+}
+
+async fn link_done(tab: &mut Tab) -> (LinkId, bool) {
+    recv_until(&mut tab.client, |m| match m {
+        ServerMsg::LinkDone { link, accepted } => Some((*link, *accepted)),
+        _ => None,
+    })
+    .await
+}
+
+/// Links a new device (a connection from `user_agent`) to `tab`'s user: its tab.
+async fn link_new_device(server: &TestServer, tab: &mut Tab, user_agent: &str) -> Tab {
+    let (code, _) = offer(tab).await;
+    let mut phone = connect_as(server.addr, user_agent).await;
+    redeem(&mut phone, &code).await.unwrap();
+    let (link, _) = request(tab).await;
+    send(
+        &mut tab.client,
+        &ClientMsg::LinkConfirm { link, accept: true },
+    )
+    .await;
+    assert_eq!(link_done(tab).await, (link, true));
+    ready_tab(phone).await.0
+}
+
+/// The `ready` of a linked device, with the token of its own session, and how many
+/// are online.
+async fn ready_tab(mut client: Client) -> (Tab, u32) {
+    let (me, token, conversations, users, online) = recv_until(&mut client, |m| match m {
+        ServerMsg::Ready {
+            me,
+            token,
+            conversations,
+            users,
+            online_count,
+            ..
+        } => Some((
+            me.clone(),
+            token.clone(),
+            conversations.clone(),
+            users.clone(),
+            *online_count,
+        )),
+        ServerMsg::Error { code, .. } => panic!("refused: {code:?}"),
+        _ => None,
+    })
+    .await;
+    let tab = Tab {
+        client,
+        me,
+        token: token.expect("a linked device gets a token of its own"),
+        conversations,
+        users,
+    };
+    (tab, online)
+}
+
+async fn devices(tab: &mut Tab) -> Vec<Device> {
+    send(&mut tab.client, &ClientMsg::Devices).await;
+    recv_until(&mut tab.client, |m| match m {
+        ServerMsg::Devices { devices } => Some(devices.clone()),
+        _ => None,
+    })
+    .await
+}
+
+/// Waits for the server to close the connection; its close code.
+async fn closed_with(client: &mut Client) -> u16 {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        match tokio::time::timeout_at(deadline, client.next()).await {
+            Ok(Some(Ok(Message::Close(Some(frame))))) => return frame.code.into(),
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no close frame: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_linked_device_is_the_same_person_with_the_same_conversations() {
+    let (_db, server) = start(|_| {}).await;
+    let mut ann = login_as(&server, "Ann", LAPTOP).await;
+    let mut bob = server.login("Bob", "owl").await.unwrap();
+    // Bob writes to Ann privately: one unread message on her account.
+    send(&mut bob.client, &ClientMsg::OpenDirect { user: ann.me.id }).await;
+    let direct = recv_until(&mut bob.client, |m| match m {
+        ServerMsg::Joined { conversation } => Some(conversation.id),
+        _ => None,
+    })
+    .await;
+    send(
+        &mut bob.client,
+        &ClientMsg::Send {
+            conversation: direct,
+            client_id: chat::protocol::ClientMsgId("b1".into()),
+            text: "just for you".into(),
+            reply_to: None,
+            mentions: vec![],
+        },
+    )
+    .await;
+    recv_until(&mut ann.client, |m| {
+        matches!(m, ServerMsg::Message { message } if message.conversation == direct).then_some(())
+    })
+    .await;
+
+    // What Bob has heard so far (Ann's presence among it) is behind us.
+    expect_none(&mut bob.client, Duration::from_millis(300), |_| false).await;
+
+    // The same nickname on the phone is refused while the laptop's session lives…
+    assert_eq!(
+        login_on(connect_as(server.addr, PHONE).await, "ann", "owl")
+            .await
+            .err(),
+        Some(ErrorCode::NicknameTaken)
+    );
+    // …so the phone is linked with a code, typed as a person would.
+    let (code, link) = offer(&mut ann).await;
+    assert_eq!(
+        link.as_deref(),
+        Some(format!("http://localhost:3000/#link={code}").as_str())
+    );
+    let mut phone = connect_as(server.addr, PHONE).await;
+    let typed = format!("{}-{}", &code[..4], &code[4..]).to_lowercase();
+    assert_eq!(redeem(&mut phone, &typed).await, Ok("Ann".to_string()));
+    let (link, device) = request(&mut ann).await;
+    assert_eq!(
+        device,
+        DeviceInfo {
+            browser: "Chrome".into(),
+            system: "Android".into()
+        }
+    );
+    send(
+        &mut ann.client,
+        &ClientMsg::LinkConfirm { link, accept: true },
+    )
+    .await;
+    assert_eq!(link_done(&mut ann).await, (link, true));
+    let (mut phone, online) = ready_tab(phone).await;
+    assert_eq!(
+        online, 2,
+        "Ann on two devices is one person online, and Bob"
+    );
+    assert_eq!(phone.me.id, ann.me.id);
+    assert_eq!(phone.me.nickname, "Ann");
+    assert_ne!(phone.token, ann.token, "a session of its own");
+    let on_phone = phone
+        .conversations
+        .iter()
+        .find(|c| c.id == direct)
+        .expect("the phone has Ann's private conversation");
+    assert!(matches!(on_phone.kind, ConversationKind::Direct { .. }));
+    assert_eq!(on_phone.unread, 1, "and its unread count");
+    // Her private history is there too.
+    let (messages, _) = history(&mut phone.client, direct, None).await;
+    assert!(messages.iter().any(|m| matches!(&m.body,
+        chat::protocol::MessageBody::Text { text } if text == "just for you")));
+    // Bob sees no second Ann come online.
+    expect_none(
+        &mut bob.client,
+        Duration::from_millis(300),
+        |m| matches!(m, ServerMsg::Presence { user } if user.id == phone.me.id),
+    )
+    .await;
+
+    // The code was good once.
+    let mut thief = server.connect().await;
+    assert_eq!(
+        redeem(&mut thief, &code).await,
+        Err(ErrorCode::LinkCodeUsed)
+    );
+    assert_eq!(
+        redeem(&mut thief, "ZZZZ-ZZZZ").await,
+        Err(ErrorCode::LinkCodeInvalid)
+    );
+    assert_eq!(
+        redeem(&mut thief, "not a code").await,
+        Err(ErrorCode::LinkCodeInvalid)
+    );
+
+    // The phone's own session survives a reconnect, and so does the laptop's.
+    let again = server.resume(&phone.token).await.unwrap();
+    assert_eq!(again.me.id, ann.me.id);
+    server.resume(&ann.token).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_refused_device_gets_no_session_and_only_the_user_decides() {
+    let (_db, server) = start(|_| {}).await;
+    let mut ann = login_as(&server, "Ann", LAPTOP).await;
+    let mut bob = server.login("Bob", "owl").await.unwrap();
+    let (code, _) = offer(&mut ann).await;
+    let mut phone = connect_as(server.addr, PHONE).await;
+    redeem(&mut phone, &code).await.unwrap();
+    let (link, _) = request(&mut ann).await;
+    // Not Bob's link to allow, and not a thing to do without a session.
+    send(
+        &mut bob.client,
+        &ClientMsg::LinkConfirm { link, accept: true },
+    )
+    .await;
+    assert_eq!(next_error(&mut bob.client).await, ErrorCode::LinkGone);
+    let mut stranger = server.connect().await;
+    send(
+        &mut stranger,
+        &ClientMsg::LinkConfirm { link, accept: true },
+    )
+    .await;
+    assert_eq!(next_error(&mut stranger).await, ErrorCode::NotLoggedIn);
+    // The waiting phone cannot log in meanwhile either.
+    let login = ClientMsg::Login {
+        nickname: "Eve".into(),
+        avatar: "fox".into(),
+    };
+    send(&mut phone, &login).await;
+    assert_eq!(next_error(&mut phone).await, ErrorCode::AlreadyLoggedIn);
+
+    send(
+        &mut ann.client,
+        &ClientMsg::LinkConfirm {
+            link,
+            accept: false,
+        },
+    )
+    .await;
+    assert_eq!(link_done(&mut ann).await, (link, false));
+    assert_eq!(next_error(&mut phone).await, ErrorCode::LinkDeclined);
+    // Decided once: allowing it now finds nothing waiting.
+    send(
+        &mut ann.client,
+        &ClientMsg::LinkConfirm { link, accept: true },
+    )
+    .await;
+    assert_eq!(next_error(&mut ann.client).await, ErrorCode::LinkGone);
+    assert_eq!(devices(&mut ann).await.len(), 1, "no session was made");
+}
+
+#[tokio::test]
+async fn codes_expire_and_an_unanswered_device_stops_waiting() {
+    let (_db, server) = start(|c| c.link_code_secs = 1).await;
+    let mut ann = login_as(&server, "Ann", LAPTOP).await;
+    // Redeemed too late.
+    let (code, _) = offer(&mut ann).await;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let mut phone = connect_as(server.addr, PHONE).await;
+    assert_eq!(
+        redeem(&mut phone, &code).await,
+        Err(ErrorCode::LinkCodeExpired)
+    );
+    // Redeemed in time, never answered: the phone is told, the laptop's request goes.
+    let (code, _) = offer(&mut ann).await;
+    assert!(redeem(&mut phone, &code).await.is_ok());
+    let (link, _) = request(&mut ann).await;
+    assert_eq!(next_error(&mut phone).await, ErrorCode::LinkCodeExpired);
+    assert_eq!(link_done(&mut ann).await, (link, false));
+    send(
+        &mut ann.client,
+        &ClientMsg::LinkConfirm { link, accept: true },
+    )
+    .await;
+    assert_eq!(next_error(&mut ann.client).await, ErrorCode::LinkGone);
+    // A device that goes away while it waits withdraws its claim.
+    let (code, _) = offer(&mut ann).await;
+    let mut leaving = connect_as(server.addr, PHONE).await;
+    assert!(redeem(&mut leaving, &code).await.is_ok());
+    let (link, _) = request(&mut ann).await;
+    drop(leaving);
+    assert_eq!(link_done(&mut ann).await, (link, false));
+}
+
+#[tokio::test]
+async fn link_codes_and_sign_ups_have_their_own_limits_per_address() {
+    let (_db, server) = start(|c| {
+        c.link_redeems_per_minute_per_ip = 1;
+        c.link_redeem_burst_per_ip = 3;
+        c.sign_ups_per_minute_per_ip = 1;
+        c.sign_up_burst_per_ip = 2;
+    })
+    .await;
+    let mut guesser = server.connect().await;
+    for _ in 0..3 {
+        assert_eq!(
+            redeem(&mut guesser, "AAAA-AAAA").await,
+            Err(ErrorCode::LinkCodeInvalid)
+        );
+    }
+    assert_eq!(
+        redeem(&mut guesser, "AAAA-AAAA").await,
+        Err(ErrorCode::RateLimited)
+    );
+    // Two new users from this address, then no more for a while…
+    let ann = server.login("Ann", "fox").await.unwrap();
+    server.login("Bob", "owl").await.unwrap();
+    assert_eq!(
+        server.login("Cy", "cat").await.err(),
+        Some(ErrorCode::RateLimited)
+    );
+    // …while the users there are come back as often as they like.
+    for _ in 0..5 {
+        server.resume(&ann.token).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn sessions_are_listed_and_one_ended_elsewhere_closes_at_once() {
+    let (_db, server) = start(|_| {}).await;
+    let mut laptop = login_as(&server, "Ann", LAPTOP).await;
+    let mut phone = link_new_device(&server, &mut laptop, PHONE).await;
+    let mut tablet = link_new_device(&server, &mut laptop, PHONE).await;
+
+    let listed = devices(&mut laptop).await;
+    assert_eq!(listed.len(), 3);
+    let me: Vec<_> = listed.iter().filter(|d| d.current).collect();
+    assert_eq!(me.len(), 1);
+    assert_eq!(me[0].info.browser, "Firefox");
+    assert_eq!(me[0].info.system, "Linux");
+    assert!(listed.iter().all(|d| d.active), "all three are connected");
+    // The phone's own list marks the phone.
+    let from_phone = devices(&mut phone).await;
+    let phone_id = from_phone.iter().find(|d| d.current).unwrap().id.clone();
+    assert_ne!(phone_id, me[0].id);
+    // Nothing in the list is a token, or opens a session.
+    for d in &listed {
+        assert!(!laptop.token.contains(&d.id.0));
+        assert_eq!(
+            server.resume(&d.id.0).await.err(),
+            Some(ErrorCode::SessionInvalid)
+        );
+    }
+
+    // The laptop ends the phone's session: its socket closes at once, its token is dead.
+    send(
+        &mut laptop.client,
+        &ClientMsg::EndSession {
+            device: phone_id.clone(),
+        },
+    )
+    .await;
+    assert_eq!(closed_with(&mut phone.client).await, close_code::LOGGED_OUT);
+    let left = recv_until(&mut laptop.client, |m| match m {
+        ServerMsg::Devices { devices } => Some(devices.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(left.len(), 2);
+    assert_eq!(
+        server.resume(&phone.token).await.err(),
+        Some(ErrorCode::SessionInvalid)
+    );
+    send(
+        &mut laptop.client,
+        &ClientMsg::EndSession { device: phone_id },
+    )
+    .await;
+    assert_eq!(
+        next_error(&mut laptop.client).await,
+        ErrorCode::NoSuchDevice
+    );
+
+    // "End all other sessions": the tablet goes, the laptop stays, and the name is
+    // still Ann's (one of her sessions lives).
+    send(&mut laptop.client, &ClientMsg::EndOtherSessions).await;
+    assert_eq!(
+        closed_with(&mut tablet.client).await,
+        close_code::LOGGED_OUT
+    );
+    let left = recv_until(&mut laptop.client, |m| match m {
+        ServerMsg::Devices { devices } => Some(devices.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(left.len(), 1);
+    assert!(left[0].current);
+    assert_eq!(
+        server.login("ann", "owl").await.err(),
+        Some(ErrorCode::NicknameTaken)
+    );
+    server.resume(&laptop.token).await.unwrap();
+}
