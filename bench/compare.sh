@@ -25,7 +25,7 @@ for round in $(seq "$rounds"); do
         RUST_LOG=warn CHAT_LISTEN_ADDR="127.0.0.1:$port" CHAT_DATABASE_URL="sqlite://$dir/chat.db" \
             CHAT_SITE_ROOT="$TARGET/site" CHAT_SENDS_PER_SECOND=1000000 CHAT_SEND_BURST=1000000 \
             CHAT_MAX_CONNECTIONS_PER_IP=1000000 CHAT_SIGN_INS_PER_SECOND_PER_IP=1000000 \
-            CHAT_SIGN_IN_BURST_PER_IP=1000000 "$bin" >/dev/null 2>&1 &
+            CHAT_SIGN_IN_BURST_PER_IP=1000000 CHAT_SIGN_UP_BURST_PER_IP=1000000 CHAT_SIGN_UPS_PER_MINUTE_PER_IP=100000000 "$bin" >/dev/null 2>&1 &
         pid=$!
         for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
         "$loadgen" --addr "127.0.0.1:$port" --pid "$pid" --label "$which" --workload compare "$@" |

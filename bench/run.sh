@@ -83,6 +83,7 @@ start_server() {
                 CHAT_SENDS_PER_SECOND=1000000 CHAT_SEND_BURST=1000000 \
                 CHAT_MAX_CONNECTIONS=1000000 CHAT_MAX_CONNECTIONS_PER_IP=1000000 \
                 CHAT_SIGN_INS_PER_SECOND_PER_IP=1000000 CHAT_SIGN_IN_BURST_PER_IP=1000000 \
+                CHAT_SIGN_UPS_PER_MINUTE_PER_IP=100000000 CHAT_SIGN_UP_BURST_PER_IP=1000000 \
                 "$CHAT_BIN" >"$work/$name.log" 2>&1 &
             ;;
         bun) PORT=$port "$ROOT/bench/peers/node_modules/.bin/bun" "$ROOT/bench/peers/bun-server.js" >"$work/$name.log" 2>&1 & ;;
@@ -171,6 +172,7 @@ start_nodes() {
                     CHAT_SENDS_PER_SECOND=1000000 CHAT_SEND_BURST=1000000 \
                     CHAT_MAX_CONNECTIONS=1000000 CHAT_MAX_CONNECTIONS_PER_IP=1000000 \
                     CHAT_SIGN_INS_PER_SECOND_PER_IP=1000000 CHAT_SIGN_IN_BURST_PER_IP=1000000 \
+                    CHAT_SIGN_UPS_PER_MINUTE_PER_IP=100000000 CHAT_SIGN_UP_BURST_PER_IP=1000000 \
                     "$CHAT_BIN" >"$work/node-$i.log" 2>&1 &
                 ;;
             socketio)

@@ -90,6 +90,7 @@ start_cluster() {
             CHAT_SITE_ROOT="$SITE" CHAT_TRUSTED_PROXIES='["127.0.0.1"]' \
             CHAT_MAX_CONNECTIONS_PER_IP="${CHAT_MAX_CONNECTIONS_PER_IP:-200}" \
             CHAT_SIGN_IN_BURST_PER_IP="${CHAT_SIGN_IN_BURST_PER_IP:-1000}" \
+            CHAT_SIGN_UP_BURST_PER_IP="${CHAT_SIGN_UP_BURST_PER_IP:-1000}" \
             RUST_LOG="${RUST_LOG:-info}" NO_COLOR=1 \
             nohup "$BIN" >"$dir/node-$i.log" 2>&1 &
         echo $! >"$dir/node-$i.pid"

@@ -20,7 +20,7 @@ free_port() {
 pg_bin() {
     local bin
     bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
-    [ -n "$bin" ] || { services_log "PostgreSQL is not installed (scripts/setup.sh --services)"; return 1; }
+    [ -n "$bin" ] || { services_log "PostgreSQL is not installed (scripts/test.sh installs it)"; return 1; }
     echo "$bin"
 }
 

@@ -201,6 +201,9 @@ pub enum ClientMsg {
     EndSession { device: DeviceId },
     /// Ends every session of the user's but this one.
     EndOtherSessions,
+    /// Whether others see how far this user has read (and this user, theirs); the
+    /// user's own devices agree on it either way. On unless turned off.
+    ShareReceipts { on: bool },
 }
 
 /// Messages the server sends to a client.
@@ -236,6 +239,9 @@ pub enum ServerMsg {
         /// How many users are online in all (`users` may list fewer).
         #[serde(default)]
         online_count: u32,
+        /// Whether this user shares read receipts ([`ClientMsg::ShareReceipts`]).
+        #[serde(default = "yes", skip_serializing_if = "is_true")]
+        share_receipts: bool,
     },
     /// How many users are online changed (told a few times a second at most).
     Online { count: u32 },
@@ -319,6 +325,15 @@ pub enum ServerMsg {
     LinkDone { link: LinkId, accepted: bool },
     /// The user's sessions, the one that asked marked `current`.
     Devices { devices: Vec<Device> },
+    /// How far members have read a conversation (several marks, told at once): those
+    /// of others in a private conversation or a room of up to
+    /// [`RECEIPTS_MAX_MEMBERS`] who share them, and the user's own from other tabs.
+    Read {
+        conversation: ConversationId,
+        reads: Vec<ReadMark>,
+    },
+    /// The user's choice of sharing read receipts (made in this tab or another).
+    ReceiptsShared { on: bool },
     /// A request could not be carried out; the connection stays open.
     Error {
         code: ErrorCode,
@@ -366,6 +381,23 @@ pub struct ConversationInfo {
     /// How many of those mention this user.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub mentions: u32,
+    /// How far the other members have read (in a private conversation or a room of
+    /// up to [`RECEIPTS_MAX_MEMBERS`], of those who share it, for a user who does).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<ReadMark>,
+}
+
+/// Rooms with more members than this get no read receipts (only private
+/// conversations and small rooms do).
+pub const RECEIPTS_MAX_MEMBERS: usize = 50;
+
+/// A member has read a conversation up to `seq` (at `at_ms`, 0 if not known).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadMark {
+    pub user: UserId,
+    pub seq: Seq,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub at_ms: i64,
 }
 
 /// How far back from the newest message unread messages are counted.
@@ -377,6 +409,14 @@ fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -745,6 +785,7 @@ mod tests {
                     read_seq: 0,
                     unread: 0,
                     mentions: 0,
+                    reads: vec![],
                 },
             },
         ] {

@@ -18,7 +18,9 @@ use std::{
 };
 
 use chat::{
-    protocol::{ChatMessage, ClientMsg, ClientMsgId, ConversationId, MessageBody, ServerMsg},
+    protocol::{
+        ChatMessage, ClientMsg, ClientMsgId, ConversationId, ErrorCode, MessageBody, ServerMsg,
+    },
     server::Config,
 };
 use common::{streams::*, *};
@@ -621,5 +623,60 @@ async fn a_server_killed_mid_stream_loses_no_acknowledged_message_and_its_users_
     }
     println!("SIGKILL one server: went offline {offline:?}");
     assert_eq!(offline, ["Idle"], "Idle once, Kim never");
+    cluster.stop().await;
+}
+
+#[tokio::test]
+async fn a_device_is_linked_across_servers_and_a_session_ended_on_one_closes_on_the_other() {
+    let Some(cluster) = Cluster::start("devices", 2).await else {
+        return;
+    };
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let mut laptop = devices::login_as(a, "Ann", devices::LAPTOP).await;
+    // The code is made on server A and redeemed on server B.
+    let (code, _) = devices::offer(&mut laptop).await;
+    let mut phone = connect_as(b.addr, devices::PHONE).await;
+    assert_eq!(devices::redeem(&mut phone, &code).await, Ok("Ann".into()));
+    let (link, device) = devices::request(&mut laptop).await;
+    assert_eq!(device.system, "Android");
+    send(
+        &mut laptop.client,
+        &ClientMsg::LinkConfirm { link, accept: true },
+    )
+    .await;
+    assert_eq!(devices::link_done(&mut laptop).await, (link, true));
+    let (mut phone, _) = devices::ready_tab(phone).await;
+    assert_eq!(phone.me.id, laptop.me.id);
+    // A code made on B cannot be used twice, whichever server is asked.
+    let (code, _) = devices::offer(&mut phone).await;
+    let mut other = connect_as(a.addr, devices::PHONE).await;
+    assert!(devices::redeem(&mut other, &code).await.is_ok());
+    let mut again = connect_as(b.addr, devices::PHONE).await;
+    assert_eq!(
+        devices::redeem(&mut again, &code).await,
+        Err(ErrorCode::LinkCodeUsed)
+    );
+    drop(other);
+    // The phone, on B, ends the laptop's session: the laptop's socket on A closes.
+    let listed = devices::devices(&mut phone).await;
+    let laptop_id = listed
+        .iter()
+        .find(|d| !d.current && d.info.browser == "Firefox")
+        .expect("the laptop is listed")
+        .id
+        .clone();
+    send(
+        &mut phone.client,
+        &ClientMsg::EndSession { device: laptop_id },
+    )
+    .await;
+    assert_eq!(
+        devices::closed_with(&mut laptop.client).await,
+        chat::protocol::close_code::LOGGED_OUT
+    );
+    assert_eq!(
+        a.resume(&laptop.token).await.err(),
+        Some(ErrorCode::SessionInvalid)
+    );
     cluster.stop().await;
 }

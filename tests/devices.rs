@@ -1,7 +1,9 @@
 //! One person on several devices, against a real server: a device linked with a
 //! one-time code shown on a signed-in one is the same user; codes are good once and
-//! for a while; the device list, and sessions ended from another device. Runs on
-//! SQLite, and on PostgreSQL with `CHAT_TEST_STORE=postgres` (scripts/test.sh).
+//! for a while; the device list, and sessions ended from another device; read
+//! receipts, to the other members and the reader's own devices, and not shared when
+//! turned off. Runs on SQLite, and on PostgreSQL with `CHAT_TEST_STORE=postgres`
+//! (scripts/test.sh).
 
 mod common;
 
@@ -9,16 +11,12 @@ use std::time::Duration;
 
 use chat::{
     protocol::{
-        close_code, ClientMsg, ConversationKind, Device, DeviceInfo, ErrorCode, LinkId, ServerMsg,
+        close_code, ClientMsg, ConversationId, ConversationKind, DeviceInfo, ErrorCode, ReadMark,
+        ServerMsg,
     },
     server::Config,
 };
-use common::*;
-use futures::StreamExt;
-use tokio_tungstenite::tungstenite::Message;
-
-const LAPTOP: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0";
-const PHONE: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
+use common::{devices::*, *};
 
 async fn start(change: impl FnOnce(&mut Config)) -> (TestDb, TestServer) {
     let db = TestDb::new();
@@ -26,125 +24,6 @@ async fn start(change: impl FnOnce(&mut Config)) -> (TestDb, TestServer) {
     change(&mut config);
     let server = TestServer::start(config).await;
     (db, server)
-}
-
-/// Logs in from a browser that says it is `user_agent`.
-async fn login_as(server: &TestServer, nickname: &str, user_agent: &str) -> Tab {
-    login_on(connect_as(server.addr, user_agent).await, nickname, "fox")
-        .await
-        .unwrap()
-}
-
-/// Asks for a link code on a signed-in tab: the code, and the link its QR code carries.
-async fn offer(tab: &mut Tab) -> (String, Option<String>) {
-    let start = ClientMsg::LinkStart {
-        origin: Some("http://localhost:3000".into()),
-    };
-    send(&mut tab.client, &start).await;
-    recv_until(&mut tab.client, |m| match m {
-        ServerMsg::LinkCode { code, link, qr, .. } => {
-            assert!(qr.as_ref().is_some_and(|q| !q.path.is_empty()));
-            Some((code.clone(), link.clone()))
-        }
-        _ => None,
-    })
-    .await
-}
-
-/// Redeems a code on a new connection: the account it waits to join, or the refusal.
-async fn redeem(client: &mut Client, code: &str) -> Result<String, ErrorCode> {
-    send(client, &ClientMsg::LinkRedeem { code: code.into() }).await;
-    recv_until(client, |m| match m {
-        ServerMsg::LinkWaiting { nickname, .. } => Some(Ok(nickname.clone())),
-        ServerMsg::Error { code, .. } => Some(Err(*code)),
-        _ => None,
-    })
-    .await
-}
-
-/// The request a signed-in tab gets when its code was redeemed.
-async fn request(tab: &mut Tab) -> (LinkId, DeviceInfo) {
-    recv_until(&mut tab.client, |m| match m {
-        ServerMsg::LinkRequest { link, device } => Some((*link, device.clone())),
-        _ => None,
-    })
-    .await
-}
-
-async fn link_done(tab: &mut Tab) -> (LinkId, bool) {
-    recv_until(&mut tab.client, |m| match m {
-        ServerMsg::LinkDone { link, accepted } => Some((*link, *accepted)),
-        _ => None,
-    })
-    .await
-}
-
-/// Links a new device (a connection from `user_agent`) to `tab`'s user: its tab.
-async fn link_new_device(server: &TestServer, tab: &mut Tab, user_agent: &str) -> Tab {
-    let (code, _) = offer(tab).await;
-    let mut phone = connect_as(server.addr, user_agent).await;
-    redeem(&mut phone, &code).await.unwrap();
-    let (link, _) = request(tab).await;
-    send(
-        &mut tab.client,
-        &ClientMsg::LinkConfirm { link, accept: true },
-    )
-    .await;
-    assert_eq!(link_done(tab).await, (link, true));
-    ready_tab(phone).await.0
-}
-
-/// The `ready` of a linked device, with the token of its own session, and how many
-/// are online.
-async fn ready_tab(mut client: Client) -> (Tab, u32) {
-    let (me, token, conversations, users, online) = recv_until(&mut client, |m| match m {
-        ServerMsg::Ready {
-            me,
-            token,
-            conversations,
-            users,
-            online_count,
-            ..
-        } => Some((
-            me.clone(),
-            token.clone(),
-            conversations.clone(),
-            users.clone(),
-            *online_count,
-        )),
-        ServerMsg::Error { code, .. } => panic!("refused: {code:?}"),
-        _ => None,
-    })
-    .await;
-    let tab = Tab {
-        client,
-        me,
-        token: token.expect("a linked device gets a token of its own"),
-        conversations,
-        users,
-    };
-    (tab, online)
-}
-
-async fn devices(tab: &mut Tab) -> Vec<Device> {
-    send(&mut tab.client, &ClientMsg::Devices).await;
-    recv_until(&mut tab.client, |m| match m {
-        ServerMsg::Devices { devices } => Some(devices.clone()),
-        _ => None,
-    })
-    .await
-}
-
-/// Waits for the server to close the connection; its close code.
-async fn closed_with(client: &mut Client) -> u16 {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        match tokio::time::timeout_at(deadline, client.next()).await {
-            Ok(Some(Ok(Message::Close(Some(frame))))) => return frame.code.into(),
-            Ok(Some(Ok(_))) => continue,
-            other => panic!("no close frame: {other:?}"),
-        }
-    }
 }
 
 #[tokio::test]
@@ -448,4 +327,224 @@ async fn sessions_are_listed_and_one_ended_elsewhere_closes_at_once() {
         Some(ErrorCode::NicknameTaken)
     );
     server.resume(&laptop.token).await.unwrap();
+}
+
+/// The next read marks of `conversation` this client is told.
+async fn reads_of(client: &mut Client, conversation: ConversationId) -> Vec<ReadMark> {
+    recv_until(client, |m| match m {
+        ServerMsg::Read {
+            conversation: c,
+            reads,
+        } if *c == conversation => Some(reads.clone()),
+        _ => None,
+    })
+    .await
+}
+
+/// A client id no other message of the test has.
+fn rand_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Bob writes to Ann privately: the conversation and the message's number.
+async fn bob_writes_to(bob: &mut Tab, ann: &Tab) -> (ConversationId, u64) {
+    send(&mut bob.client, &ClientMsg::OpenDirect { user: ann.me.id }).await;
+    let direct = recv_until(&mut bob.client, |m| match m {
+        ServerMsg::Joined { conversation } => Some(conversation.id),
+        _ => None,
+    })
+    .await;
+    send(
+        &mut bob.client,
+        &ClientMsg::Send {
+            conversation: direct,
+            client_id: chat::protocol::ClientMsgId(format!("b-{}", rand_id())),
+            text: "did you see this?".into(),
+            reply_to: None,
+            mentions: vec![],
+        },
+    )
+    .await;
+    let seq = recv_until(&mut bob.client, |m| match m {
+        ServerMsg::Ack { seq, .. } => Some(*seq),
+        _ => None,
+    })
+    .await;
+    (direct, seq)
+}
+
+#[tokio::test]
+async fn read_receipts_reach_the_other_member_and_the_readers_own_devices_only() {
+    let (_db, server) = start(|_| {}).await;
+    let mut ann = server.login("Ann", "fox").await.unwrap();
+    let mut bob = server.login("Bob", "owl").await.unwrap();
+    let mut cy = server.login("Cy", "cat").await.unwrap();
+    let (direct, seq) = bob_writes_to(&mut bob, &ann).await;
+    let mut ann_phone = server.resume(&ann.token).await.unwrap();
+
+    send(
+        &mut ann.client,
+        &ClientMsg::MarkRead {
+            conversation: direct,
+            seq,
+        },
+    )
+    .await;
+    // Bob learns that Ann has seen it, and when.
+    let told = reads_of(&mut bob.client, direct).await;
+    assert_eq!(told.len(), 1);
+    assert_eq!((told[0].user, told[0].seq), (ann.me.id, seq));
+    assert!(told[0].at_ms > 0);
+    // Ann's other tab learns it too (her unread count there goes).
+    let own = reads_of(&mut ann_phone.client, direct).await;
+    assert_eq!((own[0].user, own[0].seq), (ann.me.id, seq));
+    // Cy, no member, hears nothing of it.
+    expect_none(&mut cy.client, Duration::from_millis(1500), |m| {
+        matches!(m, ServerMsg::Read { .. })
+    })
+    .await;
+    // Marking it again tells nobody anything new.
+    send(
+        &mut ann.client,
+        &ClientMsg::MarkRead {
+            conversation: direct,
+            seq,
+        },
+    )
+    .await;
+    expect_none(&mut bob.client, Duration::from_millis(1500), |m| {
+        matches!(m, ServerMsg::Read { .. })
+    })
+    .await;
+    // And the mark is in Bob's next snapshot, after a reconnect.
+    let again = server.resume(&bob.token).await.unwrap();
+    let info = again.conversations.iter().find(|c| c.id == direct).unwrap();
+    assert!(info
+        .reads
+        .iter()
+        .any(|m| m.user == ann.me.id && m.seq == seq && m.at_ms > 0));
+}
+
+#[tokio::test]
+async fn read_receipts_are_not_shared_by_who_turned_them_off_nor_shown_to_them() {
+    let db = TestDb::new();
+    let server = TestServer::start(db.config()).await;
+    let mut ann = server.login("Ann", "fox").await.unwrap();
+    let mut bob = server.login("Bob", "owl").await.unwrap();
+    let (direct, seq) = bob_writes_to(&mut bob, &ann).await;
+    let mut ann_phone = server.resume(&ann.token).await.unwrap();
+
+    send(&mut ann.client, &ClientMsg::ShareReceipts { on: false }).await;
+    for tab in [&mut ann, &mut ann_phone] {
+        recv_until(&mut tab.client, |m| {
+            matches!(m, ServerMsg::ReceiptsShared { on: false }).then_some(())
+        })
+        .await;
+    }
+    send(
+        &mut ann.client,
+        &ClientMsg::MarkRead {
+            conversation: direct,
+            seq,
+        },
+    )
+    .await;
+    // Her own devices still agree on what she has read…
+    let own = reads_of(&mut ann_phone.client, direct).await;
+    assert_eq!((own[0].user, own[0].seq), (ann.me.id, seq));
+    // …but Bob is not told.
+    expect_none(&mut bob.client, Duration::from_millis(1500), |m| {
+        matches!(m, ServerMsg::Read { .. })
+    })
+    .await;
+    // Nor is she told of Bob's reading.
+    send(
+        &mut ann.client,
+        &ClientMsg::Send {
+            conversation: direct,
+            client_id: chat::protocol::ClientMsgId("a1".into()),
+            text: "seen, but you won't know".into(),
+            reply_to: None,
+            mentions: vec![],
+        },
+    )
+    .await;
+    let answer = recv_until(&mut ann.client, |m| match m {
+        ServerMsg::Ack { seq, .. } => Some(*seq),
+        _ => None,
+    })
+    .await;
+    send(
+        &mut bob.client,
+        &ClientMsg::MarkRead {
+            conversation: direct,
+            seq: answer,
+        },
+    )
+    .await;
+    expect_none(
+        &mut ann.client,
+        Duration::from_millis(1500),
+        |m| matches!(m, ServerMsg::Read { reads, .. } if reads.iter().any(|r| r.user == bob.me.id)),
+    )
+    .await;
+
+    // The choice is kept: after a restart her snapshot says so and holds no marks,
+    // and Bob's holds none of hers.
+    server.stop().await;
+    let server = TestServer::start(db.config()).await;
+    let ann_now = resume_ready(&server, &ann.token).await;
+    assert!(!ann_now.0, "she still does not share");
+    assert!(ann_now.1.iter().all(|c| c.reads.is_empty()));
+    let bob_now = resume_ready(&server, &bob.token).await;
+    assert!(bob_now.0);
+    let info = bob_now.1.iter().find(|c| c.id == direct).unwrap();
+    assert!(
+        info.reads.iter().all(|m| m.user != ann.me.id),
+        "{:?}",
+        info.reads
+    );
+    // Turned on again, Bob hears of her next read.
+    let mut ann = server.resume(&ann.token).await.unwrap();
+    let mut bob = server.resume(&bob.token).await.unwrap();
+    send(&mut ann.client, &ClientMsg::ShareReceipts { on: true }).await;
+    recv_until(&mut ann.client, |m| {
+        matches!(m, ServerMsg::ReceiptsShared { on: true }).then_some(())
+    })
+    .await;
+    let (_, newer) = bob_writes_to(&mut bob, &ann).await;
+    send(
+        &mut ann.client,
+        &ClientMsg::MarkRead {
+            conversation: direct,
+            seq: newer,
+        },
+    )
+    .await;
+    let told = reads_of(&mut bob.client, direct).await;
+    assert!(told.iter().any(|m| m.user == ann.me.id && m.seq == newer));
+}
+
+/// A resumed session's snapshot: whether it shares receipts, and its conversations.
+async fn resume_ready(
+    server: &TestServer,
+    token: &str,
+) -> (bool, Vec<chat::protocol::ConversationInfo>) {
+    let mut client = server.connect().await;
+    let resume = ClientMsg::Resume {
+        token: token.into(),
+        cursors: vec![],
+    };
+    send(&mut client, &resume).await;
+    recv_until(&mut client, |m| match m {
+        ServerMsg::Ready {
+            share_receipts,
+            conversations,
+            ..
+        } => Some((*share_receipts, conversations.clone())),
+        ServerMsg::Error { code, message, .. } => panic!("resume refused: {code:?} {message}"),
+        _ => None,
+    })
+    .await
 }

@@ -51,6 +51,7 @@ fn client_tag(msg: &ClientMsg) -> &'static str {
         ClientMsg::Devices => "devices",
         ClientMsg::EndSession { .. } => "end_session",
         ClientMsg::EndOtherSessions => "end_other_sessions",
+        ClientMsg::ShareReceipts { .. } => "share_receipts",
     }
 }
 const ALL_CLIENT_TAGS: &[&str] = &[
@@ -77,6 +78,7 @@ const ALL_CLIENT_TAGS: &[&str] = &[
     "devices",
     "end_session",
     "end_other_sessions",
+    "share_receipts",
 ];
 
 fn server_tag(msg: &ServerMsg) -> &'static str {
@@ -103,6 +105,8 @@ fn server_tag(msg: &ServerMsg) -> &'static str {
         ServerMsg::LinkRequest { .. } => "link_request",
         ServerMsg::LinkDone { .. } => "link_done",
         ServerMsg::Devices { .. } => "devices",
+        ServerMsg::Read { .. } => "read",
+        ServerMsg::ReceiptsShared { .. } => "receipts_shared",
         ServerMsg::Error { .. } => "error",
     }
 }
@@ -129,6 +133,8 @@ const ALL_SERVER_TAGS: &[&str] = &[
     "link_request",
     "link_done",
     "devices",
+    "read",
+    "receipts_shared",
     "error",
 ];
 

@@ -23,6 +23,7 @@ test.describe("with a server of its own", () => {
       CHAT_SEND_BURST: "40",
       CHAT_MAX_CONNECTIONS_PER_IP: "100",
       CHAT_SIGN_IN_BURST_PER_IP: "100",
+      CHAT_SIGN_UP_BURST_PER_IP: "100",
     });
   });
   test.afterAll(async () => server?.dispose());

@@ -138,6 +138,17 @@ notify-mentions = Notify me when someone mentions me while this tab is in the ba
 notify-refused = The browser did not allow notifications for this site. Allow them in the browser's site settings, then try again.
 notify-unsupported = This browser cannot show notifications.
 
+## Read receipts
+
+receipts = Read receipts
+receipts-share = Share when I have read messages
+receipt-seen = Seen
+receipt-seen-at = Seen { $time }
+receipt-read-by = { $count ->
+    [one] Read by 1
+   *[other] Read by { $count }
+}
+
 ## Devices (in Settings)
 
 devices = Devices

@@ -129,6 +129,14 @@ notify-mentions = 此标签页在后台时，有人 @ 我就通知我
 notify-refused = 浏览器不允许本站显示通知。请在浏览器的网站设置中允许后再试。
 notify-unsupported = 此浏览器不能显示通知。
 
+## 已读回执
+
+receipts = 已读回执
+receipts-share = 让别人知道我已读了消息
+receipt-seen = 已读
+receipt-seen-at = { $time } 已读
+receipt-read-by = { $count } 人已读
+
 ## 设备（在设置中）
 
 devices = 设备

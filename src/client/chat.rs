@@ -257,9 +257,11 @@ mod tests {
                 read_seq: 0,
                 unread: 0,
                 mentions: 0,
+                reads: vec![],
             }],
             rooms: vec![],
             users: vec![ann()],
+            share_receipts: true,
             online_count: 1,
         }
     }

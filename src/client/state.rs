@@ -88,6 +88,20 @@ pub struct ChatState {
     pub jump: Option<(ConversationId, Seq)>,
     /// This person's devices, and the linking of this one or of a new one.
     pub devices: Devices,
+    /// The user does not share read receipts (and sees nobody's).
+    pub receipts_off: bool,
+}
+
+/// What is shown under the user's newest message that others have read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// The message it is shown under.
+    pub seq: Seq,
+    /// Who has read it (their names, as known here).
+    pub readers: Vec<String>,
+    /// A private conversation: "Seen", at this time if known.
+    pub seen_at_ms: Option<i64>,
+    pub direct: bool,
 }
 
 impl ChatState {
@@ -104,6 +118,22 @@ impl ChatState {
         self.changes.merge(Changes::of(&msg));
         match msg {
             ServerMsg::Welcome { .. } | ServerMsg::Pong { .. } => {}
+            ServerMsg::Read {
+                conversation,
+                reads,
+            } => {
+                let me = self.me().map(|m| m.id);
+                if let Some(c) = self.conversations.get_mut(&conversation) {
+                    for mark in reads {
+                        if Some(mark.user) == me {
+                            c.read_elsewhere(mark.seq, mark.user);
+                        } else {
+                            c.read_by(mark);
+                        }
+                    }
+                }
+            }
+            ServerMsg::ReceiptsShared { on } => self.receipts_off = !on,
             msg @ (ServerMsg::LinkCode { .. }
             | ServerMsg::LinkWaiting { .. }
             | ServerMsg::LinkRequest { .. }
@@ -136,7 +166,9 @@ impl ChatState {
                 rooms,
                 users,
                 online_count,
+                share_receipts,
             } => {
+                self.receipts_off = !share_receipts;
                 if let Some(token) = token {
                     reactions.push(Reaction::SaveToken(token));
                 }
@@ -154,6 +186,7 @@ impl ChatState {
                         Some(mut c) => {
                             c.read_reported = info.read_seq;
                             c.counted_by_server(&info);
+                            c.set_reads(&info);
                             c.info = info;
                             c.typing.clear();
                             c.loaded &= !c.messages.is_empty();
@@ -254,6 +287,7 @@ impl ChatState {
                 match self.conversations.get_mut(&conversation.id) {
                     Some(c) => {
                         c.read_reported = conversation.read_seq;
+                        c.set_reads(&conversation);
                         c.info = conversation;
                     }
                     None => {
@@ -670,6 +704,64 @@ impl ChatState {
     /// The name a conversation is shown under: `# room` or the other user's nickname;
     /// `None` for a private conversation whose peer is not known yet (the view says
     /// "private conversation" in the user's language).
+    /// The read receipt to show in a conversation: under the user's newest text that
+    /// someone else has read (a later text by them counts as read up to it), with
+    /// who; nothing while the user does not share receipts.
+    pub fn receipt(&self, conversation: ConversationId) -> Option<Receipt> {
+        if self.receipts_off {
+            return None;
+        }
+        let me = self.me()?.id;
+        let c = self.conversations.get(&conversation)?;
+        let direct = matches!(c.info.kind, ConversationKind::Direct { .. });
+        // How far each other member has read: their mark, or their newest message.
+        let mut read: BTreeMap<UserId, (Seq, i64)> = c
+            .reads
+            .values()
+            .filter(|m| m.user != me)
+            .map(|m| (m.user, (m.seq, m.at_ms)))
+            .collect();
+        for m in c.messages() {
+            if m.author.id != me {
+                let entry = read.entry(m.author.id).or_insert((0, 0));
+                if m.seq > entry.0 {
+                    *entry = (m.seq, 0);
+                }
+            }
+        }
+        let mine = c.messages().iter().rev().find(|m| {
+            m.author.id == me
+                && !m.deleted
+                && matches!(m.body, MessageBody::Text { .. })
+                && read.values().any(|(seq, _)| *seq >= m.seq)
+        })?;
+        let readers: Vec<(UserId, i64)> = read
+            .iter()
+            .filter(|(_, (seq, _))| *seq >= mine.seq)
+            .map(|(user, (_, at))| (*user, *at))
+            .collect();
+        let name = |user: UserId| {
+            self.users
+                .get(&user)
+                .map(|u| u.nickname.clone())
+                .or_else(|| {
+                    c.messages()
+                        .iter()
+                        .find(|m| m.author.id == user)
+                        .map(|m| m.author.nickname.clone())
+                })
+                .unwrap_or_else(|| format!("#{user}"))
+        };
+        let mut names: Vec<String> = readers.iter().map(|(u, _)| name(*u)).collect();
+        names.sort_by_key(|n| n.to_lowercase());
+        Some(Receipt {
+            seq: mine.seq,
+            readers: names,
+            seen_at_ms: readers.first().map(|(_, at)| *at).filter(|at| *at > 0),
+            direct,
+        })
+    }
+
     pub fn title(&self, conversation: ConversationId) -> Option<String> {
         let c = self.conversations.get(&conversation)?;
         match &c.info.kind {

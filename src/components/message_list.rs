@@ -9,7 +9,7 @@ use crate::{
     client::{
         chat::Part,
         socket::{now_ms, ConnectionStatus, Socket},
-        state::Pending,
+        state::{Pending, Receipt},
     },
     components::{message_row::MessageRow, message_text::MessageText},
     i18n::{self, I18n},
@@ -93,6 +93,15 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
     }
 
     let me = Memo::new(move |_| chat.read(Part::Session, |s| s.me().map(|m| m.id)));
+    // One read receipt per conversation, under the newest of the user's messages
+    // someone has read: worked out once per change, not per row.
+    let receipt = Memo::new(move |_| {
+        chat.track(Part::Messages(conversation));
+        chat.track(Part::Session);
+        chat.read(Part::Conversation(conversation), |s| {
+            s.receipt(conversation)
+        })
+    });
     let rows = Memo::new(move |_| {
         chat.read(Part::Messages(conversation), |s| {
             s.conversations
@@ -262,7 +271,11 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
                             s.conversations.get(&conversation)?.by_seq(row.seq).cloned()
                         });
                         message.map(|m| {
-                            view! { <MessageRow message=m first=row.first me=me.get_untracked()/> }
+                            let mine = Some(m.author.id) == me.get_untracked();
+                            view! {
+                                <MessageRow message=m first=row.first me=me.get_untracked()/>
+                                {mine.then(|| view! { <ReadReceipt receipt=receipt seq=row.seq/> })}
+                            }
                         })
                     }
                 />
@@ -278,6 +291,34 @@ pub fn MessageList(conversation: ConversationId) -> impl IntoView {
         <Show when=move || unseen.get()>
             <button class="new-messages-pill" on:click=move |_| scroll_to_bottom()>{leptos_fluent::move_tr!("new-messages")} " ↓"</button>
         </Show>
+    }
+}
+
+/// "Seen 14:03" (a private conversation) or "Read by 3" (a room, with who on hover
+/// and focus) under the message the receipt is for.
+#[component]
+fn ReadReceipt(receipt: Memo<Option<Receipt>>, seq: Seq) -> impl IntoView {
+    let i18n = expect_context::<I18n>();
+    move || {
+        receipt.get().filter(|r| r.seq == seq).map(|r| {
+            let text = if r.direct {
+                match r.seen_at_ms {
+                    Some(at) => leptos_fluent::tr!(i18n, "receipt-seen-at", {
+                        "time" => i18n::message_time(i18n, at),
+                    }),
+                    None => leptos_fluent::tr!(i18n, "receipt-seen"),
+                }
+            } else {
+                leptos_fluent::tr!(i18n, "receipt-read-by", { "count" => r.readers.len() })
+            };
+            let who = r.readers.join(", ");
+            let label = format!("{text}: {who}");
+            view! {
+                <li class="receipt" data-testid="receipt" title=who aria-label=label tabindex="0">
+                    {text}
+                </li>
+            }
+        })
     }
 }
 

@@ -4,9 +4,35 @@
 use leptos::prelude::*;
 
 use crate::{
-    client::notify,
+    client::{chat::Part, notify, socket::Socket},
     components::{devices_section::DevicesSection, language_picker::LanguagePicker},
 };
+
+/// "Share when I have read messages": others see how far this user has read (and the
+/// user sees theirs); off, neither (the user's own devices still agree).
+#[component]
+fn ReceiptsSetting() -> impl IntoView {
+    let socket = expect_context::<Socket>();
+    let chat = socket.chat();
+    let on = move || chat.read(Part::Session, |s| !s.receipts_off);
+    view! {
+        <fieldset>
+            <legend>{leptos_fluent::move_tr!("receipts")}</legend>
+            <label class="switch">
+                <input
+                    type="checkbox"
+                    data-testid="receipts-switch"
+                    prop:checked=on
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        socket.send(crate::protocol::ClientMsg::ShareReceipts { on });
+                    }
+                />
+                " " {leptos_fluent::move_tr!("receipts-share")}
+            </label>
+        </fieldset>
+    }
+}
 
 #[component]
 pub fn SettingsPanel(on_close: Callback<()>) -> impl IntoView {
@@ -56,6 +82,7 @@ pub fn SettingsPanel(on_close: Callback<()>) -> impl IntoView {
                     <p class="muted">{leptos_fluent::move_tr!("notify-unsupported")}</p>
                 </Show>
             </fieldset>
+            <ReceiptsSetting/>
             <DevicesSection/>
         </section>
     }

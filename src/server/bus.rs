@@ -59,12 +59,17 @@ pub enum Event {
         users: [Author; 2],
         last_seq: Seq,
     },
-    /// `user` has read the conversation up to `seq` (unread counts follow the user).
+    /// `user` has read the conversation up to `seq` at `at_ms` (unread counts follow
+    /// the user; read receipts are told from it).
     MarkedRead {
         conversation: ConversationId,
         user: UserId,
         seq: Seq,
+        #[serde(default)]
+        at_ms: i64,
     },
+    /// `user` turned sharing read receipts on or off.
+    ReceiptsShared { user: UserId, on: bool },
     /// `user` is typing in the conversation (not stored; lost if lost).
     Typing {
         conversation: ConversationId,

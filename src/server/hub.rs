@@ -26,6 +26,7 @@ mod elsewhere;
 mod limits;
 mod ordering;
 mod presence;
+mod receipts;
 mod remote;
 mod replay;
 mod requests;
@@ -163,6 +164,8 @@ enum Done {
     LinkTimeout(ConnId, crate::protocol::LinkId),
     /// Time to record that the sessions connected here are still in use.
     TouchSessions,
+    /// Time to tell the read marks of the last second.
+    TellReceipts,
     /// Time to read storage's picture of every conversation (bus events may be lost).
     Resync,
     /// That picture, read when this server had made this many membership changes.
@@ -191,6 +194,7 @@ impl Hub {
         (bus, events): (SharedBus, mpsc::Receiver<Incoming>),
     ) -> store::Result<Self> {
         let conversations = Conversations::load(store.conversations().await?);
+        let receipts = receipts::Receipts::new(store.receipts_off().await?);
         let (commands, rx) = mpsc::channel(1024);
         let (done, done_rx) = mpsc::unbounded_channel();
         let (session_lane, mut lane) = mpsc::unbounded_channel::<Work>();
@@ -214,6 +218,7 @@ impl Hub {
             presence_version: 0,
             counts: presence::Counts::default(),
             claims: HashSet::new(),
+            receipts,
             grace_epoch: 0,
             done,
             session_lane,
@@ -339,6 +344,8 @@ struct State {
     counts: presence::Counts,
     /// Nickname skeletons of logins in progress: two at once cannot take one name.
     claims: HashSet<String>,
+    /// Read marks to tell, and who does not share theirs.
+    receipts: receipts::Receipts,
     grace_epoch: u64,
     /// Where finished storage work and timers report back.
     done: mpsc::UnboundedSender<Done>,
@@ -491,6 +498,7 @@ impl State {
             Done::CursorsChecked(conn, known) => self.cursors_checked(conn, known),
             Done::LinkTimeout(conn, link) => self.link_timeout(conn, link),
             Done::TouchSessions => self.touch_sessions(),
+            Done::TellReceipts => self.tell_receipts(),
             Done::Resync => self.heard(Incoming::Resync),
             Done::Resynced(read, since) => self.resynced(read, since),
         }

@@ -56,11 +56,12 @@ pub enum WriteJob {
         at_ms: i64,
         done: Completion,
     },
-    /// Everything up to `seq` was seen by `user` (never past the newest message).
+    /// Everything up to `seq` was seen by `user` (never past the newest message), at `at_ms`.
     MarkRead {
         conversation: ConversationId,
         user: UserId,
         seq: Seq,
+        at_ms: i64,
     },
     /// Record a session's last use (it, and its nickname claim, expire after the idle time).
     TouchSession { token_hash: [u8; 32], at_ms: i64 },
@@ -107,6 +108,8 @@ pub struct ConversationRow {
     pub direct: Option<[UserId; 2]>,
     pub last_seq: Seq,
     pub members: Vec<(UserId, Seq)>,
+    /// When members' read marks last moved (those known), for read receipts.
+    pub read_at: Vec<(UserId, i64)>,
 }
 
 /// A user to create, with its first session and its claim on the nickname.
@@ -291,6 +294,12 @@ pub trait Storage: Send + Sync {
 
     /// The live sessions (used since `alive_since_ms`) of `user`, last used first.
     async fn sessions_of(&self, user: UserId, alive_since_ms: i64) -> Result<Vec<SessionRow>>;
+
+    /// Whether `user` shares read receipts.
+    async fn share_receipts(&self, user: UserId, on: bool) -> Result<()>;
+
+    /// The users who do not share read receipts.
+    async fn receipts_off(&self) -> Result<Vec<UserId>>;
 }
 
 /// What a member has not read of one conversation (see [`Storage::unread`]).
@@ -633,10 +642,11 @@ struct ConversationFields {
     last_seq: i64,
 }
 
-/// Puts the members (`conversation_id, user_id, read_seq`) into their conversations.
+/// Puts the members (`conversation_id, user_id, read_seq, read_at`) into their
+/// conversations.
 fn conversation_rows(
     conversations: Vec<ConversationFields>,
-    members: Vec<(i64, i64, i64)>,
+    members: Vec<(i64, i64, i64, i64)>,
 ) -> Vec<ConversationRow> {
     let mut rows: Vec<ConversationRow> = conversations
         .into_iter()
@@ -646,13 +656,17 @@ fn conversation_rows(
             direct: r.direct_key.as_deref().and_then(direct_pair),
             last_seq: r.last_seq as Seq,
             members: Vec::new(),
+            read_at: Vec::new(),
         })
         .collect();
     let index: std::collections::HashMap<ConversationId, usize> =
         rows.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
-    for (conversation, user, read) in members {
+    for (conversation, user, read, read_at) in members {
         if let Some(&i) = index.get(&ConversationId(conversation)) {
             rows[i].members.push((UserId(user), read as Seq));
+            if read_at > 0 {
+                rows[i].read_at.push((UserId(user), read_at));
+            }
         }
     }
     rows

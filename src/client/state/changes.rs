@@ -84,6 +84,10 @@ impl Changes {
             | ServerMsg::LinkRequest { .. }
             | ServerMsg::LinkDone { .. }
             | ServerMsg::Devices { .. } => c.devices = true,
+            ServerMsg::Read { conversation, .. } => {
+                c.conversations.insert(*conversation);
+            }
+            ServerMsg::ReceiptsShared { .. } => c.session = true,
         }
         c
     }

@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::protocol::{
-    Author, ChatMessage, ConversationInfo, ConversationKind, Cursor, MessageBody, MessageId, Seq,
-    UserId,
+    Author, ChatMessage, ConversationInfo, ConversationKind, Cursor, MessageBody, MessageId,
+    ReadMark, Seq, UserId,
 };
 
 /// Most messages one conversation keeps while new ones arrive: past it the oldest are
@@ -42,6 +42,8 @@ pub struct Conversation {
     pub(super) members: Option<Members>,
     /// They were asked for (once per conversation).
     pub(super) members_asked: bool,
+    /// How far the other members have read, as far as they share it.
+    pub reads: BTreeMap<UserId, ReadMark>,
 }
 
 /// A room's members as of a number of the conversation.
@@ -68,9 +70,51 @@ impl Conversation {
             counted_through: 0,
             members: None,
             members_asked: false,
+            reads: BTreeMap::new(),
         };
         c.counted_by_server(&info);
+        c.set_reads(&info);
         c
+    }
+
+    /// Others' read marks as a snapshot gave them.
+    pub(super) fn set_reads(&mut self, info: &ConversationInfo) {
+        self.reads = info.reads.iter().map(|m| (m.user, m.clone())).collect();
+    }
+
+    /// Someone else has read up to a mark (never back).
+    pub(super) fn read_by(&mut self, mark: ReadMark) {
+        match self.reads.get(&mark.user) {
+            Some(known) if known.seq >= mark.seq => {}
+            _ => {
+                self.reads.insert(mark.user, mark);
+            }
+        }
+    }
+
+    /// The user read up to `seq` on another tab or device: what is unread here is
+    /// what comes after it.
+    pub(super) fn read_elsewhere(&mut self, seq: Seq, me: UserId) {
+        if seq <= self.info.read_seq {
+            return;
+        }
+        self.info.read_seq = seq;
+        self.read_reported = self.read_reported.max(seq);
+        if seq >= self.info.last_seq {
+            self.unread = 0;
+            self.mentions = 0;
+            return;
+        }
+        // Counted again from the messages here, when they reach back far enough.
+        let after: Vec<&ChatMessage> = self
+            .messages
+            .iter()
+            .filter(|m| m.seq > seq && m.counts_as_unread() && m.author.id != me)
+            .collect();
+        if self.messages.first().is_some_and(|m| m.seq <= seq + 1) {
+            self.unread = after.len() as u64;
+            self.mentions = after.iter().filter(|m| m.mentions.contains(&me)).count() as u64;
+        }
     }
 
     /// The counts as the server gave them (in `ready`), up to its newest number.

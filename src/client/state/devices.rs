@@ -61,10 +61,10 @@ impl Devices {
                     expires_at_ms,
                 })
             }
-            ServerMsg::LinkRequest { link, device } => {
-                if !self.requests.iter().any(|(l, _)| *l == link) {
-                    self.requests.push((link, device));
-                }
+            ServerMsg::LinkRequest { link, device }
+                if !self.requests.iter().any(|(l, _)| *l == link) =>
+            {
+                self.requests.push((link, device));
             }
             ServerMsg::LinkDone { link, accepted } => {
                 self.requests.retain(|(l, _)| *l != link);

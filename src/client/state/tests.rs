@@ -1,5 +1,5 @@
 use super::*;
-use crate::protocol::{ConversationInfo, MessageId, Seq, HISTORY_PAGE};
+use crate::protocol::{ConversationInfo, MessageId, ReadMark, Seq, HISTORY_PAGE};
 
 fn user(id: i64, name: &str) -> UserInfo {
     UserInfo {
@@ -21,6 +21,7 @@ fn room(id: i64, name: &str, last_seq: Seq) -> ConversationInfo {
         read_seq: last_seq,
         unread: 0,
         mentions: 0,
+        reads: vec![],
     }
 }
 
@@ -58,6 +59,7 @@ fn ready(state: &mut ChatState, me: &UserInfo, token: Option<&str>) -> Vec<React
             rooms: vec![],
             users: vec![me.clone()],
             online_count: 1,
+            share_receipts: true,
         },
         0.0,
     )
@@ -92,6 +94,7 @@ fn ack(client_id: &str, id: i64, seq: Seq) -> ServerMsg {
 mod changes;
 mod conversations;
 mod outbox;
+mod receipts;
 
 #[test]
 fn ready_keeps_the_token_and_logs_in() {

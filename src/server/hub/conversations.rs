@@ -19,6 +19,8 @@ struct Conversation {
     last_seq: Seq,
     /// Members and the newest sequence number each has read.
     members: HashMap<UserId, Seq>,
+    /// When members' read marks last moved, where known (read receipts' times).
+    read_at: HashMap<UserId, i64>,
     /// When its members last changed here ([`Conversations::changes`]).
     changed: u64,
 }
@@ -54,6 +56,9 @@ impl Conversations {
                     all.of_user.entry(user).or_default().insert(row.id);
                 }
             }
+            if let Some(c) = all.by_id.get_mut(&row.id) {
+                c.read_at.extend(row.read_at);
+            }
         }
         all
     }
@@ -76,6 +81,7 @@ impl Conversations {
             direct,
             last_seq,
             members: HashMap::new(),
+            read_at: HashMap::new(),
             changed: 0,
         });
     }
@@ -179,17 +185,53 @@ impl Conversations {
         if let Some(c) = self.by_id.get_mut(&id) {
             c.last_seq = c.last_seq.max(seq);
         }
-        self.mark_read(id, author, seq);
+        // Read when written; when is not a read receipt's to tell.
+        self.mark_read(id, author, seq, 0);
     }
 
-    /// Everything up to `seq` has been read by `user` (never past the newest message).
-    pub(super) fn mark_read(&mut self, id: ConversationId, user: UserId, seq: Seq) {
-        if let Some(c) = self.by_id.get_mut(&id) {
-            let last = c.last_seq;
-            if let Some(read) = c.members.get_mut(&user) {
-                *read = (*read).max(seq.min(last));
-            }
+    /// Moves `user`'s read mark forward to `seq` (never past the newest) at `at_ms`:
+    /// the new mark, if it moved.
+    pub(super) fn mark_read(
+        &mut self,
+        id: ConversationId,
+        user: UserId,
+        seq: Seq,
+        at_ms: i64,
+    ) -> Option<Seq> {
+        let c = self.by_id.get_mut(&id)?;
+        let last = c.last_seq;
+        let read = c.members.get_mut(&user)?;
+        let new = seq.min(last);
+        if new <= *read {
+            return None;
         }
+        *read = new;
+        if at_ms > 0 {
+            c.read_at.insert(user, at_ms);
+        } else {
+            c.read_at.remove(&user);
+        }
+        Some(new)
+    }
+
+    /// Every member's read mark (and when it moved, if known).
+    pub(super) fn read_marks(&self, id: ConversationId) -> Vec<crate::protocol::ReadMark> {
+        let Some(c) = self.by_id.get(&id) else {
+            return Vec::new();
+        };
+        c.members
+            .iter()
+            .map(|(user, seq)| crate::protocol::ReadMark {
+                user: *user,
+                seq: *seq,
+                at_ms: c.read_at.get(user).copied().unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// A private conversation (not a room).
+    pub(super) fn is_direct(&self, id: ConversationId) -> bool {
+        self.by_id.get(&id).is_some_and(|c| c.direct.is_some())
     }
 
     /// One conversation as `user` (a member) sees it.
@@ -211,6 +253,7 @@ impl Conversations {
             read_seq,
             unread: 0,
             mentions: 0,
+            reads: Vec::new(),
         })
     }
 
@@ -303,6 +346,7 @@ mod tests {
             direct: None,
             last_seq: 5,
             members: vec![(ANN, 3)],
+            read_at: vec![],
         }]);
         let general = all.room_by_name("general").unwrap();
         assert!(all.is_member(general, ANN) && !all.is_member(general, BOB));
@@ -314,7 +358,15 @@ mod tests {
         all.delivered(general, 6, ANN);
         assert_eq!(all.info_for(general, ANN).unwrap().read_seq, 6);
         assert_eq!(all.info_for(general, BOB).unwrap().read_seq, 5);
-        all.mark_read(general, BOB, 99);
+        assert_eq!(all.mark_read(general, BOB, 99, 7), Some(6));
+        assert_eq!(all.mark_read(general, BOB, 4, 8), None, "never back");
+        assert!(all
+            .read_marks(general)
+            .contains(&crate::protocol::ReadMark {
+                user: BOB,
+                seq: 6,
+                at_ms: 7
+            }));
         assert_eq!(
             all.info_for(general, BOB).unwrap().read_seq,
             6,

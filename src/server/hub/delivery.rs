@@ -192,16 +192,22 @@ impl State {
         seq: Seq,
     ) -> Result<(), Refusal> {
         self.require_member(conversation, user)?;
-        self.conversations.mark_read(conversation, user, seq);
+        let at_ms = crate::server::unix_millis();
+        let Some(seq) = self.conversations.mark_read(conversation, user, seq, at_ms) else {
+            return Ok(()); // read already
+        };
+        self.receipt(conversation, user, seq, at_ms);
         self.bus.publish(Event::MarkedRead {
             conversation,
             user,
             seq,
+            at_ms,
         });
         let job = WriteJob::MarkRead {
             conversation,
             user,
             seq,
+            at_ms,
         };
         // A read mark is a hint: if the writer is that far behind, the next one will do.
         if let Err(e) = self.store.submit(job) {

@@ -75,7 +75,7 @@ pub(super) fn device_info(user_agent: &str) -> DeviceInfo {
     match woothee::parser::Parser::new().parse(user_agent) {
         Some(found) => DeviceInfo {
             browser: known(found.name),
-            system: known(&found.os),
+            system: known(found.os),
         },
         None => DeviceInfo::default(),
     }
@@ -351,7 +351,7 @@ impl State {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        if !c.linking.as_ref().is_some_and(|l| l.link == link) {
+        if c.linking.as_ref().is_none_or(|l| l.link != link) {
             return;
         }
         let Some(linking) = c.linking.take() else {
@@ -565,7 +565,7 @@ mod tests {
         assert_eq!(device_info(laptop).browser, "Firefox");
         assert_eq!(device_info(laptop).system, "Mac OSX");
         assert_eq!(device_info(""), DeviceInfo::default());
-        assert_eq!(device_info("curl/8.0"), DeviceInfo::default());
+        assert_eq!(device_info("a browser nobody knows"), DeviceInfo::default());
     }
 
     #[test]
@@ -592,7 +592,7 @@ mod tests {
         assert!(qr.path.starts_with('M') && qr.path.ends_with('z'));
         // Every run starts inside the quiet zone's frame.
         for run in qr.path.split('M').skip(1) {
-            let mut xy = run.split(|c| c == ' ' || c == 'h');
+            let mut xy = run.split([' ', 'h']);
             let x: u32 = xy.next().unwrap().parse().unwrap();
             let y: u32 = xy.next().unwrap().parse().unwrap();
             assert!((4..qr.size - 4).contains(&x) && (4..qr.size - 4).contains(&y));

@@ -72,7 +72,13 @@ impl State {
                 conversation,
                 user,
                 seq,
-            } => self.conversations.mark_read(conversation, user, seq),
+                at_ms,
+            } => {
+                if let Some(seq) = self.conversations.mark_read(conversation, user, seq, at_ms) {
+                    self.receipt(conversation, user, seq, at_ms);
+                }
+            }
+            Event::ReceiptsShared { user, on } => self.receipts_shared(user, on),
             Event::LoggedOut { token_hash } => self.end_session(token_hash),
             Event::LinkRequested {
                 offered_by,

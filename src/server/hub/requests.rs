@@ -169,6 +169,10 @@ impl State {
                         self.end_devices(conn, user.id, session_hash, Some(device));
                         Ok(())
                     }
+                    ClientMsg::ShareReceipts { on } => {
+                        self.limit(conn, Kind::Devices, user.id)?;
+                        self.share_receipts(conn, &user, on)
+                    }
                     ClientMsg::EndOtherSessions => {
                         self.limit(conn, Kind::Devices, user.id)?;
                         self.end_devices(conn, user.id, session_hash, None);

@@ -215,6 +215,7 @@ impl State {
         });
         let newly_online = self.attach(&user, conn);
         let mut conversations = self.conversations.of(user.id);
+        self.fill_reads(&mut conversations, user.id);
         for info in &mut conversations {
             if let Some(u) = unread.iter().find(|u| u.conversation_id == info.id.0) {
                 info.unread = u.unread.try_into().unwrap_or(u32::MAX);
@@ -250,6 +251,7 @@ impl State {
             rooms,
             users,
             online_count: self.online_count() as u32,
+            share_receipts: self.receipts.shares(user.id),
         };
         self.send_to_conn(conn, &super::encode(&ready), true);
         for users in more_users.chunks(SNAPSHOT_CHUNK) {

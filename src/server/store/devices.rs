@@ -1,6 +1,7 @@
-//! A user's devices in storage: the sessions they hold, and the one-time codes that
-//! link a new device (offered, redeemed once, then allowed or refused by the user). In
-//! the database, so that a code offered on one server is redeemed on another.
+//! A user's devices in storage: the sessions they hold, the one-time codes that link
+//! a new device (offered, redeemed once, then allowed or refused by the user), and
+//! whether the user shares read receipts. In the database, so that a code offered on
+//! one server is redeemed on another.
 
 use crate::protocol::{LinkId, UserId};
 
@@ -121,6 +122,10 @@ pub(super) const SESSIONS_OF: &str =
 pub(super) const INSERT_LINKED_SESSION: &str =
     "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, user_agent)
      VALUES ($1, $2, $3, $3, $4)";
+
+pub(super) const SHARE_RECEIPTS: &str = "UPDATE users SET share_receipts = $2 WHERE id = $1";
+
+pub(super) const RECEIPTS_OFF: &str = "SELECT id FROM users WHERE share_receipts = 0";
 
 /// The device statements, the same on either backend (`$pool` and `$conn` as in
 /// [`super::sql::statements_for`]).
@@ -268,6 +273,26 @@ macro_rules! device_statements_for {
                 .execute(conn)
                 .await?;
             Ok(())
+        }
+
+        pub(in crate::server::store) async fn share_receipts(
+            conn: &mut $conn,
+            user: UserId,
+            on: bool,
+        ) -> Result<()> {
+            sqlx::query(devices::SHARE_RECEIPTS)
+                .bind(user.0)
+                .bind(i64::from(on))
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+
+        pub(in crate::server::store) async fn receipts_off(pool: &$pool) -> Result<Vec<UserId>> {
+            let ids: Vec<i64> = sqlx::query_scalar(devices::RECEIPTS_OFF)
+                .fetch_all(pool)
+                .await?;
+            Ok(ids.into_iter().map(UserId).collect())
         }
 
         pub(in crate::server::store) async fn sessions_of(

@@ -274,6 +274,15 @@ impl Storage for PgStore {
     async fn sessions_of(&self, user: UserId, alive_since_ms: i64) -> Result<Vec<SessionRow>> {
         devices_same::sessions_of(&self.pool, user, alive_since_ms).await
     }
+
+    async fn share_receipts(&self, user: UserId, on: bool) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        devices_same::share_receipts(&mut conn, user, on).await
+    }
+
+    async fn receipts_off(&self) -> Result<Vec<UserId>> {
+        devices_same::receipts_off(&self.pool).await
+    }
 }
 
 /// The search index's statements: `$1` message id, `$2` its text as

@@ -6,7 +6,8 @@
 pub(super) const SELECT_CONVERSATIONS: &str =
     "SELECT id, room_name, direct_key, last_seq FROM conversations ORDER BY id";
 
-pub(super) const SELECT_MEMBERS: &str = "SELECT conversation_id, user_id, read_seq FROM members";
+pub(super) const SELECT_MEMBERS: &str =
+    "SELECT conversation_id, user_id, read_seq, read_at FROM members";
 
 pub(super) const SELECT_USER: &str = "SELECT id, nickname, avatar FROM users WHERE id = $1";
 
@@ -68,9 +69,11 @@ pub(super) const INSERT_MEMBER: &str =
 pub(super) const DELETE_MEMBER: &str =
     "DELETE FROM members WHERE conversation_id = $1 AND user_id = $2";
 
-/// Everything up to `$1` was read by `$3` in `$2`: moves forward, never past the newest.
+/// Everything up to `$1` was read by `$3` in `$2` (at `$4`): moves forward, never past
+/// the newest.
 pub(super) const MARK_READ: &str = "UPDATE members SET read_seq =
-        (SELECT CASE WHEN last_seq < $1 THEN last_seq ELSE $1 END FROM conversations WHERE id = $2)
+        (SELECT CASE WHEN last_seq < $1 THEN last_seq ELSE $1 END FROM conversations WHERE id = $2),
+        read_at = $4
      WHERE conversation_id = $2 AND user_id = $3 AND read_seq < $1
        AND read_seq < (SELECT last_seq FROM conversations WHERE id = $2)";
 
@@ -521,11 +524,13 @@ macro_rules! statements_for {
             conversation: ConversationId,
             user: UserId,
             seq: Seq,
+            at_ms: i64,
         ) -> Result<()> {
             sqlx::query(sql::MARK_READ)
                 .bind(seq as i64)
                 .bind(conversation.0)
                 .bind(user.0)
+                .bind(at_ms)
                 .execute(conn)
                 .await?;
             Ok(())

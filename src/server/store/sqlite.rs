@@ -323,6 +323,16 @@ impl Storage for SqliteStore {
     async fn sessions_of(&self, user: UserId, alive_since_ms: i64) -> Result<Vec<SessionRow>> {
         devices_same::sessions_of(&self.pool, user, alive_since_ms).await
     }
+
+    async fn share_receipts(&self, user: UserId, on: bool) -> Result<()> {
+        self.writer
+            .run(move |conn| Box::pin(devices_same::share_receipts(conn, user, on)))
+            .await
+    }
+
+    async fn receipts_off(&self) -> Result<Vec<UserId>> {
+        devices_same::receipts_off(&self.pool).await
+    }
 }
 
 /// Indexes the texts stored before the search index existed (or past its newest

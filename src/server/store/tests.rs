@@ -371,6 +371,7 @@ async fn members_join_leave_and_read() {
             conversation: room,
             user: bob.id,
             seq,
+            at_ms: 5,
         };
         store.submit(mark(99)).unwrap();
         store
@@ -587,14 +588,16 @@ async fn texts_missing_from_the_search_index_are_indexed_at_start() {
                 .await
                 .unwrap();
         }
-        assert_eq!(
-            store
-                .search(ann.id, "release", None, 10)
-                .await
-                .unwrap()
-                .len(),
-            2
-        );
+        // SQLite indexes a group's texts just after its commit: wait for the newest.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let found = store.search(ann.id, "release", None, 10).await.unwrap();
+            if found.len() == 2 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{found:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         // As a database from before the index, or a crash before the newest texts
         // were indexed: the index lost its newest entries.
         let forget = match db.backend() {

@@ -235,6 +235,7 @@ fn a_resume_names_the_most_recent_conversations_and_forgets_the_rest() {
             rooms: vec![],
             users: vec![ann.clone()],
             online_count: 1,
+            share_receipts: true,
         },
         0.0,
     );
@@ -325,6 +326,7 @@ fn ready_gives_the_counts_and_what_follows_is_added_once() {
             rooms: vec![],
             users: vec![],
             online_count: 1,
+            share_receipts: true,
         },
         0.0,
     );

@@ -380,7 +380,8 @@ async fn other_write(pool: &PgPool, job: WriteJob) -> Result<()> {
             conversation,
             user,
             seq,
-        } => super::same::mark_read(&mut conn, conversation, user, seq).await,
+            at_ms,
+        } => super::same::mark_read(&mut conn, conversation, user, seq, at_ms).await,
         WriteJob::TouchSession { token_hash, at_ms } => {
             super::same::touch_session(&mut conn, &token_hash, at_ms).await
         }

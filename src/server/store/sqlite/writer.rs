@@ -388,7 +388,8 @@ async fn other_write(conn: &mut SqliteConnection, job: Job) -> Result<Option<Fin
             conversation,
             user,
             seq,
-        }) => super::same::mark_read(conn, conversation, user, seq).await?,
+            at_ms,
+        }) => super::same::mark_read(conn, conversation, user, seq, at_ms).await?,
         Job::Write(WriteJob::TouchSession { token_hash, at_ms }) => {
             super::same::touch_session(conn, &token_hash, at_ms).await?
         }

@@ -22,3 +22,7 @@ CREATE TABLE device_links (
 );
 CREATE INDEX device_links_by_offerer ON device_links (offered_by);
 CREATE INDEX device_links_by_expiry ON device_links (expires_at);
+
+-- Read receipts: when each member's read mark last moved, and who shares theirs.
+ALTER TABLE members ADD COLUMN read_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN share_receipts BIGINT NOT NULL DEFAULT 1;

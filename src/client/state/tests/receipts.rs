@@ -1,0 +1,169 @@
+//! Read receipts and read marks from the user's other devices.
+
+use super::*;
+
+fn direct(id: i64, a: i64, b: i64, last_seq: Seq, reads: Vec<ReadMark>) -> ConversationInfo {
+    ConversationInfo {
+        id: ConversationId(id),
+        kind: ConversationKind::Direct {
+            users: [UserId(a), UserId(b)],
+        },
+        last_seq,
+        read_seq: 0,
+        unread: 0,
+        mentions: 0,
+        reads,
+    }
+}
+
+fn mark(user: i64, seq: Seq, at_ms: i64) -> ReadMark {
+    ReadMark {
+        user: UserId(user),
+        seq,
+        at_ms,
+    }
+}
+
+fn history(conv: i64, messages: Vec<ChatMessage>) -> ServerMsg {
+    ServerMsg::History {
+        conversation: ConversationId(conv),
+        messages,
+        has_more: false,
+    }
+}
+
+#[test]
+fn seen_goes_under_the_newest_own_message_the_other_has_read() {
+    let (ann, bob) = (user(1, "Ann"), user(2, "Bob"));
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    state.apply(
+        ServerMsg::Joined {
+            conversation: direct(5, 1, 2, 0, vec![]),
+        },
+        0.0,
+    );
+    state.apply(ServerMsg::Presence { user: bob.clone() }, 0.0);
+    state.apply(
+        history(
+            5,
+            vec![
+                message(10, 5, 1, &ann, "one"),
+                message(11, 5, 2, &ann, "two"),
+                message(12, 5, 3, &ann, "three"),
+            ],
+        ),
+        0.0,
+    );
+    let id = ConversationId(5);
+    assert_eq!(state.receipt(id), None, "nothing read yet");
+    state.apply(
+        ServerMsg::Read {
+            conversation: id,
+            reads: vec![mark(2, 2, 77)],
+        },
+        0.0,
+    );
+    let seen = state.receipt(id).unwrap();
+    assert_eq!((seen.seq, seen.direct), (2, true));
+    assert_eq!(seen.seen_at_ms, Some(77));
+    assert_eq!(seen.readers, ["Bob"]);
+    // A mark never goes back; a newer one moves the receipt.
+    state.apply(
+        ServerMsg::Read {
+            conversation: id,
+            reads: vec![mark(2, 1, 78)],
+        },
+        0.0,
+    );
+    assert_eq!(state.receipt(id).unwrap().seq, 2);
+    state.apply(
+        ServerMsg::Read {
+            conversation: id,
+            reads: vec![mark(2, 3, 90)],
+        },
+        0.0,
+    );
+    assert_eq!(state.receipt(id).unwrap().seq, 3);
+    // Turned off in another tab: no receipts shown.
+    state.apply(ServerMsg::ReceiptsShared { on: false }, 0.0);
+    assert_eq!(state.receipt(id), None);
+}
+
+#[test]
+fn a_reply_counts_as_read_and_a_room_counts_its_readers() {
+    let (ann, bob, cy) = (user(1, "Ann"), user(2, "Bob"), user(3, "Cy"));
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    state.apply(
+        ServerMsg::People {
+            users: vec![bob.clone(), cy.clone()],
+        },
+        0.0,
+    );
+    let mut den = room(6, "den", 0);
+    den.reads = vec![mark(3, 1, 5)];
+    state.apply(ServerMsg::Joined { conversation: den }, 0.0);
+    state.apply(
+        history(
+            6,
+            vec![
+                message(20, 6, 1, &ann, "hello"),
+                message(21, 6, 2, &bob, "hi Ann"),
+            ],
+        ),
+        0.0,
+    );
+    let receipt = state.receipt(ConversationId(6)).unwrap();
+    assert_eq!((receipt.seq, receipt.direct), (1, false));
+    assert_eq!(
+        receipt.readers,
+        ["Bob", "Cy"],
+        "Bob answered it, Cy marked it"
+    );
+}
+
+#[test]
+fn what_another_device_read_is_no_longer_unread_here() {
+    let (ann, bob) = (user(1, "Ann"), user(2, "Bob"));
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    state.apply(
+        ServerMsg::Joined {
+            conversation: direct(5, 1, 2, 0, vec![]),
+        },
+        0.0,
+    );
+    for (id, seq) in [(30, 1), (31, 2), (32, 3)] {
+        state.apply(
+            ServerMsg::Message {
+                message: message(id, 5, seq, &bob, "psst"),
+            },
+            0.0,
+        );
+    }
+    let id = ConversationId(5);
+    assert_eq!(state.conversations[&id].unread(), 3);
+    // Ann's phone read the first two.
+    state.apply(
+        ServerMsg::Read {
+            conversation: id,
+            reads: vec![mark(1, 2, 50)],
+        },
+        0.0,
+    );
+    assert_eq!(state.conversations[&id].unread(), 1);
+    assert_eq!(state.conversations[&id].info.read_seq, 2);
+    // Told already: this tab does not report it again.
+    assert!(state.read_reports().is_empty());
+    state.apply(
+        ServerMsg::Read {
+            conversation: id,
+            reads: vec![mark(1, 3, 60)],
+        },
+        0.0,
+    );
+    assert_eq!(state.conversations[&id].unread(), 0);
+    // Her own mark is no receipt of hers.
+    assert!(state.conversations[&id].reads.is_empty());
+}
