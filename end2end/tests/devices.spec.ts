@@ -91,10 +91,12 @@ test.describe("a laptop and a phone", () => {
     // Ending the phone's session sends the phone back to the login page at once.
     const ended = Date.now();
     await other.getByTestId("end-device").click();
-    await expect(mobile).toHaveURL(/\/$/, { timeout: 5_000 });
+    // Waiting on the navigation itself (an expect polls, and would add its own delay).
+    await mobile.waitForURL(/\/$/, { timeout: 5_000 });
     const took = Date.now() - ended;
     console.log(`the phone was on the login page ${took} ms after "End session"`);
-    expect(took).toBeLessThan(2_000);
+    // "Within a second" is the aim (157–477 ms measured here); the margin is for a busy CI machine.
+    expect(took).toBeLessThan(1_500);
     await expect(listed).toHaveCount(1);
     // The laptop stays; Ann is still online there.
     await expect(kai.page.getByTestId("online-count")).toHaveText("2 online");
@@ -107,8 +109,8 @@ test.describe("a laptop and a phone", () => {
 test.describe("codes that do not link", () => {
   let server: OwnServer;
   test.beforeAll(async () => {
-    // Codes valid for 3 s, so that one expires within the test.
-    server = await OwnServer.start({ CHAT_LINK_CODE_SECS: "3" });
+    // Codes valid for 8 s, so that one expires within the test.
+    server = await OwnServer.start({ CHAT_LINK_CODE_SECS: "8" });
   });
   test.afterAll(async () => server?.dispose());
 
@@ -143,7 +145,7 @@ test.describe("codes that do not link", () => {
     // A code past its time.
     await lea.page.getByTestId("close-link-offer").click();
     const late = await offerCode(lea.page);
-    await lea.page.waitForTimeout(3_500);
+    await lea.page.waitForTimeout(8_500);
     await typeCode(stranger, late);
     await expect(stranger.locator("#link-code-error")).toHaveText(
       "This code has expired. Make a new one on your other device.",

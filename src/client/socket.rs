@@ -199,16 +199,13 @@ impl Socket {
 
     /// Withdraws the code offered (its dialog closed).
     pub fn link_cancel(&self) {
-        self.chat.update(|s| s.devices.offer = None);
+        self.chat.update(|s| s.close_link_offer());
         self.send(ClientMsg::LinkCancel);
     }
 
     /// Allows (or refuses) a device that redeemed this session's code.
     pub fn link_confirm(&self, link: crate::protocol::LinkId, accept: bool) {
-        self.chat.update(|s| {
-            s.devices.answered(link);
-            s.changes.devices = true;
-        });
+        self.chat.update(|s| s.link_answered(link));
         self.send(ClientMsg::LinkConfirm { link, accept });
     }
 

@@ -459,6 +459,18 @@ impl ChatState {
         }
     }
 
+    /// The code offered for a new device is withdrawn (its dialog closed).
+    pub fn close_link_offer(&mut self) {
+        self.devices.offer = None;
+        self.changes.devices = true;
+    }
+
+    /// The user allowed or refused a device: its request goes at once.
+    pub fn link_answered(&mut self, link: crate::protocol::LinkId) {
+        self.devices.answered(link);
+        self.changes.devices = true;
+    }
+
     /// A login is on its way.
     pub fn logging_in(&mut self) {
         self.session = Session::Pending;
@@ -705,8 +717,8 @@ impl ChatState {
     /// `None` for a private conversation whose peer is not known yet (the view says
     /// "private conversation" in the user's language).
     /// The read receipt to show in a conversation: under the user's newest text that
-    /// someone else has read (a later text by them counts as read up to it), with
-    /// who; nothing while the user does not share receipts.
+    /// someone else has read (as far as they share it: a later text of theirs tells
+    /// nothing here), with who; nothing while the user does not share receipts.
     pub fn receipt(&self, conversation: ConversationId) -> Option<Receipt> {
         if self.receipts_off {
             return None;
@@ -714,21 +726,12 @@ impl ChatState {
         let me = self.me()?.id;
         let c = self.conversations.get(&conversation)?;
         let direct = matches!(c.info.kind, ConversationKind::Direct { .. });
-        // How far each other member has read: their mark, or their newest message.
-        let mut read: BTreeMap<UserId, (Seq, i64)> = c
+        let read: BTreeMap<UserId, (Seq, i64)> = c
             .reads
             .values()
             .filter(|m| m.user != me)
             .map(|m| (m.user, (m.seq, m.at_ms)))
             .collect();
-        for m in c.messages() {
-            if m.author.id != me {
-                let entry = read.entry(m.author.id).or_insert((0, 0));
-                if m.seq > entry.0 {
-                    *entry = (m.seq, 0);
-                }
-            }
-        }
         let mine = c.messages().iter().rev().find(|m| {
             m.author.id == me
                 && !m.deleted

@@ -81,7 +81,7 @@ impl Devices {
     }
 
     /// The user answered a request: it leaves the list at once.
-    pub fn answered(&mut self, link: LinkId) {
+    pub(super) fn answered(&mut self, link: LinkId) {
         self.requests.retain(|(l, _)| *l != link);
     }
 }

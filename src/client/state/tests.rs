@@ -94,7 +94,7 @@ fn ack(client_id: &str, id: i64, seq: Seq) -> ServerMsg {
 mod changes;
 mod conversations;
 mod outbox;
-mod receipts;
+mod devices;
 
 #[test]
 fn ready_keeps_the_token_and_logs_in() {

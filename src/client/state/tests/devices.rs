@@ -1,4 +1,5 @@
-//! Read receipts and read marks from the user's other devices.
+//! One person on several devices: read marks from the other devices, read receipts,
+//! and the dialogs of linking a device.
 
 use super::*;
 
@@ -91,7 +92,7 @@ fn seen_goes_under_the_newest_own_message_the_other_has_read() {
 }
 
 #[test]
-fn a_reply_counts_as_read_and_a_room_counts_its_readers() {
+fn a_room_counts_its_readers_and_a_reply_tells_nothing() {
     let (ann, bob, cy) = (user(1, "Ann"), user(2, "Bob"), user(3, "Cy"));
     let mut state = ChatState::default();
     ready(&mut state, &ann, None);
@@ -116,10 +117,18 @@ fn a_reply_counts_as_read_and_a_room_counts_its_readers() {
     );
     let receipt = state.receipt(ConversationId(6)).unwrap();
     assert_eq!((receipt.seq, receipt.direct), (1, false));
+    // Bob answered, but only Cy's mark says she read it (Bob may not share his).
+    assert_eq!(receipt.readers, ["Cy"]);
+    state.apply(
+        ServerMsg::Read {
+            conversation: ConversationId(6),
+            reads: vec![mark(2, 2, 9)],
+        },
+        0.0,
+    );
     assert_eq!(
-        receipt.readers,
-        ["Bob", "Cy"],
-        "Bob answered it, Cy marked it"
+        state.receipt(ConversationId(6)).unwrap().readers,
+        ["Bob", "Cy"]
     );
 }
 
@@ -166,4 +175,35 @@ fn what_another_device_read_is_no_longer_unread_here() {
     assert_eq!(state.conversations[&id].unread(), 0);
     // Her own mark is no receipt of hers.
     assert!(state.conversations[&id].reads.is_empty());
+}
+
+#[test]
+fn closing_the_code_dialog_and_answering_a_request_are_shown_at_once() {
+    let ann = user(1, "Ann");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    state.take_changes();
+    state.apply(
+        ServerMsg::LinkCode {
+            code: "ABCD2345".into(),
+            expires_at_ms: 1,
+            link: None,
+            qr: None,
+        },
+        0.0,
+    );
+    state.apply(
+        ServerMsg::LinkRequest {
+            link: crate::protocol::LinkId(4),
+            device: Default::default(),
+        },
+        0.0,
+    );
+    assert!(state.take_changes().devices);
+    state.link_answered(crate::protocol::LinkId(4));
+    assert!(state.devices.requests.is_empty());
+    assert!(state.take_changes().devices, "the view is told");
+    state.close_link_offer();
+    assert_eq!(state.devices.offer, None);
+    assert!(state.take_changes().devices, "the view is told");
 }
