@@ -25,6 +25,12 @@ for (const locale of ["en-US", "zh-CN"]) {
         await expect(page.locator("form.login-card button[type=submit]")).toBeEnabled();
         await expect(page.locator("html")).toHaveAttribute("lang", locale === "en-US" ? "en" : locale);
         expect(await violations(page), "login page").toEqual([]);
+        // The form that links this device to an account on another one, with a refusal.
+        await page.getByTestId("link-this-device").click();
+        await page.locator("#link-code").fill("no");
+        await page.getByTestId("link-submit").click();
+        await expect(page.locator("#link-code-error")).not.toBeEmpty();
+        expect(await violations(page), "linking this device").toEqual([]);
 
         const name = unique("Axe");
         await login(page, name);
@@ -55,7 +61,13 @@ for (const locale of ["en-US", "zh-CN"]) {
 
         await page.getByTestId("open-settings").click();
         await expect(page.getByTestId("settings-panel")).toBeVisible();
+        await expect(page.getByTestId("device")).toHaveCount(1);
         expect(await violations(page), "settings").toEqual([]);
+        // A code for a new device, with its QR code.
+        await page.getByTestId("add-device").click();
+        await expect(page.getByTestId("link-qr")).toBeVisible();
+        expect(await violations(page), "a code for a new device").toEqual([]);
+        await page.getByTestId("close-link-offer").click();
 
         if (width < 720) {
           await page.getByTestId("sidebar-toggle").click();
