@@ -93,8 +93,8 @@ fn ack(client_id: &str, id: i64, seq: Seq) -> ServerMsg {
 
 mod changes;
 mod conversations;
-mod outbox;
 mod devices;
+mod outbox;
 
 #[test]
 fn ready_keeps_the_token_and_logs_in() {

@@ -37,6 +37,9 @@ use super::{
 /// seen" of a device connected to another server is at most this old).
 const TOUCH_EVERY: Duration = Duration::from_secs(300);
 
+/// Sessions marked as used in one write job.
+const TOUCHED_PER_WRITE: usize = 64;
+
 /// Longest origin a QR code is made for.
 const ORIGIN_MAX: usize = 200;
 
@@ -513,7 +516,8 @@ impl State {
         });
     }
 
-    /// Marks every session connected here as used now, in one write.
+    /// Marks every session connected here as used now, a few at a time per write (so
+    /// that ten thousand of them never hold up one group of messages for long).
     pub(super) fn touch_sessions(&mut self) {
         let mut token_hashes: Vec<[u8; 32]> = self
             .conns
@@ -522,15 +526,16 @@ impl State {
             .collect();
         token_hashes.sort_unstable();
         token_hashes.dedup();
-        if token_hashes.is_empty() {
-            return;
-        }
-        let touch = WriteJob::TouchSessions {
-            token_hashes,
-            at_ms: unix_millis(),
-        };
-        if let Err(e) = self.store.submit(touch) {
-            tracing::warn!(?e, "could not record the sessions' use");
+        let at_ms = unix_millis();
+        for some in token_hashes.chunks(TOUCHED_PER_WRITE) {
+            let touch = WriteJob::TouchSessions {
+                token_hashes: some.to_vec(),
+                at_ms,
+            };
+            if let Err(e) = self.store.submit(touch) {
+                tracing::warn!(?e, "could not record the sessions' use");
+                return;
+            }
         }
     }
 }

@@ -68,7 +68,10 @@ impl State {
         match (msg, session) {
             // Answered by the connection's own loop; nothing for the hub to do.
             (ClientMsg::Ping { .. }, _) => Ok(()),
-            (ClientMsg::Login { .. } | ClientMsg::Resume { .. }, Some(_)) => Err(refuse(
+            (
+                ClientMsg::Login { .. } | ClientMsg::Resume { .. } | ClientMsg::LinkRedeem { .. },
+                Some(_),
+            ) => Err(refuse(
                 ErrorCode::AlreadyLoggedIn,
                 "This connection already has a session.",
             )),

@@ -632,3 +632,66 @@ async fn texts_missing_from_the_search_index_are_indexed_at_start() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn sessions_of_a_user_are_listed_and_marked_as_used_in_one_write() {
+    for db in TestDatabase::all() {
+        let store = db.open().await;
+        let (laptop, phone) = ([1u8; 32], [2u8; 32]);
+        let new = NewUser::new("Ann", "ann", "fox", &laptop, 10).on("Firefox/132.0");
+        let ann = store.sign_up(new, 0, None).await.unwrap().unwrap();
+        let sessions = store.sessions_of(ann.id, 0).await.unwrap();
+        assert_eq!(sessions.len(), 1);
+        assert_eq!(sessions[0].user_agent, "Firefox/132.0");
+        assert_eq!(
+            (sessions[0].created_at_ms, sessions[0].last_seen_ms),
+            (10, 10)
+        );
+        // A second device, through a link allowed by the user.
+        let offer = devices::LinkOffer {
+            code_hash: [9; 32],
+            user: ann.id,
+            offered_by: laptop,
+            now_ms: 20,
+            expires_at_ms: 1_000,
+        };
+        let link = store.offer_link(offer).await.unwrap();
+        let claim = devices::LinkClaim {
+            code_hash: [9; 32],
+            token_hash: phone,
+            user_agent: "Chrome/131 Mobile".into(),
+            now_ms: 30,
+            decide_by_ms: 1_000,
+        };
+        assert!(matches!(
+            store.claim_link(claim).await.unwrap(),
+            devices::Claimed::Claimed { .. }
+        ));
+        let decided = store.decide_link(link, ann.id, true, 40).await.unwrap();
+        assert_eq!(
+            decided,
+            Some(devices::Decided {
+                offered_by: laptop,
+                claim: phone
+            })
+        );
+        // Both used now, in one job; listed last used first, expired ones left out.
+        let touch = WriteJob::TouchSessions {
+            token_hashes: vec![laptop, phone],
+            at_ms: 500,
+        };
+        store.submit(touch).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let sessions = store.sessions_of(ann.id, 0).await.unwrap();
+            if sessions.iter().all(|s| s.last_seen_ms == 500) {
+                assert_eq!(sessions.len(), 2);
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{sessions:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(store.sessions_of(ann.id, 501).await.unwrap().is_empty());
+        store.close().await;
+    }
+}
