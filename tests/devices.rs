@@ -38,17 +38,7 @@ async fn a_linked_device_is_the_same_person_with_the_same_conversations() {
         _ => None,
     })
     .await;
-    send(
-        &mut bob.client,
-        &ClientMsg::Send {
-            conversation: direct,
-            client_id: chat::protocol::ClientMsgId("b1".into()),
-            text: "just for you".into(),
-            reply_to: None,
-            mentions: vec![],
-        },
-    )
-    .await;
+    say(&mut bob, direct, "just for you").await;
     recv_until(&mut ann.client, |m| {
         matches!(m, ServerMsg::Message { message } if message.conversation == direct).then_some(())
     })
@@ -341,10 +331,23 @@ async fn reads_of(client: &mut Client, conversation: ConversationId) -> Vec<Read
     .await
 }
 
-/// A client id no other message of the test has.
-fn rand_id() -> u64 {
+/// Sends a text and waits for its ack: its number.
+async fn say(tab: &mut Tab, conversation: ConversationId, text: &str) -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let msg = ClientMsg::Send {
+        conversation,
+        client_id: chat::protocol::ClientMsgId(format!("t-{n}")),
+        text: text.into(),
+        reply_to: None,
+        mentions: vec![],
+    };
+    send(&mut tab.client, &msg).await;
+    recv_until(&mut tab.client, |m| match m {
+        ServerMsg::Ack { seq, .. } => Some(*seq),
+        _ => None,
+    })
+    .await
 }
 
 /// Bob writes to Ann privately: the conversation and the message's number.
@@ -355,22 +358,7 @@ async fn bob_writes_to(bob: &mut Tab, ann: &Tab) -> (ConversationId, u64) {
         _ => None,
     })
     .await;
-    send(
-        &mut bob.client,
-        &ClientMsg::Send {
-            conversation: direct,
-            client_id: chat::protocol::ClientMsgId(format!("b-{}", rand_id())),
-            text: "did you see this?".into(),
-            reply_to: None,
-            mentions: vec![],
-        },
-    )
-    .await;
-    let seq = recv_until(&mut bob.client, |m| match m {
-        ServerMsg::Ack { seq, .. } => Some(*seq),
-        _ => None,
-    })
-    .await;
+    let seq = say(bob, direct, "did you see this?").await;
     (direct, seq)
 }
 
@@ -459,22 +447,7 @@ async fn read_receipts_are_not_shared_by_who_turned_them_off_nor_shown_to_them()
     })
     .await;
     // Nor is she told of Bob's reading.
-    send(
-        &mut ann.client,
-        &ClientMsg::Send {
-            conversation: direct,
-            client_id: chat::protocol::ClientMsgId("a1".into()),
-            text: "seen, but you won't know".into(),
-            reply_to: None,
-            mentions: vec![],
-        },
-    )
-    .await;
-    let answer = recv_until(&mut ann.client, |m| match m {
-        ServerMsg::Ack { seq, .. } => Some(*seq),
-        _ => None,
-    })
-    .await;
+    let answer = say(&mut ann, direct, "seen, but you won't know").await;
     send(
         &mut bob.client,
         &ClientMsg::MarkRead {

@@ -489,7 +489,7 @@ impl State {
     }
 
     /// The connections of one session here.
-    fn conns_of_session(&self, token_hash: [u8; 32]) -> Vec<ConnId> {
+    pub(super) fn conns_of_session(&self, token_hash: [u8; 32]) -> Vec<ConnId> {
         self.conns
             .iter()
             .filter(|(_, c)| {

@@ -299,16 +299,7 @@ impl State {
 
     /// Closes every tab of a session that was logged out.
     pub(super) fn end_session(&mut self, token_hash: [u8; 32]) {
-        let same_session: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| {
-                c.session
-                    .as_ref()
-                    .is_some_and(|s| s.token_hash == token_hash)
-            })
-            .map(|(id, _)| *id)
-            .collect();
+        let same_session = self.conns_of_session(token_hash);
         let mut users = Vec::new();
         for id in same_session {
             let Some(c) = self.conns.get_mut(&id) else {
