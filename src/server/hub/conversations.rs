@@ -229,9 +229,12 @@ impl Conversations {
             .collect()
     }
 
-    /// A private conversation (not a room).
-    pub(super) fn is_direct(&self, id: ConversationId) -> bool {
-        self.by_id.get(&id).is_some_and(|c| c.direct.is_some())
+    /// Whether members are told each other's read marks: a private conversation, or a
+    /// room of up to [`RECEIPTS_MAX_MEMBERS`](crate::protocol::RECEIPTS_MAX_MEMBERS).
+    pub(super) fn tells_receipts(&self, id: ConversationId) -> bool {
+        self.by_id.get(&id).is_some_and(|c| {
+            c.direct.is_some() || c.members.len() <= crate::protocol::RECEIPTS_MAX_MEMBERS
+        })
     }
 
     /// One conversation as `user` (a member) sees it.

@@ -13,10 +13,7 @@ use std::{
 };
 
 use crate::{
-    protocol::{
-        ConversationId, ConversationInfo, ConversationKind, ReadMark, ServerMsg, UserId,
-        RECEIPTS_MAX_MEMBERS,
-    },
+    protocol::{ConversationId, ConversationInfo, ReadMark, ServerMsg, UserId},
     server::{bus::Event, store::UserRow},
 };
 
@@ -75,15 +72,14 @@ impl State {
     }
 
     /// Tells the read marks of the last second: in a private conversation or a room
-    /// of up to [`RECEIPTS_MAX_MEMBERS`], those who share them to the members who
+    /// of up to [`RECEIPTS_MAX_MEMBERS`](crate::protocol::RECEIPTS_MAX_MEMBERS), those who share them to the members who
     /// share theirs; every reader's own to their own tabs.
     pub(super) fn tell_receipts(&mut self) {
         self.receipts.scheduled = false;
         let pending = std::mem::take(&mut self.receipts.pending);
         for (conversation, marks) in pending {
-            let members: Vec<UserId> = self.conversations.members(conversation).collect();
-            let small =
-                self.conversations.is_direct(conversation) || members.len() <= RECEIPTS_MAX_MEMBERS;
+            // A big room's members are not even looked at (general's, every second).
+            let small = self.conversations.tells_receipts(conversation);
             let shared: Vec<ReadMark> = marks
                 .values()
                 .filter(|m| small && self.receipts.shares(m.user))
@@ -93,11 +89,11 @@ impl State {
             if !shared.is_empty() {
                 let frame = encode(&ServerMsg::Read {
                     conversation,
-                    reads: shared.clone(),
+                    reads: shared,
                 });
-                let sharing: Vec<UserId> = members
-                    .iter()
-                    .copied()
+                let sharing: Vec<UserId> = self
+                    .conversations
+                    .members(conversation)
                     .filter(|u| self.receipts.shares(*u))
                     .collect();
                 // Their own marks are in the frame of those who share.
@@ -123,13 +119,7 @@ impl State {
             return;
         }
         for info in infos {
-            let small = match &info.kind {
-                ConversationKind::Direct { .. } => true,
-                ConversationKind::Room { member_count, .. } => {
-                    *member_count as usize <= RECEIPTS_MAX_MEMBERS
-                }
-            };
-            if !small {
+            if !self.conversations.tells_receipts(info.id) {
                 continue;
             }
             info.reads = self
