@@ -10,13 +10,15 @@ mod changes;
 mod conversation;
 mod devices;
 mod outbox;
+mod refusals;
 mod saved;
+mod search;
 
 use std::collections::BTreeMap;
 
 pub use changes::Changes;
 pub use conversation::{Conversation, MAX_KEPT};
-pub use devices::{Devices, LinkOffer, LinkWait};
+pub use devices::{Devices, LinkOffer, LinkWait, Receipt};
 pub use outbox::{Change, Draft, Pending, OUTBOX_IN_FLIGHT};
 pub use saved::{Saved, SavedConversation};
 
@@ -90,18 +92,6 @@ pub struct ChatState {
     pub devices: Devices,
     /// The user does not share read receipts (and sees nobody's).
     pub receipts_off: bool,
-}
-
-/// What is shown under the user's newest message that others have read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Receipt {
-    /// The message it is shown under.
-    pub seq: Seq,
-    /// Who has read it (their names, as known here).
-    pub readers: Vec<String>,
-    /// A private conversation: "Seen", at this time if known.
-    pub seen_at_ms: Option<i64>,
-    pub direct: bool,
 }
 
 impl ChatState {
@@ -326,66 +316,7 @@ impl ChatState {
                 message,
                 client_id,
                 retry_after_ms,
-            } => {
-                // The user reads what the code means, in their language; the server's
-                // own words go to the console.
-                leptos::logging::log!("refused ({}): {message}", code.as_str());
-                match (code, client_id) {
-                    // Too fast (a full outbox flushed after a reconnect): it stays pending and
-                    // goes again when the server says it may.
-                    (ErrorCode::RateLimited, Some(client_id)) => {
-                        if let Some(p) = self.outbox.iter().find(|p| p.client_id == client_id) {
-                            reactions.push(Reaction::SendAfter {
-                                ms: retry_after_ms.unwrap_or(1_000).clamp(50, 60_000),
-                                msg: p.request(),
-                            });
-                        }
-                    }
-                    (_, Some(client_id))
-                        if self
-                            .outbox
-                            .iter()
-                            .any(|p| p.client_id == client_id && p.change.is_some()) =>
-                    {
-                        // A change that cannot be made (the message was deleted meanwhile):
-                        // nothing to retry; the user is told why.
-                        self.take_pending(&client_id, &mut reactions);
-                        self.notice = Some(code);
-                        self.changes.session = true;
-                    }
-                    (_, Some(client_id)) => {
-                        if let Some(p) = self.outbox.iter_mut().find(|p| p.client_id == client_id) {
-                            p.failed = Some(code);
-                            p.sent = false;
-                            reactions.push(Reaction::KeepPending(p.clone()));
-                            self.pump(&mut reactions);
-                        }
-                    }
-                    (ErrorCode::SessionInvalid, None) => {
-                        self.logged_out();
-                        reactions.push(Reaction::ClearToken);
-                    }
-                    (
-                        ErrorCode::InvalidNickname
-                        | ErrorCode::NicknameTaken
-                        | ErrorCode::InvalidAvatar
-                        | ErrorCode::LinkCodeInvalid
-                        | ErrorCode::LinkCodeExpired
-                        | ErrorCode::LinkCodeUsed
-                        | ErrorCode::LinkDeclined,
-                        None,
-                    ) if self.me().is_none() => {
-                        self.session = Session::Anonymous;
-                        self.login_error = Some(code);
-                        self.devices.wait = None;
-                        self.changes.devices = true;
-                    }
-                    (_, None) => {
-                        self.notice = Some(code);
-                        self.changes.session = true;
-                    }
-                }
-            }
+            } => self.refused(code, &message, client_id, retry_after_ms, &mut reactions),
         }
         reactions
     }
@@ -457,18 +388,6 @@ impl ChatState {
             self.login_error = Some(ErrorCode::LinkGone);
             self.changes.devices = true;
         }
-    }
-
-    /// The code offered for a new device is withdrawn (its dialog closed).
-    pub fn close_link_offer(&mut self) {
-        self.devices.offer = None;
-        self.changes.devices = true;
-    }
-
-    /// The user allowed or refused a device: its request goes at once.
-    pub fn link_answered(&mut self, link: crate::protocol::LinkId) {
-        self.devices.answered(link);
-        self.changes.devices = true;
     }
 
     /// A login is on its way.
@@ -559,59 +478,6 @@ impl ChatState {
             before: Some(first.seq),
             from: None,
         })
-    }
-
-    /// Starts a search; returns the request to send.
-    pub fn search(&mut self, query: String, within: Option<ConversationId>) -> ClientMsg {
-        self.search = Some((query.clone(), None));
-        self.changes.search = true;
-        ClientMsg::Search {
-            query,
-            conversation: within,
-        }
-    }
-
-    pub fn clear_search(&mut self) {
-        self.search = None;
-        self.changes.search = true;
-    }
-
-    /// Brings message `seq` of a conversation into view: the request that loads it
-    /// and everything after it, if it is not loaded yet.
-    pub fn jump_to(&mut self, conversation: ConversationId, seq: Seq) -> Option<ClientMsg> {
-        let c = self.conversations.get(&conversation)?;
-        self.jump = Some((conversation, seq));
-        self.changes.messages.insert(conversation);
-        if c.by_seq(seq).is_some() {
-            return None;
-        }
-        let first = c.messages.first().map(|m| m.seq);
-        if first.is_some_and(|first| first < seq) {
-            return None; // between known messages: a change's number, or not shown
-        }
-        Some(ClientMsg::History {
-            conversation,
-            before: first,
-            from: Some(seq),
-        })
-    }
-
-    /// The message to bring into view in `conversation`, once it is loaded; it is
-    /// then taken (brought into view once).
-    pub fn take_jump(&mut self, conversation: ConversationId) -> Option<Seq> {
-        match self.jump {
-            Some((c, seq)) if c == conversation => {
-                let loaded = self
-                    .conversations
-                    .get(&c)
-                    .is_some_and(|c| c.by_seq(seq).is_some());
-                loaded.then(|| {
-                    self.jump = None;
-                    seq
-                })
-            }
-            _ => None,
-        }
     }
 
     /// Unread texts that mention the user, in all conversations.
@@ -716,55 +582,6 @@ impl ChatState {
     /// The name a conversation is shown under: `# room` or the other user's nickname;
     /// `None` for a private conversation whose peer is not known yet (the view says
     /// "private conversation" in the user's language).
-    /// The read receipt to show in a conversation: under the user's newest text that
-    /// someone else has read (as far as they share it: a later text of theirs tells
-    /// nothing here), with who; nothing while the user does not share receipts.
-    pub fn receipt(&self, conversation: ConversationId) -> Option<Receipt> {
-        if self.receipts_off {
-            return None;
-        }
-        let me = self.me()?.id;
-        let c = self.conversations.get(&conversation)?;
-        let direct = matches!(c.info.kind, ConversationKind::Direct { .. });
-        let read: BTreeMap<UserId, (Seq, i64)> = c
-            .reads
-            .values()
-            .filter(|m| m.user != me)
-            .map(|m| (m.user, (m.seq, m.at_ms)))
-            .collect();
-        let mine = c.messages().iter().rev().find(|m| {
-            m.author.id == me
-                && !m.deleted
-                && matches!(m.body, MessageBody::Text { .. })
-                && read.values().any(|(seq, _)| *seq >= m.seq)
-        })?;
-        let readers: Vec<(UserId, i64)> = read
-            .iter()
-            .filter(|(_, (seq, _))| *seq >= mine.seq)
-            .map(|(user, (_, at))| (*user, *at))
-            .collect();
-        let name = |user: UserId| {
-            self.users
-                .get(&user)
-                .map(|u| u.nickname.clone())
-                .or_else(|| {
-                    c.messages()
-                        .iter()
-                        .find(|m| m.author.id == user)
-                        .map(|m| m.author.nickname.clone())
-                })
-                .unwrap_or_else(|| format!("#{user}"))
-        };
-        let mut names: Vec<String> = readers.iter().map(|(u, _)| name(*u)).collect();
-        names.sort_by_key(|n| n.to_lowercase());
-        Some(Receipt {
-            seq: mine.seq,
-            readers: names,
-            seen_at_ms: readers.first().map(|(_, at)| *at).filter(|at| *at > 0),
-            direct,
-        })
-    }
-
     pub fn title(&self, conversation: ConversationId) -> Option<String> {
         let c = self.conversations.get(&conversation)?;
         match &c.info.kind {

@@ -1,8 +1,14 @@
 //! This person's other devices, as this tab knows them: the code it offers for a new
 //! device and who redeemed it, the device list, and, on a device being linked, whose
-//! account it waits to join.
+//! account it waits to join; and the read receipts others' devices tell of.
 
-use crate::protocol::{Device, DeviceInfo, LinkId, QrCode, ServerMsg};
+use std::collections::BTreeMap;
+
+use super::ChatState;
+use crate::protocol::{
+    ConversationId, ConversationKind, Device, DeviceInfo, LinkId, MessageBody, QrCode, Seq,
+    ServerMsg, UserId,
+};
 
 /// A code this tab offers (while its dialog is open).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,5 +89,80 @@ impl Devices {
     /// The user answered a request: it leaves the list at once.
     pub(super) fn answered(&mut self, link: LinkId) {
         self.requests.retain(|(l, _)| *l != link);
+    }
+}
+
+/// What is shown under the user's newest message that others have read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// The message it is shown under.
+    pub seq: Seq,
+    /// Who has read it (their names, as known here).
+    pub readers: Vec<String>,
+    /// A private conversation: "Seen", at this time if known.
+    pub seen_at_ms: Option<i64>,
+    pub direct: bool,
+}
+
+impl ChatState {
+    /// The code offered for a new device is withdrawn (its dialog closed).
+    pub fn close_link_offer(&mut self) {
+        self.devices.offer = None;
+        self.changes.devices = true;
+    }
+
+    /// The user allowed or refused a device: its request goes at once.
+    pub fn link_answered(&mut self, link: crate::protocol::LinkId) {
+        self.devices.answered(link);
+        self.changes.devices = true;
+    }
+
+    /// The read receipt to show in a conversation: under the user's newest text that
+    /// someone else has read (as far as they share it: a later text of theirs tells
+    /// nothing here), with who; nothing while the user does not share receipts.
+    pub fn receipt(&self, conversation: ConversationId) -> Option<Receipt> {
+        if self.receipts_off {
+            return None;
+        }
+        let me = self.me()?.id;
+        let c = self.conversations.get(&conversation)?;
+        let direct = matches!(c.info.kind, ConversationKind::Direct { .. });
+        let read: BTreeMap<UserId, (Seq, i64)> = c
+            .reads
+            .values()
+            .filter(|m| m.user != me)
+            .map(|m| (m.user, (m.seq, m.at_ms)))
+            .collect();
+        let mine = c.messages().iter().rev().find(|m| {
+            m.author.id == me
+                && !m.deleted
+                && matches!(m.body, MessageBody::Text { .. })
+                && read.values().any(|(seq, _)| *seq >= m.seq)
+        })?;
+        let readers: Vec<(UserId, i64)> = read
+            .iter()
+            .filter(|(_, (seq, _))| *seq >= mine.seq)
+            .map(|(user, (_, at))| (*user, *at))
+            .collect();
+        let name = |user: UserId| {
+            self.users
+                .get(&user)
+                .map(|u| u.nickname.clone())
+                .or_else(|| {
+                    c.messages()
+                        .iter()
+                        .find(|m| m.author.id == user)
+                        .map(|m| m.author.nickname.clone())
+                })
+                .unwrap_or_else(|| format!("#{user}"))
+        };
+        let mut names: Vec<String> = readers.iter().map(|(u, _)| name(*u)).collect();
+        names.sort_by_key(|n| n.to_lowercase());
+        Some(Receipt {
+            seq: mine.seq,
+            readers: names,
+            seen_at_ms: readers.first().map(|(_, at)| *at).filter(|at| *at > 0),
+            direct,
+        })
     }
 }
