@@ -331,6 +331,20 @@ async fn reads_of(client: &mut Client, conversation: ConversationId) -> Vec<Read
     .await
 }
 
+/// The tab's user has read `conversation` up to `seq`.
+async fn mark_read(tab: &mut Tab, conversation: ConversationId, seq: u64) {
+    send(&mut tab.client, &ClientMsg::MarkRead { conversation, seq }).await;
+}
+
+/// Fails if any read mark is told to this client within the next 1.5 s (a coalescing
+/// second and some).
+async fn no_read_told(client: &mut Client) {
+    expect_none(client, Duration::from_millis(1500), |m| {
+        matches!(m, ServerMsg::Read { .. })
+    })
+    .await;
+}
+
 /// Sends a text and waits for its ack: its number.
 async fn say(tab: &mut Tab, conversation: ConversationId, text: &str) -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -371,14 +385,7 @@ async fn read_receipts_reach_the_other_member_and_the_readers_own_devices_only()
     let (direct, seq) = bob_writes_to(&mut bob, &ann).await;
     let mut ann_phone = server.resume(&ann.token).await.unwrap();
 
-    send(
-        &mut ann.client,
-        &ClientMsg::MarkRead {
-            conversation: direct,
-            seq,
-        },
-    )
-    .await;
+    mark_read(&mut ann, direct, seq).await;
     // Bob learns that Ann has seen it, and when.
     let told = reads_of(&mut bob.client, direct).await;
     assert_eq!(told.len(), 1);
@@ -388,23 +395,10 @@ async fn read_receipts_reach_the_other_member_and_the_readers_own_devices_only()
     let own = reads_of(&mut ann_phone.client, direct).await;
     assert_eq!((own[0].user, own[0].seq), (ann.me.id, seq));
     // Cy, no member, hears nothing of it.
-    expect_none(&mut cy.client, Duration::from_millis(1500), |m| {
-        matches!(m, ServerMsg::Read { .. })
-    })
-    .await;
+    no_read_told(&mut cy.client).await;
     // Marking it again tells nobody anything new.
-    send(
-        &mut ann.client,
-        &ClientMsg::MarkRead {
-            conversation: direct,
-            seq,
-        },
-    )
-    .await;
-    expect_none(&mut bob.client, Duration::from_millis(1500), |m| {
-        matches!(m, ServerMsg::Read { .. })
-    })
-    .await;
+    mark_read(&mut ann, direct, seq).await;
+    no_read_told(&mut bob.client).await;
     // And the mark is in Bob's next snapshot, after a reconnect.
     let again = server.resume(&bob.token).await.unwrap();
     let info = again.conversations.iter().find(|c| c.id == direct).unwrap();
@@ -430,32 +424,15 @@ async fn read_receipts_are_not_shared_by_who_turned_them_off_nor_shown_to_them()
         })
         .await;
     }
-    send(
-        &mut ann.client,
-        &ClientMsg::MarkRead {
-            conversation: direct,
-            seq,
-        },
-    )
-    .await;
+    mark_read(&mut ann, direct, seq).await;
     // Her own devices still agree on what she has read…
     let own = reads_of(&mut ann_phone.client, direct).await;
     assert_eq!((own[0].user, own[0].seq), (ann.me.id, seq));
     // …but Bob is not told.
-    expect_none(&mut bob.client, Duration::from_millis(1500), |m| {
-        matches!(m, ServerMsg::Read { .. })
-    })
-    .await;
+    no_read_told(&mut bob.client).await;
     // Nor is she told of Bob's reading.
     let answer = say(&mut ann, direct, "seen, but you won't know").await;
-    send(
-        &mut bob.client,
-        &ClientMsg::MarkRead {
-            conversation: direct,
-            seq: answer,
-        },
-    )
-    .await;
+    mark_read(&mut bob, direct, answer).await;
     expect_none(
         &mut ann.client,
         Duration::from_millis(1500),
@@ -487,14 +464,7 @@ async fn read_receipts_are_not_shared_by_who_turned_them_off_nor_shown_to_them()
     })
     .await;
     let (_, newer) = bob_writes_to(&mut bob, &ann).await;
-    send(
-        &mut ann.client,
-        &ClientMsg::MarkRead {
-            conversation: direct,
-            seq: newer,
-        },
-    )
-    .await;
+    mark_read(&mut ann, direct, newer).await;
     let told = reads_of(&mut bob.client, direct).await;
     assert!(told.iter().any(|m| m.user == ann.me.id && m.seq == newer));
 }

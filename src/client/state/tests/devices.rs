@@ -33,17 +33,23 @@ fn history(conv: i64, messages: Vec<ChatMessage>) -> ServerMsg {
     }
 }
 
-#[test]
-fn seen_goes_under_the_newest_own_message_the_other_has_read() {
-    let (ann, bob) = (user(1, "Ann"), user(2, "Bob"));
+/// Ann logged in, with her private conversation 5 with user 2.
+fn with_direct(ann: &UserInfo) -> ChatState {
     let mut state = ChatState::default();
-    ready(&mut state, &ann, None);
+    ready(&mut state, ann, None);
     state.apply(
         ServerMsg::Joined {
             conversation: direct(5, 1, 2, 0, vec![]),
         },
         0.0,
     );
+    state
+}
+
+#[test]
+fn seen_goes_under_the_newest_own_message_the_other_has_read() {
+    let (ann, bob) = (user(1, "Ann"), user(2, "Bob"));
+    let mut state = with_direct(&ann);
     state.apply(ServerMsg::Presence { user: bob.clone() }, 0.0);
     state.apply(
         history(
@@ -135,14 +141,7 @@ fn a_room_counts_its_readers_and_a_reply_tells_nothing() {
 #[test]
 fn what_another_device_read_is_no_longer_unread_here() {
     let (ann, bob) = (user(1, "Ann"), user(2, "Bob"));
-    let mut state = ChatState::default();
-    ready(&mut state, &ann, None);
-    state.apply(
-        ServerMsg::Joined {
-            conversation: direct(5, 1, 2, 0, vec![]),
-        },
-        0.0,
-    );
+    let mut state = with_direct(&ann);
     for (id, seq) in [(30, 1), (31, 2), (32, 3)] {
         state.apply(
             ServerMsg::Message {
