@@ -7,6 +7,7 @@ pub mod chat;
 pub mod markdown;
 pub mod mentions;
 pub mod notify;
+pub mod passkeys;
 pub mod socket;
 pub mod state;
 pub mod storage;

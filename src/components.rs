@@ -13,6 +13,8 @@ pub mod login_page;
 pub mod message_list;
 pub mod message_row;
 pub mod message_text;
+pub mod passkey_sign_in;
+pub mod passkeys_section;
 pub mod room_list;
 pub mod search_panel;
 pub mod settings_panel;

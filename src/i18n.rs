@@ -77,6 +77,13 @@ pub fn refusal(i18n: I18n, code: ErrorCode) -> String {
         ErrorCode::LinkDeclined => leptos_fluent::tr!(i18n, "error-link-declined"),
         ErrorCode::LinkGone => leptos_fluent::tr!(i18n, "error-link-gone"),
         ErrorCode::NoSuchDevice => leptos_fluent::tr!(i18n, "error-no-such-device"),
+        ErrorCode::PasskeysOff => leptos_fluent::tr!(i18n, "error-passkeys-off"),
+        ErrorCode::PasskeyFailed => leptos_fluent::tr!(i18n, "error-passkey-failed"),
+        ErrorCode::PasskeyUnknown => leptos_fluent::tr!(i18n, "error-passkey-unknown"),
+        ErrorCode::PasskeyRefused => leptos_fluent::tr!(i18n, "error-passkey-refused", {
+            "max" => crate::protocol::PASSKEYS_MAX,
+        }),
+        ErrorCode::NoSuchPasskey => leptos_fluent::tr!(i18n, "error-no-such-passkey"),
         ErrorCode::Internal => leptos_fluent::tr!(i18n, "error-internal"),
     }
 }

@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 
 mod changes;
 mod devices;
+mod passkeys;
 mod rules;
 
 pub use changes::Draft;
 pub use devices::*;
+pub use passkeys::*;
 pub use rules::*;
 
 /// Version of this protocol, sent in [`ServerMsg::Welcome`]; bumped on breaking changes.
@@ -204,6 +206,31 @@ pub enum ClientMsg {
     /// Whether others see how far this user has read (and this user, theirs); the
     /// user's own devices agree on it either way. On unless turned off.
     ShareReceipts { on: bool },
+    /// A signed-in user begins adding a passkey named `name` (empty: after the
+    /// device); answered with `passkey_creation`.
+    PasskeyAddStart {
+        #[serde(default)]
+        name: String,
+    },
+    /// The browser's new credential (`PublicKeyCredential.toJSON()`) for the ceremony
+    /// of `passkey_creation`; answered with `passkeys`.
+    PasskeyAdd {
+        ceremony: CeremonyId,
+        credential: serde_json::Value,
+    },
+    /// The user's passkeys, answered with `passkeys`.
+    Passkeys,
+    /// Removes one of the user's passkeys; answered with `passkeys`.
+    PasskeyRemove { passkey: PasskeyId },
+    /// A connection without a session begins signing in with a passkey; answered with
+    /// `passkey_request`.
+    PasskeySignInStart,
+    /// The browser's assertion (`PublicKeyCredential.toJSON()`) for the ceremony of
+    /// `passkey_request`; answered with `ready` (a new session of the passkey's user).
+    PasskeySignIn {
+        ceremony: CeremonyId,
+        credential: serde_json::Value,
+    },
 }
 
 /// Messages the server sends to a client.
@@ -217,6 +244,10 @@ pub enum ServerMsg {
         ping_interval_ms: u64,
         /// Server clock (Unix milliseconds), so clients can tell their own skew.
         server_time_ms: i64,
+        /// The one origin passkeys work at (`http://localhost:3000`), if the server
+        /// has them: a page at another address offers a link there instead.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        passkey_origin: Option<String>,
     },
     /// Answer to [`ClientMsg::Ping`].
     Pong { nonce: u64 },
@@ -334,6 +365,21 @@ pub enum ServerMsg {
     },
     /// The user's choice of sharing read receipts (made in this tab or another).
     ReceiptsShared { on: bool },
+    /// The answer to `passkey_add_start`: `options` for the browser's
+    /// `PublicKeyCredential.parseCreationOptionsFromJSON`, good once and for minutes.
+    PasskeyCreation {
+        ceremony: CeremonyId,
+        options: serde_json::Value,
+    },
+    /// The answer to `passkey_sign_in_start`: `options` for
+    /// `PublicKeyCredential.parseRequestOptionsFromJSON` (no credentials named: the
+    /// browser offers the passkeys it holds for this site).
+    PasskeyRequest {
+        ceremony: CeremonyId,
+        options: serde_json::Value,
+    },
+    /// The user's passkeys (after `passkeys`, an addition or a removal).
+    Passkeys { passkeys: Vec<PasskeyInfo> },
     /// A request could not be carried out; the connection stays open.
     Error {
         code: ErrorCode,
@@ -582,6 +628,17 @@ pub enum ErrorCode {
     LinkGone,
     /// None of the user's sessions has this id.
     NoSuchDevice,
+    /// This server has no passkeys (no site address set for them).
+    PasskeysOff,
+    /// The passkey ceremony failed: not answered in time, answered twice, or the
+    /// browser's answer did not verify. Start again.
+    PasskeyFailed,
+    /// The passkey is not (or no longer) one of a user's here.
+    PasskeyUnknown,
+    /// The user has [`PASSKEYS_MAX`] passkeys already, or the name is not one.
+    PasskeyRefused,
+    /// None of the user's passkeys has this id.
+    NoSuchPasskey,
     /// The server failed; the request may be retried.
     Internal,
 }
@@ -596,6 +653,14 @@ impl ErrorCode {
                 | Self::LinkCodeUsed
                 | Self::LinkDeclined
                 | Self::LinkGone
+        )
+    }
+
+    /// A refusal of signing in with a passkey (shown beside its button).
+    pub fn is_passkey(self) -> bool {
+        matches!(
+            self,
+            Self::PasskeysOff | Self::PasskeyFailed | Self::PasskeyUnknown
         )
     }
 
@@ -628,6 +693,11 @@ impl ErrorCode {
             Self::LinkDeclined => "link_declined",
             Self::LinkGone => "link_gone",
             Self::NoSuchDevice => "no_such_device",
+            Self::PasskeysOff => "passkeys_off",
+            Self::PasskeyFailed => "passkey_failed",
+            Self::PasskeyUnknown => "passkey_unknown",
+            Self::PasskeyRefused => "passkey_refused",
+            Self::NoSuchPasskey => "no_such_passkey",
             Self::Internal => "internal",
         }
     }
@@ -759,6 +829,7 @@ mod tests {
                 protocol: PROTOCOL_VERSION,
                 ping_interval_ms: 20_000,
                 server_time_ms: 1,
+                passkey_origin: Some("http://localhost:3000".into()),
             },
             ServerMsg::Pong { nonce: 7 },
             ServerMsg::error(ErrorCode::MalformedMessage, "bad"),

@@ -156,6 +156,10 @@ impl AppState {
                 client_ping_interval: config.client_ping_interval(),
                 max_invalid_frames: MAX_INVALID_FRAMES,
                 write_timeout: config.write_timeout(),
+                // Once per server: the connections' settings stay a plain copy.
+                passkey_origin: config
+                    .passkey_origin()
+                    .map(|o| &*Box::leak(o.into_boxed_str())),
             },
             max_message_bytes: config.max_message_bytes,
             admission: Admission::new(

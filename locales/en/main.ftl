@@ -169,6 +169,26 @@ link-request = { $device } wants to sign in as you.
 link-allow = Allow
 link-refuse = Refuse
 
+## Passkeys (the login page and Settings)
+
+passkey-sign-in = Sign in with a passkey
+passkey-waiting = Waiting for your passkey…
+passkeys-elsewhere = Passkeys work at this site's other address:
+passkeys = Passkeys
+passkeys-about = Sign in on any device without typing your name, and keep your name however long you are away.
+passkeys-loading = Loading your passkeys…
+passkeys-none = No passkeys yet.
+passkey-name-label = Name of the new passkey (optional)
+passkey-add = Add a passkey
+passkey-added = Passkey added. Next time, choose “Sign in with a passkey”.
+passkey-created = Added { $time }
+passkey-last-used = Last used { $time }
+passkey-never-used = Not used yet
+passkey-remove = Remove
+passkey-cancelled = The passkey dialog was closed; nothing changed.
+passkey-already-here = This device already holds a passkey of your account.
+passkey-unsupported = This browser cannot use a passkey here.
+
 ## What the server (or the browser's own check) refused, by error code
 
 error-malformed-message = The server did not understand a request of this page; reload it.
@@ -196,4 +216,9 @@ error-link-code-used = This code was used already. Make a new one on your other 
 error-link-declined = Your other device did not allow this one.
 error-link-gone = The device being linked is no longer waiting. Start again with a new code.
 error-no-such-device = That session has ended already.
+error-passkeys-off = Passkeys are not set up on this server.
+error-passkey-failed = The passkey could not be checked, or it took too long. Try again.
+error-passkey-unknown = This passkey is not one of an account here (it may have been removed).
+error-passkey-refused = This passkey could not be added: it is registered already, its name is too long, or you have { $max } passkeys.
+error-no-such-passkey = That passkey was removed already.
 error-internal = The server could not complete this; try again.

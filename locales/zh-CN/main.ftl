@@ -157,6 +157,26 @@ link-request = { $device } 想以你的身份登录。
 link-allow = 允许
 link-refuse = 拒绝
 
+## 通行密钥（登录页和设置）
+
+passkey-sign-in = 用通行密钥登录
+passkey-waiting = 正在等待你的通行密钥…
+passkeys-elsewhere = 通行密钥只能在本站的另一个地址使用：
+passkeys = 通行密钥
+passkeys-about = 在任何设备上登录都无需输入昵称；离开再久，昵称也一直归你。
+passkeys-loading = 正在加载你的通行密钥…
+passkeys-none = 还没有通行密钥。
+passkey-name-label = 新通行密钥的名称（可不填）
+passkey-add = 添加通行密钥
+passkey-added = 已添加通行密钥。下次请选择“用通行密钥登录”。
+passkey-created = 添加于 { $time }
+passkey-last-used = 上次使用于 { $time }
+passkey-never-used = 尚未使用
+passkey-remove = 删除
+passkey-cancelled = 通行密钥对话框已关闭，没有任何改动。
+passkey-already-here = 这台设备上已有你这个账号的通行密钥。
+passkey-unsupported = 这个浏览器无法在这里使用通行密钥。
+
 ## 服务器（或浏览器自身的检查）拒绝的原因，按错误代码
 
 error-malformed-message = 服务器无法理解本页面的请求，请刷新页面。
@@ -184,4 +204,9 @@ error-link-code-used = 这个代码已被使用，请在其他设备上生成新
 error-link-declined = 你的其他设备没有允许这台设备。
 error-link-gone = 要关联的设备已不再等待，请用新的代码重新开始。
 error-no-such-device = 这个会话已经结束。
+error-passkeys-off = 这台服务器没有启用通行密钥。
+error-passkey-failed = 无法验证这个通行密钥，或者等待太久。请重试。
+error-passkey-unknown = 这个通行密钥不属于这里的任何账号（可能已被删除）。
+error-passkey-refused = 无法添加这个通行密钥：它已经注册过、名称太长，或者你已有 { $max } 个通行密钥。
+error-no-such-passkey = 这个通行密钥已经删除了。
 error-internal = 服务器未能完成此操作，请重试。

@@ -217,6 +217,26 @@ impl Socket {
         });
     }
 
+    /// Signs in with a passkey the browser holds for this site (no name typed).
+    pub fn passkey_sign_in(&self) {
+        self.chat.update(|s| s.passkey_begun());
+        self.send(ClientMsg::PasskeySignInStart);
+    }
+
+    /// Adds a passkey named `name` (empty: after this device).
+    pub fn passkey_add(&self, name: String) {
+        self.chat.update(|s| s.passkey_begun());
+        self.send(ClientMsg::PasskeyAddStart { name });
+    }
+
+    /// Asks for the user's passkeys (or removes one, then asks).
+    pub fn passkeys(&self, remove: Option<crate::protocol::PasskeyId>) {
+        self.send(match remove {
+            Some(passkey) => ClientMsg::PasskeyRemove { passkey },
+            None => ClientMsg::Passkeys,
+        });
+    }
+
     /// Ends the session in every tab.
     pub fn logout(&self) {
         self.send(ClientMsg::Logout);
@@ -304,7 +324,7 @@ mod browser {
         client::{
             backoff::reconnect_delay_ms,
             chat::{Chat, Part},
-            state::{ChatState, Reaction},
+            state::{ChatState, PasskeyCall, Reaction},
             storage,
         },
         protocol::{close_code, ClientMsg, ServerMsg, WS_PATH},
@@ -387,7 +407,9 @@ mod browser {
                     loop {
                         match commands.next().await {
                             Some(Command::Send(
-                                msg @ (ClientMsg::Login { .. } | ClientMsg::LinkRedeem { .. }),
+                                msg @ (ClientMsg::Login { .. }
+                                | ClientMsg::LinkRedeem { .. }
+                                | ClientMsg::PasskeySignInStart),
                             )) => {
                                 login = Some(msg);
                                 break;
@@ -486,8 +508,9 @@ mod browser {
                                 offline
                             });
                             match serde_json::from_str::<ServerMsg>(&text) {
-                                Ok(ServerMsg::Welcome { ping_interval_ms, .. }) => {
+                                Ok(ServerMsg::Welcome { ping_interval_ms, passkey_origin, .. }) => {
                                     welcomed = true;
+                                    self.chat.update(|s| s.passkeys_at(passkey_origin));
                                     self.status.set(ConnectionStatus::Connected);
                                     let ms = ping_interval_ms.clamp(1_000, 600_000) as u32;
                                     ping_every = f64::from(ms);
@@ -643,6 +666,21 @@ mod browser {
                     }
                     Reaction::Notify { title, body } => {
                         crate::client::notify::mentioned(&title, &body)
+                    }
+                    Reaction::Passkey(call) => {
+                        let (commands, chat) = (self.commands.clone(), self.chat);
+                        let signing_in = matches!(call, PasskeyCall::Get { .. });
+                        leptos::task::spawn_local(async move {
+                            match crate::client::passkeys::run(call).await {
+                                Ok(answer) => {
+                                    chat.update(|s| s.passkey_answered(signing_in));
+                                    let _ = commands.unbounded_send(Command::Send(answer));
+                                }
+                                Err(problem) => {
+                                    chat.update(|s| s.passkey_failed(problem));
+                                }
+                            }
+                        });
                     }
                 }
             }

@@ -10,6 +10,7 @@ mod changes;
 mod conversation;
 mod devices;
 mod outbox;
+mod passkeys;
 mod refusals;
 mod saved;
 mod search;
@@ -20,6 +21,7 @@ pub use changes::Changes;
 pub use conversation::{Conversation, MAX_KEPT};
 pub use devices::{Devices, LinkOffer, LinkWait, Receipt};
 pub use outbox::{Change, Draft, Pending, OUTBOX_IN_FLIGHT};
+pub use passkeys::{PasskeyCall, PasskeyProblem, Passkeys};
 pub use saved::{Saved, SavedConversation};
 
 use crate::protocol::{
@@ -61,6 +63,8 @@ pub enum Reaction {
     /// A new message mentions the user: a browser notification if the tab is hidden
     /// and the user allowed them.
     Notify { title: String, body: String },
+    /// A passkey ceremony needs the browser: ask it, then send its answer.
+    Passkey(PasskeyCall),
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -92,6 +96,8 @@ pub struct ChatState {
     pub devices: Devices,
     /// The user does not share read receipts (and sees nobody's).
     pub receipts_off: bool,
+    /// Where passkeys work, the user's passkeys, and a ceremony under way.
+    pub passkeys: Passkeys,
 }
 
 impl ChatState {
@@ -107,7 +113,11 @@ impl ChatState {
         let mut reactions = Vec::new();
         self.changes.merge(Changes::of(&msg));
         match msg {
-            ServerMsg::Welcome { .. } | ServerMsg::Pong { .. } => {}
+            ServerMsg::Pong { .. } => {}
+            msg @ (ServerMsg::Welcome { .. }
+            | ServerMsg::PasskeyCreation { .. }
+            | ServerMsg::PasskeyRequest { .. }
+            | ServerMsg::Passkeys { .. }) => self.passkeys.apply(msg, &mut reactions),
             ServerMsg::Read {
                 conversation,
                 reads,
@@ -375,7 +385,10 @@ impl ChatState {
 
     /// Forgets everything of the session (logout, or the server ended it).
     pub fn logged_out(&mut self) {
+        let origin = self.passkeys.origin.take();
         *self = ChatState::default();
+        // Told once per connection, which outlives the session.
+        self.passkeys.origin = origin;
         self.changes.all = true;
     }
 
@@ -383,6 +396,9 @@ impl ChatState {
     pub fn anonymous(&mut self) {
         self.session = Session::Anonymous;
         self.changes.session = true;
+        // A passkey ceremony of a lost connection is gone with it.
+        self.passkeys.busy = false;
+        self.changes.devices = true;
         // A link waited for on a connection that was lost is gone with it.
         if self.devices.wait.take().is_some() {
             self.login_error = Some(ErrorCode::LinkGone);

@@ -7,7 +7,7 @@ use crate::{
     client::{chat::Part, socket::Socket, state::Session, storage},
     components::{
         connection_status::ConnectionBanner, language_picker::LanguagePicker,
-        link_this_device::LinkThisDevice,
+        link_this_device::LinkThisDevice, passkey_sign_in::PasskeySignIn,
     },
     i18n::{self, I18n},
     protocol::{
@@ -53,7 +53,10 @@ pub fn LoginPage() -> impl IntoView {
     let nickname_error = move || {
         local_error
             .get()
-            .or_else(|| login_error().filter(|c| *c != ErrorCode::InvalidAvatar && !c.is_link()))
+            .or_else(|| {
+                login_error()
+                    .filter(|c| *c != ErrorCode::InvalidAvatar && !c.is_link() && !c.is_passkey())
+            })
             .map(|code| i18n::refusal(i18n, code))
     };
     let avatar_error = move || {
@@ -139,6 +142,7 @@ pub fn LoginPage() -> impl IntoView {
                 </button>
                 <ConnectionBanner quiet=true/>
             </form>
+            <PasskeySignIn/>
             <LinkThisDevice/>
         </main>
     }

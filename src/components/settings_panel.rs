@@ -5,7 +5,10 @@ use leptos::prelude::*;
 
 use crate::{
     client::{chat::Part, notify, socket::Socket},
-    components::{devices_section::DevicesSection, language_picker::LanguagePicker},
+    components::{
+        devices_section::DevicesSection, language_picker::LanguagePicker,
+        passkeys_section::PasskeysSection,
+    },
 };
 
 /// "Share when I have read messages": others see how far this user has read (and the
@@ -84,6 +87,7 @@ pub fn SettingsPanel(on_close: Callback<()>) -> impl IntoView {
             </fieldset>
             <ReceiptsSetting/>
             <DevicesSection/>
+            <PasskeysSection/>
         </section>
     }
 }

@@ -101,6 +101,14 @@ pub struct Config {
     /// Seconds a code for linking a device is valid (and, once redeemed, how long the
     /// device that showed it has to allow the new one).
     pub link_code_secs: u64,
+    /// The site's address as browsers see it, for passkeys (`https://chat.example.org`):
+    /// its host is the relying party. Empty: `http://localhost:<port>` when listening
+    /// on a loopback or every address (browsers take no IP address for passkeys),
+    /// otherwise none. `off`: no passkeys.
+    pub passkey_origin: String,
+    /// Passkey sign-ins one IP address may begin per minute, and at once above that.
+    pub passkey_sign_ins_per_minute_per_ip: u32,
+    pub passkey_sign_in_burst_per_ip: u32,
 }
 
 impl Default for Config {
@@ -140,6 +148,9 @@ impl Default for Config {
             link_redeems_per_minute_per_ip: 5,
             link_redeem_burst_per_ip: 5,
             link_code_secs: 300,
+            passkey_origin: String::new(),
+            passkey_sign_ins_per_minute_per_ip: 10,
+            passkey_sign_in_burst_per_ip: 10,
         }
     }
 }
@@ -273,6 +284,15 @@ impl Config {
         if !(1..=3600).contains(&self.link_code_secs) {
             return invalid("link_code_secs", "must be between 1 and 3600");
         }
+        if self.passkey_sign_ins_per_minute_per_ip == 0 || self.passkey_sign_in_burst_per_ip == 0 {
+            return invalid(
+                "passkey_sign_ins_per_minute_per_ip",
+                "passkey_sign_ins_per_minute_per_ip and passkey_sign_in_burst_per_ip must be at least 1",
+            );
+        }
+        if let Err(reason) = self.passkey_origin_checked() {
+            return invalid("passkey_origin", &reason);
+        }
         if self.login_timeout_secs == 0 {
             return invalid("login_timeout_secs", "must be at least 1");
         }
@@ -333,6 +353,33 @@ impl Config {
         Duration::from_secs(self.login_timeout_secs)
     }
 
+    /// The origin passkeys work at, if any (see [`Config::passkey_origin`]).
+    pub fn passkey_origin(&self) -> Option<String> {
+        self.passkey_origin_checked().ok().flatten()
+    }
+
+    fn passkey_origin_checked(&self) -> Result<Option<String>, String> {
+        let given = self.passkey_origin.trim();
+        if given == "off" {
+            return Ok(None);
+        }
+        if given.is_empty() {
+            let ip = self.listen_addr.ip();
+            return Ok((ip.is_loopback() || ip.is_unspecified())
+                .then(|| format!("http://localhost:{}", self.listen_addr.port())));
+        }
+        let url = webauthn_rs::prelude::Url::parse(given)
+            .map_err(|_| format!("{given:?} is not an origin like https://chat.example.org"))?;
+        let origin = url.origin().ascii_serialization();
+        if given.trim_end_matches('/') != origin {
+            return Err(format!(
+                "{given:?} is not an origin like https://chat.example.org (no path)"
+            ));
+        }
+        super::hub::relying_party(&origin).map_err(|e| format!("{given:?}: {e}"))?;
+        Ok(Some(origin))
+    }
+
     pub fn hub_settings(&self) -> HubSettings {
         let at_least_one = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
         HubSettings {
@@ -353,6 +400,11 @@ impl Config {
             link_redeems_per_minute_per_ip: at_least_one(self.link_redeems_per_minute_per_ip),
             link_redeem_burst_per_ip: at_least_one(self.link_redeem_burst_per_ip),
             link_code_valid: Duration::from_secs(self.link_code_secs),
+            passkey_origin: self.passkey_origin(),
+            passkey_sign_ins_per_minute_per_ip: at_least_one(
+                self.passkey_sign_ins_per_minute_per_ip,
+            ),
+            passkey_sign_in_burst_per_ip: at_least_one(self.passkey_sign_in_burst_per_ip),
             ..HubSettings::default()
         }
     }

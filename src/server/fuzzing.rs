@@ -107,6 +107,7 @@ const SETTINGS: ConnectionSettings = ConnectionSettings {
     client_ping_interval: Duration::from_secs(20),
     max_invalid_frames: 10,
     write_timeout: Duration::from_secs(5),
+    passkey_origin: None,
 };
 
 /// Frames, one a line (text if UTF-8, else binary), from two connections in turn,

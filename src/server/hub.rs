@@ -25,6 +25,7 @@ mod drafts;
 mod elsewhere;
 mod limits;
 mod ordering;
+mod passkeys;
 mod presence;
 mod receipts;
 mod remote;
@@ -55,6 +56,7 @@ use super::bus::{Incoming, SharedBus};
 use super::store::{self, Store, Stored, UserRow};
 use super::supervise::spawn_essential;
 use conversations::Conversations;
+pub use passkeys::relying_party;
 use presence::Live;
 pub use sessions::nickname_skeleton;
 pub use settings::HubSettings;
@@ -203,6 +205,10 @@ impl Hub {
                 work.await;
             }
         });
+        let passkeys = settings
+            .passkey_origin
+            .as_deref()
+            .and_then(passkeys::Passkeys::new);
         let state = State {
             store,
             limits: limits::Limits::new(&settings),
@@ -219,6 +225,7 @@ impl Hub {
             counts: presence::Counts::default(),
             claims: HashSet::new(),
             receipts,
+            passkeys,
             grace_epoch: 0,
             done,
             session_lane,
@@ -306,6 +313,8 @@ struct Conn {
     user_agent: String,
     /// Waiting for the user to allow this device (it redeemed a link code).
     linking: Option<devices::Linking>,
+    /// A passkey sign-in began: the login deadline waits for it until then (Unix ms).
+    ceremony_until_ms: i64,
     /// Requests refused by a limit in a row (see [`HubSettings::max_rate_strikes`]).
     rate_strikes: u32,
     /// A request of this connection is waiting on storage; later ones wait in `queued`.
@@ -346,6 +355,8 @@ struct State {
     claims: HashSet<String>,
     /// Read marks to tell, and who does not share theirs.
     receipts: receipts::Receipts,
+    /// The relying party of passkeys, if this server has them.
+    passkeys: Option<passkeys::Passkeys>,
     grace_epoch: u64,
     /// Where finished storage work and timers report back.
     done: mpsc::UnboundedSender<Done>,
@@ -440,6 +451,7 @@ impl State {
                         peer,
                         user_agent,
                         linking: None,
+                        ceremony_until_ms: 0,
                         rate_strikes: 0,
                         busy: false,
                         queued: VecDeque::new(),

@@ -13,6 +13,7 @@
 //! None of it runs on the hub's task.
 
 pub mod devices;
+pub mod passkeys;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -23,9 +24,10 @@ use async_trait::async_trait;
 
 use crate::protocol::{
     snippet, Author, ChatMessage, ClientMsgId, ConversationId, LinkId, MessageBody, MessageId,
-    Quote, Reaction, Reactor, Seq, UserId,
+    PasskeyId, Quote, Reaction, Reactor, Seq, UserId,
 };
 use devices::{Claimed, Decided, LinkClaim, LinkOffer, SessionRow};
+use passkeys::{NewCeremony, NewPasskey, PasskeyRow, PasskeySignIn, StoredPasskey, TakenCeremony};
 
 /// What storage fails with. The hub and the server name only this, not a driver's
 /// own type.
@@ -300,6 +302,35 @@ pub trait Storage: Send + Sync {
 
     /// The users who do not share read receipts.
     async fn receipts_off(&self) -> Result<Vec<UserId>>;
+
+    /// Keeps a passkey ceremony's state until it is taken or expires (and forgets
+    /// the expired ones).
+    async fn put_ceremony(&self, ceremony: NewCeremony) -> Result<()>;
+
+    /// Takes the ceremony `id` begun by `user` (`None`: a sign-in), once, before it
+    /// expires.
+    async fn take_ceremony(
+        &self,
+        id: String,
+        user: Option<UserId>,
+        now_ms: i64,
+    ) -> Result<Option<TakenCeremony>>;
+
+    /// The passkeys of `user`, oldest first.
+    async fn passkeys_of(&self, user: UserId) -> Result<Vec<PasskeyRow>>;
+
+    /// Registers a passkey; false if its credential is registered already.
+    async fn add_passkey(&self, passkey: NewPasskey) -> Result<bool>;
+
+    /// Removes one of `user`'s passkeys; false if there was no such one.
+    async fn remove_passkey(&self, user: UserId, passkey: PasskeyId) -> Result<bool>;
+
+    /// The passkey of a credential id, if one is registered.
+    async fn passkey_by_credential(&self, credential_id: Vec<u8>) -> Result<Option<StoredPasskey>>;
+
+    /// A verified sign-in: the passkey's new record, a new session of its user and
+    /// their nickname claim renewed. `None` if the passkey was removed meanwhile.
+    async fn passkey_sign_in(&self, sign_in: PasskeySignIn) -> Result<Option<UserId>>;
 }
 
 /// What a member has not read of one conversation (see [`Storage::unread`]).

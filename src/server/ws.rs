@@ -44,6 +44,8 @@ pub struct ConnectionSettings {
     /// connection: the peer stopped reading, and a blocked write must not keep it
     /// alive for ever.
     pub write_timeout: Duration,
+    /// Where passkeys work (told in `welcome`), if anywhere.
+    pub passkey_origin: Option<&'static str>,
 }
 
 /// What went wrong reading a frame, as far as the loop needs to know.
@@ -188,6 +190,7 @@ where
         protocol: PROTOCOL_VERSION,
         ping_interval_ms: settings.client_ping_interval.as_millis() as u64,
         server_time_ms: unix_millis(),
+        passkey_origin: settings.passkey_origin.map(str::to_string),
     };
     let timeout = settings.write_timeout;
     let exit = match write_all(
@@ -509,6 +512,7 @@ mod tests {
         client_ping_interval: Duration::from_secs(20),
         max_invalid_frames: 3,
         write_timeout: Duration::from_secs(10),
+        passkey_origin: None,
     };
 
     struct Harness {

@@ -39,7 +39,11 @@ impl Changes {
     pub(super) fn of(msg: &ServerMsg) -> Self {
         let mut c = Self::default();
         match msg {
-            ServerMsg::Welcome { .. } | ServerMsg::Pong { .. } => {}
+            ServerMsg::Pong { .. } => {}
+            ServerMsg::Welcome { .. }
+            | ServerMsg::PasskeyCreation { .. }
+            | ServerMsg::PasskeyRequest { .. }
+            | ServerMsg::Passkeys { .. } => c.devices = true,
             ServerMsg::SearchResults { .. } => c.search = true,
             ServerMsg::Ready { .. } => c.all = true,
             ServerMsg::Message { message } => c.message(message.conversation),
@@ -75,7 +79,10 @@ impl Changes {
                 code: ErrorCode::SessionInvalid,
                 ..
             } => c.all = true,
-            ServerMsg::Error { .. } => c.session = true,
+            ServerMsg::Error { .. } => {
+                c.session = true;
+                c.devices = true;
+            }
             ServerMsg::LinkWaiting { .. } => {
                 c.session = true;
                 c.devices = true;

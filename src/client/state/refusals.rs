@@ -49,6 +49,14 @@ impl ChatState {
                     self.pump(reactions);
                 }
             }
+            (
+                ErrorCode::PasskeysOff
+                | ErrorCode::PasskeyFailed
+                | ErrorCode::PasskeyUnknown
+                | ErrorCode::PasskeyRefused
+                | ErrorCode::NoSuchPasskey,
+                None,
+            ) => self.passkey_refused(code),
             (ErrorCode::SessionInvalid, None) => {
                 self.logged_out();
                 reactions.push(Reaction::ClearToken);
@@ -69,6 +77,8 @@ impl ChatState {
                 self.changes.devices = true;
             }
             (_, None) => {
+                // A ceremony refused for another reason (too fast) is over too.
+                self.passkeys.busy = false;
                 self.notice = Some(code);
                 self.changes.session = true;
             }

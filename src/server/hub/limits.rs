@@ -33,10 +33,12 @@ pub(super) enum Kind {
     Search,
     /// Link codes offered and decided, the device list, sessions ended.
     Devices,
+    /// Passkeys registered, listed, removed.
+    Passkeys,
 }
 
 impl Kind {
-    const ALL: [Kind; 8] = [
+    const ALL: [Kind; 9] = [
         Kind::Send,
         Kind::Membership,
         Kind::OpenDirect,
@@ -45,6 +47,7 @@ impl Kind {
         Kind::MarkRead,
         Kind::Search,
         Kind::Devices,
+        Kind::Passkeys,
     ];
 
     fn what(self) -> &'static str {
@@ -57,6 +60,7 @@ impl Kind {
             Kind::MarkRead => "Read marks are coming too fast.",
             Kind::Search => "You are searching too fast; wait a moment.",
             Kind::Devices => "Too many device requests; wait a moment.",
+            Kind::Passkeys => "Too many passkey requests; wait a moment.",
         }
     }
 }
@@ -78,6 +82,8 @@ pub(super) struct Limits {
     sign_up: DefaultKeyedRateLimiter<IpAddr>,
     /// Link codes tried per address.
     link_redeem: DefaultKeyedRateLimiter<IpAddr>,
+    /// Passkey sign-ins begun per address.
+    passkey_sign_in: DefaultKeyedRateLimiter<IpAddr>,
     checks: AtomicU32,
 }
 
@@ -90,6 +96,8 @@ pub(super) enum PerAddress {
     SignUp,
     /// `link_redeem`.
     LinkRedeem,
+    /// `passkey_sign_in_start`.
+    PasskeySignIn,
 }
 
 impl PerAddress {
@@ -98,6 +106,9 @@ impl PerAddress {
             PerAddress::SignIn => "Too many sign-ins from your address; wait a moment.",
             PerAddress::SignUp => "Too many new users from your address; wait a moment.",
             PerAddress::LinkRedeem => "Too many link codes tried from your address; wait a moment.",
+            PerAddress::PasskeySignIn => {
+                "Too many passkey sign-ins from your address; wait a moment."
+            }
         }
     }
 }
@@ -124,6 +135,8 @@ impl Limits {
                 Kind::Search => quota(1.0, 5),
                 // A settings panel opened, a code shown, a session or two ended.
                 Kind::Devices => quota(0.5, 10),
+                // Each registration is two requests, with the browser's dialog between.
+                Kind::Passkeys => quota(0.2, 10),
             })
         };
         Self {
@@ -139,6 +152,10 @@ impl Limits {
             link_redeem: RateLimiter::keyed(quota(
                 f64::from(settings.link_redeems_per_minute_per_ip.get()) / 60.0,
                 settings.link_redeem_burst_per_ip.get(),
+            )),
+            passkey_sign_in: RateLimiter::keyed(quota(
+                f64::from(settings.passkey_sign_ins_per_minute_per_ip.get()) / 60.0,
+                settings.passkey_sign_in_burst_per_ip.get(),
             )),
             checks: AtomicU32::new(0),
         }
@@ -164,6 +181,7 @@ impl Limits {
             PerAddress::SignIn => &self.sign_in,
             PerAddress::SignUp => &self.sign_up,
             PerAddress::LinkRedeem => &self.link_redeem,
+            PerAddress::PasskeySignIn => &self.passkey_sign_in,
         };
         limiter
             .check_key(&address)
@@ -180,7 +198,12 @@ impl Limits {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
-        for limiter in [&self.sign_in, &self.sign_up, &self.link_redeem] {
+        for limiter in [
+            &self.sign_in,
+            &self.sign_up,
+            &self.link_redeem,
+            &self.passkey_sign_in,
+        ] {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }

@@ -69,14 +69,22 @@ impl State {
             // Answered by the connection's own loop; nothing for the hub to do.
             (ClientMsg::Ping { .. }, _) => Ok(()),
             (
-                ClientMsg::Login { .. } | ClientMsg::Resume { .. } | ClientMsg::LinkRedeem { .. },
+                ClientMsg::Login { .. }
+                | ClientMsg::Resume { .. }
+                | ClientMsg::LinkRedeem { .. }
+                | ClientMsg::PasskeySignInStart
+                | ClientMsg::PasskeySignIn { .. },
                 Some(_),
             ) => Err(refuse(
                 ErrorCode::AlreadyLoggedIn,
                 "This connection already has a session.",
             )),
             (
-                ClientMsg::Login { .. } | ClientMsg::Resume { .. } | ClientMsg::LinkRedeem { .. },
+                ClientMsg::Login { .. }
+                | ClientMsg::Resume { .. }
+                | ClientMsg::LinkRedeem { .. }
+                | ClientMsg::PasskeySignInStart
+                | ClientMsg::PasskeySignIn { .. },
                 None,
             ) if self.is_linking(conn) => Err(refuse(
                 ErrorCode::AlreadyLoggedIn,
@@ -94,6 +102,20 @@ impl State {
             (ClientMsg::LinkRedeem { code }, None) => {
                 self.limit_address(conn, PerAddress::LinkRedeem)?;
                 self.link_redeem(conn, &code)
+            }
+            (ClientMsg::PasskeySignInStart, None) => {
+                self.limit_address(conn, PerAddress::PasskeySignIn)?;
+                self.passkey_sign_in_start(conn)
+            }
+            (
+                ClientMsg::PasskeySignIn {
+                    ceremony,
+                    credential,
+                },
+                None,
+            ) => {
+                self.limit_address(conn, PerAddress::SignIn)?;
+                self.passkey_sign_in(conn, ceremony, credential)
             }
             (_, None) => Err(refuse(ErrorCode::NotLoggedIn, "Log in first.")),
             (msg, Some(session)) => {
@@ -181,7 +203,28 @@ impl State {
                         self.end_devices(conn, user.id, session_hash, None);
                         Ok(())
                     }
+                    ClientMsg::PasskeyAddStart { name } => {
+                        self.limit(conn, Kind::Passkeys, user.id)?;
+                        self.passkey_add_start(conn, &user, &name)
+                    }
+                    ClientMsg::PasskeyAdd {
+                        ceremony,
+                        credential,
+                    } => {
+                        self.limit(conn, Kind::Passkeys, user.id)?;
+                        self.passkey_add(conn, &user, ceremony, credential)
+                    }
+                    ClientMsg::Passkeys => {
+                        self.limit(conn, Kind::Passkeys, user.id)?;
+                        self.list_passkeys(conn, &user, None)
+                    }
+                    ClientMsg::PasskeyRemove { passkey } => {
+                        self.limit(conn, Kind::Passkeys, user.id)?;
+                        self.list_passkeys(conn, &user, Some(passkey))
+                    }
                     ClientMsg::Ping { .. }
+                    | ClientMsg::PasskeySignInStart
+                    | ClientMsg::PasskeySignIn { .. }
                     | ClientMsg::Login { .. }
                     | ClientMsg::Resume { .. }
                     | ClientMsg::LinkRedeem { .. }

@@ -348,8 +348,8 @@ impl State {
             self.login_deadline_in(conn, std::time::Duration::from_secs(1));
             return;
         }
-        if c.linking.is_some() {
-            // Waiting for the user to allow it, until the link's own time is up.
+        if c.linking.is_some() || c.ceremony_until_ms > unix_millis() {
+            // Waiting for the user to allow it (or for a passkey), until its own time is up.
             self.login_deadline_in(conn, std::time::Duration::from_secs(5));
             return;
         }

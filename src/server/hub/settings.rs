@@ -37,6 +37,11 @@ pub struct HubSettings {
     pub replay_max_bytes: usize,
     /// A connection without a session this long after it connected is closed (4003).
     pub login_timeout: Duration,
+    /// The site's origin, for passkeys (their relying party); `None`: no passkeys.
+    pub passkey_origin: Option<String>,
+    /// Passkey sign-ins one IP address may begin per minute, and at once above that.
+    pub passkey_sign_ins_per_minute_per_ip: NonZeroU32,
+    pub passkey_sign_in_burst_per_ip: NonZeroU32,
 }
 
 impl Default for HubSettings {
@@ -60,6 +65,9 @@ impl Default for HubSettings {
             resume_max_gap: 1000,
             replay_max_bytes: 4 << 20,
             login_timeout: Duration::from_secs(10),
+            passkey_origin: None,
+            passkey_sign_ins_per_minute_per_ip: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            passkey_sign_in_burst_per_ip: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
         }
     }
 }

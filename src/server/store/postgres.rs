@@ -22,10 +22,11 @@ use tokio::{sync::Mutex, task::JoinHandle};
 use super::{
     conversation_rows,
     devices::{Claimed, Decided, LinkClaim, LinkOffer, SessionRow},
+    passkeys::{NewCeremony, NewPasskey, PasskeyRow, PasskeySignIn, StoredPasskey, TakenCeremony},
     search_words, searchable, sql, ConversationFields, ConversationRow, NewUser, QueueError,
     Result, Storage, Unread, UserFields, UserRow, WriteJob, WRITE_QUEUE,
 };
-use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, LinkId, Seq, UserId};
+use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, LinkId, PasskeyId, Seq, UserId};
 use writer::Writer;
 
 /// Connections of one server: the writer's groups, reads and the rarer writes.
@@ -283,6 +284,44 @@ impl Storage for PgStore {
     async fn receipts_off(&self) -> Result<Vec<UserId>> {
         devices_same::receipts_off(&self.pool).await
     }
+
+    async fn put_ceremony(&self, ceremony: NewCeremony) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        passkeys_same::put_ceremony(&mut conn, ceremony).await
+    }
+
+    async fn take_ceremony(
+        &self,
+        id: String,
+        user: Option<UserId>,
+        now_ms: i64,
+    ) -> Result<Option<TakenCeremony>> {
+        let mut conn = self.pool.acquire().await?;
+        passkeys_same::take_ceremony(&mut conn, id, user, now_ms).await
+    }
+
+    async fn passkeys_of(&self, user: UserId) -> Result<Vec<PasskeyRow>> {
+        passkeys_same::passkeys_of(&self.pool, user).await
+    }
+
+    async fn add_passkey(&self, passkey: NewPasskey) -> Result<bool> {
+        let mut conn = self.pool.acquire().await?;
+        passkeys_same::add_passkey(&mut conn, passkey).await
+    }
+
+    async fn remove_passkey(&self, user: UserId, passkey: PasskeyId) -> Result<bool> {
+        let mut conn = self.pool.acquire().await?;
+        passkeys_same::remove_passkey(&mut conn, user, passkey).await
+    }
+
+    async fn passkey_by_credential(&self, credential_id: Vec<u8>) -> Result<Option<StoredPasskey>> {
+        passkeys_same::passkey_by_credential(&self.pool, credential_id).await
+    }
+
+    async fn passkey_sign_in(&self, sign_in: PasskeySignIn) -> Result<Option<UserId>> {
+        let mut conn = self.pool.acquire().await?;
+        passkeys_same::passkey_sign_in(&mut conn, sign_in).await
+    }
 }
 
 /// The search index's statements: `$1` message id, `$2` its text as
@@ -356,4 +395,9 @@ pub(super) mod same {
 /// The device statements, for PostgreSQL.
 mod devices_same {
     super::super::devices::device_statements_for!(sqlx::PgPool, sqlx::PgConnection);
+}
+
+/// The passkey statements, for PostgreSQL.
+mod passkeys_same {
+    super::super::passkeys::passkey_statements_for!(sqlx::PgPool, sqlx::PgConnection);
 }

@@ -18,13 +18,15 @@ pub(super) const INSERT_SESSION: &str =
     "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, user_agent)
      VALUES ($1, $2, $3, $3, $4)";
 
-/// Takes the skeleton for `$2` unless its holder was seen at `$4` or later (alive).
+/// Takes the skeleton for `$2` unless its holder was seen at `$4` or later (alive) or
+/// has a passkey (a passkey keeps the name past the idle expiry).
 /// Returns a row only if taken. On PostgreSQL a sign-up racing another waits for it
 /// on the unique key, then sees its claim (alive) and takes nothing.
 pub(super) const CLAIM_NICKNAME: &str =
     "INSERT INTO nickname_claims (skeleton, user_id, last_seen_at) VALUES ($1, $2, $3)
      ON CONFLICT (skeleton) DO UPDATE SET user_id = excluded.user_id, last_seen_at = excluded.last_seen_at
      WHERE nickname_claims.last_seen_at < $4
+       AND NOT EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = nickname_claims.user_id)
      RETURNING user_id";
 
 /// Touches a live session (seen at `$3` or later): its user, or no row.
@@ -44,9 +46,10 @@ pub(super) const TOUCH_CLAIM: &str =
 pub(super) const DELETE_SESSION: &str =
     "DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id";
 
-/// Frees the nickname of a user with no session left.
+/// Frees the nickname of a user with no session (and no passkey) left.
 pub(super) const FREE_CLAIM: &str = "DELETE FROM nickname_claims WHERE user_id = $1
-     AND NOT EXISTS (SELECT 1 FROM sessions WHERE user_id = $1)";
+     AND NOT EXISTS (SELECT 1 FROM sessions WHERE user_id = $1)
+     AND NOT EXISTS (SELECT 1 FROM passkeys WHERE user_id = $1)";
 
 pub(super) const INSERT_ROOM: &str =
     "INSERT INTO conversations (room_name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING";

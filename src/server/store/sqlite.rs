@@ -19,10 +19,11 @@ use tokio::{sync::Mutex, task::JoinHandle};
 use super::{
     conversation_rows,
     devices::{Claimed, Decided, LinkClaim, LinkOffer, SessionRow},
+    passkeys::{NewCeremony, NewPasskey, PasskeyRow, PasskeySignIn, StoredPasskey, TakenCeremony},
     search_words, searchable, sql, ConversationFields, ConversationRow, NewUser, QueueError,
     Result, Storage, Unread, UserFields, UserRow, WriteJob, WRITE_QUEUE,
 };
-use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, LinkId, Seq, UserId};
+use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, LinkId, PasskeyId, Seq, UserId};
 use writer::Writer;
 
 /// The search index's statements: `$1` message id (the index's rowid), `$2` its text
@@ -333,6 +334,49 @@ impl Storage for SqliteStore {
     async fn receipts_off(&self) -> Result<Vec<UserId>> {
         devices_same::receipts_off(&self.pool).await
     }
+
+    async fn put_ceremony(&self, ceremony: NewCeremony) -> Result<()> {
+        self.writer
+            .run(move |conn| Box::pin(passkeys_same::put_ceremony(conn, ceremony)))
+            .await
+    }
+
+    async fn take_ceremony(
+        &self,
+        id: String,
+        user: Option<UserId>,
+        now_ms: i64,
+    ) -> Result<Option<TakenCeremony>> {
+        self.writer
+            .run(move |conn| Box::pin(passkeys_same::take_ceremony(conn, id, user, now_ms)))
+            .await
+    }
+
+    async fn passkeys_of(&self, user: UserId) -> Result<Vec<PasskeyRow>> {
+        passkeys_same::passkeys_of(&self.pool, user).await
+    }
+
+    async fn add_passkey(&self, passkey: NewPasskey) -> Result<bool> {
+        self.writer
+            .run(move |conn| Box::pin(passkeys_same::add_passkey(conn, passkey)))
+            .await
+    }
+
+    async fn remove_passkey(&self, user: UserId, passkey: PasskeyId) -> Result<bool> {
+        self.writer
+            .run(move |conn| Box::pin(passkeys_same::remove_passkey(conn, user, passkey)))
+            .await
+    }
+
+    async fn passkey_by_credential(&self, credential_id: Vec<u8>) -> Result<Option<StoredPasskey>> {
+        passkeys_same::passkey_by_credential(&self.pool, credential_id).await
+    }
+
+    async fn passkey_sign_in(&self, sign_in: PasskeySignIn) -> Result<Option<UserId>> {
+        self.writer
+            .run(move |conn| Box::pin(passkeys_same::passkey_sign_in(conn, sign_in)))
+            .await
+    }
 }
 
 /// Indexes the texts stored before the search index existed (or past its newest
@@ -374,6 +418,11 @@ pub(super) mod same {
 /// The device statements, for SQLite.
 mod devices_same {
     super::super::devices::device_statements_for!(sqlx::SqlitePool, sqlx::SqliteConnection);
+}
+
+/// The passkey statements, for SQLite.
+mod passkeys_same {
+    super::super::passkeys::passkey_statements_for!(sqlx::SqlitePool, sqlx::SqliteConnection);
 }
 
 /// Copies the WAL back into the database now and then (PASSIVE: never waits for,
