@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses its own part of this
 
 pub mod devices;
+pub mod passkeys;
 pub mod proxy;
 pub mod streams;
 

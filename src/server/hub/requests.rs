@@ -211,7 +211,7 @@ impl State {
                         ceremony,
                         credential,
                     } => {
-                        self.limit(conn, Kind::Passkeys, user.id)?;
+                        // Limited by its ceremony's start: each is answered once.
                         self.passkey_add(conn, &user, ceremony, credential)
                     }
                     ClientMsg::Passkeys => {
