@@ -680,3 +680,31 @@ async fn a_device_is_linked_across_servers_and_a_session_ended_on_one_closes_on_
     );
     cluster.stop().await;
 }
+
+#[tokio::test]
+async fn a_passkey_made_through_one_server_signs_in_through_another_and_a_ceremony_crosses_them() {
+    let Some(cluster) = Cluster::start("passkeys", 2).await else {
+        return;
+    };
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let mut laptop = devices::login_as(a, "Ann", devices::LAPTOP).await;
+    let mut key = passkeys::SoftPasskey::new();
+    passkeys::add(&mut laptop.client, &mut key, "Laptop").await;
+    // A sign-in begun on B is answered on A (the ceremony is in the database), once.
+    let mut begun = connect_as(b.addr, devices::PHONE).await;
+    let (ceremony, options) = passkeys::sign_in_start(&mut begun).await.unwrap();
+    let answer = key.get(&options);
+    let mut phone = connect_as(a.addr, devices::PHONE).await;
+    let ready = passkeys::sign_in_finish(&mut phone, ceremony.clone(), answer.clone()).await;
+    assert!(
+        matches!(&ready, Ok(ServerMsg::Ready { me, .. }) if me.id == laptop.me.id),
+        "{ready:?}"
+    );
+    assert_eq!(
+        passkeys::sign_in_finish(&mut begun, ceremony, answer)
+            .await
+            .err(),
+        Some(ErrorCode::PasskeyFailed)
+    );
+    cluster.stop().await;
+}

@@ -52,6 +52,12 @@ fn client_tag(msg: &ClientMsg) -> &'static str {
         ClientMsg::EndSession { .. } => "end_session",
         ClientMsg::EndOtherSessions => "end_other_sessions",
         ClientMsg::ShareReceipts { .. } => "share_receipts",
+        ClientMsg::PasskeyAddStart { .. } => "passkey_add_start",
+        ClientMsg::PasskeyAdd { .. } => "passkey_add",
+        ClientMsg::Passkeys => "passkeys",
+        ClientMsg::PasskeyRemove { .. } => "passkey_remove",
+        ClientMsg::PasskeySignInStart => "passkey_sign_in_start",
+        ClientMsg::PasskeySignIn { .. } => "passkey_sign_in",
     }
 }
 const ALL_CLIENT_TAGS: &[&str] = &[
@@ -79,6 +85,12 @@ const ALL_CLIENT_TAGS: &[&str] = &[
     "end_session",
     "end_other_sessions",
     "share_receipts",
+    "passkey_add_start",
+    "passkey_add",
+    "passkeys",
+    "passkey_remove",
+    "passkey_sign_in_start",
+    "passkey_sign_in",
 ];
 
 fn server_tag(msg: &ServerMsg) -> &'static str {
@@ -107,6 +119,9 @@ fn server_tag(msg: &ServerMsg) -> &'static str {
         ServerMsg::Devices { .. } => "devices",
         ServerMsg::Read { .. } => "read",
         ServerMsg::ReceiptsShared { .. } => "receipts_shared",
+        ServerMsg::PasskeyCreation { .. } => "passkey_creation",
+        ServerMsg::PasskeyRequest { .. } => "passkey_request",
+        ServerMsg::Passkeys { .. } => "passkeys",
         ServerMsg::Error { .. } => "error",
     }
 }
@@ -135,6 +150,9 @@ const ALL_SERVER_TAGS: &[&str] = &[
     "devices",
     "read",
     "receipts_shared",
+    "passkey_creation",
+    "passkey_request",
+    "passkeys",
     "error",
 ];
 

@@ -26,8 +26,10 @@ async fn welcomes_and_answers_pings() {
             protocol,
             ping_interval_ms,
             server_time_ms,
+            passkey_origin,
         } => {
             assert_eq!(protocol, PROTOCOL_VERSION);
+            assert_eq!(passkey_origin.as_deref(), Some(common::passkeys::ORIGIN));
             assert_eq!(ping_interval_ms, 20_000);
             assert!(
                 server_time_ms > 1_600_000_000_000,

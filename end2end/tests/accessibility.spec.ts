@@ -79,3 +79,36 @@ for (const locale of ["en-US", "zh-CN"]) {
     }
   }
 }
+
+// Passkeys are offered at localhost only (browsers take no IP address for them): the
+// login page's button and the Settings section with a passkey in it, there.
+for (const locale of ["en-US", "zh-CN"]) {
+  for (const colorScheme of ["light", "dark"] as const) {
+    test(`no WCAG 2.1 A/AA violations with passkeys, ${locale}, ${colorScheme}`, async ({ browser, baseURL }) => {
+      const local = (baseURL ?? "http://127.0.0.1:3000").replace("127.0.0.1", "localhost");
+      const context = await browser.newContext({ baseURL: local, locale, colorScheme });
+      const page = await context.newPage();
+      const cdp = await context.newCDPSession(page);
+      await cdp.send("WebAuthn.enable");
+      await cdp.send("WebAuthn.addVirtualAuthenticator", {
+        options: {
+          protocol: "ctap2",
+          transport: "internal",
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+        },
+      });
+      await page.goto("/");
+      await expect(page.getByTestId("passkey-sign-in")).toBeEnabled();
+      expect(await violations(page), "login page with passkeys").toEqual([]);
+      await login(page, unique("Key"));
+      await page.getByTestId("open-settings").click();
+      await page.getByTestId("add-passkey").click();
+      await expect(page.getByTestId("passkey")).toHaveCount(1);
+      expect(await violations(page), "settings with a passkey").toEqual([]);
+      await context.close();
+    });
+  }
+}

@@ -16,7 +16,8 @@ pub fn PasskeySignIn() -> impl IntoView {
     let chat = socket.chat();
     let i18n = expect_context::<I18n>();
     let origin = move || chat.read(Part::Devices, |s| s.passkeys.origin.clone());
-    let usable = move || origin().is_some_and(|o| passkeys::at(&o)) && passkeys::supported();
+    let usable =
+        Memo::new(move |_| origin().is_some_and(|o| passkeys::at(&o)) && passkeys::supported());
     let elsewhere = move || origin().filter(|o| !passkeys::at(o) && passkeys::supported());
     let busy = move || chat.read(Part::Devices, |s| s.passkeys.busy);
     let error = move || {
@@ -31,7 +32,7 @@ pub fn PasskeySignIn() -> impl IntoView {
         })
     };
     view! {
-        <Show when=usable>
+        <Show when=move || usable.get()>
             <section class="passkey-sign-in">
                 <button
                     type="button"

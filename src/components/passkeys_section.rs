@@ -24,11 +24,12 @@ pub fn PasskeysSection() -> impl IntoView {
     let socket = expect_context::<Socket>();
     let chat = socket.chat();
     let i18n = expect_context::<I18n>();
-    let usable = move || {
+    // A memo: the list is asked for when this turns true, not at every change of devices.
+    let usable = Memo::new(move |_| {
         chat.read(Part::Devices, |s| s.passkeys.origin.clone())
             .is_some_and(|o| passkeys::at(&o))
             && passkeys::supported()
-    };
+    });
     let list = move || chat.read(Part::Devices, |s| s.passkeys.list.clone());
     let busy = move || chat.read(Part::Devices, |s| s.passkeys.busy);
     let added = move || chat.read(Part::Devices, |s| s.passkeys.added);
@@ -39,7 +40,7 @@ pub fn PasskeysSection() -> impl IntoView {
     let name = RwSignal::new(String::new());
     // Asked each time Settings opens where passkeys work.
     Effect::new(move |_| {
-        if usable() {
+        if usable.get() {
             socket.passkeys(None);
         }
     });
@@ -49,7 +50,7 @@ pub fn PasskeysSection() -> impl IntoView {
         name.set(String::new());
     };
     view! {
-        <Show when=usable>
+        <Show when=move || usable.get()>
             <fieldset class="passkeys" data-testid="passkeys">
                 <legend>{leptos_fluent::move_tr!("passkeys")}</legend>
                 <p class="muted">{leptos_fluent::move_tr!("passkeys-about")}</p>

@@ -371,7 +371,7 @@ impl Config {
         let url = webauthn_rs::prelude::Url::parse(given)
             .map_err(|_| format!("{given:?} is not an origin like https://chat.example.org"))?;
         let origin = url.origin().ascii_serialization();
-        if given.trim_end_matches('/') != origin {
+        if given.trim_end_matches('/').to_ascii_lowercase() != origin {
             return Err(format!(
                 "{given:?} is not an origin like https://chat.example.org (no path)"
             ));
@@ -477,6 +477,44 @@ mod tests {
             ] {
                 let config = load_in(jail, &format!("database_url = \"{url}\"\n")).unwrap();
                 assert_eq!(config.database_url, url);
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn passkeys_work_at_a_host_name_derived_from_the_listen_address_or_given() {
+        let at = |listen: &str, given: &str| Config {
+            listen_addr: listen.parse().unwrap(),
+            passkey_origin: given.into(),
+            ..Config::default()
+        };
+        assert_eq!(
+            at("127.0.0.1:3000", "").passkey_origin().as_deref(),
+            Some("http://localhost:3000")
+        );
+        assert_eq!(
+            at("0.0.0.0:8080", "").passkey_origin().as_deref(),
+            Some("http://localhost:8080")
+        );
+        assert_eq!(at("192.0.2.7:3000", "").passkey_origin(), None);
+        assert_eq!(at("127.0.0.1:3000", "off").passkey_origin(), None);
+        assert_eq!(
+            at("10.0.0.2:3000", "https://Chat.Example.org/")
+                .passkey_origin()
+                .as_deref(),
+            Some("https://chat.example.org")
+        );
+        Jail::expect_with(|jail| {
+            for bad in [
+                "http://127.0.0.1:3000",
+                "https://chat.example.org/app",
+                "chat.example.org",
+            ] {
+                let err = load_in(jail, &format!("passkey_origin = \"{bad}\"\n"))
+                    .unwrap_err()
+                    .to_string();
+                assert!(err.contains("passkey_origin"), "{bad}: {err}");
             }
             Ok(())
         });

@@ -142,6 +142,8 @@ impl TestDb {
             // Some tests join hundreds of rooms (tests/hardening.rs tries the limit).
             room_changes_per_minute: 100_000,
             room_change_burst: 10_000,
+            // What the software authenticator (passkeys.rs) signs for.
+            passkey_origin: passkeys::ORIGIN.into(),
             ..Config::default()
         }
     }
