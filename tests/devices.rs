@@ -32,12 +32,7 @@ async fn a_linked_device_is_the_same_person_with_the_same_conversations() {
     let mut ann = login_as(&server, "Ann", LAPTOP).await;
     let mut bob = server.login("Bob", "owl").await.unwrap();
     // Bob writes to Ann privately: one unread message on her account.
-    send(&mut bob.client, &ClientMsg::OpenDirect { user: ann.me.id }).await;
-    let direct = recv_until(&mut bob.client, |m| match m {
-        ServerMsg::Joined { conversation } => Some(conversation.id),
-        _ => None,
-    })
-    .await;
+    let direct = open_direct(&mut bob, ann.me.id).await;
     say(&mut bob, direct, "just for you").await;
     recv_until(&mut ann.client, |m| {
         matches!(m, ServerMsg::Message { message } if message.conversation == direct).then_some(())
@@ -366,12 +361,7 @@ async fn say(tab: &mut Tab, conversation: ConversationId, text: &str) -> u64 {
 
 /// Bob writes to Ann privately: the conversation and the message's number.
 async fn bob_writes_to(bob: &mut Tab, ann: &Tab) -> (ConversationId, u64) {
-    send(&mut bob.client, &ClientMsg::OpenDirect { user: ann.me.id }).await;
-    let direct = recv_until(&mut bob.client, |m| match m {
-        ServerMsg::Joined { conversation } => Some(conversation.id),
-        _ => None,
-    })
-    .await;
+    let direct = open_direct(bob, ann.me.id).await;
     let seq = say(bob, direct, "did you see this?").await;
     (direct, seq)
 }
@@ -490,4 +480,53 @@ async fn resume_ready(
         _ => None,
     })
     .await
+}
+
+#[tokio::test]
+async fn a_room_of_more_than_50_tells_an_author_how_many_read_their_text_not_who() {
+    let db = TestDb::new();
+    let server = TestServer::start(db.config()).await;
+    let mut ann = server.login("Ann", "fox").await.unwrap();
+    let hall = join_room(&mut ann.client, "hall").await.id;
+    let mut others = Vec::new();
+    for n in 0..chat::protocol::RECEIPTS_MAX_MEMBERS {
+        let mut tab = server.login(&format!("Reader {n}"), "owl").await.unwrap();
+        join_room(&mut tab.client, "hall").await;
+        others.push(tab);
+    }
+    let seq = say(&mut ann, hall, "hello, hall").await;
+    // Three of the 50 read it (the others' next frames are theirs to read).
+    for tab in others.iter_mut().take(3) {
+        mark_read(tab, hall, seq).await;
+    }
+    let told = recv_until(&mut ann.client, |m| match m {
+        ServerMsg::ReadCount {
+            conversation,
+            seq: s,
+            count,
+        } if *conversation == hall && *s == seq => Some(*count),
+        ServerMsg::Read {
+            conversation,
+            reads,
+        } if *conversation == hall => {
+            panic!("who read it is not told in a big room: {reads:?}")
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(told, 3);
+    // A reader learns nobody's marks, and no count of a text not theirs.
+    expect_none(&mut others[5].client, Duration::from_millis(1500), |m| {
+        matches!(m, ServerMsg::ReadCount { .. })
+            || matches!(m, ServerMsg::Read { conversation, .. } if *conversation == hall)
+    })
+    .await;
+    // After a reload, Ann's snapshot has the count.
+    let again = server.resume(&ann.token).await.unwrap();
+    let info = again.conversations.iter().find(|c| c.id == hall).unwrap();
+    assert_eq!(
+        info.read_count,
+        Some(chat::protocol::ReadCount { seq, count: 3 })
+    );
+    server.stop().await;
 }

@@ -47,12 +47,7 @@ async fn a_passkey_signs_in_a_new_device_as_the_same_person_without_a_name() {
 
     let mut ann = login_as(&server, "Ann", LAPTOP).await;
     let mut bob = server.login("Bob", "owl").await.unwrap();
-    send(&mut bob.client, &ClientMsg::OpenDirect { user: ann.me.id }).await;
-    let direct = recv_until(&mut bob.client, |m| match m {
-        ServerMsg::Joined { conversation } => Some(conversation.id),
-        _ => None,
-    })
-    .await;
+    let direct = open_direct(&mut bob, ann.me.id).await;
 
     let mut laptop_key = SoftPasskey::new();
     let (ceremony, options) = add_start(&mut ann.client, "").await.unwrap();

@@ -3,7 +3,7 @@
 // violation at all. Fields are found by id and test id, not by their words.
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { login, send, unique } from "./support";
+import { login, send, unique, virtualAuthenticator } from "./support";
 
 async function violations(page: Page): Promise<string[]> {
   const results = await new AxeBuilder({ page })
@@ -88,18 +88,7 @@ for (const locale of ["en-US", "zh-CN"]) {
       const local = (baseURL ?? "http://127.0.0.1:3000").replace("127.0.0.1", "localhost");
       const context = await browser.newContext({ baseURL: local, locale, colorScheme });
       const page = await context.newPage();
-      const cdp = await context.newCDPSession(page);
-      await cdp.send("WebAuthn.enable");
-      await cdp.send("WebAuthn.addVirtualAuthenticator", {
-        options: {
-          protocol: "ctap2",
-          transport: "internal",
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-          automaticPresenceSimulation: true,
-        },
-      });
+      await virtualAuthenticator(page);
       await page.goto("/");
       await expect(page.getByTestId("passkey-sign-in")).toBeEnabled();
       expect(await violations(page), "login page with passkeys").toEqual([]);

@@ -110,8 +110,9 @@ test.describe("with a server of its own", () => {
     };
     console.log(`BUSY-ROOM ${JSON.stringify(line)}`);
     // Bounded: the DOM does not grow with the messages received (2,000 rows would be
-    // ten thousand nodes and more).
-    expect(Math.max(...samples.map((s) => s.nodes))).toBeLessThan(before.nodes + 2_000);
+    // ten thousand nodes and more). Its peak is about 1,700 nodes; on a loaded CI machine
+    // a half-second stall once let a burst render before the oldest rows went (2,298).
+    expect(Math.max(...samples.map((s) => s.nodes))).toBeLessThan(before.nodes + 3_000);
     await watcher.context.close();
   });
 });

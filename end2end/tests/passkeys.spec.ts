@@ -5,38 +5,15 @@
 // plain words. Passkeys work at http://localhost:<port> (browsers take no IP address
 // as a relying party): at 127.0.0.1 the login page links there instead.
 import { expect, test, type Browser, type Page } from "@playwright/test";
-import { OwnServer, person, send } from "./support";
+import { OwnServer, person, send, virtualAuthenticator } from "./support";
 
 type Credential = Record<string, unknown>;
-
-/** A virtual platform authenticator on `page`, holding `credentials`. */
-async function authenticator(page: Page, credentials: Credential[] = []) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("WebAuthn.enable");
-  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-    options: {
-      protocol: "ctap2",
-      transport: "internal",
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  for (const credential of credentials) {
-    await cdp.send("WebAuthn.addCredential", { authenticatorId, credential: credential as never });
-  }
-  return {
-    credentials: async () =>
-      (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials as Credential[],
-  };
-}
 
 /** A fresh browser (no session, no storage) on the login page, holding `credentials`. */
 async function freshBrowser(browser: Browser, baseURL: string, credentials: Credential[]): Promise<Page> {
   const context = await browser.newContext({ baseURL });
   const page = await context.newPage();
-  await authenticator(page, credentials);
+  await virtualAuthenticator(page, credentials);
   await page.goto("/");
   return page;
 }
@@ -58,7 +35,7 @@ test.describe("passkeys", () => {
 
   test("a passkey added on the laptop signs in a fresh browser as the same person, until removed", async ({ browser }) => {
     const ann = await person(browser, "Ann", "fox", local);
-    const keys = await authenticator(ann.page);
+    const keys = await virtualAuthenticator(ann.page);
     const kai = await person(browser, "Kai", "owl", local);
     await kai.page.getByTestId("user-Ann").click();
     await send(kai.page, "a secret for Ann");

@@ -39,6 +39,31 @@ export async function person(
   return { context, page };
 }
 
+/** A virtual platform authenticator on `page` (DevTools protocol: ctap2, internal
+ * transport, resident keys, user verification), holding `credentials` at first. */
+export async function virtualAuthenticator(page: Page, credentials: Record<string, unknown>[] = []) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  for (const credential of credentials) {
+    await cdp.send("WebAuthn.addCredential", { authenticatorId, credential: credential as never });
+  }
+  return {
+    /** The credentials it holds now (private keys included), to copy to another. */
+    credentials: async () =>
+      (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials as unknown as Record<string, unknown>[],
+  };
+}
+
 export async function send(page: Page, text: string): Promise<void> {
   const composer = page.getByTestId("composer");
   await composer.fill(text);

@@ -258,6 +258,7 @@ mod tests {
                 unread: 0,
                 mentions: 0,
                 reads: vec![],
+                read_count: None,
             }],
             rooms: vec![],
             users: vec![ann()],

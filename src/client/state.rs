@@ -133,6 +133,15 @@ impl ChatState {
                     }
                 }
             }
+            ServerMsg::ReadCount {
+                conversation,
+                seq,
+                count,
+            } => {
+                if let Some(c) = self.conversations.get_mut(&conversation) {
+                    c.read_count(crate::protocol::ReadCount { seq, count });
+                }
+            }
             ServerMsg::ReceiptsShared { on } => self.receipts_off = !on,
             msg @ (ServerMsg::LinkCode { .. }
             | ServerMsg::LinkWaiting { .. }

@@ -309,10 +309,14 @@ fn ReadReceipt(receipt: Memo<Option<Receipt>>, seq: Seq) -> impl IntoView {
                     None => leptos_fluent::tr!(i18n, "receipt-seen"),
                 }
             } else {
-                leptos_fluent::tr!(i18n, "receipt-read-by", { "count" => r.readers.len() })
+                leptos_fluent::tr!(i18n, "receipt-read-by", { "count" => r.count })
             };
             let who = r.readers.join(", ");
-            let label = format!("{text}: {who}");
+            let label = if who.is_empty() {
+                text.clone()
+            } else {
+                format!("{text}: {who}")
+            };
             view! {
                 <li class="receipt" data-testid="receipt" title=who aria-label=label tabindex="0">
                     {text}

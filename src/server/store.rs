@@ -13,8 +13,10 @@
 //! None of it runs on the hub's task.
 
 pub mod devices;
+mod message_rows;
 pub mod passkeys;
 mod postgres;
+mod search_text;
 mod sql;
 mod sqlite;
 
@@ -23,11 +25,17 @@ use std::{ops::Deref, sync::Arc, time::Duration};
 use async_trait::async_trait;
 
 use crate::protocol::{
-    snippet, Author, ChatMessage, ClientMsgId, ConversationId, LinkId, MessageBody, MessageId,
-    PasskeyId, Quote, Reaction, Reactor, Seq, UserId,
+    Author, ChatMessage, ClientMsgId, ConversationId, LinkId, MessageBody, MessageId, PasskeyId,
+    Quote, Seq, UserId,
 };
 use devices::{Claimed, Decided, LinkClaim, LinkOffer, SessionRow};
+use message_rows::{
+    may_have_reactions, mentions_column, reactions, reactions_of, MessageRow, ReactionRow,
+    SELECT_MESSAGE, SHOWN_KINDS,
+};
 use passkeys::{NewCeremony, NewPasskey, PasskeyRow, PasskeySignIn, StoredPasskey, TakenCeremony};
+pub use search_text::search_words;
+use search_text::searchable;
 
 /// What storage fails with. The hub and the server name only this, not a driver's
 /// own type.
@@ -442,208 +450,6 @@ impl Store {
             .await?
             .ok_or_else(|| Error::Protocol("nickname not taken over".into()))
     }
-}
-
-/// A message row as both backends select it ([`SELECT_MESSAGE`]).
-#[derive(sqlx::FromRow)]
-struct MessageRow {
-    id: i64,
-    conversation_id: i64,
-    seq: i64,
-    author_id: i64,
-    nickname: String,
-    avatar: String,
-    created_at: i64,
-    kind: String,
-    body: String,
-    client_id: Option<String>,
-    target_seq: Option<i64>,
-    mentions: String,
-    edited_at: Option<i64>,
-    deleted_at: Option<i64>,
-    revision: i64,
-    /// The message a text answers, as it is now.
-    quote_author: Option<i64>,
-    quote_nickname: Option<String>,
-    quote_body: Option<String>,
-    quote_deleted_at: Option<i64>,
-}
-
-/// The columns of [`MessageRow`]; each backend adds its `WHERE` (`$n` parameters).
-const SELECT_MESSAGE: &str = "SELECT m.id, m.conversation_id, m.seq, m.author_id, u.nickname,
-        u.avatar, m.created_at, m.kind, m.body, m.client_id, m.target_seq, m.mentions,
-        m.edited_at, m.deleted_at, m.revision, q.author_id AS quote_author,
-        qu.nickname AS quote_nickname, q.body AS quote_body, q.deleted_at AS quote_deleted_at
-    FROM messages m JOIN users u ON u.id = m.author_id
-    LEFT JOIN messages q ON m.kind = 'text' AND q.conversation_id = m.conversation_id
-        AND q.seq = m.target_seq
-    LEFT JOIN users qu ON qu.id = q.author_id";
-
-/// The kinds a history page shows (changes are already in the messages they change).
-const SHOWN_KINDS: &str = "m.kind IN ('text', 'joined', 'left')";
-
-impl From<MessageRow> for ChatMessage {
-    fn from(row: MessageRow) -> Self {
-        let target = row.target_seq.unwrap_or_default() as Seq;
-        let body = match row.kind.as_str() {
-            "joined" => MessageBody::Joined,
-            "left" => MessageBody::Left,
-            "edited" => MessageBody::Edited {
-                target,
-                text: row.body,
-            },
-            "deleted" => MessageBody::Deleted { target },
-            "reacted" => {
-                let (on, emoji) = match row.body.strip_prefix('-') {
-                    Some(emoji) => (false, emoji),
-                    None => (true, row.body.strip_prefix('+').unwrap_or(&row.body)),
-                };
-                MessageBody::Reacted {
-                    target,
-                    emoji: emoji.to_string(),
-                    on,
-                }
-            }
-            _ => MessageBody::Text { text: row.body },
-        };
-        let mut message = ChatMessage::new(
-            MessageId(row.id),
-            ConversationId(row.conversation_id),
-            row.seq as Seq,
-            Author {
-                id: UserId(row.author_id),
-                nickname: row.nickname,
-                avatar: row.avatar,
-            },
-            row.created_at,
-            body,
-            row.client_id.map(ClientMsgId),
-        );
-        message.mentions = parse_mentions(&row.mentions);
-        message.edited_at_ms = row.edited_at;
-        message.deleted = row.deleted_at.is_some();
-        message.revision = row.revision as Seq;
-        if let (Some(author), Some(nickname), Some(body)) =
-            (row.quote_author, row.quote_nickname, row.quote_body)
-        {
-            message.reply_to = Some(Box::new(Quote {
-                seq: target,
-                author: UserId(author),
-                nickname,
-                snippet: snippet(&body),
-                deleted: row.quote_deleted_at.is_some(),
-            }));
-        }
-        message
-    }
-}
-
-/// Who reacted with what to a message (each backend's `REACTIONS_OF`).
-#[derive(sqlx::FromRow)]
-struct ReactionRow {
-    message_id: i64,
-    emoji: String,
-    user_id: i64,
-    nickname: String,
-}
-
-/// The reactions of the messages whose ids `$1` lists (in the backend's list form,
-/// `message_ids`), by message, each in the order they were made: one statement for a
-/// page or a replay, however many of its messages have reactions.
-macro_rules! reactions_of {
-    ($in_list:literal) => {
-        concat!(
-            "SELECT r.message_id, r.emoji, r.user_id, u.nickname FROM reactions r
-            JOIN users u ON u.id = r.user_id WHERE r.message_id ",
-            $in_list,
-            " ORDER BY r.message_id, r.seq"
-        )
-    };
-}
-use reactions_of;
-
-/// Groups a message's reaction rows by emoji, in the order each emoji came first.
-fn reactions(rows: Vec<ReactionRow>) -> Vec<Reaction> {
-    let mut out: Vec<Reaction> = Vec::new();
-    for row in rows {
-        let reactor = Reactor {
-            id: UserId(row.user_id),
-            nickname: row.nickname,
-        };
-        match out.iter_mut().find(|r| r.emoji == row.emoji) {
-            Some(r) => r.users.push(reactor),
-            None => out.push(Reaction {
-                emoji: row.emoji,
-                users: vec![reactor],
-            }),
-        }
-    }
-    out
-}
-
-/// Whether a message may have reactions to read (a text that was changed, not deleted).
-fn may_have_reactions(m: &ChatMessage) -> bool {
-    m.revision > 0 && !m.deleted && matches!(m.body, MessageBody::Text { .. })
-}
-
-/// The mentions column: ids separated by spaces.
-fn mentions_column(mentions: &[UserId]) -> String {
-    let ids: Vec<String> = mentions.iter().map(|u| u.0.to_string()).collect();
-    ids.join(" ")
-}
-
-fn parse_mentions(column: &str) -> Vec<UserId> {
-    column
-        .split_ascii_whitespace()
-        .filter_map(|id| id.parse().ok().map(UserId))
-        .collect()
-}
-
-/// Whether a character is written without spaces between words (Han, kana, Hangul…):
-/// each is indexed, and searched, as a word of its own.
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x2E80..=0x2FDF | 0x3040..=0x30FF | 0x3100..=0x312F | 0x3130..=0x318F
-        | 0x31A0..=0x31FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF
-        | 0xF900..=0xFAFF | 0x20000..=0x3134F)
-}
-
-/// A text as the full-text index takes it: each CJK character a word of its own.
-fn searchable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(is_cjk) {
-        return text.into();
-    }
-    let mut out = String::with_capacity(text.len() * 2);
-    for c in text.chars() {
-        if is_cjk(c) {
-            out.push(' ');
-            out.push(c);
-            out.push(' ');
-        } else {
-            out.push(c);
-        }
-    }
-    out.into()
-}
-
-/// The words of a search query, each as the index has it (a CJK word becomes a
-/// phrase of its characters). Every word must match; each backend quotes them its
-/// own way, so that nothing in a query is read as the search syntax.
-pub fn search_words(query: &str) -> Vec<String> {
-    query
-        .split_whitespace()
-        .map(|word| {
-            let word: String = word
-                .chars()
-                .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-                .collect();
-            searchable(&word)
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
 }
 
 /// A user row (`SELECT id, nickname, avatar FROM users`).

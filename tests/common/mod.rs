@@ -253,6 +253,16 @@ pub async fn next_error(client: &mut Client) -> chat::protocol::ErrorCode {
     .await
 }
 
+/// Opens a private conversation with `peer` from a logged-in tab: its id.
+pub async fn open_direct(tab: &mut Tab, peer: chat::protocol::UserId) -> ConversationId {
+    send(&mut tab.client, &ClientMsg::OpenDirect { user: peer }).await;
+    recv_until(&mut tab.client, |m| match m {
+        ServerMsg::Joined { conversation } => Some(conversation.id),
+        _ => None,
+    })
+    .await
+}
+
 /// A logged-in tab.
 pub struct Tab {
     pub client: Client,

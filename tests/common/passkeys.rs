@@ -182,16 +182,22 @@ async fn answer<T>(
     .await
 }
 
-/// Begins adding a passkey on a signed-in connection: the ceremony and its options.
-pub async fn add_start(client: &mut Client, name: &str) -> Result<(CeremonyId, Value), ErrorCode> {
-    send(client, &ClientMsg::PasskeyAddStart { name: name.into() }).await;
+/// Sends a ceremony's first request: the ceremony and its options for the browser.
+async fn begin(client: &mut Client, request: ClientMsg) -> Result<(CeremonyId, Value), ErrorCode> {
+    send(client, &request).await;
     answer(client, |m| match m {
-        ServerMsg::PasskeyCreation { ceremony, options } => {
+        ServerMsg::PasskeyCreation { ceremony, options }
+        | ServerMsg::PasskeyRequest { ceremony, options } => {
             Some((ceremony.clone(), options.clone()))
         }
         _ => None,
     })
     .await
+}
+
+/// Begins adding a passkey on a signed-in connection.
+pub async fn add_start(client: &mut Client, name: &str) -> Result<(CeremonyId, Value), ErrorCode> {
+    begin(client, ClientMsg::PasskeyAddStart { name: name.into() }).await
 }
 
 /// Finishes adding one: the user's passkeys after it.
@@ -233,14 +239,7 @@ pub async fn add(
 
 /// Begins a sign-in on a connection without a session.
 pub async fn sign_in_start(client: &mut Client) -> Result<(CeremonyId, Value), ErrorCode> {
-    send(client, &ClientMsg::PasskeySignInStart).await;
-    answer(client, |m| match m {
-        ServerMsg::PasskeyRequest { ceremony, options } => {
-            Some((ceremony.clone(), options.clone()))
-        }
-        _ => None,
-    })
-    .await
+    begin(client, ClientMsg::PasskeySignInStart).await
 }
 
 /// Sends a sign-in's answer: the `ready` it brings (checked by the caller), or the refusal.

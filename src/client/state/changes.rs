@@ -91,7 +91,7 @@ impl Changes {
             | ServerMsg::LinkRequest { .. }
             | ServerMsg::LinkDone { .. }
             | ServerMsg::Devices { .. } => c.devices = true,
-            ServerMsg::Read { conversation, .. } => {
+            ServerMsg::Read { conversation, .. } | ServerMsg::ReadCount { conversation, .. } => {
                 c.conversations.insert(*conversation);
             }
             ServerMsg::ReceiptsShared { .. } => c.session = true,

@@ -44,6 +44,9 @@ pub struct Conversation {
     pub(super) members_asked: bool,
     /// How far the other members have read, as far as they share it.
     pub reads: BTreeMap<UserId, ReadMark>,
+    /// In a big room: how many have read up to the user's newest text (the server
+    /// tells the count, not who).
+    pub read_count: Option<crate::protocol::ReadCount>,
 }
 
 /// A room's members as of a number of the conversation.
@@ -71,6 +74,7 @@ impl Conversation {
             members: None,
             members_asked: false,
             reads: BTreeMap::new(),
+            read_count: None,
         };
         c.counted_by_server(&info);
         c.set_reads(&info);
@@ -80,6 +84,14 @@ impl Conversation {
     /// Others' read marks as a snapshot gave them.
     pub(super) fn set_reads(&mut self, info: &ConversationInfo) {
         self.reads = info.reads.iter().map(|m| (m.user, m.clone())).collect();
+        self.read_count = info.read_count;
+    }
+
+    /// How many have read up to the user's newest text (in a big room).
+    pub(super) fn read_count(&mut self, count: crate::protocol::ReadCount) {
+        if self.read_count.is_none_or(|known| known.seq <= count.seq) {
+            self.read_count = Some(count);
+        }
     }
 
     /// Someone else has read up to a mark (never back).

@@ -97,8 +97,11 @@ impl Devices {
 pub struct Receipt {
     /// The message it is shown under.
     pub seq: Seq,
-    /// Who has read it (their names, as known here).
+    /// Who has read it (their names, as known here; none in a big room, where the
+    /// server tells only how many).
     pub readers: Vec<String>,
+    /// How many have read it.
+    pub count: usize,
     /// A private conversation: "Seen", at this time if known.
     pub seen_at_ms: Option<i64>,
     pub direct: bool,
@@ -127,6 +130,17 @@ impl ChatState {
         let me = self.me()?.id;
         let c = self.conversations.get(&conversation)?;
         let direct = matches!(c.info.kind, ConversationKind::Direct { .. });
+        if let Some(told) = c.read_count.filter(|r| r.count > 0 && c.reads.is_empty()) {
+            // A big room: how many, under the text it counts.
+            let mine = c.messages().iter().rev().find(|m| m.seq == told.seq)?;
+            return (mine.author.id == me && !mine.deleted).then(|| Receipt {
+                seq: told.seq,
+                readers: Vec::new(),
+                count: told.count as usize,
+                seen_at_ms: None,
+                direct: false,
+            });
+        }
         let read: BTreeMap<UserId, (Seq, i64)> = c
             .reads
             .values()
@@ -160,6 +174,7 @@ impl ChatState {
         names.sort_by_key(|n| n.to_lowercase());
         Some(Receipt {
             seq: mine.seq,
+            count: names.len(),
             readers: names,
             seen_at_ms: readers.first().map(|(_, at)| *at).filter(|at| *at > 0),
             direct,

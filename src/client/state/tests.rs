@@ -22,6 +22,7 @@ fn room(id: i64, name: &str, last_seq: Seq) -> ConversationInfo {
         unread: 0,
         mentions: 0,
         reads: vec![],
+        read_count: None,
     }
 }
 

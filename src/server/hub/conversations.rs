@@ -2,10 +2,11 @@
 //! `conversations` and `members` tables, loaded once at start and kept in step by the
 //! hub (storage first, then memory), so membership checks and snapshots cost no I/O.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::protocol::{
-    ConversationId, ConversationInfo, ConversationKind, RoomInfo, Seq, UserId, ROOMS_PAGE,
+    ConversationId, ConversationInfo, ConversationKind, ReadCount, RoomInfo, Seq, UserId,
+    ROOMS_PAGE,
 };
 
 use super::super::store::ConversationRow;
@@ -23,6 +24,54 @@ struct Conversation {
     read_at: HashMap<UserId, i64>,
     /// When its members last changed here ([`Conversations::changes`]).
     changed: u64,
+    /// The newest texts delivered (number, author), for the read counts of a big room.
+    texts: VecDeque<(Seq, UserId)>,
+    /// The read count each author was last told of (see [`Conversations::read_counts`]).
+    told_counts: HashMap<UserId, ReadCount>,
+}
+
+/// Texts remembered per conversation for counting who read them: an author whose
+/// newest text is older than these is told no count.
+const RECENT_TEXTS: usize = 64;
+
+impl Conversation {
+    /// Per author of a recent text who is a member and shares receipts: how many other
+    /// members who share them have read up to that author's newest text.
+    fn counts(&self, shares: impl Fn(UserId) -> bool) -> Vec<(UserId, ReadCount)> {
+        let mut newest: HashMap<UserId, Seq> = HashMap::new();
+        for (seq, author) in &self.texts {
+            let at = newest.entry(*author).or_default();
+            *at = (*at).max(*seq);
+        }
+        if newest.is_empty() {
+            return Vec::new();
+        }
+        let mut marks: Vec<Seq> = self
+            .members
+            .iter()
+            .filter(|(user, _)| shares(**user))
+            .map(|(_, seq)| *seq)
+            .collect();
+        marks.sort_unstable();
+        newest
+            .into_iter()
+            .filter_map(|(author, seq)| {
+                let own = *self.members.get(&author)?;
+                if !shares(author) {
+                    return None;
+                }
+                let read = marks.len() - marks.partition_point(|m| *m < seq);
+                let count = read - usize::from(own >= seq);
+                Some((
+                    author,
+                    ReadCount {
+                        seq,
+                        count: count as u32,
+                    },
+                ))
+            })
+            .collect()
+    }
 }
 
 #[derive(Default)]
@@ -83,6 +132,8 @@ impl Conversations {
             members: HashMap::new(),
             read_at: HashMap::new(),
             changed: 0,
+            texts: VecDeque::new(),
+            told_counts: HashMap::new(),
         });
     }
 
@@ -180,10 +231,17 @@ impl Conversations {
         self.by_id.get(&id).map(|c| c.last_seq)
     }
 
-    /// A message numbered `seq` was delivered; what its author wrote, they have read.
-    pub(super) fn delivered(&mut self, id: ConversationId, seq: Seq, author: UserId) {
+    /// A message numbered `seq` (a `text`, or not) was delivered; what its author
+    /// wrote, they have read.
+    pub(super) fn delivered(&mut self, id: ConversationId, seq: Seq, author: UserId, text: bool) {
         if let Some(c) = self.by_id.get_mut(&id) {
             c.last_seq = c.last_seq.max(seq);
+            if text && c.room.is_some() {
+                if c.texts.len() == RECENT_TEXTS {
+                    c.texts.pop_front();
+                }
+                c.texts.push_back((seq, author));
+            }
         }
         // Read when written; when is not a read receipt's to tell.
         self.mark_read(id, author, seq, 0);
@@ -229,6 +287,42 @@ impl Conversations {
             .collect()
     }
 
+    /// In a room too big for read marks: the counts of the authors of its recent
+    /// texts that moved (up from nothing, or to another text) since they were last
+    /// told, remembered as told.
+    pub(super) fn read_counts(
+        &mut self,
+        id: ConversationId,
+        shares: impl Fn(UserId) -> bool,
+    ) -> Vec<(UserId, ReadCount)> {
+        let Some(c) = self.by_id.get_mut(&id) else {
+            return Vec::new();
+        };
+        let moved: Vec<(UserId, ReadCount)> = c
+            .counts(shares)
+            .into_iter()
+            .filter(|(author, count)| count.count > 0 && c.told_counts.get(author) != Some(count))
+            .collect();
+        for (author, count) in &moved {
+            c.told_counts.insert(*author, *count);
+        }
+        moved
+    }
+
+    /// The read count of `user`'s newest recent text in a big room, for a snapshot.
+    pub(super) fn read_count_of(
+        &self,
+        id: ConversationId,
+        user: UserId,
+        shares: impl Fn(UserId) -> bool,
+    ) -> Option<ReadCount> {
+        let c = self.by_id.get(&id)?;
+        c.counts(shares)
+            .into_iter()
+            .find(|(author, count)| *author == user && count.count > 0)
+            .map(|(_, count)| count)
+    }
+
     /// Whether members are told each other's read marks: a private conversation, or a
     /// room of up to [`RECEIPTS_MAX_MEMBERS`](crate::protocol::RECEIPTS_MAX_MEMBERS).
     pub(super) fn tells_receipts(&self, id: ConversationId) -> bool {
@@ -257,6 +351,7 @@ impl Conversations {
             unread: 0,
             mentions: 0,
             reads: Vec::new(),
+            read_count: None,
         })
     }
 
@@ -342,6 +437,76 @@ mod tests {
     const BOB: UserId = UserId(2);
 
     #[test]
+    fn a_big_room_counts_who_read_each_authors_newest_text() {
+        // 60 members who have read up to 10; Ann writes 11 and 12, Bob 13.
+        let room = ConversationId(1);
+        let mut all = Conversations::load(vec![ConversationRow {
+            id: room,
+            room: Some("big".into()),
+            direct: None,
+            last_seq: 10,
+            members: (1..=60).map(|u| (UserId(u), 10)).collect(),
+            read_at: vec![],
+        }]);
+        assert!(!all.tells_receipts(room));
+        all.delivered(room, 11, ANN, true);
+        all.delivered(room, 12, ANN, true);
+        all.delivered(room, 13, BOB, true);
+        all.delivered(room, 14, UserId(3), false); // a reaction: not a text
+        let everyone = |_: UserId| true;
+        let sorted = |mut counts: Vec<(UserId, ReadCount)>| {
+            counts.sort_by_key(|(u, _)| *u);
+            counts
+        };
+        // Who wrote after a text has read it: Bob has read Ann's, user 3 both.
+        assert_eq!(
+            sorted(all.read_counts(room, everyone)),
+            vec![
+                (ANN, ReadCount { seq: 12, count: 2 }),
+                (BOB, ReadCount { seq: 13, count: 1 })
+            ]
+        );
+        // Four more read up to 12: Ann's count moves, Bob's does not (told once).
+        for u in 4..=7 {
+            all.mark_read(room, UserId(u), 12, 1);
+        }
+        assert_eq!(
+            all.read_counts(room, everyone),
+            vec![(ANN, ReadCount { seq: 12, count: 6 })]
+        );
+        assert_eq!(all.read_counts(room, everyone), vec![], "told once");
+        assert_eq!(
+            all.read_count_of(room, ANN, everyone),
+            Some(ReadCount { seq: 12, count: 6 })
+        );
+        // Those who do not share receipts are not counted, nor told (Ann is user 1).
+        let even = |u: UserId| u.0 % 2 == 0;
+        assert_eq!(all.read_count_of(room, ANN, even), None);
+        all.mark_read(room, UserId(8), 13, 1);
+        all.mark_read(room, UserId(9), 13, 1);
+        // Bob's readers among the even: 8 (not 3, nor 9).
+        assert_eq!(
+            all.read_count_of(room, BOB, even),
+            Some(ReadCount { seq: 13, count: 1 })
+        );
+        // Reading 13 is reading 12 too.
+        assert_eq!(
+            sorted(all.read_counts(room, everyone)),
+            vec![
+                (ANN, ReadCount { seq: 12, count: 8 }),
+                (BOB, ReadCount { seq: 13, count: 3 })
+            ]
+        );
+        // A new text of Ann's: she has read Bob's; hers, nobody yet (she is not told).
+        all.delivered(room, 15, ANN, true);
+        assert_eq!(
+            all.read_counts(room, everyone),
+            vec![(BOB, ReadCount { seq: 13, count: 4 })]
+        );
+        assert_eq!(all.read_count_of(room, ANN, everyone), None);
+    }
+
+    #[test]
     fn membership_and_reading_follow_what_the_hub_records() {
         let mut all = Conversations::load(vec![ConversationRow {
             id: ConversationId(1),
@@ -358,7 +523,7 @@ mod tests {
         // A new member has read everything so far; unread counts start at zero.
         assert_eq!(all.info_for(general, BOB).unwrap().read_seq, 5);
         assert_eq!(all.info_for(general, ANN).unwrap().read_seq, 3);
-        all.delivered(general, 6, ANN);
+        all.delivered(general, 6, ANN, true);
         assert_eq!(all.info_for(general, ANN).unwrap().read_seq, 6);
         assert_eq!(all.info_for(general, BOB).unwrap().read_seq, 5);
         assert_eq!(all.mark_read(general, BOB, 99, 7), Some(6));

@@ -148,7 +148,9 @@ impl State {
         }
         let arrived_ms = message.sent_at_ms;
         let (conversation, seq, author) = (message.conversation, message.seq, message.author.id);
-        self.conversations.delivered(conversation, seq, author);
+        let text = matches!(message.body, crate::protocol::MessageBody::Text { .. });
+        self.conversations
+            .delivered(conversation, seq, author, text);
         if let Some(batch) = &mut self.waiting.batch {
             // Read from storage with others: sent together (see `send_batch`).
             batch.push(message);

@@ -1,6 +1,7 @@
 //! Read receipts: who has read how far, told to the other members of a private
 //! conversation or a small room (and always to the reader's own tabs and devices, so
-//! that they agree on what is read), at most about once a second per conversation.
+//! that they agree on what is read), at most about once a second per conversation;
+//! in a bigger room, only how many have read each author's newest text, to its author.
 //!
 //! A user who does not share them ([`ClientMsg::ShareReceipts`]) is not told of, and
 //! is told nothing of others' (as most chats do it); their own devices still agree.
@@ -85,6 +86,20 @@ impl State {
                 .filter(|m| small && self.receipts.shares(m.user))
                 .cloned()
                 .collect();
+            if !small {
+                let receipts = &self.receipts;
+                let counts = self
+                    .conversations
+                    .read_counts(conversation, |u| receipts.shares(u));
+                for (author, count) in counts {
+                    let frame = encode(&ServerMsg::ReadCount {
+                        conversation,
+                        seq: count.seq,
+                        count: count.count,
+                    });
+                    self.send_to_user(author, &frame, false);
+                }
+            }
             let mut told = HashSet::new();
             if !shared.is_empty() {
                 let frame = encode(&ServerMsg::Read {
@@ -120,6 +135,10 @@ impl State {
         }
         for info in infos {
             if !self.conversations.tells_receipts(info.id) {
+                let receipts = &self.receipts;
+                info.read_count = self
+                    .conversations
+                    .read_count_of(info.id, user, |u| receipts.shares(u));
                 continue;
             }
             info.reads = self

@@ -14,6 +14,7 @@ fn direct(id: i64, a: i64, b: i64, last_seq: Seq, reads: Vec<ReadMark>) -> Conve
         unread: 0,
         mentions: 0,
         reads,
+        read_count: None,
     }
 }
 
@@ -136,6 +137,51 @@ fn a_room_counts_its_readers_and_a_reply_tells_nothing() {
         state.receipt(ConversationId(6)).unwrap().readers,
         ["Bob", "Cy"]
     );
+}
+
+#[test]
+fn a_big_room_shows_how_many_read_the_newest_own_text() {
+    let (ann, bob) = (user(1, "Ann"), user(2, "Bob"));
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let mut hall = room(7, "hall", 0);
+    hall.read_count = Some(crate::protocol::ReadCount { seq: 1, count: 40 });
+    state.apply(ServerMsg::Joined { conversation: hall }, 0.0);
+    state.apply(
+        history(
+            7,
+            vec![
+                message(30, 7, 1, &ann, "hello all"),
+                message(31, 7, 2, &bob, "hi"),
+            ],
+        ),
+        0.0,
+    );
+    let receipt = state.receipt(ConversationId(7)).unwrap();
+    assert_eq!((receipt.seq, receipt.count), (1, 40));
+    assert!(
+        receipt.readers.is_empty(),
+        "a big room tells how many, not who"
+    );
+    // A newer text of hers, read by 3: the receipt moves; an older count is ignored.
+    state.apply(
+        ServerMsg::Message {
+            message: message(32, 7, 3, &ann, "again"),
+        },
+        0.0,
+    );
+    let count = |seq, count| ServerMsg::ReadCount {
+        conversation: ConversationId(7),
+        seq,
+        count,
+    };
+    state.apply(count(3, 3), 0.0);
+    state.apply(count(1, 41), 0.0);
+    let receipt = state.receipt(ConversationId(7)).unwrap();
+    assert_eq!((receipt.seq, receipt.count), (3, 3));
+    // Not shared: nothing shown.
+    state.apply(ServerMsg::ReceiptsShared { on: false }, 0.0);
+    assert_eq!(state.receipt(ConversationId(7)), None);
 }
 
 #[test]
