@@ -136,7 +136,7 @@ impl Limits {
                 // A settings panel opened, a code shown, a session or two ended.
                 Kind::Devices => quota(0.5, 10),
                 // Each registration is two requests, with the browser's dialog between.
-                Kind::Passkeys => quota(0.2, 10),
+                Kind::Passkeys => quota(0.5, 20),
             })
         };
         Self {

@@ -211,7 +211,7 @@ impl State {
                         ceremony,
                         credential,
                     } => {
-                        // Limited by its ceremony's start: each is answered once.
+                        self.limit(conn, Kind::Passkeys, user.id)?;
                         self.passkey_add(conn, &user, ceremony, credential)
                     }
                     ClientMsg::Passkeys => {
