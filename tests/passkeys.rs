@@ -283,3 +283,27 @@ async fn passkeys_are_off_without_an_origin_and_their_sign_ins_are_limited_per_a
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_sign_in_under_way_outlives_the_login_deadline() {
+    let (_db, server) = start(|c| c.login_timeout_secs = 1).await;
+    let mut ann = server.login("Ann", "fox").await.unwrap();
+    let mut key = SoftPasskey::new();
+    add(&mut ann.client, &mut key, "Laptop").await;
+    // The browser's dialog takes longer than a login may: the connection waits for it.
+    let mut phone = server.connect().await;
+    let (ceremony, options) = sign_in_start(&mut phone).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let ready = sign_in_finish(&mut phone, ceremony, key.get(&options)).await;
+    assert!(
+        matches!(&ready, Ok(ServerMsg::Ready { me, .. }) if me.id == ann.me.id),
+        "{ready:?}"
+    );
+    // One that began nothing is closed as before (4003).
+    let mut idle = server.connect().await;
+    assert_eq!(
+        closed_with(&mut idle).await,
+        chat::protocol::close_code::LOGIN_TIMEOUT
+    );
+    server.stop().await;
+}
