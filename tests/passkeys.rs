@@ -170,14 +170,7 @@ async fn unknown_and_removed_passkeys_sign_in_nobody() {
     );
     // One user handle for all of a user's passkeys.
     assert_eq!(key.user_handle, spare.user_handle);
-    send(
-        &mut ann.client,
-        &ClientMsg::PasskeyRemove {
-            passkey: keys[0].id,
-        },
-    )
-    .await;
-    let left = passkeys_answer(&mut ann.client).await.unwrap();
+    let left = remove(&mut ann.client, keys[0].id).await.unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].name, "Spare key");
     assert_eq!(
@@ -185,28 +178,14 @@ async fn unknown_and_removed_passkeys_sign_in_nobody() {
         Some(ErrorCode::PasskeyUnknown)
     );
     assert!(sign_in(&server, &mut spare, PHONE).await.is_ok());
-    send(
-        &mut ann.client,
-        &ClientMsg::PasskeyRemove {
-            passkey: keys[0].id,
-        },
-    )
-    .await;
     assert_eq!(
-        passkeys_answer(&mut ann.client).await.err(),
+        remove(&mut ann.client, keys[0].id).await.err(),
         Some(ErrorCode::NoSuchPasskey)
     );
     // Bob cannot remove Ann's.
     let mut bob = server.login("Bob", "owl").await.unwrap();
-    send(
-        &mut bob.client,
-        &ClientMsg::PasskeyRemove {
-            passkey: left[0].id,
-        },
-    )
-    .await;
     assert_eq!(
-        passkeys_answer(&mut bob.client).await.err(),
+        remove(&mut bob.client, left[0].id).await.err(),
         Some(ErrorCode::NoSuchPasskey)
     );
     server.stop().await;

@@ -132,18 +132,14 @@ impl SoftPasskey {
         cbor_head(5, 0, &mut attestation);
         cbor_text("authData", &mut attestation);
         cbor_bytes(&auth_data, &mut attestation);
-        json!({
-            "id": b64(&self.credential_id),
-            "rawId": b64(&self.credential_id),
-            "type": "public-key",
-            "authenticatorAttachment": "platform",
-            "response": {
+        self.credential(
+            json!({
                 "clientDataJSON": b64(&client_data),
                 "attestationObject": b64(&attestation),
                 "transports": ["internal"],
-            },
-            "clientExtensionResults": { "credProps": { "rk": true } },
-        })
+            }),
+            json!({ "credProps": { "rk": true } }),
+        )
     }
 
     /// Answers `navigator.credentials.get`'s options: an assertion, signed.
@@ -154,18 +150,26 @@ impl SoftPasskey {
         let mut signed = auth_data.clone();
         signed.extend(Sha256::digest(&client_data));
         let signature: Signature = self.key.sign(&signed);
+        self.credential(
+            json!({
+                "clientDataJSON": b64(&client_data),
+                "authenticatorData": b64(&auth_data),
+                "signature": b64(signature.to_der().as_bytes()),
+                "userHandle": self.user_handle.as_deref().map(b64),
+            }),
+            json!({}),
+        )
+    }
+
+    /// This credential's `toJSON()` around an authenticator's response.
+    fn credential(&self, response: Value, extensions: Value) -> Value {
         json!({
             "id": b64(&self.credential_id),
             "rawId": b64(&self.credential_id),
             "type": "public-key",
             "authenticatorAttachment": "platform",
-            "response": {
-                "clientDataJSON": b64(&client_data),
-                "authenticatorData": b64(&auth_data),
-                "signature": b64(signature.to_der().as_bytes()),
-                "userHandle": self.user_handle.as_deref().map(b64),
-            },
-            "clientExtensionResults": {},
+            "response": response,
+            "clientExtensionResults": extensions,
         })
     }
 }
@@ -214,6 +218,15 @@ pub async fn add_finish(
         },
     )
     .await;
+    passkeys_answer(client).await
+}
+
+/// Removes one of the signed-in user's passkeys: their passkeys after it, or the refusal.
+pub async fn remove(
+    client: &mut Client,
+    passkey: chat::protocol::PasskeyId,
+) -> Result<Vec<PasskeyInfo>, ErrorCode> {
+    send(client, &ClientMsg::PasskeyRemove { passkey }).await;
     passkeys_answer(client).await
 }
 

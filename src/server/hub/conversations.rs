@@ -309,18 +309,34 @@ impl Conversations {
         moved
     }
 
-    /// The read count of `user`'s newest recent text in a big room, for a snapshot.
+    /// The read count of `user`'s newest recent text in a big room, for a snapshot (as
+    /// [`Conversation::counts`] has it for that author).
     pub(super) fn read_count_of(
         &self,
         id: ConversationId,
         user: UserId,
         shares: impl Fn(UserId) -> bool,
     ) -> Option<ReadCount> {
+        // One author, on every snapshot of a big room: a pass over the members, with no
+        // sorting and no counts for the other authors.
         let c = self.by_id.get(&id)?;
-        c.counts(shares)
-            .into_iter()
-            .find(|(author, count)| *author == user && count.count > 0)
-            .map(|(_, count)| count)
+        let seq = c
+            .texts
+            .iter()
+            .filter(|(_, a)| *a == user)
+            .map(|(s, _)| *s)
+            .max()?;
+        let own = *c.members.get(&user)?;
+        if !shares(user) {
+            return None;
+        }
+        let read = c
+            .members
+            .iter()
+            .filter(|(u, s)| **s >= seq && shares(**u))
+            .count();
+        let count = (read - usize::from(own >= seq)) as u32;
+        (count > 0).then_some(ReadCount { seq, count })
     }
 
     /// Whether members are told each other's read marks: a private conversation, or a
