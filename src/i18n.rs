@@ -84,6 +84,9 @@ pub fn refusal(i18n: I18n, code: ErrorCode) -> String {
             "max" => crate::protocol::PASSKEYS_MAX,
         }),
         ErrorCode::NoSuchPasskey => leptos_fluent::tr!(i18n, "error-no-such-passkey"),
+        ErrorCode::NotAllowed => leptos_fluent::tr!(i18n, "error-not-allowed"),
+        ErrorCode::Banned => leptos_fluent::tr!(i18n, "error-banned"),
+        ErrorCode::TimedOut => leptos_fluent::tr!(i18n, "error-timed-out"),
         ErrorCode::Internal => leptos_fluent::tr!(i18n, "error-internal"),
     }
 }

@@ -1,12 +1,49 @@
-//! The server binary: settings, then the HTTP + WebSocket server until Ctrl-C or SIGTERM.
+//! The server binary: settings, then the HTTP + WebSocket server until Ctrl-C or
+//! SIGTERM; or, with `admin`, the operator's list of instance admins.
+
+/// The commands of the server binary.
+#[cfg(feature = "ssr")]
+#[derive(clap::Parser)]
+#[command(name = "chat", about = "A real-time chat server", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[cfg(feature = "ssr")]
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Serve the chat (what `chat` alone does).
+    Serve,
+    /// The instance admins, in the configured database (every server of a cluster
+    /// reads it within seconds).
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[cfg(feature = "ssr")]
+#[derive(clap::Subcommand)]
+enum AdminAction {
+    /// Make the user of this nickname an instance admin.
+    Grant { nickname: String },
+    /// Make them an instance admin no more.
+    Revoke { nickname: String },
+    /// List the instance admins.
+    List,
+}
 
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     use std::process::ExitCode;
 
-    use chat::server::{serve, Config};
+    use chat::server::{admin::AdminCommand, serve, Config};
+    use clap::Parser;
     use tracing_subscriber::EnvFilter;
+
+    let cli = Cli::parse();
 
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -21,6 +58,23 @@ async fn main() -> std::process::ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(Command::Admin { action }) = cli.command {
+        let command = match action {
+            AdminAction::Grant { nickname } => AdminCommand::Grant(nickname),
+            AdminAction::Revoke { nickname } => AdminCommand::Revoke(nickname),
+            AdminAction::List => AdminCommand::List,
+        };
+        return match chat::server::admin::run(&config, command).await {
+            Ok(said) => {
+                println!("{said}");
+                ExitCode::SUCCESS
+            }
+            Err(why) => {
+                eprintln!("chat admin: {why}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let listener = match tokio::net::TcpListener::bind(config.listen_addr).await {
         Ok(listener) => listener,
         Err(e) => {

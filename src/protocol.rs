@@ -9,12 +9,14 @@ use serde::{Deserialize, Serialize};
 mod changes;
 mod devices;
 mod errors;
+mod moderation;
 mod passkeys;
 mod rules;
 
 pub use changes::Draft;
 pub use devices::*;
 pub use errors::*;
+pub use moderation::*;
 pub use passkeys::*;
 pub use rules::*;
 
@@ -140,7 +142,8 @@ pub enum ClientMsg {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         mentions: Vec<UserId>,
     },
-    /// Delete one of the user's own messages; "message deleted" stays in its place.
+    /// Delete one of the user's own messages ("message deleted" stays in its place),
+    /// or, by a moderator, anyone's ("removed by a moderator").
     Delete {
         conversation: ConversationId,
         client_id: ClientMsgId,
@@ -227,6 +230,45 @@ pub enum ClientMsg {
     /// A connection without a session begins signing in with a passkey; answered with
     /// `passkey_request`.
     PasskeySignInStart,
+    /// The owner (or an admin) makes a member a moderator or a member again; with
+    /// `owner`, hands the room over (the old owner becomes a moderator).
+    SetRole {
+        conversation: ConversationId,
+        user: UserId,
+        role: Role,
+    },
+    /// A moderator removes a member from a room; they may join again.
+    Kick {
+        conversation: ConversationId,
+        user: UserId,
+    },
+    /// A moderator removes a user from a room for good, and their texts of the last
+    /// `remove_last_s` seconds (at most [`BAN_REMOVE_MAX_S`]; 0: none).
+    Ban {
+        conversation: ConversationId,
+        user: UserId,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        remove_last_s: u32,
+    },
+    /// A moderator lets a banned user join again.
+    Unban {
+        conversation: ConversationId,
+        user: UserId,
+    },
+    /// A moderator keeps a member from writing (sending, replying, editing, reacting,
+    /// typing) for `seconds` (at most [`TIMEOUT_MAX_S`]; 0 lifts it).
+    Timeout {
+        conversation: ConversationId,
+        user: UserId,
+        seconds: u32,
+    },
+    /// The room's audit log, newest first, before the entry `before`; for its
+    /// moderators and owner.
+    AuditLog {
+        conversation: ConversationId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<AuditId>,
+    },
     /// The browser's assertion (`PublicKeyCredential.toJSON()`) for the ceremony of
     /// `passkey_request`; answered with `ready` (a new session of the passkey's user).
     PasskeySignIn {
@@ -275,6 +317,9 @@ pub enum ServerMsg {
         /// Whether this user shares read receipts ([`ClientMsg::ShareReceipts`]).
         #[serde(default = "yes", skip_serializing_if = "is_true")]
         share_receipts: bool,
+        /// The user is an instance admin: a moderator of every room, above its owner.
+        #[serde(default, skip_serializing_if = "is_false")]
+        admin: bool,
     },
     /// How many users are online changed (told a few times a second at most).
     Online { count: u32 },
@@ -308,8 +353,35 @@ pub enum ServerMsg {
     },
     /// The user is now a member of this conversation (joined a room, opened or received a private one).
     Joined { conversation: ConversationInfo },
-    /// The user is no longer a member of this conversation.
-    Left { conversation: ConversationId },
+    /// The user is no longer a member of this conversation: they left, or were
+    /// `removed` by a moderator.
+    Left {
+        conversation: ConversationId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        removed: Option<Removal>,
+    },
+    /// Who moderates a room changed (told to its members).
+    Staff {
+        conversation: ConversationId,
+        #[serde(flatten)]
+        staff: Staff,
+    },
+    /// The user may not write to the room until `until_ms` (0: they may again).
+    TimedOut {
+        conversation: ConversationId,
+        until_ms: i64,
+    },
+    /// The answer to `audit_log`: entries newest first, and whether older ones exist.
+    AuditLog {
+        conversation: ConversationId,
+        entries: Vec<AuditEntry>,
+        has_more: bool,
+    },
+    /// A new entry of the audit log of a room, to its moderators and owner.
+    Audited {
+        conversation: ConversationId,
+        entry: AuditEntry,
+    },
     /// Rooms created or whose member count changed (several changes, told at once): the
     /// [`ROOMS_PAGE`] largest to everyone, others to their members.
     Rooms { rooms: Vec<RoomInfo> },
@@ -445,6 +517,12 @@ pub struct ConversationInfo {
     /// it is among the room's recent ones (see [`ServerMsg::ReadCount`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_count: Option<ReadCount>,
+    /// A room's owner and moderators.
+    #[serde(default, skip_serializing_if = "Staff::is_empty")]
+    pub staff: Staff,
+    /// This user may not write here until then (Unix ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timed_out_until_ms: Option<i64>,
 }
 
 /// How many have read up to a text of the user's (see [`ServerMsg::ReadCount`]).
@@ -532,6 +610,9 @@ pub struct ChatMessage {
     /// Deleted by its author: no text, no reactions; "message deleted" in its place.
     #[serde(default, skip_serializing_if = "is_false")]
     pub deleted: bool,
+    /// Deleted by a moderator (`deleted` too): "removed by a moderator".
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub removed: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
     /// Number of the newest change (edit, deletion, reaction) this state includes: a
@@ -583,6 +664,10 @@ pub enum MessageBody {
     Joined,
     /// System line: the author left the room.
     Left,
+    /// System line: a moderator removed the author from the room.
+    Kicked,
+    /// System line: a moderator banned the author from the room.
+    Banned,
     /// A change: the author's message `target` now reads `text`.
     Edited {
         target: Seq,
@@ -590,6 +675,10 @@ pub enum MessageBody {
     },
     /// A change: the author deleted their message `target`.
     Deleted {
+        target: Seq,
+    },
+    /// A change: the author, a moderator, removed someone else's message `target`.
+    Removed {
         target: Seq,
     },
     /// A change: the author added (`on`) or took back their `emoji` on message `target`.
@@ -723,6 +812,8 @@ mod tests {
                     mentions: 0,
                     reads: vec![],
                     read_count: None,
+                    staff: Staff::default(),
+                    timed_out_until_ms: None,
                 },
             },
         ] {

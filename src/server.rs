@@ -1,5 +1,6 @@
 //! The HTTP side: the Leptos pages (server-rendered), the site's files and the `/ws` route.
 
+pub mod admin;
 pub mod admission;
 pub mod bus;
 pub mod caching;

@@ -565,7 +565,7 @@ async fn rooms_are_created_joined_and_left() {
     )
     .await;
     let left = recv_until(&mut bob.client, |m| match m {
-        ServerMsg::Left { conversation } => Some(*conversation),
+        ServerMsg::Left { conversation, .. } => Some(*conversation),
         _ => None,
     })
     .await;

@@ -58,6 +58,12 @@ fn client_tag(msg: &ClientMsg) -> &'static str {
         ClientMsg::PasskeyRemove { .. } => "passkey_remove",
         ClientMsg::PasskeySignInStart => "passkey_sign_in_start",
         ClientMsg::PasskeySignIn { .. } => "passkey_sign_in",
+        ClientMsg::SetRole { .. } => "set_role",
+        ClientMsg::Kick { .. } => "kick",
+        ClientMsg::Ban { .. } => "ban",
+        ClientMsg::Unban { .. } => "unban",
+        ClientMsg::Timeout { .. } => "timeout",
+        ClientMsg::AuditLog { .. } => "audit_log",
     }
 }
 const ALL_CLIENT_TAGS: &[&str] = &[
@@ -91,6 +97,12 @@ const ALL_CLIENT_TAGS: &[&str] = &[
     "passkey_remove",
     "passkey_sign_in_start",
     "passkey_sign_in",
+    "set_role",
+    "kick",
+    "ban",
+    "unban",
+    "timeout",
+    "audit_log",
 ];
 
 fn server_tag(msg: &ServerMsg) -> &'static str {
@@ -123,6 +135,10 @@ fn server_tag(msg: &ServerMsg) -> &'static str {
         ServerMsg::PasskeyCreation { .. } => "passkey_creation",
         ServerMsg::PasskeyRequest { .. } => "passkey_request",
         ServerMsg::Passkeys { .. } => "passkeys",
+        ServerMsg::Staff { .. } => "staff",
+        ServerMsg::TimedOut { .. } => "timed_out",
+        ServerMsg::AuditLog { .. } => "audit_log",
+        ServerMsg::Audited { .. } => "audited",
         ServerMsg::Error { .. } => "error",
     }
 }
@@ -155,6 +171,10 @@ const ALL_SERVER_TAGS: &[&str] = &[
     "passkey_creation",
     "passkey_request",
     "passkeys",
+    "staff",
+    "timed_out",
+    "audit_log",
+    "audited",
     "error",
 ];
 

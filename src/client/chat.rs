@@ -259,11 +259,14 @@ mod tests {
                 mentions: 0,
                 reads: vec![],
                 read_count: None,
+                staff: Default::default(),
+                timed_out_until_ms: None,
             }],
             rooms: vec![],
             users: vec![ann()],
             share_receipts: true,
             online_count: 1,
+            admin: false,
         }
     }
 

@@ -9,6 +9,7 @@
 mod changes;
 mod conversation;
 mod devices;
+mod moderation;
 mod outbox;
 mod passkeys;
 mod refusals;
@@ -20,6 +21,7 @@ use std::collections::BTreeMap;
 pub use changes::Changes;
 pub use conversation::{Conversation, MAX_KEPT};
 pub use devices::{Devices, LinkOffer, LinkWait, Receipt};
+pub use moderation::{AuditView, Removed};
 pub use outbox::{Change, Draft, Pending, OUTBOX_IN_FLIGHT};
 pub use passkeys::{PasskeyCall, PasskeyProblem, Passkeys};
 pub use saved::{Saved, SavedConversation};
@@ -98,6 +100,15 @@ pub struct ChatState {
     pub receipts_off: bool,
     /// Where passkeys work, the user's passkeys, and a ceremony under way.
     pub passkeys: Passkeys,
+    /// The user is an instance admin.
+    pub admin: bool,
+    /// The user was removed from a room by a moderator (a notice until dismissed).
+    pub removed: Option<Removed>,
+    /// The audit log of a room, as far as it was read.
+    pub audit: Option<AuditView>,
+    /// Rooms the client had before its last `ready` that it is no longer in, by id
+    /// (the reason may follow).
+    pub gone_rooms: BTreeMap<ConversationId, String>,
 }
 
 impl ChatState {
@@ -176,8 +187,10 @@ impl ChatState {
                 users,
                 online_count,
                 share_receipts,
+                admin,
             } => {
                 self.receipts_off = !share_receipts;
+                self.admin = admin;
                 if let Some(token) = token {
                     reactions.push(Reaction::SaveToken(token));
                 }
@@ -209,6 +222,14 @@ impl ChatState {
                     self.conversations
                         .insert(conversation.info.id, conversation);
                 }
+                // Rooms no longer ours: a removal told next (`left`) names them.
+                self.gone_rooms = old
+                    .into_values()
+                    .filter_map(|c| match c.info.kind {
+                        ConversationKind::Room { name, .. } => Some((c.info.id, name)),
+                        ConversationKind::Direct { .. } => None,
+                    })
+                    .collect();
                 // A new connection: nothing of the outbox is on its way on it yet.
                 for p in &mut self.outbox {
                     p.sent = false;
@@ -305,9 +326,11 @@ impl ChatState {
                     }
                 }
             }
-            ServerMsg::Left { conversation } => {
-                self.conversations.remove(&conversation);
-            }
+            msg @ (ServerMsg::Left { .. }
+            | ServerMsg::Staff { .. }
+            | ServerMsg::TimedOut { .. }
+            | ServerMsg::AuditLog { .. }
+            | ServerMsg::Audited { .. }) => self.moderation(msg, now_ms),
             ServerMsg::Rooms { rooms } => {
                 for room in rooms {
                     if let Some(c) = self.conversations.get_mut(&room.id) {

@@ -24,15 +24,22 @@ pub fn MessageRow(message: ChatMessage, first: bool, me: Option<UserId>) -> impl
     let date = move || i18n::message_date(i18n, sent_at);
     let mine = me == Some(message.author.id);
     match message.body.clone() {
-        MessageBody::Joined | MessageBody::Left => {
-            let joined = message.body == MessageBody::Joined;
+        MessageBody::Joined | MessageBody::Left | MessageBody::Kicked | MessageBody::Banned => {
+            let body = message.body.clone();
             let who = message.author.nickname.clone();
             let line = move || {
                 let who = who.clone();
-                if joined {
-                    leptos_fluent::tr!(i18n, "user-joined", { "name" => who })
-                } else {
-                    leptos_fluent::tr!(i18n, "user-left", { "name" => who })
+                match body {
+                    MessageBody::Joined => {
+                        leptos_fluent::tr!(i18n, "user-joined", { "name" => who })
+                    }
+                    MessageBody::Kicked => {
+                        leptos_fluent::tr!(i18n, "user-kicked", { "name" => who })
+                    }
+                    MessageBody::Banned => {
+                        leptos_fluent::tr!(i18n, "user-banned", { "name" => who })
+                    }
+                    _ => leptos_fluent::tr!(i18n, "user-left", { "name" => who }),
                 }
             };
             view! {
@@ -75,7 +82,9 @@ pub fn MessageRow(message: ChatMessage, first: bool, me: Option<UserId>) -> impl
                     })}
                     {message.reply_to.clone().map(|quote| view! { <QuoteButton message=message.clone() quote=*quote/> })}
                     <div class="bubble" title=date data-testid="message-text">
-                        {if message.deleted {
+                        {if message.removed {
+                            view! { <p class="deleted-text" data-testid="removed">{leptos_fluent::move_tr!("message-removed")}</p> }.into_any()
+                        } else if message.deleted {
                             view! { <p class="deleted-text">{leptos_fluent::move_tr!("message-deleted")}</p> }.into_any()
                         } else {
                             view! { <MessageText text=text.clone()/> }.into_any()
@@ -109,9 +118,10 @@ pub fn MessageRow(message: ChatMessage, first: bool, me: Option<UserId>) -> impl
             .into_any()
         }
         // Changes are applied to the messages they change, never listed.
-        MessageBody::Edited { .. } | MessageBody::Deleted { .. } | MessageBody::Reacted { .. } => {
-            ().into_any()
-        }
+        MessageBody::Edited { .. }
+        | MessageBody::Deleted { .. }
+        | MessageBody::Removed { .. }
+        | MessageBody::Reacted { .. } => ().into_any(),
     }
 }
 

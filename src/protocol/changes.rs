@@ -30,6 +30,7 @@ impl ChatMessage {
             mentions: Vec::new(),
             edited_at_ms: None,
             deleted: false,
+            removed: false,
             reactions: Vec::new(),
             revision: 0,
         }
@@ -40,9 +41,19 @@ impl ChatMessage {
         match self.body {
             MessageBody::Edited { target, .. }
             | MessageBody::Deleted { target }
+            | MessageBody::Removed { target }
             | MessageBody::Reacted { target, .. } => Some(target),
             MessageBody::Text { .. } | MessageBody::Joined | MessageBody::Left => None,
+            MessageBody::Kicked | MessageBody::Banned => None,
         }
+    }
+
+    /// A system line (joined, left, removed, banned) rather than something written.
+    pub fn is_system_line(&self) -> bool {
+        matches!(
+            self.body,
+            MessageBody::Joined | MessageBody::Left | MessageBody::Kicked | MessageBody::Banned
+        )
     }
 
     /// Whether it counts as unread for a member who is not its author: text, not a
@@ -86,8 +97,11 @@ impl ChatMessage {
                 self.mentions = change.mentions.clone();
                 self.edited_at_ms = Some(change.sent_at_ms);
             }
-            MessageBody::Deleted { .. } => {
-                if change.author.id != self.author.id {
+            MessageBody::Deleted { .. } | MessageBody::Removed { .. } => {
+                // Only its author deletes a message; a removal is stored only when the
+                // server found its author (a moderator) allowed to make it.
+                let removal = matches!(change.body, MessageBody::Removed { .. });
+                if change.author.id != self.author.id && !removal {
                     return false;
                 }
                 self.body = MessageBody::Text {
@@ -96,6 +110,7 @@ impl ChatMessage {
                 self.mentions.clear();
                 self.reactions.clear();
                 self.deleted = true;
+                self.removed = removal;
             }
             MessageBody::Reacted { emoji, on, .. } => {
                 let reactor = Reactor {
@@ -122,7 +137,11 @@ impl ChatMessage {
                     (None, false) => {}
                 }
             }
-            MessageBody::Text { .. } | MessageBody::Joined | MessageBody::Left => return false,
+            MessageBody::Text { .. }
+            | MessageBody::Joined
+            | MessageBody::Left
+            | MessageBody::Kicked
+            | MessageBody::Banned => return false,
         }
         self.revision = change.seq;
         true
@@ -146,6 +165,7 @@ impl Draft {
         match self.body {
             MessageBody::Edited { target, .. }
             | MessageBody::Deleted { target }
+            | MessageBody::Removed { target }
             | MessageBody::Reacted { target, .. } => Some(target),
             _ => self.reply_to,
         }
@@ -329,5 +349,26 @@ mod tests {
         // System lines take no change.
         let mut line = at(1, 7, MessageBody::Joined);
         assert!(!line.apply(&react(2, 8, true)));
+    }
+
+    #[test]
+    fn a_moderator_removes_someone_elses_message_a_member_cannot_delete_it() {
+        let mut m = at(
+            1,
+            7,
+            MessageBody::Text {
+                text: "spam".into(),
+            },
+        );
+        assert!(!m.apply(&at(2, 8, MessageBody::Deleted { target: 1 })));
+        assert!(!m.deleted);
+        assert!(m.apply(&at(3, 8, MessageBody::Removed { target: 1 })));
+        assert!(m.deleted && m.removed);
+        assert_eq!(m.body, MessageBody::Text { text: "".into() });
+        assert!(
+            !m.apply(&at(4, 8, MessageBody::Removed { target: 1 })),
+            "once"
+        );
+        assert!(at(5, 7, MessageBody::Kicked).is_system_line());
     }
 }

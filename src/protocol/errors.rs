@@ -63,6 +63,12 @@ pub enum ErrorCode {
     PasskeyRefused,
     /// None of the user's passkeys has this id.
     NoSuchPasskey,
+    /// The user's role in the room does not allow this (or not on that person).
+    NotAllowed,
+    /// The user is banned from this room.
+    Banned,
+    /// The user may not write to this room for now; see `retry_after_ms`.
+    TimedOut,
     /// The server failed; the request may be retried.
     Internal,
 }
@@ -122,6 +128,9 @@ impl ErrorCode {
             Self::PasskeyUnknown => "passkey_unknown",
             Self::PasskeyRefused => "passkey_refused",
             Self::NoSuchPasskey => "no_such_passkey",
+            Self::NotAllowed => "not_allowed",
+            Self::Banned => "banned",
+            Self::TimedOut => "timed_out",
             Self::Internal => "internal",
         }
     }

@@ -15,7 +15,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use crate::protocol::{Author, ChatMessage, ConversationId, DeviceInfo, LinkId, Seq, UserId};
+use crate::protocol::{
+    AuditEntry, Author, ChatMessage, ConversationId, DeviceInfo, LinkId, Removal, Role, Seq, UserId,
+};
 
 /// One server of several, for as long as its process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -48,10 +50,21 @@ pub enum Event {
         user: UserId,
         last_seq: Seq,
     },
-    /// `user` left the room.
+    /// `user` left the room, or was `removed` by a moderator.
     Left {
         conversation: ConversationId,
         user: UserId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        removed: Option<Removal>,
+    },
+    /// A moderator's action changed what `user` may do in the room; its audit entry
+    /// goes to the room's moderators.
+    Moderated {
+        conversation: ConversationId,
+        user: UserId,
+        change: Sanction,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entry: Option<AuditEntry>,
     },
     /// A private conversation was opened between these two users.
     DirectOpened {
@@ -98,6 +111,20 @@ pub enum Event {
     Offline { user: UserId, version: u64 },
     /// The sender could not publish for a while: check storage for what it committed.
     Resync,
+}
+
+/// What a moderator's action changed of a user in a room (see [`Event::Moderated`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "s", rename_all = "snake_case")]
+pub enum Sanction {
+    /// Their role is now this one (handing over the ownership demotes the old owner).
+    Role { role: Role },
+    /// Banned (which takes their role and timeout too), or no longer.
+    Banned { on: bool },
+    /// May not write until then (0: they may again).
+    TimedOut { until_ms: i64 },
+    /// Nothing but the entry (a removed message's, a kick's).
+    Noted,
 }
 
 /// An event and the server it came from.

@@ -16,7 +16,8 @@
 //! [`replay`] (what a resuming client missed), [`delivery`] (sends, fan-out, queues),
 //! [`ordering`] (each conversation in sequence, wherever it was committed) and
 //! [`remote`] (what other servers did, heard on the bus), [`elsewhere`] (who is
-//! online on other servers).
+//! online on other servers), [`permissions`] (who may do what: the one check every
+//! request passes) and [`moderation`] (kicks, bans, timeouts, roles, the audit log).
 
 mod conversations;
 mod delivery;
@@ -24,8 +25,10 @@ mod devices;
 mod drafts;
 mod elsewhere;
 mod limits;
+mod moderation;
 mod ordering;
 mod passkeys;
+mod permissions;
 mod presence;
 mod receipts;
 mod remote;
@@ -172,6 +175,8 @@ enum Done {
     Resync,
     /// That picture, read when this server had made this many membership changes.
     Resynced(store::Result<Vec<store::ConversationRow>>, u64),
+    /// The instance admins, as storage has them now.
+    Admins(store::Result<Vec<UserId>>),
 }
 
 /// Where a stored message came from, and so what follows its fan-out.
@@ -197,6 +202,7 @@ impl Hub {
     ) -> store::Result<Self> {
         let conversations = Conversations::load(store.conversations().await?);
         let receipts = receipts::Receipts::new(store.receipts_off().await?);
+        let admins = store.admins().await?.into_iter().collect();
         let (commands, rx) = mpsc::channel(1024);
         let (done, done_rx) = mpsc::unbounded_channel();
         let (session_lane, mut lane) = mpsc::unbounded_channel::<Work>();
@@ -226,12 +232,14 @@ impl Hub {
             claims: HashSet::new(),
             receipts,
             passkeys,
+            admins,
             grace_epoch: 0,
             done,
             session_lane,
         };
         let outbox_capacity = state.settings.outbox_capacity.max(1);
         state.touch_sessions_now_and_then();
+        state.read_admins_now_and_then();
         spawn_essential("hub", state.run(rx, done_rx, events));
         Ok(Self {
             commands,
@@ -357,6 +365,8 @@ struct State {
     receipts: receipts::Receipts,
     /// The relying party of passkeys, if this server has them.
     passkeys: Option<passkeys::Passkeys>,
+    /// The instance admins (read from storage every few seconds).
+    admins: HashSet<UserId>,
     grace_epoch: u64,
     /// Where finished storage work and timers report back.
     done: mpsc::UnboundedSender<Done>,
@@ -513,6 +523,7 @@ impl State {
             Done::TellReceipts => self.tell_receipts(),
             Done::Resync => self.heard(Incoming::Resync),
             Done::Resynced(read, since) => self.resynced(read, since),
+            Done::Admins(read) => self.admins_read(read),
         }
     }
 

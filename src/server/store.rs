@@ -14,6 +14,7 @@
 
 pub mod devices;
 mod message_rows;
+pub mod moderation;
 pub mod passkeys;
 mod postgres;
 mod search_text;
@@ -25,14 +26,15 @@ use std::{ops::Deref, sync::Arc, time::Duration};
 use async_trait::async_trait;
 
 use crate::protocol::{
-    Author, ChatMessage, ClientMsgId, ConversationId, LinkId, MessageBody, MessageId, PasskeyId,
-    Quote, Seq, UserId,
+    AuditEntry, AuditId, Author, ChatMessage, ClientMsgId, ConversationId, LinkId, MessageBody,
+    MessageId, PasskeyId, Quote, Seq, UserId,
 };
 use devices::{Claimed, Decided, LinkClaim, LinkOffer, SessionRow};
 use message_rows::{
     may_have_reactions, mentions_column, reactions, reactions_of, MessageRow, ReactionRow,
     SELECT_MESSAGE, SHOWN_KINDS,
 };
+use moderation::{Moderated, Moderation};
 use passkeys::{NewCeremony, NewPasskey, PasskeyRow, PasskeySignIn, StoredPasskey, TakenCeremony};
 pub use search_text::search_words;
 use search_text::searchable;
@@ -120,6 +122,19 @@ pub struct ConversationRow {
     pub members: Vec<(UserId, Seq)>,
     /// When members' read marks last moved (those known), for read receipts.
     pub read_at: Vec<(UserId, i64)>,
+    /// A room's roles, bans and timeouts.
+    pub moderation: moderation::RoomModeration,
+}
+
+/// What came of joining a room ([`Storage::join_room`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Joining {
+    /// A member now.
+    New,
+    /// A member already.
+    Already,
+    /// Banned from it: not a member.
+    Banned,
 }
 
 /// A user to create, with its first session and its claim on the nickname.
@@ -202,14 +217,15 @@ pub trait Storage: Send + Sync {
     /// The room's id, creating the room if it does not exist, and whether it was created.
     async fn ensure_room(&self, name: &str, now_ms: i64) -> Result<(ConversationId, bool)>;
 
-    /// Makes `user` a member of the room `name`, creating the room if needed: the
-    /// room, whether it was created, and whether they were new to it.
+    /// Makes `user` a member of the room `name` unless they are banned from it,
+    /// creating the room if needed (they own it then): the room, whether it was
+    /// created, and what came of joining.
     async fn join_room(
         &self,
         name: &str,
         user: UserId,
         now_ms: i64,
-    ) -> Result<(ConversationId, bool, bool)>;
+    ) -> Result<(ConversationId, bool, Joining)>;
 
     /// The private conversation of two users (both members), creating it if needed.
     async fn ensure_direct(
@@ -339,6 +355,29 @@ pub trait Storage: Send + Sync {
     /// A verified sign-in: the passkey's new record, a new session of its user and
     /// their nickname claim renewed. `None` if the passkey was removed meanwhile.
     async fn passkey_sign_in(&self, sign_in: PasskeySignIn) -> Result<Option<UserId>>;
+
+    /// Carries out a moderator's action and writes it in the room's audit log, in one
+    /// transaction; `None` if the target or the actor is no user.
+    async fn moderate(&self, action: Moderation) -> Result<Option<Moderated>>;
+
+    /// A page of a room's audit log before `before`, newest first, and whether
+    /// there are older entries.
+    async fn audit_log(
+        &self,
+        room: ConversationId,
+        before: Option<AuditId>,
+        limit: u32,
+    ) -> Result<(Vec<AuditEntry>, bool)>;
+
+    /// The instance admins.
+    async fn admins(&self) -> Result<Vec<UserId>>;
+
+    /// The instance admins with their names (for `chat admin list`).
+    async fn admin_users(&self) -> Result<Vec<UserRow>>;
+
+    /// Makes the user who holds (or last held) the nickname of skeleton `skeleton`
+    /// an instance admin, or not; `None` if nobody has that name.
+    async fn set_admin(&self, skeleton: &str, on: bool, now_ms: i64) -> Result<Option<UserRow>>;
 }
 
 /// What a member has not read of one conversation (see [`Storage::unread`]).
@@ -484,6 +523,7 @@ struct ConversationFields {
 fn conversation_rows(
     conversations: Vec<ConversationFields>,
     members: Vec<(i64, i64, i64, i64)>,
+    mut moderation: std::collections::HashMap<ConversationId, moderation::RoomModeration>,
 ) -> Vec<ConversationRow> {
     let mut rows: Vec<ConversationRow> = conversations
         .into_iter()
@@ -494,6 +534,7 @@ fn conversation_rows(
             last_seq: r.last_seq as Seq,
             members: Vec::new(),
             read_at: Vec::new(),
+            moderation: moderation.remove(&ConversationId(r.id)).unwrap_or_default(),
         })
         .collect();
     let index: std::collections::HashMap<ConversationId, usize> =
@@ -565,8 +606,11 @@ impl NewMessage {
             MessageBody::Text { text } => ("text", text.as_str().into(), None),
             MessageBody::Joined => ("joined", "".into(), None),
             MessageBody::Left => ("left", "".into(), None),
+            MessageBody::Kicked => ("kicked", "".into(), None),
+            MessageBody::Banned => ("banned", "".into(), None),
             MessageBody::Edited { target, text } => ("edited", text.as_str().into(), Some(target)),
             MessageBody::Deleted { target } => ("deleted", "".into(), Some(target)),
+            MessageBody::Removed { target } => ("removed", "".into(), Some(target)),
             MessageBody::Reacted { target, emoji, on } => (
                 "reacted",
                 format!("{}{emoji}", if *on { '+' } else { '-' }).into(),

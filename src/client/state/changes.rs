@@ -24,6 +24,8 @@ pub struct Changes {
     pub outbox: bool,
     /// This person's devices: the link offered, its requests, the device list.
     pub devices: bool,
+    /// The audit log shown.
+    pub moderation: bool,
     /// Conversations whose messages (or loaded / start flags) changed.
     pub messages: BTreeSet<ConversationId>,
     /// Conversations whose info (unread, last sequence, member count) or typing changed.
@@ -57,10 +59,18 @@ impl Changes {
                 c.rooms = true;
                 c.message(conversation.id);
             }
-            ServerMsg::Left { conversation } => {
+            ServerMsg::Left {
+                conversation,
+                removed,
+            } => {
                 c.rooms = true;
+                c.session |= removed.is_some();
                 c.message(*conversation);
             }
+            ServerMsg::Staff { conversation, .. } | ServerMsg::TimedOut { conversation, .. } => {
+                c.conversations.insert(*conversation);
+            }
+            ServerMsg::AuditLog { .. } | ServerMsg::Audited { .. } => c.moderation = true,
             ServerMsg::Rooms { rooms } => {
                 c.rooms = true;
                 c.conversations.extend(rooms.iter().map(|r| r.id));
@@ -114,6 +124,7 @@ impl Changes {
         self.search |= other.search;
         self.outbox |= other.outbox;
         self.devices |= other.devices;
+        self.moderation |= other.moderation;
         self.messages.extend(other.messages);
         self.conversations.extend(other.conversations);
     }

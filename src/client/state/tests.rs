@@ -23,6 +23,8 @@ fn room(id: i64, name: &str, last_seq: Seq) -> ConversationInfo {
         mentions: 0,
         reads: vec![],
         read_count: None,
+        staff: Default::default(),
+        timed_out_until_ms: None,
     }
 }
 
@@ -61,6 +63,7 @@ fn ready(state: &mut ChatState, me: &UserInfo, token: Option<&str>) -> Vec<React
             users: vec![me.clone()],
             online_count: 1,
             share_receipts: true,
+            admin: false,
         },
         0.0,
     )

@@ -5,11 +5,11 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::protocol::{
-    ConversationId, ConversationInfo, ConversationKind, ReadCount, RoomInfo, Seq, UserId,
-    ROOMS_PAGE,
+    ConversationId, ConversationInfo, ConversationKind, ReadCount, Role, RoomInfo, Seq, Staff,
+    UserId, ROOMS_PAGE,
 };
 
-use super::super::store::ConversationRow;
+use super::super::store::{moderation::RoomModeration, ConversationRow};
 
 struct Conversation {
     /// A room's name; `None` for a private conversation.
@@ -28,6 +28,12 @@ struct Conversation {
     texts: VecDeque<(Seq, UserId)>,
     /// The read count each author was last told of (see [`Conversations::read_counts`]).
     told_counts: HashMap<UserId, ReadCount>,
+    /// A room's owner and moderators (members are not listed).
+    roles: HashMap<UserId, Role>,
+    /// Who may not join the room.
+    banned: HashSet<UserId>,
+    /// Who may not write to it until when (Unix ms; past ones are forgotten when seen).
+    timeouts: HashMap<UserId, i64>,
 }
 
 /// Texts remembered per conversation for counting who read them: an author whose
@@ -108,6 +114,7 @@ impl Conversations {
             if let Some(c) = all.by_id.get_mut(&row.id) {
                 c.read_at.extend(row.read_at);
             }
+            all.set_moderation(row.id, row.moderation);
         }
         all
     }
@@ -134,7 +141,113 @@ impl Conversations {
             changed: 0,
             texts: VecDeque::new(),
             told_counts: HashMap::new(),
+            roles: HashMap::new(),
+            banned: HashSet::new(),
+            timeouts: HashMap::new(),
         });
+    }
+
+    /// Takes a room's roles, bans and timeouts as storage has them.
+    pub(super) fn set_moderation(&mut self, id: ConversationId, moderation: RoomModeration) {
+        if let Some(c) = self.by_id.get_mut(&id) {
+            c.roles = moderation.roles.into_iter().collect();
+            c.banned = moderation.banned.into_iter().collect();
+            c.timeouts = moderation.timeouts.into_iter().collect();
+        }
+    }
+
+    /// The user's role in the room, as the room has it (an admin's is not the room's).
+    pub(super) fn role(&self, id: ConversationId, user: UserId) -> Role {
+        self.by_id
+            .get(&id)
+            .and_then(|c| c.roles.get(&user).copied())
+            .unwrap_or_default()
+    }
+
+    /// Gives `user` a role in the room (the member role: none); handing over the
+    /// ownership leaves the old owner a moderator.
+    pub(super) fn set_role(&mut self, id: ConversationId, user: UserId, role: Role) {
+        let Some(c) = self.by_id.get_mut(&id) else {
+            return;
+        };
+        if role == Role::Owner {
+            for r in c.roles.values_mut().filter(|r| **r == Role::Owner) {
+                *r = Role::Moderator;
+            }
+        }
+        match role {
+            Role::Member | Role::Admin => c.roles.remove(&user),
+            role => c.roles.insert(user, role),
+        };
+    }
+
+    /// A room's owner and moderators.
+    pub(super) fn staff(&self, id: ConversationId) -> Staff {
+        let Some(c) = self.by_id.get(&id) else {
+            return Staff::default();
+        };
+        let mut staff = Staff::default();
+        for (user, role) in &c.roles {
+            match role {
+                Role::Owner => staff.owner = Some(*user),
+                Role::Moderator => staff.moderators.push(*user),
+                _ => {}
+            }
+        }
+        staff.moderators.sort_unstable();
+        staff
+    }
+
+    /// Members of the room who moderate it (owner and moderators).
+    pub(super) fn moderating_members(&self, id: ConversationId) -> Vec<UserId> {
+        self.by_id.get(&id).map_or_else(Vec::new, |c| {
+            c.roles
+                .keys()
+                .filter(|u| c.members.contains_key(u))
+                .copied()
+                .collect()
+        })
+    }
+
+    pub(super) fn is_banned(&self, id: ConversationId, user: UserId) -> bool {
+        self.by_id
+            .get(&id)
+            .is_some_and(|c| c.banned.contains(&user))
+    }
+
+    /// Bans (or unbans) `user` from the room: a ban takes their role and timeout too.
+    pub(super) fn set_banned(&mut self, id: ConversationId, user: UserId, banned: bool) {
+        if let Some(c) = self.by_id.get_mut(&id) {
+            if banned {
+                c.banned.insert(user);
+                c.roles.remove(&user);
+                c.timeouts.remove(&user);
+            } else {
+                c.banned.remove(&user);
+            }
+        }
+    }
+
+    /// Until when `user` may not write to the room, if that is after `now_ms`.
+    pub(super) fn timed_out_until(
+        &self,
+        id: ConversationId,
+        user: UserId,
+        now_ms: i64,
+    ) -> Option<i64> {
+        let until = *self.by_id.get(&id)?.timeouts.get(&user)?;
+        (until > now_ms).then_some(until)
+    }
+
+    /// `user` may not write to the room until `until_ms` (0: they may again).
+    pub(super) fn set_timeout(&mut self, id: ConversationId, user: UserId, until_ms: i64) {
+        if let Some(c) = self.by_id.get_mut(&id) {
+            if until_ms == 0 {
+                c.timeouts.remove(&user);
+            } else {
+                c.timeouts.insert(user, until_ms);
+            }
+        }
     }
 
     /// Records a room that storage has (just created, or by another request or
@@ -368,6 +481,8 @@ impl Conversations {
             mentions: 0,
             reads: Vec::new(),
             read_count: None,
+            staff: self.staff(id),
+            timed_out_until_ms: c.timeouts.get(&user).copied(),
         })
     }
 
@@ -463,6 +578,7 @@ mod tests {
             last_seq: 10,
             members: (1..=60).map(|u| (UserId(u), 10)).collect(),
             read_at: vec![],
+            moderation: Default::default(),
         }]);
         assert!(!all.tells_receipts(room));
         all.delivered(room, 11, ANN, true);
@@ -531,6 +647,7 @@ mod tests {
             last_seq: 5,
             members: vec![(ANN, 3)],
             read_at: vec![],
+            moderation: Default::default(),
         }]);
         let general = all.room_by_name("general").unwrap();
         assert!(all.is_member(general, ANN) && !all.is_member(general, BOB));

@@ -193,7 +193,6 @@ impl State {
         conversation: ConversationId,
         seq: Seq,
     ) -> Result<(), Refusal> {
-        self.require_member(conversation, user)?;
         let at_ms = crate::server::unix_millis();
         let Some(seq) = self.conversations.mark_read(conversation, user, seq, at_ms) else {
             return Ok(()); // read already

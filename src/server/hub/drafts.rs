@@ -3,7 +3,8 @@
 //!
 //! Each is checked here: the text's rules, membership, mentions of members only, and,
 //! for a reply or a change, the message it names (there, a text, not deleted, and the
-//! user's own for an edit or a deletion). Then it is stored like any message:
+//! user's own for an edit or a deletion, unless a moderator removes it: see
+//! [`super::permissions`]). Then it is stored like any message:
 //! numbered in its conversation, acknowledged under its client id, fanned out,
 //! replayed. A change applies to its message in storage and in every reader alike
 //! ([`ChatMessage::apply`]).
@@ -86,7 +87,6 @@ impl State {
             MessageBody::Reacted { emoji, .. } => validate_reaction(emoji)?,
             _ => {}
         }
-        self.require_member(draft.conversation, user.id)?;
         let mut seen = HashSet::new();
         let conversation = draft.conversation;
         draft.mentions.retain(|m| {
@@ -144,14 +144,41 @@ impl State {
                     state.arrive(stored, Origin::Client(conn, draft.client_id));
                     Ok(())
                 }
-                Ok(Ok(target)) => match check_target(&draft, user.id, target) {
-                    Ok(quote) => state.store_draft(conn, &user, draft, quote),
-                    Err(refused) => Err(naming(refused, &draft.client_id)),
-                },
+                Ok(Ok(target)) => {
+                    let draft = state
+                        .as_removal(draft, user.id, target.as_ref())
+                        .map_err(|(refused, id)| naming(refused, &id))?;
+                    match check_target(&draft, user.id, target) {
+                        Ok(quote) => state.store_draft(conn, &user, draft, quote),
+                        Err(refused) => Err(naming(refused, &draft.client_id)),
+                    }
+                }
                 Err(e) => Err(naming(internal(e), &draft.client_id)),
             },
         );
         Ok(())
+    }
+
+    /// A moderator's deletion of someone else's message is a removal, if they may
+    /// act on its author; anyone else's stays a deletion (refused as not theirs).
+    fn as_removal(
+        &self,
+        mut draft: Draft,
+        user: UserId,
+        target: Option<&ChatMessage>,
+    ) -> Result<Draft, (Refusal, ClientMsgId)> {
+        let (MessageBody::Deleted { target: seq }, Some(target)) = (&draft.body, target) else {
+            return Ok(draft);
+        };
+        let conversation = draft.conversation;
+        if target.author.id == user || !self.role_in(conversation, user).moderates() {
+            return Ok(draft);
+        }
+        if let Err(refused) = self.may_act_on(conversation, user, target.author.id) {
+            return Err((refused, draft.client_id));
+        }
+        draft.body = MessageBody::Removed { target: *seq };
+        Ok(draft)
     }
 
     fn store_draft(

@@ -35,10 +35,12 @@ pub(super) enum Kind {
     Devices,
     /// Passkeys registered, listed, removed.
     Passkeys,
+    /// Kicks, bans, timeouts, roles given, the audit log read.
+    Moderation,
 }
 
 impl Kind {
-    const ALL: [Kind; 9] = [
+    const ALL: [Kind; 10] = [
         Kind::Send,
         Kind::Membership,
         Kind::OpenDirect,
@@ -48,6 +50,7 @@ impl Kind {
         Kind::Search,
         Kind::Devices,
         Kind::Passkeys,
+        Kind::Moderation,
     ];
 
     fn what(self) -> &'static str {
@@ -61,6 +64,7 @@ impl Kind {
             Kind::Search => "You are searching too fast; wait a moment.",
             Kind::Devices => "Too many device requests; wait a moment.",
             Kind::Passkeys => "Too many passkey requests; wait a moment.",
+            Kind::Moderation => "Too many moderation requests; wait a moment.",
         }
     }
 }
@@ -137,6 +141,8 @@ impl Limits {
                 Kind::Devices => quota(0.5, 10),
                 // Each registration is two requests, with the browser's dialog between.
                 Kind::Passkeys => quota(0.5, 20),
+                // A raid cleaned up by hand: a few actions a second, in a burst.
+                Kind::Moderation => quota(2.0, 30),
             })
         };
         Self {

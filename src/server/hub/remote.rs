@@ -47,7 +47,22 @@ impl State {
                     .insert_room(conversation, &name, last_seq);
                 self.remote_joined(conversation, user);
             }
-            Event::Left { conversation, user } => self.remote_left(conversation, user),
+            Event::Left {
+                conversation,
+                user,
+                removed,
+            } => self.remote_left(conversation, user, removed),
+            Event::Moderated {
+                conversation,
+                user,
+                change,
+                entry,
+            } => {
+                self.sanction(conversation, user, change);
+                if let Some(entry) = entry {
+                    self.tell_audited(conversation, entry);
+                }
+            }
             Event::DirectOpened {
                 conversation,
                 users: [a, b],
@@ -106,9 +121,18 @@ impl State {
         }
     }
 
-    fn remote_left(&mut self, conversation: ConversationId, user: UserId) {
+    fn remote_left(
+        &mut self,
+        conversation: ConversationId,
+        user: UserId,
+        removed: Option<crate::protocol::Removal>,
+    ) {
         if self.conversations.remove_member(conversation, user) {
-            self.send_to_user(user, &encode(&ServerMsg::Left { conversation }), true);
+            let left = ServerMsg::Left {
+                conversation,
+                removed,
+            };
+            self.send_to_user(user, &encode(&left), true);
             self.room_count_changed(conversation);
         }
     }
@@ -127,6 +151,7 @@ impl State {
         tokio::spawn(async move {
             let read = store.conversations().await;
             let _ = done.send(Done::Resynced(read, since));
+            let _ = done.send(Done::Admins(store.admins().await));
         });
     }
 
@@ -163,6 +188,12 @@ impl State {
                 (None, None) => continue,
             }
             if known.is_none() || !self.conversations.changed_after(row.id, since) {
+                let staff = self.conversations.staff(row.id);
+                self.conversations
+                    .set_moderation(row.id, row.moderation.clone());
+                if self.conversations.staff(row.id) != staff {
+                    self.tell_staff(row.id);
+                }
                 let here = self.conversations.member_set(row.id);
                 let stored: std::collections::HashSet<UserId> =
                     row.members.iter().map(|(u, _)| *u).collect();
@@ -170,7 +201,7 @@ impl State {
                     self.remote_joined(row.id, *user);
                 }
                 for user in here.difference(&stored) {
-                    self.remote_left(row.id, *user);
+                    self.remote_left(row.id, *user, None);
                 }
             }
             if let Some(last) = known {

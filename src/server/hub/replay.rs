@@ -85,7 +85,6 @@ impl State {
         before: Option<Seq>,
         from: Option<Seq>,
     ) -> Result<(), Refusal> {
-        self.require_member(conversation, user)?;
         let store = self.store.clone();
         // Back to `from` too: as many messages as there are numbers between them (a
         // page at least, and at most `HISTORY_SPAN`).
@@ -126,9 +125,6 @@ impl State {
         within: Option<ConversationId>,
     ) -> Result<(), Refusal> {
         let query = normalize_query(query)?;
-        if let Some(conversation) = within {
-            self.require_member(conversation, user)?;
-        }
         let store = self.store.clone();
         self.spawn_io(
             conn,
@@ -162,14 +158,21 @@ impl State {
         let mut gaps = Vec::new();
         let mut seen = HashSet::new();
         for cursor in cursors {
-            // Conversations the user is no longer in are not theirs to replay.
-            let Some(last) = self
-                .conversations
-                .last_seq(cursor.conversation)
-                .filter(|_| self.conversations.is_member(cursor.conversation, user))
-            else {
+            // Conversations the user is no longer in are not theirs to replay; a
+            // room they were banned from meanwhile is named, so they learn why.
+            let Some(last) = self.conversations.last_seq(cursor.conversation) else {
                 continue;
             };
+            if !self.conversations.is_member(cursor.conversation, user) {
+                if self.conversations.is_banned(cursor.conversation, user) {
+                    let left = ServerMsg::Left {
+                        conversation: cursor.conversation,
+                        removed: Some(crate::protocol::Removal::Banned),
+                    };
+                    self.send_to_conn(conn, &encode(&left), true);
+                }
+                continue;
+            }
             if !seen.insert(cursor.conversation) || cursor.seq == last {
                 continue;
             }

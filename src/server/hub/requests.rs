@@ -1,13 +1,14 @@
 //! A connection's requests, one at a time and in order: each is checked against the
-//! session and the limits and handed to the seam that serves it; a refusal goes back to
-//! the client as an error event (a refused `send` naming its client id).
+//! session, what the user may do ([`permissions`], for every request of a signed-in
+//! user) and the limits, and handed to the seam that serves it; a refusal goes back
+//! to the client as an error event (a refused `send` naming its client id).
 
 use crate::protocol::{ClientMsg, ErrorCode, ServerMsg, UserId, GENERAL_ROOM};
 
 use super::{
     encode,
     limits::{Kind, PerAddress},
-    refuse, ConnId, Refusal, State,
+    moderation, permissions, refuse, ConnId, Refusal, State,
 };
 
 impl State {
@@ -121,6 +122,7 @@ impl State {
             (msg, Some(session)) => {
                 let user = session.user.clone();
                 let session_hash = session.token_hash;
+                self.authorize(user.id, permissions::need_of(&msg))?;
                 let msg = match msg.into_draft() {
                     Ok(draft) => return self.send(conn, &user, draft),
                     Err(other) => other,
@@ -156,11 +158,10 @@ impl State {
                     }
                     ClientMsg::Members { conversation } => {
                         self.limit(conn, Kind::History, user.id)?;
-                        self.list_members(conn, user.id, conversation)
+                        self.list_members(conn, conversation)
                     }
                     ClientMsg::Typing { conversation } => {
                         self.limit(conn, Kind::Typing, user.id)?;
-                        self.require_member(conversation, user.id)?;
                         self.bus.publish(crate::server::bus::Event::Typing {
                             conversation,
                             user: user.id,
@@ -221,6 +222,56 @@ impl State {
                     ClientMsg::PasskeyRemove { passkey } => {
                         self.limit(conn, Kind::Passkeys, user.id)?;
                         self.list_passkeys(conn, &user, Some(passkey))
+                    }
+                    ClientMsg::SetRole {
+                        conversation,
+                        user: target,
+                        role,
+                    } => {
+                        self.limit(conn, Kind::Moderation, user.id)?;
+                        let request = moderation::Request::SetRole(role);
+                        self.moderate(conn, &user, conversation, target, request)
+                    }
+                    ClientMsg::Kick {
+                        conversation,
+                        user: target,
+                    } => {
+                        self.limit(conn, Kind::Moderation, user.id)?;
+                        let request = moderation::Request::Kick;
+                        self.moderate(conn, &user, conversation, target, request)
+                    }
+                    ClientMsg::Ban {
+                        conversation,
+                        user: target,
+                        remove_last_s,
+                    } => {
+                        self.limit(conn, Kind::Moderation, user.id)?;
+                        let request = moderation::Request::Ban { remove_last_s };
+                        self.moderate(conn, &user, conversation, target, request)
+                    }
+                    ClientMsg::Unban {
+                        conversation,
+                        user: target,
+                    } => {
+                        self.limit(conn, Kind::Moderation, user.id)?;
+                        let request = moderation::Request::Unban;
+                        self.moderate(conn, &user, conversation, target, request)
+                    }
+                    ClientMsg::Timeout {
+                        conversation,
+                        user: target,
+                        seconds,
+                    } => {
+                        self.limit(conn, Kind::Moderation, user.id)?;
+                        let request = moderation::Request::Timeout { seconds };
+                        self.moderate(conn, &user, conversation, target, request)
+                    }
+                    ClientMsg::AuditLog {
+                        conversation,
+                        before,
+                    } => {
+                        self.limit(conn, Kind::Moderation, user.id)?;
+                        self.audit_log(conn, conversation, before)
                     }
                     ClientMsg::Ping { .. }
                     | ClientMsg::PasskeySignInStart

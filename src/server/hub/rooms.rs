@@ -3,10 +3,13 @@
 
 use crate::{
     protocol::{
-        validate_room_name, Author, ConversationId, ErrorCode, MessageBody, ServerMsg, UserId,
-        MEMBERS_LISTED,
+        validate_room_name, Author, ConversationId, ErrorCode, MessageBody, Removal, ServerMsg,
+        UserId, MEMBERS_LISTED,
     },
-    server::{bus::Event, unix_millis},
+    server::{
+        bus::{Event, Sanction},
+        unix_millis,
+    },
 };
 
 /// A user as the bus carries them.
@@ -19,17 +22,20 @@ pub(super) fn author(user: &UserRow) -> Author {
 }
 
 use super::{encode, internal, presence::user_info, refuse, ConnId, Refusal, State, UserRow};
+use crate::{protocol::Role, server::store::Joining};
+
+fn banned() -> Refusal {
+    refuse(ErrorCode::Banned, "You are banned from this room.")
+}
 
 impl State {
-    /// Who is in a conversation the user is in: ids from memory, names from storage
+    /// Who is in a conversation (the user is in it): ids from memory, names from storage
     /// (off the hub's task), at most [`MEMBERS_LISTED`].
     pub(super) fn list_members(
         &mut self,
         conn: ConnId,
-        user: UserId,
         conversation: ConversationId,
     ) -> Result<(), Refusal> {
-        self.require_member(conversation, user)?;
         let mut ids: Vec<UserId> = self.conversations.members(conversation).collect();
         ids.sort_unstable();
         let more = ids.len().saturating_sub(MEMBERS_LISTED);
@@ -64,6 +70,9 @@ impl State {
             if self.conversations.is_member(room, user.id) {
                 return Ok(());
             }
+            if self.conversations.is_banned(room, user.id) {
+                return Err(banned());
+            }
         }
         let (store, name, user) = (self.store.clone(), name.to_string(), user.clone());
         let now = unix_millis();
@@ -71,17 +80,30 @@ impl State {
         self.spawn_io(
             conn,
             async move {
-                let (room, created, _) = store.join_room(&room_name, user.id, now).await?;
+                let (room, created, joining) = store.join_room(&room_name, user.id, now).await?;
                 let last_seq = store.last_seq(room).await?.unwrap_or_default();
-                Ok::<_, crate::server::store::Error>((room, created, last_seq))
+                Ok::<_, crate::server::store::Error>((room, created, joining, last_seq))
             },
             move |state, joined| {
-                let (room, created, last_seq) = joined.map_err(internal)?;
+                let (room, created, joining, last_seq) = joined.map_err(internal)?;
+                state.conversations.insert_room(room, &name, last_seq);
+                if joining == Joining::Banned {
+                    state.conversations.set_banned(room, user.id, true);
+                    return Err(banned());
+                }
+                let joined = state.add_member(room, &user);
                 if created {
                     tracing::info!(room = %name, "room created");
+                    // After its join: another server learns of the room from that.
+                    state.sanction(room, user.id, Sanction::Role { role: Role::Owner });
+                    state.bus.publish(Event::Moderated {
+                        conversation: room,
+                        user: user.id,
+                        change: Sanction::Role { role: Role::Owner },
+                        entry: None,
+                    });
                 }
-                state.conversations.insert_room(room, &name, last_seq);
-                state.add_member(room, &user)
+                joined
             },
         );
         Ok(())
@@ -122,22 +144,40 @@ impl State {
             async move { store.remove_member(room, user_id).await },
             move |state, removed| {
                 removed.map_err(internal)?;
-                if !state.conversations.remove_member(room, user.id) {
-                    return Ok(());
-                }
-                state.bus.publish(Event::Left {
-                    conversation: room,
-                    user: user.id,
-                });
-                state.send_to_user(
-                    user.id,
-                    &encode(&ServerMsg::Left { conversation: room }),
-                    true,
-                );
-                state.post_system_line(room, &user, MessageBody::Left)
+                state.out_of_room(room, &user, None)
             },
         );
         Ok(())
+    }
+
+    /// `user` is no longer a member of the room (in storage already): left, or
+    /// `removed` by a moderator. Their tabs and the other servers are told, and the
+    /// room gets its system line. Nothing happens if they were not a member here.
+    pub(super) fn out_of_room(
+        &mut self,
+        room: ConversationId,
+        user: &UserRow,
+        removed: Option<Removal>,
+    ) -> Result<(), Refusal> {
+        if !self.conversations.remove_member(room, user.id) {
+            return Ok(());
+        }
+        self.bus.publish(Event::Left {
+            conversation: room,
+            user: user.id,
+            removed,
+        });
+        let left = ServerMsg::Left {
+            conversation: room,
+            removed,
+        };
+        self.send_to_user(user.id, &encode(&left), true);
+        let line = match removed {
+            None => MessageBody::Left,
+            Some(Removal::Kicked) => MessageBody::Kicked,
+            Some(Removal::Banned) => MessageBody::Banned,
+        };
+        self.post_system_line(room, user, line)
     }
 
     pub(super) fn open_direct(

@@ -252,6 +252,7 @@ impl State {
             users,
             online_count: self.online_count() as u32,
             share_receipts: self.receipts.shares(user.id),
+            admin: self.admins.contains(&user.id),
         };
         self.send_to_conn(conn, &super::encode(&ready), true);
         for users in more_users.chunks(SNAPSHOT_CHUNK) {

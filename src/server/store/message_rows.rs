@@ -23,6 +23,7 @@ pub(super) struct MessageRow {
     pub(super) mentions: String,
     pub(super) edited_at: Option<i64>,
     pub(super) deleted_at: Option<i64>,
+    pub(super) removed_by: Option<i64>,
     pub(super) revision: i64,
     /// The message a text answers, as it is now.
     pub(super) quote_author: Option<i64>,
@@ -35,7 +36,7 @@ pub(super) struct MessageRow {
 pub(super) const SELECT_MESSAGE: &str =
     "SELECT m.id, m.conversation_id, m.seq, m.author_id, u.nickname,
         u.avatar, m.created_at, m.kind, m.body, m.client_id, m.target_seq, m.mentions,
-        m.edited_at, m.deleted_at, m.revision, q.author_id AS quote_author,
+        m.edited_at, m.deleted_at, m.removed_by, m.revision, q.author_id AS quote_author,
         qu.nickname AS quote_nickname, q.body AS quote_body, q.deleted_at AS quote_deleted_at
     FROM messages m JOIN users u ON u.id = m.author_id
     LEFT JOIN messages q ON m.kind = 'text' AND q.conversation_id = m.conversation_id
@@ -43,7 +44,7 @@ pub(super) const SELECT_MESSAGE: &str =
     LEFT JOIN users qu ON qu.id = q.author_id";
 
 /// The kinds a history page shows (changes are already in the messages they change).
-pub(super) const SHOWN_KINDS: &str = "m.kind IN ('text', 'joined', 'left')";
+pub(super) const SHOWN_KINDS: &str = "m.kind IN ('text', 'joined', 'left', 'kicked', 'banned')";
 
 impl From<MessageRow> for ChatMessage {
     fn from(row: MessageRow) -> Self {
@@ -51,6 +52,9 @@ impl From<MessageRow> for ChatMessage {
         let body = match row.kind.as_str() {
             "joined" => MessageBody::Joined,
             "left" => MessageBody::Left,
+            "kicked" => MessageBody::Kicked,
+            "banned" => MessageBody::Banned,
+            "removed" => MessageBody::Removed { target },
             "edited" => MessageBody::Edited {
                 target,
                 text: row.body,
@@ -85,6 +89,7 @@ impl From<MessageRow> for ChatMessage {
         message.mentions = parse_mentions(&row.mentions);
         message.edited_at_ms = row.edited_at;
         message.deleted = row.deleted_at.is_some();
+        message.removed = row.removed_by.is_some();
         message.revision = row.revision as Seq;
         if let (Some(author), Some(nickname), Some(body)) =
             (row.quote_author, row.quote_nickname, row.quote_body)

@@ -22,11 +22,14 @@ use tokio::{sync::Mutex, task::JoinHandle};
 use super::{
     conversation_rows,
     devices::{Claimed, Decided, LinkClaim, LinkOffer, SessionRow},
+    moderation::{Moderated, Moderation},
     passkeys::{NewCeremony, NewPasskey, PasskeyRow, PasskeySignIn, StoredPasskey, TakenCeremony},
     search_words, searchable, sql, ConversationFields, ConversationRow, NewUser, QueueError,
     Result, Storage, Unread, UserFields, UserRow, WriteJob, WRITE_QUEUE,
 };
-use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, LinkId, PasskeyId, Seq, UserId};
+use crate::protocol::{
+    AuditEntry, AuditId, ChatMessage, ClientMsgId, ConversationId, LinkId, PasskeyId, Seq, UserId,
+};
 use writer::Writer;
 
 /// Connections of one server: the writer's groups, reads and the rarer writes.
@@ -105,8 +108,9 @@ impl Storage for PgStore {
         let members = sqlx::query_as(sql::SELECT_MEMBERS)
             .fetch_all(&mut *tx)
             .await?;
+        let moderation = moderation_same::rooms(&mut tx).await?;
         tx.commit().await?;
-        Ok(conversation_rows(conversations, members))
+        Ok(conversation_rows(conversations, members, moderation))
     }
 
     async fn sign_up(
@@ -158,7 +162,7 @@ impl Storage for PgStore {
         name: &str,
         user: UserId,
         now_ms: i64,
-    ) -> Result<(ConversationId, bool, bool)> {
+    ) -> Result<(ConversationId, bool, super::Joining)> {
         let mut conn = self.pool.acquire().await?;
         same::join_room(&mut conn, name, user, now_ms).await
     }
@@ -322,6 +326,33 @@ impl Storage for PgStore {
         let mut conn = self.pool.acquire().await?;
         passkeys_same::passkey_sign_in(&mut conn, sign_in).await
     }
+
+    async fn moderate(&self, action: Moderation) -> Result<Option<Moderated>> {
+        let mut conn = self.pool.acquire().await?;
+        moderation_same::moderate(&mut conn, action).await
+    }
+
+    async fn audit_log(
+        &self,
+        room: ConversationId,
+        before: Option<AuditId>,
+        limit: u32,
+    ) -> Result<(Vec<AuditEntry>, bool)> {
+        moderation_same::audit_log(&self.pool, room, before, limit).await
+    }
+
+    async fn admins(&self) -> Result<Vec<UserId>> {
+        moderation_same::admins(&self.pool).await
+    }
+
+    async fn admin_users(&self) -> Result<Vec<UserRow>> {
+        moderation_same::admin_users(&self.pool).await
+    }
+
+    async fn set_admin(&self, skeleton: &str, on: bool, now_ms: i64) -> Result<Option<UserRow>> {
+        let mut conn = self.pool.acquire().await?;
+        moderation_same::set_admin(&mut conn, skeleton, on, now_ms).await
+    }
 }
 
 /// The search index's statements: `$1` message id, `$2` its text as
@@ -395,6 +426,11 @@ pub(super) mod same {
 /// The device statements, for PostgreSQL.
 mod devices_same {
     super::super::devices::device_statements_for!(sqlx::PgPool, sqlx::PgConnection);
+}
+
+/// The moderation statements, for PostgreSQL.
+mod moderation_same {
+    super::super::moderation::moderation_statements_for!(sqlx::PgPool, sqlx::PgConnection);
 }
 
 /// The passkey statements, for PostgreSQL.

@@ -19,7 +19,7 @@ pub(super) const INSERT_SESSION: &str =
      VALUES ($1, $2, $3, $3, $4)";
 
 /// Takes the skeleton for `$2` unless its holder was seen at `$4` or later (alive) or
-/// has a passkey (a passkey keeps the name past the idle expiry).
+/// has a passkey or is an instance admin (either keeps the name past the idle expiry).
 /// Returns a row only if taken. On PostgreSQL a sign-up racing another waits for it
 /// on the unique key, then sees its claim (alive) and takes nothing.
 pub(super) const CLAIM_NICKNAME: &str =
@@ -27,6 +27,7 @@ pub(super) const CLAIM_NICKNAME: &str =
      ON CONFLICT (skeleton) DO UPDATE SET user_id = excluded.user_id, last_seen_at = excluded.last_seen_at
      WHERE nickname_claims.last_seen_at < $4
        AND NOT EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = nickname_claims.user_id)
+       AND NOT EXISTS (SELECT 1 FROM instance_admins a WHERE a.user_id = nickname_claims.user_id)
      RETURNING user_id";
 
 /// Touches a live session (seen at `$3` or later): its user, or no row.
@@ -46,10 +47,11 @@ pub(super) const TOUCH_CLAIM: &str =
 pub(super) const DELETE_SESSION: &str =
     "DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id";
 
-/// Frees the nickname of a user with no session (and no passkey) left.
+/// Frees the nickname of a user with no session left (and no passkey, and not an admin).
 pub(super) const FREE_CLAIM: &str = "DELETE FROM nickname_claims WHERE user_id = $1
      AND NOT EXISTS (SELECT 1 FROM sessions WHERE user_id = $1)
-     AND NOT EXISTS (SELECT 1 FROM passkeys WHERE user_id = $1)";
+     AND NOT EXISTS (SELECT 1 FROM passkeys WHERE user_id = $1)
+     AND NOT EXISTS (SELECT 1 FROM instance_admins WHERE user_id = $1)";
 
 pub(super) const INSERT_ROOM: &str =
     "INSERT INTO conversations (room_name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING";
@@ -99,6 +101,13 @@ pub(super) const APPLY_DELETE: &str =
     "UPDATE messages SET body = '', mentions = '', deleted_at = $1, revision = $2
      WHERE conversation_id = $3 AND seq = $4 AND author_id = $5 AND kind = 'text'
        AND deleted_at IS NULL RETURNING id";
+
+/// A moderator's removal (`$2`, at `$1`, by `$5`) of the text `$4` of `$3`, whoever
+/// wrote it.
+pub(super) const APPLY_REMOVAL: &str =
+    "UPDATE messages SET body = '', mentions = '', deleted_at = $1, revision = $2, removed_by = $5
+     WHERE conversation_id = $3 AND seq = $4 AND kind = 'text'
+       AND deleted_at IS NULL RETURNING id, author_id";
 
 /// A reaction (`$1`) to the text `$3` of `$2`: the id of the text, if it takes one.
 pub(super) const APPLY_REACTION: &str = "UPDATE messages SET revision = $1
@@ -318,6 +327,37 @@ macro_rules! statements_for {
                         reindex(conn, id, None).await?;
                     }
                 }
+                MessageBody::Removed { target } => {
+                    let found: Option<(i64, i64)> = sqlx::query_as(sql::APPLY_REMOVAL)
+                        .bind(m.sent_at_ms)
+                        .bind(seq)
+                        .bind(c)
+                        .bind(*target as i64)
+                        .bind(author)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    if let Some((id, target_author)) = found {
+                        sqlx::query(sql::DELETE_REACTIONS)
+                            .bind(id)
+                            .execute(&mut *conn)
+                            .await?;
+                        reindex(conn, id, None).await?;
+                        // A moderator's own removal is in the log; a ban's removals
+                        // (no client id) are in the ban's entry.
+                        if m.client_id.is_some() {
+                            let action =
+                                crate::protocol::AuditAction::MessageRemoved { seq: *target };
+                            sqlx::query(crate::server::store::moderation::AUDIT)
+                                .bind(c)
+                                .bind(author)
+                                .bind(target_author)
+                                .bind(serde_json::to_string(&action).unwrap_or_default())
+                                .bind(m.sent_at_ms)
+                                .fetch_one(&mut *conn)
+                                .await?;
+                        }
+                    }
+                }
                 MessageBody::Reacted { target, emoji, on } => {
                     let id: Option<i64> = sqlx::query_scalar(sql::APPLY_REACTION)
                         .bind(seq)
@@ -336,7 +376,11 @@ macro_rules! statements_for {
                         query.execute(&mut *conn).await?;
                     }
                 }
-                MessageBody::Text { .. } | MessageBody::Joined | MessageBody::Left => {}
+                MessageBody::Text { .. }
+                | MessageBody::Joined
+                | MessageBody::Left
+                | MessageBody::Kicked
+                | MessageBody::Banned => {}
             }
             Ok(())
         }
@@ -560,19 +604,41 @@ macro_rules! statements_for {
             Ok((ConversationId(id), inserted))
         }
 
-        /// Joins `user` to the room `name`, creating it if needed: the room, whether it
-        /// was created, whether they were new to it.
+        /// Joins `user` to the room `name`, creating it if needed (its creator is its
+        /// owner): the room, whether it was created, and what came of joining it.
         pub(super) async fn join_room(
             conn: &mut $conn,
             name: &str,
             user: UserId,
             now_ms: i64,
-        ) -> Result<(ConversationId, bool, bool)> {
+        ) -> Result<(ConversationId, bool, crate::server::store::Joining)> {
+            use crate::server::store::{moderation, Joining};
             let mut tx = conn.begin().await?;
             let (room, created) = insert_room(&mut tx, name, now_ms).await?;
+            let banned: Option<i32> = sqlx::query_scalar(moderation::IS_BANNED)
+                .bind(room.0)
+                .bind(user.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if banned.is_some() {
+                return Ok((room, created, Joining::Banned));
+            }
+            if created {
+                sqlx::query(moderation::SET_ROLE)
+                    .bind(room.0)
+                    .bind(user.0)
+                    .bind(crate::protocol::Role::Owner.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let joined = insert_member(&mut tx, room, user, now_ms).await?;
             tx.commit().await?;
-            Ok((room, created, joined))
+            let joining = if joined {
+                Joining::New
+            } else {
+                Joining::Already
+            };
+            Ok((room, created, joining))
         }
 
         /// The private conversation of two users, both members, creating it if needed.

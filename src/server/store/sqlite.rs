@@ -19,11 +19,14 @@ use tokio::{sync::Mutex, task::JoinHandle};
 use super::{
     conversation_rows,
     devices::{Claimed, Decided, LinkClaim, LinkOffer, SessionRow},
+    moderation::{Moderated, Moderation},
     passkeys::{NewCeremony, NewPasskey, PasskeyRow, PasskeySignIn, StoredPasskey, TakenCeremony},
     search_words, searchable, sql, ConversationFields, ConversationRow, NewUser, QueueError,
     Result, Storage, Unread, UserFields, UserRow, WriteJob, WRITE_QUEUE,
 };
-use crate::protocol::{ChatMessage, ClientMsgId, ConversationId, LinkId, PasskeyId, Seq, UserId};
+use crate::protocol::{
+    AuditEntry, AuditId, ChatMessage, ClientMsgId, ConversationId, LinkId, PasskeyId, Seq, UserId,
+};
 use writer::Writer;
 
 /// The search index's statements: `$1` message id (the index's rowid), `$2` its text
@@ -130,7 +133,9 @@ impl Storage for SqliteStore {
         let members = sqlx::query_as(sql::SELECT_MEMBERS)
             .fetch_all(&self.pool)
             .await?;
-        Ok(conversation_rows(conversations, members))
+        let mut conn = self.pool.acquire().await?;
+        let moderation = moderation_same::rooms(&mut conn).await?;
+        Ok(conversation_rows(conversations, members, moderation))
     }
 
     async fn sign_up(
@@ -195,7 +200,7 @@ impl Storage for SqliteStore {
         name: &str,
         user: UserId,
         now_ms: i64,
-    ) -> Result<(ConversationId, bool, bool)> {
+    ) -> Result<(ConversationId, bool, super::Joining)> {
         let name = name.to_string();
         self.writer
             .run(move |conn| {
@@ -377,6 +382,40 @@ impl Storage for SqliteStore {
             .run(move |conn| Box::pin(passkeys_same::passkey_sign_in(conn, sign_in)))
             .await
     }
+
+    async fn moderate(&self, action: Moderation) -> Result<Option<Moderated>> {
+        self.writer
+            .run(move |conn| Box::pin(moderation_same::moderate(conn, action)))
+            .await
+    }
+
+    async fn audit_log(
+        &self,
+        room: ConversationId,
+        before: Option<AuditId>,
+        limit: u32,
+    ) -> Result<(Vec<AuditEntry>, bool)> {
+        moderation_same::audit_log(&self.pool, room, before, limit).await
+    }
+
+    async fn admins(&self) -> Result<Vec<UserId>> {
+        moderation_same::admins(&self.pool).await
+    }
+
+    async fn admin_users(&self) -> Result<Vec<UserRow>> {
+        moderation_same::admin_users(&self.pool).await
+    }
+
+    async fn set_admin(&self, skeleton: &str, on: bool, now_ms: i64) -> Result<Option<UserRow>> {
+        let skeleton = skeleton.to_string();
+        self.writer
+            .run(move |conn| {
+                Box::pin(
+                    async move { moderation_same::set_admin(conn, &skeleton, on, now_ms).await },
+                )
+            })
+            .await
+    }
 }
 
 /// Indexes the texts stored before the search index existed (or past its newest
@@ -418,6 +457,11 @@ pub(super) mod same {
 /// The device statements, for SQLite.
 mod devices_same {
     super::super::devices::device_statements_for!(sqlx::SqlitePool, sqlx::SqliteConnection);
+}
+
+/// The moderation statements, for SQLite.
+mod moderation_same {
+    super::super::moderation::moderation_statements_for!(sqlx::SqlitePool, sqlx::SqliteConnection);
 }
 
 /// The passkey statements, for SQLite.

@@ -11,6 +11,8 @@ use crate::protocol::GENERAL_ROOM;
 
 /// A user's devices and passkeys in storage.
 mod devices;
+/// Roles, bans, timeouts, the audit log and admins in storage.
+mod moderation;
 
 /// A database of one backend for one test; a SQLite file is removed when dropped (the
 /// PostgreSQL server of the tests is thrown away whole).
@@ -342,10 +344,10 @@ async fn members_join_leave_and_read() {
             .await
             .unwrap();
         let (room, created, joined) = store.join_room("den", ann.id, 1).await.unwrap();
-        assert!(created && joined);
+        assert!(created && joined == Joining::New);
         assert_eq!(
             store.join_room("den", ann.id, 2).await.unwrap(),
-            (room, false, false)
+            (room, false, Joining::Already)
         );
         for i in 0..3 {
             store

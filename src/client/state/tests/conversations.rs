@@ -236,6 +236,7 @@ fn a_resume_names_the_most_recent_conversations_and_forgets_the_rest() {
             users: vec![ann.clone()],
             online_count: 1,
             share_receipts: true,
+            admin: false,
         },
         0.0,
     );
@@ -327,6 +328,7 @@ fn ready_gives_the_counts_and_what_follows_is_added_once() {
             users: vec![],
             online_count: 1,
             share_receipts: true,
+            admin: false,
         },
         0.0,
     );

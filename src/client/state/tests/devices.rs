@@ -15,6 +15,8 @@ fn direct(id: i64, a: i64, b: i64, last_seq: Seq, reads: Vec<ReadMark>) -> Conve
         mentions: 0,
         reads,
         read_count: None,
+        staff: Default::default(),
+        timed_out_until_ms: None,
     }
 }
 

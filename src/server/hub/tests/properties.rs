@@ -188,7 +188,7 @@ impl World {
                         }
                     }
                 }
-                ServerMsg::Left { conversation } => {
+                ServerMsg::Left { conversation, .. } => {
                     self.members.entry(conversation).or_default().remove(&me_id);
                 }
                 ServerMsg::Message { message } => {

@@ -289,7 +289,8 @@ async fn try_group(
                 texts.0.push(m.id.0);
                 texts.1.push(searchable(text).into_owned());
             }
-            MessageBody::Joined | MessageBody::Left => {}
+            MessageBody::Joined | MessageBody::Left | MessageBody::Kicked | MessageBody::Banned => {
+            }
             _ => super::same::apply_change(&mut *conn, m).await?,
         }
     }

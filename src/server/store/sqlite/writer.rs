@@ -204,7 +204,10 @@ async fn commit(
             authored.insert((m.conversation, m.author.id), m.seq);
             match &m.body {
                 MessageBody::Text { text } => texts.push((m.id.0, searchable(text).into_owned())),
-                MessageBody::Joined | MessageBody::Left => {}
+                MessageBody::Joined
+                | MessageBody::Left
+                | MessageBody::Kicked
+                | MessageBody::Banned => {}
                 _ => super::same::apply_change(&mut tx, m).await?,
             }
         }
