@@ -708,3 +708,89 @@ async fn a_passkey_made_through_one_server_signs_in_through_another_and_a_ceremo
     );
     cluster.stop().await;
 }
+
+#[tokio::test]
+async fn a_ban_on_one_server_takes_the_room_from_the_users_tabs_on_another_at_once() {
+    let Some(cluster) = Cluster::start("moderation", 2).await else {
+        return;
+    };
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    // Ann creates the room on A and appoints Mod (on B); Bob is on B too.
+    let mut ann = a.login("Ann", "fox").await.unwrap();
+    let room = join_room(&mut ann.client, "den").await.id;
+    let mut moderator = b.login("Mod", "owl").await.unwrap();
+    let mut bob = b.login("Bob", "cat").await.unwrap();
+    join_room(&mut moderator.client, "den").await;
+    join_room(&mut bob.client, "den").await;
+    // B learnt who owns it from A: Ann's role reaches Mod's tab there.
+    send(
+        &mut ann.client,
+        &ClientMsg::SetRole {
+            conversation: room,
+            user: moderator.me.id,
+            role: chat::protocol::Role::Moderator,
+        },
+    )
+    .await;
+    let staff = recv_until(&mut moderator.client, |m| match m {
+        ServerMsg::Staff { staff, .. } if !staff.moderators.is_empty() => Some(staff.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(staff.owner, Some(ann.me.id));
+    // Bob, on B, is timed out by Mod, then banned by Ann on A.
+    send(
+        &mut moderator.client,
+        &ClientMsg::Timeout {
+            conversation: room,
+            user: bob.me.id,
+            seconds: 60,
+        },
+    )
+    .await;
+    recv_until(&mut bob.client, |m| {
+        matches!(m, ServerMsg::TimedOut { until_ms, .. } if *until_ms > 0).then_some(())
+    })
+    .await;
+    // Mod's audit entry reaches the owner on the other server.
+    let by = recv_until(&mut ann.client, |m| match m {
+        ServerMsg::Audited { entry, .. }
+            if matches!(entry.action, chat::protocol::AuditAction::TimedOut { .. }) =>
+        {
+            Some(entry.actor.id)
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(by, moderator.me.id);
+    send(
+        &mut ann.client,
+        &ClientMsg::Ban {
+            conversation: room,
+            user: bob.me.id,
+            remove_last_s: 0,
+        },
+    )
+    .await;
+    let removed = recv_until(&mut bob.client, |m| match m {
+        ServerMsg::Left {
+            conversation,
+            removed,
+        } if *conversation == room => Some(*removed),
+        _ => None,
+    })
+    .await;
+    assert_eq!(removed, Some(chat::protocol::Removal::Banned));
+    // B refuses Bob's way back, and the room's messages no longer reach him there.
+    send(&mut bob.client, &ClientMsg::JoinRoom { name: "den".into() }).await;
+    assert_eq!(next_error(&mut bob.client).await, ErrorCode::Banned);
+    say_acked(&mut ann, room, "a-1", "after the ban").await;
+    next_text_from_others(&mut moderator, room).await;
+    expect_none(
+        &mut bob.client,
+        Duration::from_millis(300),
+        |m| matches!(m, ServerMsg::Message { message } if message.conversation == room),
+    )
+    .await;
+    cluster.stop().await;
+}
