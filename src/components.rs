@@ -1,5 +1,6 @@
 //! UI components, one concern per file.
 
+pub mod audit_log;
 pub mod avatar;
 pub mod chat_page;
 pub mod composer;
@@ -13,6 +14,7 @@ pub mod login_page;
 pub mod message_list;
 pub mod message_row;
 pub mod message_text;
+pub mod moderation_menu;
 pub mod passkey_sign_in;
 pub mod passkeys_section;
 pub mod room_list;

@@ -101,3 +101,37 @@ for (const locale of ["en-US", "zh-CN"]) {
     });
   }
 }
+
+// Moderation: the menu on a member's message, the moderation log, and what a timed-out
+// member sees instead of the composer.
+for (const locale of ["en-US", "zh-CN"]) {
+  for (const colorScheme of ["light", "dark"] as const) {
+    test(`no WCAG 2.1 A/AA violations in moderation, ${locale}, ${colorScheme}`, async ({ browser }) => {
+      const contexts = await Promise.all(
+        [0, 1].map(() => browser.newContext({ locale, colorScheme, viewport: { width: 1280, height: 800 } })),
+      );
+      const [owner, member] = await Promise.all(contexts.map((c) => c.newPage()));
+      await login(owner, unique("Own"));
+      await login(member, unique("Mem"));
+      const room = unique("axe-");
+      for (const page of [owner, member]) {
+        await page.locator("#new-room").fill(room);
+        await page.locator("#new-room").press("Enter");
+        await expect(page.getByTestId("conversation-title")).toHaveText(`# ${room}`);
+      }
+      await send(member, "a message to moderate");
+      const row = owner.getByTestId("message").filter({ hasText: "a message to moderate" });
+      await row.hover();
+      await row.getByTestId("moderate").click();
+      await expect(row.getByTestId("moderation-menu")).toBeVisible();
+      expect(await violations(owner), "moderation menu").toEqual([]);
+      await row.getByTestId("timeout").click();
+      await expect(member.getByTestId("timed-out")).toBeVisible();
+      expect(await violations(member), "timed out").toEqual([]);
+      await owner.getByTestId("open-audit").click();
+      await expect(owner.getByTestId("audit-entry")).toHaveCount(1);
+      expect(await violations(owner), "moderation log").toEqual([]);
+      for (const c of contexts) await c.close();
+    });
+  }
+}

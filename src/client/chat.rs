@@ -29,6 +29,8 @@ pub enum Part {
     Search,
     /// This person's devices: the link offered, its requests, the device list.
     Devices,
+    /// The audit log shown.
+    Moderation,
     /// One conversation's messages.
     Messages(ConversationId),
     /// One conversation's counts (unread, members) and who is typing in it.
@@ -47,6 +49,7 @@ struct Triggers {
     outbox: ArcTrigger,
     search: ArcTrigger,
     devices: ArcTrigger,
+    moderation: ArcTrigger,
     unread: ArcTrigger,
     any: ArcTrigger,
     messages: HashMap<ConversationId, ArcTrigger>,
@@ -62,6 +65,7 @@ impl Triggers {
             Part::Outbox => self.outbox.clone(),
             Part::Search => self.search.clone(),
             Part::Devices => self.devices.clone(),
+            Part::Moderation => self.moderation.clone(),
             Part::Unread => self.unread.clone(),
             Part::Any => self.any.clone(),
             Part::Messages(id) => self.messages.entry(id).or_default().clone(),
@@ -80,6 +84,7 @@ impl Triggers {
             (changes.outbox, &self.outbox),
             (changes.search, &self.search),
             (changes.devices, &self.devices),
+            (changes.moderation, &self.moderation),
             (!changes.conversations.is_empty(), &self.unread),
         ] {
             if all || changed {

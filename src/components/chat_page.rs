@@ -12,6 +12,7 @@ use crate::{
         state::Session,
     },
     components::{
+        audit_log::AuditLog,
         avatar::Avatar,
         composer::{Compose, ComposeMode, Composer},
         connection_status::{ConnectionBanner, NoticeBar},
@@ -35,6 +36,8 @@ enum Panel {
     Conversation,
     Search,
     Settings,
+    /// The open room's audit log (for its moderators).
+    Moderation,
 }
 
 /// Whether the screen is narrow (a phone): the sidebar is then a drawer over the
@@ -199,6 +202,11 @@ pub fn ChatPage() -> impl IntoView {
         title.unwrap_or_else(|| leptos_fluent::tr!(i18n, "private-conversation"))
     };
     let me = move || chat.read(Part::Session, |s| s.me().cloned());
+    let moderates = Memo::new(move |_| {
+        let id = current.get()?;
+        chat.read(Part::Conversation(id), |s| s.my_role(id).moderates())
+            .then_some(id)
+    });
 
     view! {
         <Title text=title/>
@@ -244,6 +252,9 @@ pub fn ChatPage() -> impl IntoView {
                     <JoinButton target=target current=current/>
                     <PanelButton panel=panel opens=Panel::Search label=leptos_fluent::move_tr!("search-messages") icon="🔍" testid="open-search"/>
                     <PanelButton panel=panel opens=Panel::Settings label=leptos_fluent::move_tr!("settings") icon="⚙" testid="open-settings"/>
+                    <Show when=move || moderates.get().is_some()>
+                        <PanelButton panel=panel opens=Panel::Moderation label=leptos_fluent::move_tr!("moderation-log") icon="⚑" testid="open-audit"/>
+                    </Show>
                 </header>
                 <ConnectionBanner/>
                 <LinkRequests/>
@@ -255,18 +266,60 @@ pub fn ChatPage() -> impl IntoView {
                     Panel::Settings => Some(view! {
                         <SettingsPanel on_close=Callback::new(move |_| panel.set(Panel::Conversation))/>
                     }.into_any()),
+                    Panel::Moderation => moderates.get().map(|id| view! {
+                        <AuditLog conversation=id on_close=Callback::new(move |_| panel.set(Panel::Conversation))/>
+                    }.into_any()),
                     Panel::Conversation => None,
                 }}
                 {move || match current.get() {
                     Some(id) => view! {
                         <MessageList conversation=id/>
-                        <Composer conversation=id/>
+                        <ComposerOrTimeout conversation=id/>
                     }
                     .into_any(),
                     None => view! { <p class="empty">{leptos_fluent::move_tr!("not-a-member")}</p> }.into_any(),
                 }}
             </section>
         </div>
+    }
+}
+
+/// The composer, or while a moderator has timed the user out here, until when.
+#[component]
+fn ComposerOrTimeout(conversation: ConversationId) -> impl IntoView {
+    let socket = expect_context::<Socket>();
+    let chat = socket.chat();
+    let i18n = expect_context::<I18n>();
+    // Moves on when the timeout ends (the server's `timed_out` 0 ends it sooner).
+    let tick = RwSignal::new(0u32);
+    let until = Memo::new(move |_| {
+        tick.track();
+        chat.read(Part::Conversation(conversation), |s| {
+            s.timed_out_until(conversation, crate::client::socket::now_ms())
+        })
+    });
+    Effect::new(move |_| {
+        if let Some(_until) = until.get() {
+            #[cfg(feature = "hydrate")]
+            {
+                let wait = (_until as f64 - crate::client::socket::now_ms()).max(0.0) as u64;
+                set_timeout(
+                    move || tick.update(|t| *t += 1),
+                    std::time::Duration::from_millis(wait + 250),
+                );
+            }
+        }
+    });
+    move || {
+        match until.get() {
+        Some(until) => view! {
+            <p class="composer timed-out" role="status" data-testid="timed-out">
+                {move || leptos_fluent::tr!(i18n, "timed-out-until", { "time" => crate::i18n::message_time(i18n, until) })}
+            </p>
+        }
+        .into_any(),
+        None => view! { <Composer conversation=conversation/> }.into_any(),
+    }
     }
 }
 

@@ -68,9 +68,25 @@ pub fn NoticeBar() -> impl IntoView {
     let socket = expect_context::<Socket>();
     let chat = socket.chat();
     let notice = Memo::new(move |_| chat.read(Part::Session, |s| s.notice));
+    let removed = Memo::new(move |_| chat.read(Part::Session, |s| s.removed.clone()));
     let i18n = expect_context::<I18n>();
     view! {
         <div class="notice-region" role="alert" aria-live="assertive">
+            {move || removed.get().map(|r| {
+                let room = r.room.clone();
+                let text = move || match r.how {
+                    crate::protocol::Removal::Kicked => leptos_fluent::tr!(i18n, "you-were-kicked", { "room" => room.clone() }),
+                    crate::protocol::Removal::Banned => leptos_fluent::tr!(i18n, "you-were-banned", { "room" => room.clone() }),
+                };
+                view! {
+                    <div class="notice" data-testid="removed-notice">
+                        <span>{text}</span>
+                        <button class="link-button" on:click=move |_| { chat.update(|s| s.dismiss_removed()); }>
+                            {leptos_fluent::move_tr!("dismiss")}
+                        </button>
+                    </div>
+                }
+            })}
             {move || notice.get().map(|code| view! {
                 <div class="notice" data-testid="notice">
                     <span>{move || i18n::refusal(i18n, code)}</span>

@@ -6,11 +6,15 @@ use leptos::prelude::*;
 
 use crate::{
     client::socket::Socket,
-    client::state::{Change, Draft},
+    client::{
+        chat::Part,
+        state::{Change, Draft},
+    },
     components::{
         avatar::Avatar,
         composer::{focus_composer, Compose, ComposeMode},
         message_text::MessageText,
+        moderation_menu::ModerationMenu,
     },
     i18n::{self, I18n},
     protocol::{ChatMessage, MessageBody, Quote, Reaction, UserId, REACTIONS},
@@ -199,14 +203,25 @@ fn Reactions(message: ChatMessage, me: Option<UserId>) -> impl IntoView {
         .collect_view()
 }
 
-/// Reply, react, and for one's own message edit and delete (delete asks first).
+/// Reply, react, and for one's own message edit and delete (delete asks first); for a
+/// moderator above its author, remove it and moderate the author.
 #[component]
 fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
     let socket = expect_context::<Socket>();
+    let chat = socket.chat();
     let mode = expect_context::<ComposeMode>().0;
     let picking = RwSignal::new(false);
     let confirming = RwSignal::new(false);
+    let moderating = RwSignal::new(false);
     let (conversation, seq) = (message.conversation, message.seq);
+    let author = message.author.clone();
+    let may_moderate = Memo::new(move |_| {
+        !mine
+            && chat.read(Part::Conversation(conversation), |s| {
+                s.may_moderate(conversation, author.id)
+            })
+    });
+    let author = message.author.clone();
     let quote = message.quote();
     let reply = move |_| {
         if let Some(quote) = quote.clone() {
@@ -264,7 +279,31 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
                     <span aria-hidden="true">"🗑"</span>
                 </button>
             })}
+            <Show when=move || may_moderate.get()>
+                <button
+                    class="icon-button"
+                    data-testid="remove-message"
+                    aria-label=leptos_fluent::move_tr!("remove-message")
+                    title=leptos_fluent::move_tr!("remove-message")
+                    on:click=move |_| confirming.set(true)
+                >
+                    <span aria-hidden="true">"🗑"</span>
+                </button>
+                <button
+                    class="icon-button"
+                    data-testid="moderate"
+                    aria-label=leptos_fluent::move_tr!("moderate")
+                    title=leptos_fluent::move_tr!("moderate")
+                    aria-expanded=move || moderating.get().to_string()
+                    on:click=move |_| moderating.update(|m| *m = !*m)
+                >
+                    <span aria-hidden="true">"⚑"</span>
+                </button>
+            </Show>
         </div>
+        <Show when=move || moderating.get() && may_moderate.get()>
+            <ModerationMenu conversation=conversation author=author.clone() on_done=Callback::new(move |_| moderating.set(false))/>
+        </Show>
         <Show when=move || picking.get()>
             <div class="reaction-picker" role="group" aria-label=leptos_fluent::move_tr!("pick-reaction") data-testid="reaction-picker">
                 {REACTIONS

@@ -98,6 +98,7 @@ fn ack(client_id: &str, id: i64, seq: Seq) -> ServerMsg {
 mod changes;
 mod conversations;
 mod devices;
+mod moderation;
 mod outbox;
 
 #[test]

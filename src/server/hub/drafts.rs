@@ -171,7 +171,10 @@ impl State {
             return Ok(draft);
         };
         let conversation = draft.conversation;
-        if target.author.id == user || !self.role_in(conversation, user).moderates() {
+        if target.author.id == user
+            || !self.conversations.is_room(conversation)
+            || !self.role_in(conversation, user).moderates()
+        {
             return Ok(draft);
         }
         if let Err(refused) = self.may_act_on(conversation, user, target.author.id) {

@@ -1,0 +1,108 @@
+// Keeping a room clean, in real Chromium against the real server and WASM client, with
+// four people: the room's owner appoints a moderator; the moderator removes a member's
+// message (a third person sees "removed by a moderator" live and after a reload), times
+// the member out (their composer says so), kicks and bans them (a banned member cannot
+// rejoin from the UI); nobody is offered actions on the owner; the owner reads it all in
+// the moderation log.
+import { expect, test, type Page } from "@playwright/test";
+import { message, person, send, unique } from "./support";
+
+async function joinRoom(page: Page, room: string): Promise<void> {
+  await page.getByPlaceholder("join or create a room").fill(room);
+  await page.getByPlaceholder("join or create a room").press("Enter");
+  await expect(page.getByTestId("conversation-title")).toHaveText(`# ${room}`);
+}
+
+/** Opens the moderation menu on the row of `text`. */
+async function moderate(page: Page, text: string) {
+  const row = message(page, text);
+  await row.hover();
+  await row.getByTestId("moderate").click();
+  return row.getByTestId("moderation-menu");
+}
+
+test("an owner appoints a moderator, who removes, times out, kicks and bans a member, never the owner", async ({
+  browser,
+}) => {
+  const [o, m, p, w] = [unique("Oli"), unique("Meg"), unique("Pat"), unique("Wes")];
+  const owner = await person(browser, o, "fox");
+  const mod = await person(browser, m, "owl");
+  const pat = await person(browser, p, "cat");
+  const wes = await person(browser, w, "frog");
+  const room = unique("r-");
+  // The first to join creates the room, and owns it.
+  for (const page of [owner.page, mod.page, pat.page, wes.page]) {
+    await joinRoom(page, room);
+  }
+  await send(owner.page, "welcome, all");
+  await send(mod.page, "hello from meg");
+  // A member is offered no moderation at all.
+  const others = message(pat.page, "hello from meg");
+  await others.hover();
+  await expect(others.getByTestId("reply")).toBeVisible();
+  await expect(others.getByTestId("moderate")).toHaveCount(0);
+  await expect(others.getByTestId("remove-message")).toHaveCount(0);
+  await expect(pat.page.getByTestId("open-audit")).toHaveCount(0);
+
+  // The owner makes Meg a moderator.
+  const menu = await moderate(owner.page, "hello from meg");
+  await menu.getByTestId("make-moderator").click();
+  await expect(mod.page.getByTestId("open-audit")).toBeVisible();
+
+  // Meg removes Pat's spam: Wes sees it removed at once, and after a reload.
+  await send(pat.page, "buy cheap watches");
+  const spam = message(mod.page, "buy cheap watches");
+  await spam.hover();
+  await spam.getByTestId("remove-message").click();
+  await mod.page.getByTestId("confirm-delete-yes").click();
+  await expect(wes.page.getByTestId("removed")).toHaveText("removed by a moderator");
+  await expect(message(wes.page, "buy cheap watches")).toHaveCount(0);
+  await wes.page.reload();
+  await expect(wes.page.getByTestId("removed")).toHaveText("removed by a moderator");
+  await expect(message(wes.page, "buy cheap watches")).toHaveCount(0);
+
+  // Meg is offered nothing on the owner's message.
+  const owners = message(mod.page, "welcome, all");
+  await owners.hover();
+  await expect(owners.getByTestId("reply")).toBeVisible();
+  await expect(owners.getByTestId("moderate")).toHaveCount(0);
+  await expect(owners.getByTestId("remove-message")).toHaveCount(0);
+
+  // A timeout: Pat's composer gives way to when he may write again.
+  await send(pat.page, "one more thing");
+  const timeout = await moderate(mod.page, "one more thing");
+  await timeout.getByTestId("timeout-for").selectOption("3600");
+  await timeout.getByTestId("timeout").click();
+  await expect(pat.page.getByTestId("timed-out")).toBeVisible();
+  await expect(pat.page.getByTestId("composer")).toHaveCount(0);
+
+  // A kick: Pat is told, and may come back (still timed out).
+  const kick = await moderate(mod.page, "one more thing");
+  await kick.getByTestId("kick").click();
+  await expect(pat.page.getByTestId("removed-notice")).toContainText(room);
+  await expect(wes.page.getByTestId("system-line").last()).toContainText("removed from the room");
+  await joinRoom(pat.page, room);
+  await expect(pat.page.getByTestId("timed-out")).toBeVisible();
+
+  // A ban: Pat is told, and cannot come back from the UI.
+  const ban = await moderate(mod.page, "one more thing");
+  await ban.getByTestId("ban").click();
+  await expect(pat.page.getByTestId("removed-notice")).toContainText("banned");
+  await expect(wes.page.getByTestId("system-line").last()).toContainText("banned");
+  await pat.page.getByPlaceholder("join or create a room").fill(room);
+  await pat.page.getByPlaceholder("join or create a room").press("Enter");
+  await expect(pat.page.getByTestId("notice")).toContainText("You are banned from this room.");
+  await expect(pat.page.getByTestId("composer")).toHaveCount(0);
+
+  // The owner reads what happened, newest first.
+  await owner.page.getByTestId("open-audit").click();
+  const entries = owner.page.getByTestId("audit-entry");
+  await expect(entries).toHaveCount(5);
+  await expect(entries.first()).toContainText(`${m} banned ${p}`);
+  await expect(entries.last()).toContainText(`${o} made ${m} a moderator`);
+  await expect(entries.nth(3)).toContainText(`${m} removed a message of ${p}`);
+
+  for (const c of [owner, mod, pat, wes]) {
+    await c.context.close();
+  }
+});
