@@ -87,6 +87,9 @@ pub fn refusal(i18n: I18n, code: ErrorCode) -> String {
         ErrorCode::NotAllowed => leptos_fluent::tr!(i18n, "error-not-allowed"),
         ErrorCode::Banned => leptos_fluent::tr!(i18n, "error-banned"),
         ErrorCode::TimedOut => leptos_fluent::tr!(i18n, "error-timed-out"),
+        ErrorCode::AccountBanned => leptos_fluent::tr!(i18n, "error-account-banned"),
+        ErrorCode::InvalidReport => leptos_fluent::tr!(i18n, "error-invalid-report"),
+        ErrorCode::NoSuchReport => leptos_fluent::tr!(i18n, "error-no-such-report"),
         ErrorCode::Internal => leptos_fluent::tr!(i18n, "error-internal"),
     }
 }

@@ -32,6 +32,11 @@ enum AdminAction {
     Revoke { nickname: String },
     /// List the instance admins.
     List,
+    /// Ban the user of this nickname from the server: their sessions end and the name
+    /// is kept from anyone else.
+    Ban { nickname: String },
+    /// Lift that ban.
+    Unban { nickname: String },
 }
 
 #[cfg(feature = "ssr")]
@@ -63,6 +68,8 @@ async fn main() -> std::process::ExitCode {
             AdminAction::Grant { nickname } => AdminCommand::Grant(nickname),
             AdminAction::Revoke { nickname } => AdminCommand::Revoke(nickname),
             AdminAction::List => AdminCommand::List,
+            AdminAction::Ban { nickname } => AdminCommand::Ban(nickname),
+            AdminAction::Unban { nickname } => AdminCommand::Unban(nickname),
         };
         return match chat::server::admin::run(&config, command).await {
             Ok(said) => {

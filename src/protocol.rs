@@ -262,6 +262,26 @@ pub enum ClientMsg {
         user: UserId,
         seconds: u32,
     },
+    /// Reports message `seq` of a conversation to its moderators and the instance
+    /// admins, with a reason (up to [`REPORT_REASON_MAX_CHARS`]); answered with
+    /// `reported`.
+    Report {
+        conversation: ConversationId,
+        seq: Seq,
+        #[serde(default)]
+        reason: String,
+    },
+    /// The open reports of a room (for its moderators), or of every room (`None`, for
+    /// an instance admin); answered with `reports`.
+    Reports {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conversation: Option<ConversationId>,
+    },
+    /// A moderator of the report's room (or an admin) marks it handled.
+    HandleReport { report: ReportId },
+    /// An instance admin bans a user from the server: every session of theirs ends, on
+    /// every server, and their nickname is kept from anyone else.
+    BanFromServer { user: UserId },
     /// The room's audit log, newest first, before the entry `before`; for its
     /// moderators and owner.
     AuditLog {
@@ -376,6 +396,24 @@ pub enum ServerMsg {
         conversation: ConversationId,
         entries: Vec<AuditEntry>,
         has_more: bool,
+    },
+    /// The answer to `report`: the moderators were told.
+    Reported {
+        conversation: ConversationId,
+        seq: Seq,
+    },
+    /// The answer to `reports`: open reports, newest first.
+    Reports {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conversation: Option<ConversationId>,
+        reports: Vec<ReportInfo>,
+    },
+    /// A new report, to the room's moderators and the instance admins online.
+    ReportFiled { report: ReportInfo },
+    /// A report was marked handled (by this user or another moderator).
+    ReportHandled {
+        conversation: ConversationId,
+        report: ReportId,
     },
     /// A new entry of the audit log of a room, to its moderators and owner.
     Audited {

@@ -772,14 +772,7 @@ async fn a_ban_on_one_server_takes_the_room_from_the_users_tabs_on_another_at_on
         },
     )
     .await;
-    let removed = recv_until(&mut bob.client, |m| match m {
-        ServerMsg::Left {
-            conversation,
-            removed,
-        } if *conversation == room => Some(*removed),
-        _ => None,
-    })
-    .await;
+    let removed = removed_from(&mut bob.client, room).await;
     assert_eq!(removed, Some(chat::protocol::Removal::Banned));
     // B refuses Bob's way back, and the room's messages no longer reach him there.
     send(&mut bob.client, &ClientMsg::JoinRoom { name: "den".into() }).await;
@@ -792,5 +785,40 @@ async fn a_ban_on_one_server_takes_the_room_from_the_users_tabs_on_another_at_on
         |m| matches!(m, ServerMsg::Message { message } if message.conversation == room),
     )
     .await;
+    cluster.stop().await;
+}
+
+#[tokio::test]
+async fn a_server_ban_on_one_server_closes_the_users_tabs_on_another_at_once() {
+    let Some(cluster) = Cluster::start("server_ban", 2).await else {
+        return;
+    };
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let mut zed = a.login("Zed", "whale").await.unwrap();
+    let config = cluster.config();
+    chat::server::admin::run(
+        &config,
+        chat::server::admin::AdminCommand::Grant("Zed".into()),
+    )
+    .await
+    .unwrap();
+    let mut bob = b.login("Bob", "owl").await.unwrap();
+    // Once A has read the admins (within seconds), Zed bans Bob, who is on B.
+    once_allowed(
+        &mut zed.client,
+        &ClientMsg::BanFromServer { user: bob.me.id },
+    )
+    .await;
+    // B closes Bob's tab at once (the bus; not the 5 s read), and refuses a resume.
+    let started = tokio::time::Instant::now();
+    assert_eq!(
+        devices::closed_with(&mut bob.client).await,
+        chat::protocol::close_code::LOGGED_OUT
+    );
+    assert!(started.elapsed() < Duration::from_secs(4), "at once");
+    assert_eq!(
+        b.resume(&bob.token).await.err(),
+        Some(ErrorCode::SessionInvalid)
+    );
     cluster.stop().await;
 }

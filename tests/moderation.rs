@@ -18,6 +18,7 @@ use chat::{
 };
 use common::*;
 
+/// How long to wait for what must not come.
 const QUIET: Duration = Duration::from_millis(400);
 
 fn now_ms() -> i64 {
@@ -66,18 +67,6 @@ async fn next_message_where(
         _ => None,
     })
     .await
-}
-
-/// A request of a moderator's, answered with an error or not (within [`QUIET`]).
-async fn refusal_of(client: &mut Client, msg: &ClientMsg) -> Option<ErrorCode> {
-    send(client, msg).await;
-    let deadline = tokio::time::Instant::now() + QUIET;
-    while let Ok(m) = tokio::time::timeout_at(deadline, next_msg(client)).await {
-        if let ServerMsg::Error { code, .. } = m {
-            return Some(code);
-        }
-    }
-    None
 }
 
 fn kick(conversation: ConversationId, user: UserId) -> ClientMsg {
@@ -408,14 +397,7 @@ async fn a_kicked_member_is_out_and_may_rejoin() {
         ..
     } = den().await;
     send(&mut moderator.client, &kick(room, bob.me.id)).await;
-    let removed = recv_until(&mut bob.client, |m| match m {
-        ServerMsg::Left {
-            conversation,
-            removed,
-        } if *conversation == room => Some(*removed),
-        _ => None,
-    })
-    .await;
+    let removed = removed_from(&mut bob.client, room).await;
     assert_eq!(removed, Some(Removal::Kicked));
     let line = next_message_where(&mut cat.client, room, |m| m.is_system_line()).await;
     assert_eq!(
@@ -451,14 +433,7 @@ async fn a_banned_user_is_out_for_good_and_nothing_of_the_room_reaches_them() {
         seq: seen,
     };
     send(&mut moderator.client, &ban(room, bob.me.id, 3600)).await;
-    let removed = recv_until(&mut bob.client, |m| match m {
-        ServerMsg::Left {
-            conversation,
-            removed,
-        } if *conversation == room => Some(*removed),
-        _ => None,
-    })
-    .await;
+    let removed = removed_from(&mut bob.client, room).await;
     assert_eq!(removed, Some(Removal::Banned));
     // Their texts of the last hour are removed for everyone.
     let mut gone = Vec::new();
@@ -593,16 +568,7 @@ async fn the_owner_hands_the_room_over_and_instance_admins_act_everywhere() {
         .unwrap()
         .contains("Zed"));
     // Not a member of the room, above its owner.
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        match refusal_of(&mut zed.client, &timeout(room, bob.me.id, 60)).await {
-            None => break,
-            Some(ErrorCode::NotAMember) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(300)).await
-            }
-            other => panic!("the admin's timeout: {other:?}"),
-        }
-    }
+    once_allowed(&mut zed.client, &timeout(room, bob.me.id, 60)).await;
     recv_until(&mut bob.client, |m| {
         matches!(m, ServerMsg::TimedOut { until_ms, .. } if *until_ms > 0).then_some(())
     })
@@ -641,4 +607,176 @@ async fn the_owner_hands_the_room_over_and_instance_admins_act_everywhere() {
     admin::run(&config, AdminCommand::Revoke("Zed".into()))
         .await
         .unwrap();
+}
+
+/// The close frame the server ends this connection with: its code and reason.
+async fn closed(client: &mut Client) -> (u16, String) {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        match tokio::time::timeout_at(deadline, client.next()).await {
+            Ok(Some(Ok(Message::Close(Some(frame))))) => {
+                return (frame.code.into(), frame.reason.to_string())
+            }
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no close frame: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_admin_bans_a_user_from_the_server_every_tab_closes_and_the_name_is_kept() {
+    let Den {
+        _db: db,
+        server,
+        mut bob,
+        mut cat,
+        ..
+    } = den().await;
+    let mut zed = server.login("Zed", "whale").await.unwrap();
+    let config = db.config();
+    admin::run(&config, AdminCommand::Grant("Zed".into()))
+        .await
+        .unwrap();
+    // Only an admin bans from the server.
+    let ban_bob = ClientMsg::BanFromServer { user: bob.me.id };
+    assert_eq!(
+        refusal_of(&mut cat.client, &ban_bob).await,
+        Some(ErrorCode::NotAllowed)
+    );
+    let mut bobs_phone = server.resume(&bob.token).await.unwrap();
+    // Every server reads the admins within seconds: Zed's ban goes through then.
+    once_allowed(&mut zed.client, &ban_bob).await;
+    for client in [&mut bob.client, &mut bobs_phone.client] {
+        assert_eq!(
+            closed(client).await,
+            (
+                chat::protocol::close_code::LOGGED_OUT,
+                chat::protocol::close_code::REASON_BANNED.to_string()
+            )
+        );
+    }
+    assert_eq!(
+        server.resume(&bob.token).await.err(),
+        Some(ErrorCode::SessionInvalid)
+    );
+    assert_eq!(
+        server.login("Bob", "owl").await.err(),
+        Some(ErrorCode::NicknameTaken),
+        "the name is kept from anyone else"
+    );
+    // Nor an admin: not themselves.
+    let ban_self = ClientMsg::BanFromServer { user: zed.me.id };
+    assert_eq!(
+        refusal_of(&mut zed.client, &ban_self).await,
+        Some(ErrorCode::NotAllowed)
+    );
+    // The operator bans too, without a server in between: it notices within seconds.
+    let said = admin::run(&config, AdminCommand::Ban("cat".into()))
+        .await
+        .unwrap();
+    assert!(said.contains("Cat"), "{said}");
+    assert_eq!(
+        closed(&mut cat.client).await.0,
+        chat::protocol::close_code::LOGGED_OUT
+    );
+    admin::run(&config, AdminCommand::Unban("Cat".into()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_report_reaches_the_moderators_never_the_reported_and_is_handled_once() {
+    let Den {
+        _db,
+        server: _server,
+        room,
+        mut ann,
+        mut moderator,
+        mut bob,
+        mut cat,
+    } = den().await;
+    let spam = post(&mut cat, room, "c-1", "cheap watches").await;
+    let report = |seq| ClientMsg::Report {
+        conversation: room,
+        seq,
+        reason: "spam".into(),
+    };
+    send(&mut bob.client, &report(spam)).await;
+    recv_until(&mut bob.client, |m| {
+        matches!(m, ServerMsg::Reported { seq, .. } if *seq == spam).then_some(())
+    })
+    .await;
+    for tab in [&mut ann, &mut moderator] {
+        let filed = recv_until(&mut tab.client, |m| match m {
+            ServerMsg::ReportFiled { report } => Some(report.clone()),
+            _ => None,
+        })
+        .await;
+        assert_eq!((filed.seq, filed.reported.id), (spam, cat.me.id));
+        assert_eq!(filed.reporter.id, bob.me.id);
+    }
+    expect_none(&mut cat.client, QUIET, |m| {
+        matches!(m, ServerMsg::ReportFiled { .. })
+    })
+    .await;
+    // A report of the moderator's own text goes to the owner, not to them.
+    let theirs = post(&mut moderator, room, "m-1", "moderator's words").await;
+    send(&mut bob.client, &report(theirs)).await;
+    recv_until(&mut ann.client, |m| {
+        matches!(m, ServerMsg::ReportFiled { report } if report.seq == theirs).then_some(())
+    })
+    .await;
+    send(
+        &mut moderator.client,
+        &ClientMsg::Reports {
+            conversation: Some(room),
+        },
+    )
+    .await;
+    let listed = recv_until(&mut moderator.client, |m| match m {
+        ServerMsg::Reports { reports, .. } => Some(reports.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(listed.len(), 1, "not the one about them");
+    // Members list nothing; nobody reports their own text or a made-up one.
+    for msg in [
+        ClientMsg::Reports {
+            conversation: Some(room),
+        },
+        ClientMsg::Reports { conversation: None },
+    ] {
+        assert_eq!(
+            refusal_of(&mut bob.client, &msg).await,
+            Some(ErrorCode::NotAllowed)
+        );
+    }
+    assert_eq!(
+        refusal_of(&mut cat.client, &report(spam)).await,
+        Some(ErrorCode::InvalidReport)
+    );
+    assert_eq!(
+        refusal_of(&mut bob.client, &report(9_999)).await,
+        Some(ErrorCode::InvalidReport)
+    );
+    // Handled once; a member cannot.
+    let handle = ClientMsg::HandleReport {
+        report: listed[0].id,
+    };
+    assert_eq!(
+        refusal_of(&mut bob.client, &handle).await,
+        Some(ErrorCode::NotAllowed)
+    );
+    send(&mut moderator.client, &handle).await;
+    recv_until(&mut ann.client, |m| {
+        matches!(m, ServerMsg::ReportHandled { report, .. } if *report == listed[0].id)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        refusal_of(&mut moderator.client, &handle).await,
+        Some(ErrorCode::NoSuchReport)
+    );
 }

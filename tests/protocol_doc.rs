@@ -64,6 +64,10 @@ fn client_tag(msg: &ClientMsg) -> &'static str {
         ClientMsg::Unban { .. } => "unban",
         ClientMsg::Timeout { .. } => "timeout",
         ClientMsg::AuditLog { .. } => "audit_log",
+        ClientMsg::BanFromServer { .. } => "ban_from_server",
+        ClientMsg::Report { .. } => "report",
+        ClientMsg::Reports { .. } => "reports",
+        ClientMsg::HandleReport { .. } => "handle_report",
     }
 }
 const ALL_CLIENT_TAGS: &[&str] = &[
@@ -103,6 +107,10 @@ const ALL_CLIENT_TAGS: &[&str] = &[
     "unban",
     "timeout",
     "audit_log",
+    "ban_from_server",
+    "report",
+    "reports",
+    "handle_report",
 ];
 
 fn server_tag(msg: &ServerMsg) -> &'static str {
@@ -139,6 +147,10 @@ fn server_tag(msg: &ServerMsg) -> &'static str {
         ServerMsg::TimedOut { .. } => "timed_out",
         ServerMsg::AuditLog { .. } => "audit_log",
         ServerMsg::Audited { .. } => "audited",
+        ServerMsg::Reported { .. } => "reported",
+        ServerMsg::Reports { .. } => "reports",
+        ServerMsg::ReportFiled { .. } => "report_filed",
+        ServerMsg::ReportHandled { .. } => "report_handled",
         ServerMsg::Error { .. } => "error",
     }
 }
@@ -175,6 +187,10 @@ const ALL_SERVER_TAGS: &[&str] = &[
     "timed_out",
     "audit_log",
     "audited",
+    "reported",
+    "reports",
+    "report_filed",
+    "report_handled",
     "error",
 ];
 

@@ -227,6 +227,9 @@ error-no-such-passkey = That passkey was removed already.
 error-not-allowed = Your role in this room does not allow that (nobody acts on someone of their own role or above).
 error-banned = You are banned from this room.
 error-timed-out = A moderator has timed you out in this room: you can read, but not write, for now.
+error-account-banned = An admin has banned this account from the server.
+error-invalid-report = That message cannot be reported (one of your own, deleted, or the reason is over 500 characters).
+error-no-such-report = That report was handled already.
 error-internal = The server could not complete this; try again.
 
 # Moderation
@@ -249,6 +252,7 @@ make-moderator = Make moderator
 remove-moderator = Remove as moderator
 make-owner = Hand the room over
 unban = Let back in
+ban-from-server = Ban from the server
 moderation-log = Moderation log
 moderation-log-empty = Nothing has been done here yet.
 audit-kicked = { $actor } removed { $target } from the room

@@ -215,6 +215,9 @@ error-no-such-passkey = 这个通行密钥已经删除了。
 error-not-allowed = 你在这个房间的角色不能这样做（任何人都不能对同级或更高角色的人这样做）。
 error-banned = 你已被禁止进入这个房间。
 error-timed-out = 管理员已暂时禁止你在这个房间发言：你现在只能看，不能写。
+error-account-banned = 管理员已将此账号从服务器封禁。
+error-invalid-report = 这条消息不能举报（是你自己的、已删除，或理由超过 500 个字）。
+error-no-such-report = 这个举报已经处理过了。
 error-internal = 服务器未能完成此操作，请重试。
 
 # Moderation
@@ -237,6 +240,7 @@ make-moderator = 设为管理员
 remove-moderator = 取消管理员
 make-owner = 转让房间
 unban = 解除封禁
+ban-from-server = 从服务器封禁
 moderation-log = 管理记录
 moderation-log-empty = 这里还没有任何管理操作。
 audit-kicked = { $actor } 把 { $target } 移出了房间

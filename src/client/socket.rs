@@ -556,7 +556,13 @@ mod browser {
                             match event.code {
                                 close_code::LOGGED_OUT => {
                                     storage::clear_session();
-                                    self.chat.update(|s| s.logged_out());
+                                    let banned = event.reason == close_code::REASON_BANNED;
+                                    self.chat.update(|s| {
+                                        s.logged_out();
+                                        if banned {
+                                            s.login_error = Some(crate::protocol::ErrorCode::AccountBanned);
+                                        }
+                                    });
                                 }
                                 close_code::LOGIN_TIMEOUT => return Ended::Idle,
                                 // Told to the user: something they did (or their client

@@ -331,6 +331,11 @@ impl ChatState {
             | ServerMsg::TimedOut { .. }
             | ServerMsg::AuditLog { .. }
             | ServerMsg::Audited { .. }) => self.moderation(msg, now_ms),
+            // Reports have no view in this client yet (the protocol has them).
+            ServerMsg::Reported { .. }
+            | ServerMsg::Reports { .. }
+            | ServerMsg::ReportFiled { .. }
+            | ServerMsg::ReportHandled { .. } => {}
             ServerMsg::Rooms { rooms } => {
                 for room in rooms {
                     if let Some(c) = self.conversations.get_mut(&room.id) {

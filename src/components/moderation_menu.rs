@@ -1,6 +1,7 @@
 //! What a moderator can do to the author of a message, from the message's actions:
 //! time them out, kick, ban (perhaps with their recent texts), and for the room's owner
-//! (or an admin) give or take a moderator's role, or hand the room over. Shown only to
+//! (or an admin) give or take a moderator's role, or hand the room over; for an instance
+//! admin, ban them from the server. Shown only to
 //! those whose role allows it on that person; the server checks again.
 
 use leptos::prelude::*;
@@ -128,6 +129,11 @@ pub fn ModerationMenu(
                         {(!general).then(|| view! {
                             <button type="button" class="link-button" data-testid="make-owner" on:click=move |_| set_role(Role::Owner)>
                                 {leptos_fluent::move_tr!("make-owner")}
+                            </button>
+                        })}
+                        {(mine == Role::Admin).then(|| view! {
+                            <button type="button" class="button danger" data-testid="ban-from-server" on:click=move |_| send(ClientMsg::BanFromServer { user })>
+                                {leptos_fluent::move_tr!("ban-from-server")}
                             </button>
                         })}
                     </div>

@@ -69,6 +69,12 @@ pub enum ErrorCode {
     Banned,
     /// The user may not write to this room for now; see `retry_after_ms`.
     TimedOut,
+    /// An instance admin banned this account from the server.
+    AccountBanned,
+    /// A report's reason is too long, or names no message that can be reported.
+    InvalidReport,
+    /// None of the reports has this id (or it was handled already).
+    NoSuchReport,
     /// The server failed; the request may be retried.
     Internal,
 }
@@ -131,6 +137,9 @@ impl ErrorCode {
             Self::NotAllowed => "not_allowed",
             Self::Banned => "banned",
             Self::TimedOut => "timed_out",
+            Self::AccountBanned => "account_banned",
+            Self::InvalidReport => "invalid_report",
+            Self::NoSuchReport => "no_such_report",
             Self::Internal => "internal",
         }
     }
@@ -166,4 +175,6 @@ pub mod close_code {
     pub const REASON_INVALID_FRAMES: &str = "too many invalid messages";
     /// The reason of a [`POLICY_VIOLATION`] for too many requests.
     pub const REASON_FLOOD: &str = "too many requests";
+    /// The reason of a 4001 for a user an instance admin banned from the server.
+    pub const REASON_BANNED: &str = "banned from the server";
 }

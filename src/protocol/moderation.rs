@@ -118,6 +118,33 @@ pub struct AuditEntry {
     pub action: AuditAction,
 }
 
+/// A report of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ReportId(pub i64);
+
+/// Longest reason of a report, in characters.
+pub const REPORT_REASON_MAX_CHARS: usize = 500;
+
+/// Most open reports one `reports` answer lists (the newest).
+pub const REPORTS_LISTED: u32 = 100;
+
+/// A report as the room's moderators and the instance admins see it (never the
+/// reported user: a report about a moderator is not shown to them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportInfo {
+    pub id: ReportId,
+    pub conversation: super::ConversationId,
+    pub seq: Seq,
+    /// Who wrote the message.
+    pub reported: Author,
+    pub reporter: Author,
+    pub reason: String,
+    /// The beginning of the message's text when it was reported.
+    pub snippet: String,
+    pub at_ms: i64,
+}
+
 /// Who moderates a room, as its members are told it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Staff {

@@ -1,4 +1,5 @@
-//! `chat admin grant|revoke|list`: the operator names the instance admins, against the
+//! `chat admin grant|revoke|list|ban|unban`: the operator names the instance admins (and
+//! bans users from the server), against the
 //! configured database (so for every server of a cluster at once: each reads the list
 //! every few seconds). An admin is above every room's owner, moderates `general`, and
 //! keeps their nickname past the idle expiry.
@@ -14,6 +15,11 @@ pub enum AdminCommand {
     Revoke(String),
     /// List the admins.
     List,
+    /// Ban the user of this nickname from the server (every server of a cluster ends
+    /// their tabs within seconds).
+    Ban(String),
+    /// Lift that ban.
+    Unban(String),
 }
 
 /// Carries out `command` on the database of `config`: what to print, or why it failed.
@@ -37,6 +43,29 @@ pub async fn run(config: &Config, command: AdminCommand) -> Result<String, Strin
                     "{} (user {}) is not an instance admin now.",
                     user.nickname, user.id
                 )),
+                Ok(None) => Err(format!("Nobody here has the nickname {name:?}.")),
+                Err(e) => Err(format!("storage failed: {e}")),
+            }
+        }
+        AdminCommand::Ban(name) | AdminCommand::Unban(name) => {
+            let on = matches!(command, AdminCommand::Ban(_));
+            match store.user_by_skeleton(&nickname_skeleton(name)).await {
+                Ok(Some(user)) => {
+                    match store
+                        .ban_from_server(user.id, None, on, super::unix_millis())
+                        .await
+                    {
+                        Ok(_) if on => Ok(format!(
+                            "{} (user {}) is banned from the server.",
+                            user.nickname, user.id
+                        )),
+                        Ok(_) => Ok(format!(
+                            "{} (user {}) is no longer banned from the server.",
+                            user.nickname, user.id
+                        )),
+                        Err(e) => Err(format!("storage failed: {e}")),
+                    }
+                }
                 Ok(None) => Err(format!("Nobody here has the nickname {name:?}.")),
                 Err(e) => Err(format!("storage failed: {e}")),
             }

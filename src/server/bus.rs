@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::protocol::{
-    AuditEntry, Author, ChatMessage, ConversationId, DeviceInfo, LinkId, Removal, Role, Seq, UserId,
+    AuditEntry, Author, ChatMessage, ConversationId, DeviceInfo, LinkId, Removal, ReportId,
+    ReportInfo, Role, Seq, UserId,
 };
 
 /// One server of several, for as long as its process runs.
@@ -57,6 +58,15 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         removed: Option<Removal>,
     },
+    /// A message was reported: the room's moderators and the admins are told.
+    ReportFiled { report: ReportInfo },
+    /// A report was marked handled.
+    ReportHandled {
+        conversation: ConversationId,
+        report: ReportId,
+    },
+    /// An instance admin banned `user` from the server: their tabs close everywhere.
+    BannedFromServer { user: UserId },
     /// A moderator's action changed what `user` may do in the room; its audit entry
     /// goes to the room's moderators.
     Moderated {

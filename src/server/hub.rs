@@ -33,6 +33,7 @@ mod presence;
 mod receipts;
 mod remote;
 mod replay;
+mod reports;
 mod requests;
 mod rooms;
 mod sessions;
@@ -175,8 +176,8 @@ enum Done {
     Resync,
     /// That picture, read when this server had made this many membership changes.
     Resynced(store::Result<Vec<store::ConversationRow>>, u64),
-    /// The instance admins, as storage has them now.
-    Admins(store::Result<Vec<UserId>>),
+    /// The instance admins and the users banned from the server, as storage has them.
+    Admins(store::Result<(Vec<UserId>, Vec<UserId>)>),
 }
 
 /// Where a stored message came from, and so what follows its fan-out.
@@ -203,6 +204,7 @@ impl Hub {
         let conversations = Conversations::load(store.conversations().await?);
         let receipts = receipts::Receipts::new(store.receipts_off().await?);
         let admins = store.admins().await?.into_iter().collect();
+        let server_banned = store.server_bans().await?.into_iter().collect();
         let (commands, rx) = mpsc::channel(1024);
         let (done, done_rx) = mpsc::unbounded_channel();
         let (session_lane, mut lane) = mpsc::unbounded_channel::<Work>();
@@ -233,6 +235,7 @@ impl Hub {
             receipts,
             passkeys,
             admins,
+            server_banned,
             grace_epoch: 0,
             done,
             session_lane,
@@ -367,6 +370,8 @@ struct State {
     passkeys: Option<passkeys::Passkeys>,
     /// The instance admins (read from storage every few seconds).
     admins: HashSet<UserId>,
+    /// Users banned from the server (read with the admins).
+    server_banned: HashSet<UserId>,
     grace_epoch: u64,
     /// Where finished storage work and timers report back.
     done: mpsc::UnboundedSender<Done>,

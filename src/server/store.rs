@@ -27,7 +27,7 @@ use async_trait::async_trait;
 
 use crate::protocol::{
     AuditEntry, AuditId, Author, ChatMessage, ClientMsgId, ConversationId, LinkId, MessageBody,
-    MessageId, PasskeyId, Quote, Seq, UserId,
+    MessageId, PasskeyId, Quote, ReportId, ReportInfo, Seq, UserId,
 };
 use devices::{Claimed, Decided, LinkClaim, LinkOffer, SessionRow};
 use message_rows::{
@@ -378,6 +378,45 @@ pub trait Storage: Send + Sync {
     /// Makes the user who holds (or last held) the nickname of skeleton `skeleton`
     /// an instance admin, or not; `None` if nobody has that name.
     async fn set_admin(&self, skeleton: &str, on: bool, now_ms: i64) -> Result<Option<UserRow>>;
+
+    /// The user who holds (or last held) the nickname of skeleton `skeleton`.
+    async fn user_by_skeleton(&self, skeleton: &str) -> Result<Option<UserRow>>;
+
+    /// Bans `user` from the server (`by` an admin, or the operator: `None`): every
+    /// session of theirs ends and their nickname is kept from anyone else; or lifts it.
+    /// `None` if there is no such user.
+    async fn ban_from_server(
+        &self,
+        user: UserId,
+        by: Option<UserId>,
+        on: bool,
+        now_ms: i64,
+    ) -> Result<Option<UserRow>>;
+
+    /// The users banned from the server.
+    async fn server_bans(&self) -> Result<Vec<UserId>>;
+
+    /// Stores a report of a text (one not deleted): the report, or `None` if there is no
+    /// such text.
+    async fn report(&self, report: moderation::NewReport) -> Result<Option<ReportInfo>>;
+
+    /// The open reports of a room (`None`: of every room), newest first.
+    async fn open_reports(
+        &self,
+        room: Option<ConversationId>,
+        limit: u32,
+    ) -> Result<Vec<ReportInfo>>;
+
+    /// The room of an open report.
+    async fn report_room(&self, report: ReportId) -> Result<Option<ConversationId>>;
+
+    /// Marks an open report handled: its room, or `None` if it is not open.
+    async fn handle_report(
+        &self,
+        report: ReportId,
+        by: UserId,
+        now_ms: i64,
+    ) -> Result<Option<ConversationId>>;
 }
 
 /// What a member has not read of one conversation (see [`Storage::unread`]).

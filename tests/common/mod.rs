@@ -366,3 +366,46 @@ pub async fn resume_on(mut client: Client, token: &str) -> Result<Tab, chat::pro
         users,
     })
 }
+
+/// What the server answers `msg` with: an error's code, or `None` if no error comes
+/// within 400 ms.
+pub async fn refusal_of(client: &mut Client, msg: &ClientMsg) -> Option<chat::protocol::ErrorCode> {
+    send(client, msg).await;
+    let quiet = tokio::time::Instant::now() + Duration::from_millis(400);
+    while let Ok(m) = tokio::time::timeout_at(quiet, next_msg(client)).await {
+        if let ServerMsg::Error { code, .. } = m {
+            return Some(code);
+        }
+    }
+    None
+}
+
+/// Sends `msg` until it is no longer refused as `not_allowed` or `not_a_member` (a
+/// server reads the instance admins every few seconds, and an admin acts in rooms they
+/// are not in); fails on any other refusal or after [`PATIENCE`].
+pub async fn once_allowed(client: &mut Client, msg: &ClientMsg) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        match refusal_of(client, msg).await {
+            None => return,
+            Some(chat::protocol::ErrorCode::NotAllowed | chat::protocol::ErrorCode::NotAMember)
+                if tokio::time::Instant::now() < deadline => {}
+            other => panic!("{msg:?}: {other:?}"),
+        }
+    }
+}
+
+/// How the user was removed from `room` (their next `left` of it).
+pub async fn removed_from(
+    client: &mut Client,
+    room: ConversationId,
+) -> Option<chat::protocol::Removal> {
+    recv_until(client, |m| match m {
+        ServerMsg::Left {
+            conversation,
+            removed,
+        } if *conversation == room => Some(*removed),
+        _ => None,
+    })
+    .await
+}

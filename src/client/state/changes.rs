@@ -71,6 +71,11 @@ impl Changes {
                 c.conversations.insert(*conversation);
             }
             ServerMsg::AuditLog { .. } | ServerMsg::Audited { .. } => c.moderation = true,
+            // Reports have no view in this client yet.
+            ServerMsg::Reported { .. }
+            | ServerMsg::Reports { .. }
+            | ServerMsg::ReportFiled { .. }
+            | ServerMsg::ReportHandled { .. } => {}
             ServerMsg::Rooms { rooms } => {
                 c.rooms = true;
                 c.conversations.extend(rooms.iter().map(|r| r.id));

@@ -35,12 +35,14 @@ pub(super) enum Kind {
     Devices,
     /// Passkeys registered, listed, removed.
     Passkeys,
-    /// Kicks, bans, timeouts, roles given, the audit log read.
+    /// Kicks, bans, timeouts, roles given, the audit log and the reports read.
     Moderation,
+    /// Messages reported.
+    Reports,
 }
 
 impl Kind {
-    const ALL: [Kind; 10] = [
+    const ALL: [Kind; 11] = [
         Kind::Send,
         Kind::Membership,
         Kind::OpenDirect,
@@ -51,6 +53,7 @@ impl Kind {
         Kind::Devices,
         Kind::Passkeys,
         Kind::Moderation,
+        Kind::Reports,
     ];
 
     fn what(self) -> &'static str {
@@ -65,6 +68,7 @@ impl Kind {
             Kind::Devices => "Too many device requests; wait a moment.",
             Kind::Passkeys => "Too many passkey requests; wait a moment.",
             Kind::Moderation => "Too many moderation requests; wait a moment.",
+            Kind::Reports => "You are reporting too fast; wait a moment.",
         }
     }
 }
@@ -143,6 +147,8 @@ impl Limits {
                 Kind::Passkeys => quota(0.5, 20),
                 // A raid cleaned up by hand: a few actions a second, in a burst.
                 Kind::Moderation => quota(2.0, 30),
+                // A few reports of a raid at once; not a flood of the moderators.
+                Kind::Reports => quota(0.2, 5),
             })
         };
         Self {

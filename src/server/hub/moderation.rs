@@ -1,5 +1,6 @@
 //! What moderators do in a room: kick, ban (perhaps removing the banned user's recent
-//! texts), unban, time out, give roles, read the audit log. The request was allowed by
+//! texts), unban, time out, give roles, read the audit log; and what instance admins do
+//! on the whole server: ban a user from it. The request was allowed by
 //! [`super::permissions`]; here it is stored with its audit entry (one transaction),
 //! then the hub's memory, the other servers and the people concerned follow.
 
@@ -229,16 +230,61 @@ impl State {
         Ok(())
     }
 
-    /// The instance admins as storage has them now (read every few seconds: the
-    /// operator names them with `chat admin`, on any server or none).
-    pub(super) fn admins_read(&mut self, read: crate::server::store::Result<Vec<UserId>>) {
+    /// An instance admin bans `target` from the server: storage ends their sessions
+    /// and keeps their name; their tabs close here and on every other server.
+    pub(super) fn ban_from_server(
+        &mut self,
+        conn: ConnId,
+        actor: &UserRow,
+        target: UserId,
+    ) -> Result<(), Refusal> {
+        let (store, by) = (self.store.clone(), actor.id);
+        self.spawn_io(
+            conn,
+            async move {
+                store
+                    .ban_from_server(target, Some(by), true, unix_millis())
+                    .await
+            },
+            move |state, banned| match banned.map_err(internal)? {
+                Some(user) => {
+                    tracing::warn!(user = %user.id, by = %by, "banned from the server");
+                    state.bus.publish(Event::BannedFromServer { user: user.id });
+                    state.banned_from_server(user.id);
+                    Ok(())
+                }
+                None => Err(refuse(ErrorCode::NoSuchUser, "There is no such user.")),
+            },
+        );
+        Ok(())
+    }
+
+    /// `user` is banned from the server (here, elsewhere, or by the operator): every
+    /// tab of theirs here closes.
+    pub(super) fn banned_from_server(&mut self, user: UserId) {
+        self.server_banned.insert(user);
+        self.end_user(user);
+    }
+
+    /// The instance admins and the users banned from the server as storage has them
+    /// now (read every few seconds: the operator names them with `chat admin`, on any
+    /// server or none).
+    pub(super) fn admins_read(
+        &mut self,
+        read: crate::server::store::Result<(Vec<UserId>, Vec<UserId>)>,
+    ) {
         match read {
-            Ok(admins) => {
+            Ok((admins, banned)) => {
                 let admins: std::collections::HashSet<UserId> = admins.into_iter().collect();
                 if admins != self.admins {
                     tracing::info!(admins = admins.len(), "instance admins changed");
                     self.admins = admins;
                 }
+                let banned: std::collections::HashSet<UserId> = banned.into_iter().collect();
+                for user in banned.difference(&self.server_banned.clone()) {
+                    self.banned_from_server(*user);
+                }
+                self.server_banned = banned;
             }
             Err(e) => tracing::warn!(error = %e, "could not read the instance admins"),
         }
@@ -253,7 +299,7 @@ impl State {
             loop {
                 every.tick().await;
                 if done
-                    .send(super::Done::Admins(store.admins().await))
+                    .send(super::Done::Admins(instance_roles(&store).await))
                     .is_err()
                 {
                     return;
@@ -261,6 +307,13 @@ impl State {
             }
         });
     }
+}
+
+/// The instance admins and the users banned from the server.
+pub(super) async fn instance_roles(
+    store: &crate::server::store::Store,
+) -> crate::server::store::Result<(Vec<UserId>, Vec<UserId>)> {
+    Ok((store.admins().await?, store.server_bans().await?))
 }
 
 /// How often the instance admins are read from storage.

@@ -27,6 +27,10 @@ pub(super) enum Need {
     Over(ConversationId, UserId),
     /// Giving this user this role in the room.
     Grant(ConversationId, UserId, Role),
+    /// An instance admin's, over this user (not an admin).
+    Admin(UserId),
+    /// An instance admin's.
+    Instance,
 }
 
 /// What `msg` needs of its user.
@@ -56,6 +60,14 @@ pub(super) fn need_of(msg: &ClientMsg) -> Need {
             conversation, user, ..
         } => Need::Over(conversation, user),
         ClientMsg::AuditLog { conversation, .. } => Need::Moderator(conversation),
+        ClientMsg::BanFromServer { user } => Need::Admin(user),
+        ClientMsg::Report { conversation, .. } => Need::Member(conversation),
+        ClientMsg::Reports {
+            conversation: Some(conversation),
+        } => Need::Moderator(conversation),
+        ClientMsg::Reports { conversation: None } => Need::Instance,
+        // Its room is read first; then [`Need::Moderator`] of it.
+        ClientMsg::HandleReport { .. } => Need::Session,
         ClientMsg::SetRole {
             conversation,
             user,
@@ -103,6 +115,17 @@ impl State {
             Need::Moderator(room) => self.require_moderator(room, user).map(|_| ()),
             Need::Over(room, target) => self.may_act_on(room, user, target),
             Need::Grant(room, target, role) => self.may_grant(room, user, target, role),
+            Need::Instance if self.admins.contains(&user) => Ok(()),
+            Need::Instance => Err(not_allowed("Only an instance admin can do that.")),
+            Need::Admin(target) => {
+                if !self.admins.contains(&user) {
+                    Err(not_allowed("Only an instance admin can do that."))
+                } else if target == user || self.admins.contains(&target) {
+                    Err(not_allowed("Admins do not ban themselves or each other."))
+                } else {
+                    Ok(())
+                }
+            }
         }
     }
 

@@ -52,6 +52,12 @@ impl State {
                 user,
                 removed,
             } => self.remote_left(conversation, user, removed),
+            Event::BannedFromServer { user } => self.banned_from_server(user),
+            Event::ReportFiled { report } => self.tell_report(report),
+            Event::ReportHandled {
+                conversation,
+                report,
+            } => self.tell_handled(conversation, report),
             Event::Moderated {
                 conversation,
                 user,
@@ -151,7 +157,9 @@ impl State {
         tokio::spawn(async move {
             let read = store.conversations().await;
             let _ = done.send(Done::Resynced(read, since));
-            let _ = done.send(Done::Admins(store.admins().await));
+            let _ = done.send(Done::Admins(
+                super::moderation::instance_roles(&store).await,
+            ));
         });
     }
 

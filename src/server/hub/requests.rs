@@ -266,6 +266,26 @@ impl State {
                         let request = moderation::Request::Timeout { seconds };
                         self.moderate(conn, &user, conversation, target, request)
                     }
+                    ClientMsg::Report {
+                        conversation,
+                        seq,
+                        reason,
+                    } => {
+                        self.limit(conn, Kind::Reports, user.id)?;
+                        self.report(conn, &user, conversation, seq, &reason)
+                    }
+                    ClientMsg::Reports { conversation } => {
+                        self.limit(conn, Kind::Moderation, user.id)?;
+                        self.list_reports(conn, user.id, conversation)
+                    }
+                    ClientMsg::HandleReport { report } => {
+                        self.limit(conn, Kind::Moderation, user.id)?;
+                        self.handle_report(conn, user.id, report)
+                    }
+                    ClientMsg::BanFromServer { user: target } => {
+                        self.limit(conn, Kind::Moderation, user.id)?;
+                        self.ban_from_server(conn, &user, target)
+                    }
                     ClientMsg::AuditLog {
                         conversation,
                         before,

@@ -301,8 +301,23 @@ impl State {
     /// Closes every tab of a session that was logged out.
     pub(super) fn end_session(&mut self, token_hash: [u8; 32]) {
         let same_session = self.conns_of_session(token_hash);
+        self.end_conns(same_session, "logged out");
+    }
+
+    /// Closes every tab of a user banned from the server, on every session.
+    pub(super) fn end_user(&mut self, user: crate::protocol::UserId) {
+        let conns = self
+            .live
+            .get(&user)
+            .map(|l| l.conns.iter().copied().collect())
+            .unwrap_or_default();
+        self.end_conns(conns, crate::protocol::close_code::REASON_BANNED);
+    }
+
+    /// Ends these connections' sessions: each closes with 4001 and `reason`.
+    fn end_conns(&mut self, conns: Vec<ConnId>, reason: &'static str) {
         let mut users = Vec::new();
-        for id in same_session {
+        for id in conns {
             let Some(c) = self.conns.get_mut(&id) else {
                 continue;
             };
@@ -312,14 +327,14 @@ impl State {
             if let Some(close) = c.close.take() {
                 let _ = close.send(Close {
                     code: crate::protocol::close_code::LOGGED_OUT,
-                    reason: "logged out",
+                    reason,
                 });
             }
             self.detach(session.user.id, id);
             users.push(session.user);
         }
         for user in users {
-            tracing::info!(user = %user.id, "logged out");
+            tracing::info!(user = %user.id, reason, "session ended");
             // An explicit logout needs no grace period.
             if self.live.get(&user.id).is_some_and(|l| l.conns.is_empty()) {
                 self.go_offline(user.id);

@@ -118,8 +118,94 @@ pub(super) const GRANT_ADMIN: &str =
 
 pub(super) const REVOKE_ADMIN: &str = "DELETE FROM instance_admins WHERE user_id = $1";
 
+pub(super) const BAN_USER: &str =
+    "INSERT INTO server_bans (user_id, banned_by, banned_at) VALUES ($1, $2, $3)
+     ON CONFLICT DO NOTHING";
+
+pub(super) const UNBAN_USER: &str = "DELETE FROM server_bans WHERE user_id = $1";
+
+pub(super) const END_SESSIONS_OF: &str = "DELETE FROM sessions WHERE user_id = $1";
+
+pub(super) const SELECT_SERVER_BANS: &str = "SELECT user_id FROM server_bans ORDER BY user_id";
+
 pub(super) const LIST_ADMINS: &str = "SELECT u.id, u.nickname, u.avatar FROM instance_admins a
      JOIN users u ON u.id = a.user_id ORDER BY u.nickname, u.id";
+
+/// A report to store ([`super::Storage::report`]).
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub conversation: ConversationId,
+    pub seq: crate::protocol::Seq,
+    pub reporter: UserId,
+    pub reason: String,
+    pub now_ms: i64,
+}
+
+/// The text `$2` of conversation `$1`, if it can be reported (a text not deleted).
+pub(super) const REPORTABLE: &str = "SELECT author_id, body FROM messages
+     WHERE conversation_id = $1 AND seq = $2 AND kind = 'text' AND deleted_at IS NULL";
+
+pub(super) const INSERT_REPORT: &str = "INSERT INTO reports
+     (conversation_id, seq, reporter_id, reported_id, reason, snippet, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+
+/// The open reports of room `$1` (0: of every room), newest first, `$2` of them.
+pub(super) const OPEN_REPORTS: &str =
+    "SELECT r.id, r.conversation_id, r.seq, r.reason, r.snippet, r.created_at,
+        r.reported_id, d.nickname AS reported_nickname, d.avatar AS reported_avatar,
+        r.reporter_id, p.nickname AS reporter_nickname, p.avatar AS reporter_avatar
+     FROM reports r JOIN users d ON d.id = r.reported_id JOIN users p ON p.id = r.reporter_id
+     WHERE r.handled_at IS NULL AND ($1 = 0 OR r.conversation_id = $1)
+     ORDER BY r.id DESC LIMIT $2";
+
+/// Marks open report `$1` handled by `$2` at `$3`: its room, or no row.
+pub(super) const HANDLE_REPORT: &str =
+    "UPDATE reports SET handled_by = $2, handled_at = $3 WHERE id = $1 AND handled_at IS NULL
+     RETURNING conversation_id";
+
+/// The room of open report `$1`.
+pub(super) const REPORT_ROOM: &str =
+    "SELECT conversation_id FROM reports WHERE id = $1 AND handled_at IS NULL";
+
+/// A report row ([`OPEN_REPORTS`]).
+#[derive(sqlx::FromRow)]
+pub(super) struct ReportRow {
+    id: i64,
+    conversation_id: i64,
+    seq: i64,
+    reason: String,
+    snippet: String,
+    created_at: i64,
+    reported_id: i64,
+    reported_nickname: String,
+    reported_avatar: String,
+    reporter_id: i64,
+    reporter_nickname: String,
+    reporter_avatar: String,
+}
+
+impl From<ReportRow> for crate::protocol::ReportInfo {
+    fn from(r: ReportRow) -> Self {
+        Self {
+            id: crate::protocol::ReportId(r.id),
+            conversation: ConversationId(r.conversation_id),
+            seq: r.seq as crate::protocol::Seq,
+            reported: Author {
+                id: UserId(r.reported_id),
+                nickname: r.reported_nickname,
+                avatar: r.reported_avatar,
+            },
+            reporter: Author {
+                id: UserId(r.reporter_id),
+                nickname: r.reporter_nickname,
+                avatar: r.reporter_avatar,
+            },
+            reason: r.reason,
+            snippet: r.snippet,
+            at_ms: r.created_at,
+        }
+    }
+}
 
 /// An audit log row ([`AUDIT_LOG`]).
 #[derive(sqlx::FromRow)]
@@ -430,6 +516,148 @@ macro_rules! moderation_statements_for {
             query.execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(Some(user))
+        }
+
+        pub(in crate::server::store) async fn user_by_skeleton(
+            pool: &$pool,
+            skeleton: &str,
+        ) -> Result<Option<UserRow>> {
+            let row: Option<UserFields> = sqlx::query_as(moderation::USER_BY_SKELETON)
+                .bind(skeleton)
+                .fetch_optional(pool)
+                .await?;
+            Ok(row.map(UserRow::from))
+        }
+
+        /// Bans `user` from the server (every session ended; the name kept), or lifts it:
+        /// the user, or `None` if there is no such user.
+        pub(in crate::server::store) async fn ban_from_server(
+            conn: &mut $conn,
+            user: UserId,
+            by: Option<UserId>,
+            on: bool,
+            now_ms: i64,
+        ) -> Result<Option<UserRow>> {
+            let mut tx = conn.begin().await?;
+            let Some(row) = user_row(&mut tx, user).await? else {
+                return Ok(None);
+            };
+            if on {
+                sqlx::query(moderation::BAN_USER)
+                    .bind(user.0)
+                    .bind(by.map(|b| b.0))
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(moderation::END_SESSIONS_OF)
+                    .bind(user.0)
+                    .execute(&mut *tx)
+                    .await?;
+            } else {
+                sqlx::query(moderation::UNBAN_USER)
+                    .bind(user.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(Some(row))
+        }
+
+        /// Stores a report of a text that can be reported: the report, or `None`.
+        pub(in crate::server::store) async fn report(
+            conn: &mut $conn,
+            new: moderation::NewReport,
+        ) -> Result<Option<crate::protocol::ReportInfo>> {
+            let mut tx = conn.begin().await?;
+            let found: Option<(i64, String)> = sqlx::query_as(moderation::REPORTABLE)
+                .bind(new.conversation.0)
+                .bind(new.seq as i64)
+                .fetch_optional(&mut *tx)
+                .await?;
+            // Nobody reports their own text.
+            let Some((reported, body)) = found.filter(|(author, _)| *author != new.reporter.0)
+            else {
+                return Ok(None);
+            };
+            let (Some(reported), Some(reporter)) = (
+                user_row(&mut tx, UserId(reported)).await?,
+                user_row(&mut tx, new.reporter).await?,
+            ) else {
+                return Ok(None);
+            };
+            let snippet = crate::protocol::snippet(&body);
+            let id: i64 = sqlx::query_scalar(moderation::INSERT_REPORT)
+                .bind(new.conversation.0)
+                .bind(new.seq as i64)
+                .bind(reporter.id.0)
+                .bind(reported.id.0)
+                .bind(&new.reason)
+                .bind(&snippet)
+                .bind(new.now_ms)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            let author = |u: UserRow| Author {
+                id: u.id,
+                nickname: u.nickname,
+                avatar: u.avatar,
+            };
+            Ok(Some(crate::protocol::ReportInfo {
+                id: crate::protocol::ReportId(id),
+                conversation: new.conversation,
+                seq: new.seq,
+                reported: author(reported),
+                reporter: author(reporter),
+                reason: new.reason,
+                snippet,
+                at_ms: new.now_ms,
+            }))
+        }
+
+        pub(in crate::server::store) async fn open_reports(
+            pool: &$pool,
+            room: Option<ConversationId>,
+            limit: u32,
+        ) -> Result<Vec<crate::protocol::ReportInfo>> {
+            let rows: Vec<moderation::ReportRow> = sqlx::query_as(moderation::OPEN_REPORTS)
+                .bind(room.map_or(0, |r| r.0))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            Ok(rows.into_iter().map(Into::into).collect())
+        }
+
+        pub(in crate::server::store) async fn report_room(
+            pool: &$pool,
+            report: crate::protocol::ReportId,
+        ) -> Result<Option<ConversationId>> {
+            let room: Option<i64> = sqlx::query_scalar(moderation::REPORT_ROOM)
+                .bind(report.0)
+                .fetch_optional(pool)
+                .await?;
+            Ok(room.map(ConversationId))
+        }
+
+        pub(in crate::server::store) async fn handle_report(
+            conn: &mut $conn,
+            report: crate::protocol::ReportId,
+            by: UserId,
+            now_ms: i64,
+        ) -> Result<Option<ConversationId>> {
+            let room: Option<i64> = sqlx::query_scalar(moderation::HANDLE_REPORT)
+                .bind(report.0)
+                .bind(by.0)
+                .bind(now_ms)
+                .fetch_optional(conn)
+                .await?;
+            Ok(room.map(ConversationId))
+        }
+
+        pub(in crate::server::store) async fn server_bans(pool: &$pool) -> Result<Vec<UserId>> {
+            let ids: Vec<i64> = sqlx::query_scalar(moderation::SELECT_SERVER_BANS)
+                .fetch_all(pool)
+                .await?;
+            Ok(ids.into_iter().map(UserId).collect())
         }
 
         pub(in crate::server::store) async fn admin_users(pool: &$pool) -> Result<Vec<UserRow>> {

@@ -92,9 +92,11 @@ pub(super) const PASSKEY_BY_CREDENTIAL: &str =
     "SELECT user_id, user_handle, passkey FROM passkeys WHERE credential_id = $1";
 
 /// Records a sign-in with passkey `$3` at `$2` (its record now `$1`): its user, or no
-/// row if the passkey was removed meanwhile.
+/// row if the passkey was removed meanwhile (or its user banned from the server).
 pub(super) const USE_PASSKEY: &str =
-    "UPDATE passkeys SET passkey = $1, last_used_at = $2 WHERE credential_id = $3 RETURNING user_id";
+    "UPDATE passkeys SET passkey = $1, last_used_at = $2 WHERE credential_id = $3
+       AND NOT EXISTS (SELECT 1 FROM server_bans b WHERE b.user_id = passkeys.user_id)
+     RETURNING user_id";
 
 /// The nickname claim of user `$1` at `$2`, made again if it was freed (it is not
 /// freed or taken over while the user has a passkey; this is for one made before).

@@ -353,6 +353,58 @@ impl Storage for PgStore {
         let mut conn = self.pool.acquire().await?;
         moderation_same::set_admin(&mut conn, skeleton, on, now_ms).await
     }
+
+    async fn user_by_skeleton(&self, skeleton: &str) -> Result<Option<UserRow>> {
+        moderation_same::user_by_skeleton(&self.pool, skeleton).await
+    }
+
+    async fn ban_from_server(
+        &self,
+        user: UserId,
+        by: Option<UserId>,
+        on: bool,
+        now_ms: i64,
+    ) -> Result<Option<UserRow>> {
+        let mut conn = self.pool.acquire().await?;
+        moderation_same::ban_from_server(&mut conn, user, by, on, now_ms).await
+    }
+
+    async fn server_bans(&self) -> Result<Vec<UserId>> {
+        moderation_same::server_bans(&self.pool).await
+    }
+
+    async fn report(
+        &self,
+        report: super::moderation::NewReport,
+    ) -> Result<Option<crate::protocol::ReportInfo>> {
+        let mut conn = self.pool.acquire().await?;
+        moderation_same::report(&mut conn, report).await
+    }
+
+    async fn open_reports(
+        &self,
+        room: Option<ConversationId>,
+        limit: u32,
+    ) -> Result<Vec<crate::protocol::ReportInfo>> {
+        moderation_same::open_reports(&self.pool, room, limit).await
+    }
+
+    async fn report_room(
+        &self,
+        report: crate::protocol::ReportId,
+    ) -> Result<Option<ConversationId>> {
+        moderation_same::report_room(&self.pool, report).await
+    }
+
+    async fn handle_report(
+        &self,
+        report: crate::protocol::ReportId,
+        by: UserId,
+        now_ms: i64,
+    ) -> Result<Option<ConversationId>> {
+        let mut conn = self.pool.acquire().await?;
+        moderation_same::handle_report(&mut conn, report, by, now_ms).await
+    }
 }
 
 /// The search index's statements: `$1` message id, `$2` its text as

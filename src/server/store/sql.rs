@@ -19,7 +19,8 @@ pub(super) const INSERT_SESSION: &str =
      VALUES ($1, $2, $3, $3, $4)";
 
 /// Takes the skeleton for `$2` unless its holder was seen at `$4` or later (alive) or
-/// has a passkey or is an instance admin (either keeps the name past the idle expiry).
+/// has a passkey, is an instance admin, or was banned from the server (each keeps the
+/// name past the idle expiry).
 /// Returns a row only if taken. On PostgreSQL a sign-up racing another waits for it
 /// on the unique key, then sees its claim (alive) and takes nothing.
 pub(super) const CLAIM_NICKNAME: &str =
@@ -28,6 +29,7 @@ pub(super) const CLAIM_NICKNAME: &str =
      WHERE nickname_claims.last_seen_at < $4
        AND NOT EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = nickname_claims.user_id)
        AND NOT EXISTS (SELECT 1 FROM instance_admins a WHERE a.user_id = nickname_claims.user_id)
+       AND NOT EXISTS (SELECT 1 FROM server_bans b WHERE b.user_id = nickname_claims.user_id)
      RETURNING user_id";
 
 /// Touches a live session (seen at `$3` or later): its user, or no row.
@@ -51,7 +53,8 @@ pub(super) const DELETE_SESSION: &str =
 pub(super) const FREE_CLAIM: &str = "DELETE FROM nickname_claims WHERE user_id = $1
      AND NOT EXISTS (SELECT 1 FROM sessions WHERE user_id = $1)
      AND NOT EXISTS (SELECT 1 FROM passkeys WHERE user_id = $1)
-     AND NOT EXISTS (SELECT 1 FROM instance_admins WHERE user_id = $1)";
+     AND NOT EXISTS (SELECT 1 FROM instance_admins WHERE user_id = $1)
+     AND NOT EXISTS (SELECT 1 FROM server_bans WHERE user_id = $1)";
 
 pub(super) const INSERT_ROOM: &str =
     "INSERT INTO conversations (room_name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING";
@@ -96,11 +99,12 @@ pub(super) const APPLY_EDIT: &str =
      WHERE conversation_id = $5 AND seq = $6 AND author_id = $7 AND kind = 'text'
        AND deleted_at IS NULL RETURNING id";
 
-/// A deletion (`$2`, at `$1`) of the text `$4` of `$3` by its author `$5`.
+/// A deletion (`$2`, at `$1`) of the text `$4` of `$3` by its author `$5`: the text's
+/// id and author.
 pub(super) const APPLY_DELETE: &str =
     "UPDATE messages SET body = '', mentions = '', deleted_at = $1, revision = $2
      WHERE conversation_id = $3 AND seq = $4 AND author_id = $5 AND kind = 'text'
-       AND deleted_at IS NULL RETURNING id";
+       AND deleted_at IS NULL RETURNING id, author_id";
 
 /// A moderator's removal (`$2`, at `$1`, by `$5`) of the text `$4` of `$3`, whoever
 /// wrote it.
@@ -310,25 +314,15 @@ macro_rules! statements_for {
                         reindex(conn, id, Some(text)).await?;
                     }
                 }
-                MessageBody::Deleted { target } => {
-                    let id: Option<i64> = sqlx::query_scalar(sql::APPLY_DELETE)
-                        .bind(m.sent_at_ms)
-                        .bind(seq)
-                        .bind(c)
-                        .bind(*target as i64)
-                        .bind(author)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                    if let Some(id) = id {
-                        sqlx::query(sql::DELETE_REACTIONS)
-                            .bind(id)
-                            .execute(&mut *conn)
-                            .await?;
-                        reindex(conn, id, None).await?;
-                    }
-                }
-                MessageBody::Removed { target } => {
-                    let found: Option<(i64, i64)> = sqlx::query_as(sql::APPLY_REMOVAL)
+                MessageBody::Deleted { target } | MessageBody::Removed { target } => {
+                    // Its author's deletion, or a moderator's removal: the same emptying.
+                    let removal = matches!(m.body, MessageBody::Removed { .. });
+                    let statement = if removal {
+                        sql::APPLY_REMOVAL
+                    } else {
+                        sql::APPLY_DELETE
+                    };
+                    let found: Option<(i64, i64)> = sqlx::query_as(statement)
                         .bind(m.sent_at_ms)
                         .bind(seq)
                         .bind(c)
@@ -344,7 +338,7 @@ macro_rules! statements_for {
                         reindex(conn, id, None).await?;
                         // A moderator's own removal is in the log; a ban's removals
                         // (no client id) are in the ban's entry.
-                        if m.client_id.is_some() {
+                        if removal && m.client_id.is_some() {
                             let action =
                                 crate::protocol::AuditAction::MessageRemoved { seq: *target };
                             sqlx::query(crate::server::store::moderation::AUDIT)
