@@ -45,7 +45,7 @@ export CHAT_TEST_POSTGRES_URL="postgres://chat@127.0.0.1:$PG_PORT"
 cargo test --features ssr -- --show-output
 
 step "chat and lossless suites again, on PostgreSQL"
-CHAT_TEST_STORE=postgres cargo test --features ssr --test chat --test delivery --test conversations --test devices --test passkeys --test moderation -- --show-output
+CHAT_TEST_STORE=postgres cargo test --features ssr --test chat --test delivery --test conversations --test devices --test passkeys --test moderation --test private_rooms -- --show-output
 
 step "release build, and a cluster of three nodes behind nginx (PostgreSQL, Redis)"
 cargo leptos build --release --precompress
@@ -64,8 +64,15 @@ export CHAT_SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/chat"
 # Every browser of the tests connects from 127.0.0.1, which by default may hold 20
 # connections, sign in 50 times at once and make 20 new users at once.
 export CHAT_SIGN_UP_BURST_PER_IP=1000 CHAT_SIGN_UPS_PER_MINUTE_PER_IP=100000
-CHAT_DATABASE_URL="sqlite://$e2e_db/chat.db" CHAT_MAX_CONNECTIONS_PER_IP=200 CHAT_SIGN_IN_BURST_PER_IP=1000 \
-    cargo leptos end-to-end --release --precompress
+# Playwright's summary of failures comes before cargo-leptos' own backtrace; it is
+# printed again as the run's last lines, where a log's tail shows it.
+e2e_log="$scratch/e2e.log"
+if ! CHAT_DATABASE_URL="sqlite://$e2e_db/chat.db" CHAT_MAX_CONNECTIONS_PER_IP=200 CHAT_SIGN_IN_BURST_PER_IP=1000 \
+    cargo leptos end-to-end --release --precompress 2>&1 | tee "$e2e_log"; then
+    step "Playwright failed:"
+    grep -E '✘|^ +[0-9]+\) |Error:|Expected|Received|failed$|flaky$' "$e2e_log" | head -60 || true
+    exit 1
+fi
 
 step "WebSocket conformance (Autobahn|Testsuite, release build)"
 # The fuzzing client's cases 1-7, 9 and 10 against the chat's socket code; each case's

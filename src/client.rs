@@ -2,6 +2,7 @@
 //! Compiled in both builds so components can name these types; browser-only
 //! parts are gated inside each module.
 
+pub mod address;
 pub mod backoff;
 pub mod chat;
 pub mod markdown;

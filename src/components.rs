@@ -6,6 +6,7 @@ pub mod chat_page;
 pub mod composer;
 pub mod connection_status;
 pub mod devices_section;
+pub mod invites_panel;
 pub mod language_picker;
 pub mod link_requests;
 pub mod link_this_device;

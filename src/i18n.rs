@@ -90,6 +90,8 @@ pub fn refusal(i18n: I18n, code: ErrorCode) -> String {
         ErrorCode::AccountBanned => leptos_fluent::tr!(i18n, "error-account-banned"),
         ErrorCode::InvalidReport => leptos_fluent::tr!(i18n, "error-invalid-report"),
         ErrorCode::NoSuchReport => leptos_fluent::tr!(i18n, "error-no-such-report"),
+        ErrorCode::RoomUnavailable => leptos_fluent::tr!(i18n, "error-room-unavailable"),
+        ErrorCode::InvalidInvite => leptos_fluent::tr!(i18n, "error-invalid-invite"),
         ErrorCode::Internal => leptos_fluent::tr!(i18n, "error-internal"),
     }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 mod changes;
 mod devices;
 mod errors;
+mod invites;
 mod moderation;
 mod passkeys;
 mod rules;
@@ -16,6 +17,7 @@ mod rules;
 pub use changes::Draft;
 pub use devices::*;
 pub use errors::*;
+pub use invites::*;
 pub use moderation::*;
 pub use passkeys::*;
 pub use rules::*;
@@ -282,6 +284,32 @@ pub enum ClientMsg {
     /// An instance admin bans a user from the server: every session of theirs ends, on
     /// every server, and their nickname is kept from anyone else.
     BanFromServer { user: UserId },
+    /// The owner (or an admin) makes the room private (unlisted, joined only with an
+    /// invite) or public again; not `general`.
+    SetPrivate {
+        conversation: ConversationId,
+        private: bool,
+    },
+    /// A moderator makes an invite link to the room, good for `expires_in_s` seconds
+    /// (at most [`INVITE_MAX_S`]; 0: no expiry) and `max_uses` joins (at most
+    /// [`INVITE_MAX_USES`]; 0: no limit); answered with `invites`.
+    CreateInvite {
+        conversation: ConversationId,
+        #[serde(default)]
+        expires_in_s: u32,
+        #[serde(default)]
+        max_uses: u32,
+    },
+    /// The room's live invite links (for its moderators), answered with `invites`.
+    Invites { conversation: ConversationId },
+    /// A moderator revokes an invite link; answered with `invites`.
+    RevokeInvite {
+        conversation: ConversationId,
+        code: String,
+    },
+    /// Joins the room of an invite link (private or not); answered with
+    /// `invite_accepted` (and `joined`, for a new member).
+    JoinInvite { code: String },
     /// The room's audit log, newest first, before the entry `before`; for its
     /// moderators and owner.
     AuditLog {
@@ -414,6 +442,23 @@ pub enum ServerMsg {
     ReportHandled {
         conversation: ConversationId,
         report: ReportId,
+    },
+    /// The room is private now (told to everyone: whoever had it listed drops it) or
+    /// public again (told to its members).
+    Privacy {
+        conversation: ConversationId,
+        private: bool,
+    },
+    /// The room's live invite links (to a moderator who asked, made or revoked one).
+    Invites {
+        conversation: ConversationId,
+        invites: Vec<InviteInfo>,
+    },
+    /// The user followed an invite link and is a member of this room (`joined` told
+    /// the rest).
+    InviteAccepted {
+        conversation: ConversationId,
+        name: String,
     },
     /// A new entry of the audit log of a room, to its moderators and owner.
     Audited {
@@ -608,11 +653,12 @@ pub enum ConversationKind {
     Room {
         name: String,
         member_count: u32,
+        /// Unlisted, joined only with an invite.
+        #[serde(default, skip_serializing_if = "is_false")]
+        private: bool,
     },
     /// A private conversation between exactly two users (ascending ids).
-    Direct {
-        users: [UserId; 2],
-    },
+    Direct { users: [UserId; 2] },
 }
 
 /// A room in the room list.
@@ -621,6 +667,9 @@ pub struct RoomInfo {
     pub id: ConversationId,
     pub name: String,
     pub member_count: u32,
+    /// Listed to its members only.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub private: bool,
 }
 
 /// A stored message. The author, time, id and sequence number are the server's.

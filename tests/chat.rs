@@ -524,7 +524,7 @@ async fn rooms_are_created_joined_and_left() {
 
     let room = join_room(&mut alice.client, "rustaceans").await;
     assert!(
-        matches!(&room.kind, ConversationKind::Room { name, member_count: 1 } if name == "rustaceans")
+        matches!(&room.kind, ConversationKind::Room { name, member_count: 1, private: false } if name == "rustaceans")
     );
     let count = |m: &ServerMsg| match m {
         ServerMsg::Rooms { rooms } => rooms

@@ -822,3 +822,76 @@ async fn a_server_ban_on_one_server_closes_the_users_tabs_on_another_at_once() {
     );
     cluster.stop().await;
 }
+
+#[tokio::test]
+async fn a_room_made_private_on_one_server_is_hidden_on_another_and_its_link_works_there() {
+    let Some(cluster) = Cluster::start("private", 2).await else {
+        return;
+    };
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let mut ann = a.login("Ann", "fox").await.unwrap();
+    let room = join_room(&mut ann.client, "hideout").await.id;
+    // Cat, on B, had the room listed; she is not in it.
+    let mut cat = b.login("Cat", "owl").await.unwrap();
+    let mut bob = b.login("Bob", "cat").await.unwrap();
+    send(
+        &mut ann.client,
+        &ClientMsg::SetPrivate {
+            conversation: room,
+            private: true,
+        },
+    )
+    .await;
+    let private = recv_until(&mut cat.client, |m| match m {
+        ServerMsg::Privacy {
+            conversation,
+            private,
+        } if *conversation == room => Some(*private),
+        _ => None,
+    })
+    .await;
+    assert!(private, "B tells its tabs at once");
+    // B refuses its name to Bob, and lets him in with Ann's one-use link from A.
+    send(
+        &mut bob.client,
+        &ClientMsg::JoinRoom {
+            name: "hideout".into(),
+        },
+    )
+    .await;
+    assert_eq!(
+        next_error(&mut bob.client).await,
+        ErrorCode::RoomUnavailable
+    );
+    send(
+        &mut ann.client,
+        &ClientMsg::CreateInvite {
+            conversation: room,
+            expires_in_s: 0,
+            max_uses: 1,
+        },
+    )
+    .await;
+    let code = recv_until(&mut ann.client, |m| match m {
+        ServerMsg::Invites { invites, .. } => invites.first().map(|i| i.code.clone()),
+        _ => None,
+    })
+    .await;
+    send(
+        &mut bob.client,
+        &ClientMsg::JoinInvite { code: code.clone() },
+    )
+    .await;
+    recv_until(&mut bob.client, |m| match m {
+        ServerMsg::InviteAccepted { conversation, .. } => (*conversation == room).then_some(()),
+        _ => None,
+    })
+    .await;
+    // Used up, whichever server is asked.
+    send(&mut cat.client, &ClientMsg::JoinInvite { code }).await;
+    assert_eq!(next_error(&mut cat.client).await, ErrorCode::InvalidInvite);
+    // Bob's text, written on B, reaches Ann on A.
+    say_acked(&mut bob, room, "b-1", "in through the link").await;
+    next_text_from_others(&mut ann, room).await;
+    cluster.stop().await;
+}

@@ -105,29 +105,6 @@ fn remove(conversation: ConversationId, client_id: &str, seq: u64) -> ClientMsg 
     }
 }
 
-/// The room's audit log as `client` reads it (an error code if refused).
-async fn audit_log(
-    client: &mut Client,
-    conversation: ConversationId,
-) -> Result<Vec<AuditAction>, ErrorCode> {
-    send(
-        client,
-        &ClientMsg::AuditLog {
-            conversation,
-            before: None,
-        },
-    )
-    .await;
-    recv_until(client, |m| match m {
-        ServerMsg::AuditLog { entries, .. } => {
-            Some(Ok(entries.iter().map(|e| e.action.clone()).collect()))
-        }
-        ServerMsg::Error { code, .. } => Some(Err(*code)),
-        _ => None,
-    })
-    .await
-}
-
 /// Owner Ann, moderator Mod, members Bob and Cat, all in "den".
 struct Den {
     _db: TestDb,

@@ -68,6 +68,11 @@ fn client_tag(msg: &ClientMsg) -> &'static str {
         ClientMsg::Report { .. } => "report",
         ClientMsg::Reports { .. } => "reports",
         ClientMsg::HandleReport { .. } => "handle_report",
+        ClientMsg::SetPrivate { .. } => "set_private",
+        ClientMsg::CreateInvite { .. } => "create_invite",
+        ClientMsg::Invites { .. } => "invites",
+        ClientMsg::RevokeInvite { .. } => "revoke_invite",
+        ClientMsg::JoinInvite { .. } => "join_invite",
     }
 }
 const ALL_CLIENT_TAGS: &[&str] = &[
@@ -111,6 +116,11 @@ const ALL_CLIENT_TAGS: &[&str] = &[
     "report",
     "reports",
     "handle_report",
+    "set_private",
+    "create_invite",
+    "invites",
+    "revoke_invite",
+    "join_invite",
 ];
 
 fn server_tag(msg: &ServerMsg) -> &'static str {
@@ -151,6 +161,9 @@ fn server_tag(msg: &ServerMsg) -> &'static str {
         ServerMsg::Reports { .. } => "reports",
         ServerMsg::ReportFiled { .. } => "report_filed",
         ServerMsg::ReportHandled { .. } => "report_handled",
+        ServerMsg::Privacy { .. } => "privacy",
+        ServerMsg::Invites { .. } => "invites",
+        ServerMsg::InviteAccepted { .. } => "invite_accepted",
         ServerMsg::Error { .. } => "error",
     }
 }
@@ -191,6 +204,9 @@ const ALL_SERVER_TAGS: &[&str] = &[
     "reports",
     "report_filed",
     "report_handled",
+    "privacy",
+    "invites",
+    "invite_accepted",
     "error",
 ];
 

@@ -257,6 +257,7 @@ mod tests {
                 kind: ConversationKind::Room {
                     name: "general".into(),
                     member_count: 2,
+                    private: false,
                 },
                 last_seq: 0,
                 read_seq: 0,

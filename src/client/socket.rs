@@ -284,6 +284,11 @@ pub fn use_socket() -> Socket {
                 nudge();
             }
         });
+        if let Some(code) = super::address::take_fragment(crate::protocol::INVITE_FRAGMENT)
+            .and_then(|c| crate::protocol::invite_code_in(&c))
+        {
+            chat.update(|s| s.hold_invite(code));
+        }
         browser::keep_saved(chat);
         leptos::task::spawn_local(browser::run(
             browser::ws_url(),

@@ -9,6 +9,7 @@
 mod changes;
 mod conversation;
 mod devices;
+mod invites;
 mod moderation;
 mod outbox;
 mod passkeys;
@@ -21,6 +22,7 @@ use std::collections::BTreeMap;
 pub use changes::Changes;
 pub use conversation::{Conversation, MAX_KEPT};
 pub use devices::{Devices, LinkOffer, LinkWait, Receipt};
+pub use invites::InviteView;
 pub use moderation::{AuditView, Removed};
 pub use outbox::{Change, Draft, Pending, OUTBOX_IN_FLIGHT};
 pub use passkeys::{PasskeyCall, PasskeyProblem, Passkeys};
@@ -109,6 +111,12 @@ pub struct ChatState {
     /// Rooms the client had before its last `ready` that it is no longer in, by id
     /// (the reason may follow).
     pub gone_rooms: BTreeMap<ConversationId, String>,
+    /// The invite links of a room, while its moderator has them open.
+    pub invite_view: Option<InviteView>,
+    /// An invite link the user followed before signing in (sent at `ready`).
+    pub pending_invite: Option<String>,
+    /// The room an invite just let the user into, for the view to open.
+    pub invited_to: Option<String>,
 }
 
 impl ChatState {
@@ -237,6 +245,7 @@ impl ChatState {
                 self.session = Session::Ready(me);
                 self.read_focus();
                 self.pump(&mut reactions);
+                self.send_pending_invite(&mut reactions);
             }
             ServerMsg::Message { message } => self.receive(message, &mut reactions),
             ServerMsg::Replay {
@@ -304,13 +313,19 @@ impl ChatState {
                 }
             }
             ServerMsg::Joined { conversation } => {
-                if let ConversationKind::Room { name, member_count } = &conversation.kind {
+                if let ConversationKind::Room {
+                    name,
+                    member_count,
+                    private,
+                } = &conversation.kind
+                {
                     self.rooms.insert(
                         conversation.id,
                         RoomInfo {
                             id: conversation.id,
                             name: name.clone(),
                             member_count: *member_count,
+                            private: *private,
                         },
                     );
                 }
@@ -331,6 +346,9 @@ impl ChatState {
             | ServerMsg::TimedOut { .. }
             | ServerMsg::AuditLog { .. }
             | ServerMsg::Audited { .. }) => self.moderation(msg, now_ms),
+            msg @ (ServerMsg::Privacy { .. }
+            | ServerMsg::Invites { .. }
+            | ServerMsg::InviteAccepted { .. }) => self.invites(msg),
             // Reports have no view in this client yet (the protocol has them).
             ServerMsg::Reported { .. }
             | ServerMsg::Reports { .. }

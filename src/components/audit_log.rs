@@ -103,6 +103,18 @@ fn Entry(conversation: ConversationId, entry: AuditEntry) -> impl IntoView {
             AuditAction::MessageRemoved { .. } => {
                 leptos_fluent::tr!(i18n, "audit-message-removed", { "actor" => actor, "target" => target })
             }
+            AuditAction::PrivacySet { private: true } => {
+                leptos_fluent::tr!(i18n, "audit-made-private", { "actor" => actor })
+            }
+            AuditAction::PrivacySet { private: false } => {
+                leptos_fluent::tr!(i18n, "audit-made-public", { "actor" => actor })
+            }
+            AuditAction::InviteCreated { .. } => {
+                leptos_fluent::tr!(i18n, "audit-invite-created", { "actor" => actor })
+            }
+            AuditAction::InviteRevoked => {
+                leptos_fluent::tr!(i18n, "audit-invite-revoked", { "actor" => actor })
+            }
         }
     };
     let at = entry.at_ms;

@@ -16,6 +16,7 @@ use crate::{
         avatar::Avatar,
         composer::{Compose, ComposeMode, Composer},
         connection_status::{ConnectionBanner, NoticeBar},
+        invites_panel::InvitesPanel,
         link_requests::LinkRequests,
         message_list::MessageList,
         room_list::RoomList,
@@ -38,6 +39,8 @@ enum Panel {
     Settings,
     /// The open room's audit log (for its moderators).
     Moderation,
+    /// The open room's invite links and privacy (for its moderators).
+    Invites,
 }
 
 /// Whether the screen is narrow (a phone): the sidebar is then a drawer over the
@@ -133,6 +136,16 @@ pub fn ChatPage() -> impl IntoView {
     Effect::new(move |_| {
         current.track();
         compose.set(Compose::New);
+    });
+
+    // An invite just accepted: its room opens.
+    let navigate_to_room = use_navigate();
+    Effect::new(move |_| {
+        if chat.read(Part::Session, |s| s.invited_to.is_some()) {
+            if let Some(Some(name)) = chat.update(|s| s.take_invited_to()) {
+                navigate_to_room(&format!("/chat/{name}"), Default::default());
+            }
+        }
     });
 
     // A private conversation named by the URL is opened on the server if needed
@@ -253,6 +266,7 @@ pub fn ChatPage() -> impl IntoView {
                     <PanelButton panel=panel opens=Panel::Search label=leptos_fluent::move_tr!("search-messages") icon="🔍" testid="open-search"/>
                     <PanelButton panel=panel opens=Panel::Settings label=leptos_fluent::move_tr!("settings") icon="⚙" testid="open-settings"/>
                     <Show when=move || moderates.get().is_some()>
+                        <PanelButton panel=panel opens=Panel::Invites label=leptos_fluent::move_tr!("invite-links") icon="🔗" testid="open-invites"/>
                         <PanelButton panel=panel opens=Panel::Moderation label=leptos_fluent::move_tr!("moderation-log") icon="⚑" testid="open-audit"/>
                     </Show>
                 </header>
@@ -268,6 +282,9 @@ pub fn ChatPage() -> impl IntoView {
                     }.into_any()),
                     Panel::Moderation => moderates.get().map(|id| view! {
                         <AuditLog conversation=id on_close=Callback::new(move |_| panel.set(Panel::Conversation))/>
+                    }.into_any()),
+                    Panel::Invites => moderates.get().map(|id| view! {
+                        <InvitesPanel conversation=id on_close=Callback::new(move |_| panel.set(Panel::Conversation))/>
                     }.into_any()),
                     Panel::Conversation => None,
                 }}

@@ -106,24 +106,8 @@ pub fn LinkThisDevice() -> impl IntoView {
     }
 }
 
-/// The code of a link's address (`/#link=ABCD2345`), taken off the address so that a
-/// reload or a shared screenshot does not show it.
+/// The code of a link's address (`/#link=ABCD2345`).
 fn code_from_address() -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        let location = window().location();
-        let hash = location.hash().ok()?;
-        let carried = hash
-            .strip_prefix('#')?
-            .strip_prefix(crate::protocol::LINK_FRAGMENT)?;
-        let code = normalize_link_code(carried)?;
-        let path = location.pathname().ok();
-        if let Ok(history) = window().history() {
-            let _ =
-                history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", path.as_deref());
-        }
-        Some(code)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    None
+    crate::client::address::take_fragment(crate::protocol::LINK_FRAGMENT)
+        .and_then(|carried| normalize_link_code(&carried))
 }

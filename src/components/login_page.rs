@@ -86,6 +86,9 @@ pub fn LoginPage() -> impl IntoView {
                     <LanguagePicker/>
                 </div>
                 <p class="tagline">{leptos_fluent::move_tr!("login-tagline")}</p>
+                <Show when=move || chat.read(Part::Session, |s| s.pending_invite.is_some())>
+                    <p class="invite-pending" role="status" data-testid="invite-pending">{leptos_fluent::move_tr!("invite-pending")}</p>
+                </Show>
                 <label for="nickname">{leptos_fluent::move_tr!("login-nickname")}</label>
                 <input
                     id="nickname"

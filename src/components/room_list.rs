@@ -12,7 +12,9 @@ use crate::{
         unread_badge::UnreadBadge,
     },
     i18n::{self, I18n},
-    protocol::{validate_room_name, ClientMsg, ConversationId, ErrorCode, GENERAL_ROOM},
+    protocol::{
+        invite_code_in, validate_room_name, ClientMsg, ConversationId, ErrorCode, GENERAL_ROOM,
+    },
 };
 
 #[component]
@@ -28,7 +30,7 @@ pub fn RoomList(
     let i18n = expect_context::<I18n>();
     let navigate = use_navigate();
 
-    // (id, name, members, joined) of those the filter lets through, the user's own
+    // (id, name, members, joined, private) of those the filter lets through, the user's own
     // first, and how many more there are; each row follows its own unread count.
     let rooms = Memo::new(move |_| {
         let wanted = filter.get().trim().to_lowercase();
@@ -39,7 +41,7 @@ pub fn RoomList(
                 .filter(|r| r.name.contains(&wanted))
                 .map(|r| {
                     let joined = s.conversations.contains_key(&r.id);
-                    (r.id, r.name.clone(), r.member_count, joined)
+                    (r.id, r.name.clone(), r.member_count, joined, r.private)
                 })
                 .collect();
             rooms.sort_by(|a, b| (!a.3, &a.1).cmp(&(!b.3, &b.1)));
@@ -51,6 +53,13 @@ pub fn RoomList(
 
     let join = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // An invite link (or its code) pasted here joins its room.
+        if let Some(code) = invite_code_in(&new_room.get_untracked()) {
+            error.set(None);
+            new_room.set(String::new());
+            socket.send(ClientMsg::JoinInvite { code });
+            return;
+        }
         let name = new_room.get_untracked().trim().to_lowercase();
         match validate_room_name(&name) {
             Err(e) => error.set(Some(e.code)),
@@ -72,7 +81,7 @@ pub fn RoomList(
                 <For
                     each=move || rooms.get().0
                     key=|room| room.clone()
-                    children=move |(id, name, members, joined)| {
+                    children=move |(id, name, members, joined, private)| {
                         let href = format!("/chat/{name}");
                         let leave_name = name.clone();
                         view! {
@@ -84,6 +93,12 @@ pub fn RoomList(
                                     data-testid=format!("room-{name}")
                                 >
                                     <span class="room-name">"# " {name.clone()}</span>
+                                    {private.then(|| view! {
+                                        <span class="room-private" title=leptos_fluent::move_tr!("private-room") data-testid="room-private">
+                                            <span aria-hidden="true">"🔒"</span>
+                                            <span class="visually-hidden">{leptos_fluent::move_tr!("private-room")}</span>
+                                        </span>
+                                    })}
                                     <span class="room-members" title=leptos_fluent::move_tr!("members")>{members}</span>
                                     <UnreadBadge conversation=Some(id)/>
                                 </a>
@@ -110,7 +125,7 @@ pub fn RoomList(
                 <input
                     id="new-room"
                     placeholder=leptos_fluent::move_tr!("new-room")
-                    maxlength="32"
+                    maxlength="256"
                     prop:value=move || new_room.get()
                     on:input=move |ev| {
                         new_room.set(event_target_value(&ev));

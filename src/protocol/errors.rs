@@ -75,6 +75,12 @@ pub enum ErrorCode {
     InvalidReport,
     /// None of the reports has this id (or it was handled already).
     NoSuchReport,
+    /// No room of that name can be joined by this user: it is private (its name is
+    /// kept), so only an invite lets them in.
+    RoomUnavailable,
+    /// The invite link is unknown, expired, used up or revoked (one answer for all:
+    /// a guess learns nothing); or an invite asked for is out of bounds.
+    InvalidInvite,
     /// The server failed; the request may be retried.
     Internal,
 }
@@ -140,6 +146,8 @@ impl ErrorCode {
             Self::AccountBanned => "account_banned",
             Self::InvalidReport => "invalid_report",
             Self::NoSuchReport => "no_such_report",
+            Self::RoomUnavailable => "room_unavailable",
+            Self::InvalidInvite => "invalid_invite",
             Self::Internal => "internal",
         }
     }

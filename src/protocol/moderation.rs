@@ -104,6 +104,18 @@ pub enum AuditAction {
     MessageRemoved {
         seq: Seq,
     },
+    /// Made the room private (`true`) or public.
+    PrivacySet {
+        private: bool,
+    },
+    /// Made an invite link (its code is not logged).
+    InviteCreated {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_at_ms: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_uses: Option<u32>,
+    },
+    InviteRevoked,
 }
 
 /// An entry of the audit log: who did what to whom, and when.

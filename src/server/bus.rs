@@ -50,6 +50,16 @@ pub enum Event {
         name: String,
         user: UserId,
         last_seq: Seq,
+        /// The room is private (unlisted).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        private: bool,
+    },
+    /// The room became private or public; its audit entry goes to its moderators.
+    Privacy {
+        conversation: ConversationId,
+        private: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entry: Option<AuditEntry>,
     },
     /// `user` left the room, or was `removed` by a moderator.
     Left {
@@ -240,6 +250,7 @@ mod tests {
                 name: "den".into(),
                 user: UserId(1),
                 last_seq: 7,
+                private: true,
             },
             Event::DirectOpened {
                 conversation: ConversationId(4),

@@ -24,6 +24,7 @@ mod delivery;
 mod devices;
 mod drafts;
 mod elsewhere;
+mod invites;
 mod limits;
 mod moderation;
 mod ordering;

@@ -13,6 +13,7 @@
 //! None of it runs on the hub's task.
 
 pub mod devices;
+pub mod invites;
 mod message_rows;
 pub mod moderation;
 pub mod passkeys;
@@ -26,8 +27,8 @@ use std::{ops::Deref, sync::Arc, time::Duration};
 use async_trait::async_trait;
 
 use crate::protocol::{
-    AuditEntry, AuditId, Author, ChatMessage, ClientMsgId, ConversationId, LinkId, MessageBody,
-    MessageId, PasskeyId, Quote, ReportId, ReportInfo, Seq, UserId,
+    AuditEntry, AuditId, Author, ChatMessage, ClientMsgId, ConversationId, InviteInfo, LinkId,
+    MessageBody, MessageId, PasskeyId, Quote, ReportId, ReportInfo, Seq, UserId,
 };
 use devices::{Claimed, Decided, LinkClaim, LinkOffer, SessionRow};
 use message_rows::{
@@ -124,6 +125,8 @@ pub struct ConversationRow {
     pub read_at: Vec<(UserId, i64)>,
     /// A room's roles, bans and timeouts.
     pub moderation: moderation::RoomModeration,
+    /// A private room (see [`invites`]).
+    pub private: bool,
 }
 
 /// What came of joining a room ([`Storage::join_room`]).
@@ -135,6 +138,9 @@ pub enum Joining {
     Already,
     /// Banned from it: not a member.
     Banned,
+    /// It is private and they were not a member: not one now (only an invite lets
+    /// them in).
+    Private,
 }
 
 /// A user to create, with its first session and its claim on the nickname.
@@ -417,6 +423,37 @@ pub trait Storage: Send + Sync {
         by: UserId,
         now_ms: i64,
     ) -> Result<Option<ConversationId>>;
+
+    /// Makes a room private or public, with its audit entry: `None` if it was so
+    /// already.
+    async fn set_private(
+        &self,
+        room: ConversationId,
+        actor: UserId,
+        private: bool,
+        now_ms: i64,
+    ) -> Result<Option<AuditEntry>>;
+
+    /// Stores an invite link with its audit entry: `None` if the room has
+    /// [`INVITES_PER_ROOM`](crate::protocol::INVITES_PER_ROOM) live ones already.
+    async fn create_invite(&self, invite: invites::NewInvite) -> Result<Option<AuditEntry>>;
+
+    /// The room's live invite links at `now_ms`, newest first.
+    async fn invites(&self, room: ConversationId, now_ms: i64) -> Result<Vec<InviteInfo>>;
+
+    /// Revokes a live invite link of the room, with its audit entry: `None` if it has
+    /// no such link.
+    async fn revoke_invite(
+        &self,
+        room: ConversationId,
+        code: &str,
+        actor: UserId,
+        now_ms: i64,
+    ) -> Result<Option<AuditEntry>>;
+
+    /// Follows an invite link: checks it, counts the use and makes the member, at once.
+    async fn use_invite(&self, code: &str, user: UserId, now_ms: i64)
+        -> Result<invites::InviteUse>;
 }
 
 /// What a member has not read of one conversation (see [`Storage::unread`]).
@@ -548,13 +585,14 @@ impl From<UserFields> for UserRow {
     }
 }
 
-/// A conversation row (`SELECT id, room_name, direct_key, last_seq FROM conversations`).
+/// A conversation row ([`sql::SELECT_CONVERSATIONS`]).
 #[derive(sqlx::FromRow)]
 struct ConversationFields {
     id: i64,
     room_name: Option<String>,
     direct_key: Option<String>,
     last_seq: i64,
+    private: bool,
 }
 
 /// Puts the members (`conversation_id, user_id, read_seq, read_at`) into their
@@ -574,6 +612,7 @@ fn conversation_rows(
             members: Vec::new(),
             read_at: Vec::new(),
             moderation: moderation.remove(&ConversationId(r.id)).unwrap_or_default(),
+            private: r.private,
         })
         .collect();
     let index: std::collections::HashMap<ConversationId, usize> =

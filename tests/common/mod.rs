@@ -409,3 +409,26 @@ pub async fn removed_from(
     })
     .await
 }
+
+/// The room's audit log as `client` reads it (an error code if refused).
+pub async fn audit_log(
+    client: &mut Client,
+    conversation: chat::protocol::ConversationId,
+) -> Result<Vec<chat::protocol::AuditAction>, chat::protocol::ErrorCode> {
+    send(
+        client,
+        &ClientMsg::AuditLog {
+            conversation,
+            before: None,
+        },
+    )
+    .await;
+    recv_until(client, |m| match m {
+        ServerMsg::AuditLog { entries, .. } => {
+            Some(Ok(entries.iter().map(|e| e.action.clone()).collect()))
+        }
+        ServerMsg::Error { code, .. } => Some(Err(*code)),
+        _ => None,
+    })
+    .await
+}

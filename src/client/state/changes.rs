@@ -70,7 +70,14 @@ impl Changes {
             ServerMsg::Staff { conversation, .. } | ServerMsg::TimedOut { conversation, .. } => {
                 c.conversations.insert(*conversation);
             }
-            ServerMsg::AuditLog { .. } | ServerMsg::Audited { .. } => c.moderation = true,
+            ServerMsg::AuditLog { .. } | ServerMsg::Audited { .. } | ServerMsg::Invites { .. } => {
+                c.moderation = true
+            }
+            ServerMsg::Privacy { conversation, .. } => {
+                c.rooms = true;
+                c.conversations.insert(*conversation);
+            }
+            ServerMsg::InviteAccepted { .. } => c.session = true,
             // Reports have no view in this client yet.
             ServerMsg::Reported { .. }
             | ServerMsg::Reports { .. }

@@ -16,6 +16,7 @@ fn room(id: i64, name: &str, last_seq: Seq) -> ConversationInfo {
         kind: ConversationKind::Room {
             name: name.into(),
             member_count: 2,
+            private: false,
         },
         last_seq,
         read_seq: last_seq,
@@ -98,6 +99,7 @@ fn ack(client_id: &str, id: i64, seq: Seq) -> ServerMsg {
 mod changes;
 mod conversations;
 mod devices;
+mod invites;
 mod moderation;
 mod outbox;
 

@@ -34,6 +34,8 @@ struct Conversation {
     banned: HashSet<UserId>,
     /// Who may not write to it until when (Unix ms; past ones are forgotten when seen).
     timeouts: HashMap<UserId, i64>,
+    /// A private room: listed to its members only, joined with an invite.
+    private: bool,
 }
 
 /// Texts remembered per conversation for counting who read them: an author whose
@@ -115,6 +117,7 @@ impl Conversations {
                 c.read_at.extend(row.read_at);
             }
             all.set_moderation(row.id, row.moderation);
+            all.set_private(row.id, row.private);
         }
         all
     }
@@ -144,7 +147,23 @@ impl Conversations {
             roles: HashMap::new(),
             banned: HashSet::new(),
             timeouts: HashMap::new(),
+            private: false,
         });
+    }
+
+    pub(super) fn is_private(&self, id: ConversationId) -> bool {
+        self.by_id.get(&id).is_some_and(|c| c.private)
+    }
+
+    /// Makes a room private or public: false if it was so already.
+    pub(super) fn set_private(&mut self, id: ConversationId, private: bool) -> bool {
+        match self.by_id.get_mut(&id) {
+            Some(c) if c.room.is_some() && c.private != private => {
+                c.private = private;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Takes a room's roles, bans and timeouts as storage has them.
@@ -468,6 +487,7 @@ impl Conversations {
             (Some(name), _) => ConversationKind::Room {
                 name: name.clone(),
                 member_count: c.members.len() as u32,
+                private: c.private,
             },
             (None, Some(users)) => ConversationKind::Direct { users },
             (None, None) => return None,
@@ -521,10 +541,11 @@ impl Conversations {
             id,
             name: c.room.clone()?,
             member_count: c.members.len() as u32,
+            private: c.private,
         })
     }
 
-    /// The `n` rooms with the most members, leaving out those `skip` names.
+    /// The `n` public rooms with the most members, leaving out those `skip` names.
     pub(super) fn largest_rooms(
         &self,
         n: usize,
@@ -534,7 +555,10 @@ impl Conversations {
             .rooms
             .values()
             .filter(|id| !skip(**id))
-            .map(|id| (self.by_id.get(id).map_or(0, |c| c.members.len()), *id))
+            .filter_map(|id| {
+                let c = self.by_id.get(id)?;
+                (!c.private).then_some((c.members.len(), *id))
+            })
             .collect();
         if rooms.len() > n {
             rooms.select_nth_unstable_by(n, |a, b| b.cmp(a));
@@ -544,7 +568,7 @@ impl Conversations {
     }
 
     /// The rooms a user is shown at first: their own, and the [`ROOMS_PAGE`] largest
-    /// others; by name. Bounded, however many rooms there are.
+    /// public others; by name. Bounded, however many rooms there are.
     pub(super) fn rooms_for(&self, user: UserId) -> Vec<RoomInfo> {
         let mine = self.of_user.get(&user);
         let others = self.largest_rooms(ROOMS_PAGE, |id| mine.is_some_and(|m| m.contains(&id)));
@@ -579,6 +603,7 @@ mod tests {
             members: (1..=60).map(|u| (UserId(u), 10)).collect(),
             read_at: vec![],
             moderation: Default::default(),
+            private: false,
         }]);
         assert!(!all.tells_receipts(room));
         all.delivered(room, 11, ANN, true);
@@ -648,6 +673,7 @@ mod tests {
             members: vec![(ANN, 3)],
             read_at: vec![],
             moderation: Default::default(),
+            private: false,
         }]);
         let general = all.room_by_name("general").unwrap();
         assert!(all.is_member(general, ANN) && !all.is_member(general, BOB));
@@ -715,5 +741,19 @@ mod tests {
             .min();
         assert_eq!(smallest_other, Some(50), "the 100 largest of 150");
         assert!(rooms.windows(2).all(|w| w[0].name < w[1].name), "by name");
+
+        // The largest room goes private: off everyone's list but its members'.
+        let largest = ConversationId(ROOMS_PAGE as i64 + 50);
+        assert!(all.set_private(largest, true) && !all.set_private(largest, true));
+        assert!(!all.rooms_for(ANN).iter().any(|r| r.id == largest));
+        assert_eq!(
+            all.rooms_for(ANN).len(),
+            ROOMS_PAGE + 1,
+            "the next largest instead"
+        );
+        let member = UserId(1000);
+        let theirs = all.rooms_for(member);
+        assert!(theirs.iter().any(|r| r.id == largest && r.private));
+        assert!(!all.largest_rooms(ROOMS_PAGE, |_| false).contains(&largest));
     }
 }

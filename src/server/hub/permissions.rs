@@ -4,8 +4,9 @@
 //!
 //! The rules: a conversation's requests need its membership; writing (sending,
 //! replying, editing, reacting, typing) needs no timeout in force; moderating needs
-//! a moderator's role or above, over someone of a lower role only; a role is given
-//! only below one's own, but the owner hands the room over. Instance admins are above
+//! a moderator's role or above, over someone of a lower role only (invite links
+//! too); a room's privacy is its owner's; a role is given only below one's own, but
+//! the owner hands the room over. Instance admins are above
 //! everyone, in every room, member or not.
 
 use crate::protocol::{ClientMsg, ConversationId, ErrorCode, Role, ServerMsg, UserId};
@@ -23,6 +24,8 @@ pub(super) enum Need {
     Writer(ConversationId),
     /// A moderator's role in the room (or above).
     Moderator(ConversationId),
+    /// The room's owner's (or an admin's).
+    Owner(ConversationId),
     /// A moderator's role in the room, above that of this user.
     Over(ConversationId, UserId),
     /// Giving this user this role in the room.
@@ -59,7 +62,11 @@ pub(super) fn need_of(msg: &ClientMsg) -> Need {
         | ClientMsg::Timeout {
             conversation, user, ..
         } => Need::Over(conversation, user),
-        ClientMsg::AuditLog { conversation, .. } => Need::Moderator(conversation),
+        ClientMsg::AuditLog { conversation, .. }
+        | ClientMsg::CreateInvite { conversation, .. }
+        | ClientMsg::Invites { conversation }
+        | ClientMsg::RevokeInvite { conversation, .. } => Need::Moderator(conversation),
+        ClientMsg::SetPrivate { conversation, .. } => Need::Owner(conversation),
         ClientMsg::BanFromServer { user } => Need::Admin(user),
         ClientMsg::Report { conversation, .. } => Need::Member(conversation),
         ClientMsg::Reports {
@@ -113,6 +120,12 @@ impl State {
                 }
             }
             Need::Moderator(room) => self.require_moderator(room, user).map(|_| ()),
+            Need::Owner(room) => match self.require_moderator(room, user)? {
+                Role::Owner | Role::Admin => Ok(()),
+                _ => Err(not_allowed(
+                    "Only the room's owner (or an admin) can do that.",
+                )),
+            },
             Need::Over(room, target) => self.may_act_on(room, user, target),
             Need::Grant(room, target, role) => self.may_grant(room, user, target, role),
             Need::Instance if self.admins.contains(&user) => Ok(()),
@@ -243,6 +256,26 @@ mod tests {
                 before: None
             }),
             Need::Moderator(c)
+        );
+        assert_eq!(
+            need_of(&ClientMsg::SetPrivate {
+                conversation: c,
+                private: true
+            }),
+            Need::Owner(c)
+        );
+        assert_eq!(
+            need_of(&ClientMsg::CreateInvite {
+                conversation: c,
+                expires_in_s: 0,
+                max_uses: 1
+            }),
+            Need::Moderator(c)
+        );
+        assert_eq!(
+            need_of(&ClientMsg::JoinInvite { code: "x".into() }),
+            Need::Session,
+            "an invite is for those who are not members"
         );
         assert_eq!(
             need_of(&ClientMsg::Search {

@@ -42,11 +42,18 @@ impl State {
                 name,
                 user,
                 last_seq,
+                private,
             } => {
                 self.conversations
                     .insert_room(conversation, &name, last_seq);
+                self.conversations.set_private(conversation, private);
                 self.remote_joined(conversation, user);
             }
+            Event::Privacy {
+                conversation,
+                private,
+                entry,
+            } => self.privacy_changed(conversation, private, entry),
             Event::Left {
                 conversation,
                 user,
@@ -185,6 +192,7 @@ impl State {
                 (Some(name), _) => {
                     self.conversations
                         .insert_room(row.id, name, known.unwrap_or(row.last_seq));
+                    self.privacy_changed(row.id, row.private, None);
                 }
                 (None, Some([a, b])) => {
                     if known.is_none() {

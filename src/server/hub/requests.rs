@@ -286,6 +286,33 @@ impl State {
                         self.limit(conn, Kind::Moderation, user.id)?;
                         self.ban_from_server(conn, &user, target)
                     }
+                    ClientMsg::SetPrivate {
+                        conversation,
+                        private,
+                    } => {
+                        self.limit(conn, Kind::Moderation, user.id)?;
+                        self.set_private(conn, &user, conversation, private)
+                    }
+                    ClientMsg::CreateInvite {
+                        conversation,
+                        expires_in_s,
+                        max_uses,
+                    } => {
+                        self.limit(conn, Kind::Moderation, user.id)?;
+                        self.create_invite(conn, &user, conversation, expires_in_s, max_uses)
+                    }
+                    ClientMsg::Invites { conversation } => {
+                        self.limit(conn, Kind::Moderation, user.id)?;
+                        self.list_invites(conn, &user, conversation, None)
+                    }
+                    ClientMsg::RevokeInvite { conversation, code } => {
+                        self.limit(conn, Kind::Moderation, user.id)?;
+                        self.list_invites(conn, &user, conversation, Some(code))
+                    }
+                    ClientMsg::JoinInvite { code } => {
+                        self.limit(conn, Kind::Membership, user.id)?;
+                        self.join_invite(conn, &user, &code)
+                    }
                     ClientMsg::AuditLog {
                         conversation,
                         before,

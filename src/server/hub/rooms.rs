@@ -24,7 +24,7 @@ pub(super) fn author(user: &UserRow) -> Author {
 use super::{encode, internal, presence::user_info, refuse, ConnId, Refusal, State, UserRow};
 use crate::{protocol::Role, server::store::Joining};
 
-fn banned() -> Refusal {
+pub(super) fn banned() -> Refusal {
     refuse(ErrorCode::Banned, "You are banned from this room.")
 }
 
@@ -73,6 +73,9 @@ impl State {
             if self.conversations.is_banned(room, user.id) {
                 return Err(banned());
             }
+            if self.conversations.is_private(room) {
+                return Err(super::invites::room_unavailable());
+            }
         }
         let (store, name, user) = (self.store.clone(), name.to_string(), user.clone());
         let now = unix_millis();
@@ -87,11 +90,18 @@ impl State {
             move |state, joined| {
                 let (room, created, joining, last_seq) = joined.map_err(internal)?;
                 state.conversations.insert_room(room, &name, last_seq);
-                if joining == Joining::Banned {
-                    state.conversations.set_banned(room, user.id, true);
-                    return Err(banned());
+                match joining {
+                    Joining::Banned => {
+                        state.conversations.set_banned(room, user.id, true);
+                        return Err(banned());
+                    }
+                    Joining::Private => {
+                        state.conversations.set_private(room, true);
+                        return Err(super::invites::room_unavailable());
+                    }
+                    Joining::New | Joining::Already => {}
                 }
-                let joined = state.add_member(room, &user);
+                let joined = state.joined_room(room, &user);
                 if created {
                     tracing::info!(room = %name, "room created");
                     // After its join: another server learns of the room from that.
@@ -112,7 +122,11 @@ impl State {
     /// Makes `user` a member of the room (already so in storage): tells their tabs,
     /// posts the join line, and after it tells everyone the new member count. Nothing
     /// happens if they already were one.
-    fn add_member(&mut self, room: ConversationId, user: &UserRow) -> Result<(), Refusal> {
+    pub(super) fn joined_room(
+        &mut self,
+        room: ConversationId,
+        user: &UserRow,
+    ) -> Result<(), Refusal> {
         if !self.conversations.add_member(room, user.id) {
             return Ok(());
         }
@@ -261,6 +275,7 @@ impl State {
                 name: info.name,
                 user,
                 last_seq: self.conversations.last_seq(room).unwrap_or_default(),
+                private: info.private,
             });
         }
     }

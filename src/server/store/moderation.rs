@@ -317,7 +317,10 @@ macro_rules! moderation_statements_for {
             Ok(ids.into_iter().map(UserId).collect())
         }
 
-        async fn user_row(conn: &mut $conn, id: UserId) -> Result<Option<UserRow>> {
+        pub(in crate::server::store) async fn user_row(
+            conn: &mut $conn,
+            id: UserId,
+        ) -> Result<Option<UserRow>> {
             let row: Option<UserFields> = sqlx::query_as(sql::SELECT_USER)
                 .bind(id.0)
                 .fetch_optional(conn)

@@ -405,6 +405,54 @@ impl Storage for PgStore {
         let mut conn = self.pool.acquire().await?;
         moderation_same::handle_report(&mut conn, report, by, now_ms).await
     }
+
+    async fn set_private(
+        &self,
+        room: ConversationId,
+        actor: UserId,
+        private: bool,
+        now_ms: i64,
+    ) -> Result<Option<crate::protocol::AuditEntry>> {
+        let mut conn = self.pool.acquire().await?;
+        invites_same::set_private(&mut conn, room, actor, private, now_ms).await
+    }
+
+    async fn create_invite(
+        &self,
+        invite: super::invites::NewInvite,
+    ) -> Result<Option<crate::protocol::AuditEntry>> {
+        let mut conn = self.pool.acquire().await?;
+        invites_same::create_invite(&mut conn, invite).await
+    }
+
+    async fn invites(
+        &self,
+        room: ConversationId,
+        now_ms: i64,
+    ) -> Result<Vec<crate::protocol::InviteInfo>> {
+        invites_same::invites(&self.pool, room, now_ms).await
+    }
+
+    async fn revoke_invite(
+        &self,
+        room: ConversationId,
+        code: &str,
+        actor: UserId,
+        now_ms: i64,
+    ) -> Result<Option<crate::protocol::AuditEntry>> {
+        let mut conn = self.pool.acquire().await?;
+        invites_same::revoke_invite(&mut conn, room, code, actor, now_ms).await
+    }
+
+    async fn use_invite(
+        &self,
+        code: &str,
+        user: UserId,
+        now_ms: i64,
+    ) -> Result<super::invites::InviteUse> {
+        let mut conn = self.pool.acquire().await?;
+        invites_same::use_invite(&mut conn, code, user, now_ms).await
+    }
 }
 
 /// The search index's statements: `$1` message id, `$2` its text as
@@ -483,6 +531,11 @@ mod devices_same {
 /// The moderation statements, for PostgreSQL.
 mod moderation_same {
     super::super::moderation::moderation_statements_for!(sqlx::PgPool, sqlx::PgConnection);
+}
+
+/// The private rooms' and invites' statements, for PostgreSQL.
+mod invites_same {
+    super::super::invites::invite_statements_for!(sqlx::PgPool, sqlx::PgConnection);
 }
 
 /// The passkey statements, for PostgreSQL.

@@ -4,7 +4,7 @@
 //! with each backend.
 
 pub(super) const SELECT_CONVERSATIONS: &str =
-    "SELECT id, room_name, direct_key, last_seq FROM conversations ORDER BY id";
+    "SELECT id, room_name, direct_key, last_seq, private FROM conversations ORDER BY id";
 
 pub(super) const SELECT_MEMBERS: &str =
     "SELECT conversation_id, user_id, read_seq, read_at FROM members";
@@ -616,6 +616,14 @@ macro_rules! statements_for {
                 .await?;
             if banned.is_some() {
                 return Ok((room, created, Joining::Banned));
+            }
+            let closed: Option<i32> = sqlx::query_scalar(crate::server::store::invites::CLOSED_TO)
+                .bind(room.0)
+                .bind(user.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if closed.is_some() {
+                return Ok((room, created, Joining::Private));
             }
             if created {
                 sqlx::query(moderation::SET_ROLE)

@@ -471,6 +471,70 @@ impl Storage for SqliteStore {
             .run(move |conn| Box::pin(moderation_same::handle_report(conn, report, by, now_ms)))
             .await
     }
+
+    async fn set_private(
+        &self,
+        room: ConversationId,
+        actor: UserId,
+        private: bool,
+        now_ms: i64,
+    ) -> Result<Option<crate::protocol::AuditEntry>> {
+        self.writer
+            .run(move |conn| {
+                Box::pin(invites_same::set_private(
+                    conn, room, actor, private, now_ms,
+                ))
+            })
+            .await
+    }
+
+    async fn create_invite(
+        &self,
+        invite: super::invites::NewInvite,
+    ) -> Result<Option<crate::protocol::AuditEntry>> {
+        self.writer
+            .run(move |conn| Box::pin(invites_same::create_invite(conn, invite)))
+            .await
+    }
+
+    async fn invites(
+        &self,
+        room: ConversationId,
+        now_ms: i64,
+    ) -> Result<Vec<crate::protocol::InviteInfo>> {
+        invites_same::invites(&self.pool, room, now_ms).await
+    }
+
+    async fn revoke_invite(
+        &self,
+        room: ConversationId,
+        code: &str,
+        actor: UserId,
+        now_ms: i64,
+    ) -> Result<Option<crate::protocol::AuditEntry>> {
+        let code = code.to_string();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    invites_same::revoke_invite(conn, room, &code, actor, now_ms).await
+                })
+            })
+            .await
+    }
+
+    async fn use_invite(
+        &self,
+        code: &str,
+        user: UserId,
+        now_ms: i64,
+    ) -> Result<super::invites::InviteUse> {
+        let code = code.to_string();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move { invites_same::use_invite(conn, &code, user, now_ms).await })
+            })
+            .await
+    }
 }
 
 /// Indexes the texts stored before the search index existed (or past its newest
@@ -517,6 +581,11 @@ mod devices_same {
 /// The moderation statements, for SQLite.
 mod moderation_same {
     super::super::moderation::moderation_statements_for!(sqlx::SqlitePool, sqlx::SqliteConnection);
+}
+
+/// The private rooms' and invites' statements, for SQLite.
+mod invites_same {
+    super::super::invites::invite_statements_for!(sqlx::SqlitePool, sqlx::SqliteConnection);
 }
 
 /// The passkey statements, for SQLite.

@@ -12,6 +12,7 @@ use crate::protocol::GENERAL_ROOM;
 /// A user's devices and passkeys in storage.
 mod devices;
 /// Roles, bans, timeouts, the audit log and admins in storage.
+mod invites;
 mod moderation;
 
 /// A database of one backend for one test; a SQLite file is removed when dropped (the
