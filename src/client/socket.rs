@@ -284,11 +284,15 @@ pub fn use_socket() -> Socket {
                 nudge();
             }
         });
-        if let Some(code) = super::address::take_fragment(crate::protocol::INVITE_FRAGMENT)
-            .and_then(|c| crate::protocol::invite_code_in(&c))
-        {
-            chat.update(|s| s.hold_invite(code));
-        }
+        // After hydration (an effect): the page the server rendered knows of no invite,
+        // and the first render must match it. The session's `ready` comes later still.
+        Effect::new(move |_| {
+            if let Some(code) = super::address::take_fragment(crate::protocol::INVITE_FRAGMENT)
+                .and_then(|c| crate::protocol::invite_code_in(&c))
+            {
+                chat.update(|s| s.hold_invite(code));
+            }
+        });
         browser::keep_saved(chat);
         leptos::task::spawn_local(browser::run(
             browser::ws_url(),
