@@ -19,37 +19,8 @@ const QUIET: Duration = Duration::from_millis(400);
 
 /// Logs in on a new connection: the tab, and the rooms its `ready` listed.
 async fn login_listing(server: &TestServer, nickname: &str) -> (Tab, Vec<RoomInfo>) {
-    let mut client = server.connect().await;
-    let login = ClientMsg::Login {
-        nickname: nickname.into(),
-        avatar: "fox".into(),
-    };
-    send(&mut client, &login).await;
-    let (me, token, conversations, rooms, users) = recv_until(&mut client, |m| match m {
-        ServerMsg::Ready {
-            me,
-            token,
-            conversations,
-            rooms,
-            users,
-            ..
-        } => Some((
-            me.clone(),
-            token.clone(),
-            conversations.clone(),
-            rooms.clone(),
-            users.clone(),
-        )),
-        _ => None,
-    })
-    .await;
-    let tab = Tab {
-        client,
-        me,
-        token: token.expect("a login's token"),
-        conversations,
-        users,
-    };
+    let tab = server.login(nickname, "fox").await.unwrap();
+    let rooms = tab.rooms.clone();
     (tab, rooms)
 }
 

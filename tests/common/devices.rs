@@ -79,12 +79,13 @@ pub async fn link_new_device(server: &TestServer, tab: &mut Tab, user_agent: &st
 /// The `ready` of a linked device, with the token of its own session, and how many
 /// are online.
 pub async fn ready_tab(mut client: Client) -> (Tab, u32) {
-    let (me, token, conversations, users, online) = recv_until(&mut client, |m| match m {
+    let (me, token, conversations, users, rooms, online) = recv_until(&mut client, |m| match m {
         ServerMsg::Ready {
             me,
             token,
             conversations,
             users,
+            rooms,
             online_count,
             ..
         } => Some((
@@ -92,6 +93,7 @@ pub async fn ready_tab(mut client: Client) -> (Tab, u32) {
             token.clone(),
             conversations.clone(),
             users.clone(),
+            rooms.clone(),
             *online_count,
         )),
         ServerMsg::Error { code, .. } => panic!("refused: {code:?}"),
@@ -104,6 +106,7 @@ pub async fn ready_tab(mut client: Client) -> (Tab, u32) {
         token: token.expect("a linked device gets a token of its own"),
         conversations,
         users,
+        rooms,
     };
     (tab, online)
 }

@@ -270,6 +270,8 @@ pub struct Tab {
     pub token: String,
     pub conversations: Vec<ConversationInfo>,
     pub users: Vec<UserInfo>,
+    /// The rooms its `ready` listed (the user's own and the largest public ones).
+    pub rooms: Vec<chat::protocol::RoomInfo>,
 }
 
 impl Tab {
@@ -290,6 +292,7 @@ async fn ready(
         Option<String>,
         Vec<ConversationInfo>,
         Vec<UserInfo>,
+        Vec<chat::protocol::RoomInfo>,
     ),
     chat::protocol::ErrorCode,
 > {
@@ -299,12 +302,14 @@ async fn ready(
             token,
             conversations,
             users,
+            rooms,
             ..
         } => Some(Ok((
             me.clone(),
             token.clone(),
             conversations.clone(),
             users.clone(),
+            rooms.clone(),
         ))),
         ServerMsg::Error { code, .. } => Some(Err(*code)),
         _ => None,
@@ -339,13 +344,14 @@ pub async fn login_on(
         avatar: avatar.into(),
     };
     send(&mut client, &login).await;
-    let (me, token, conversations, users) = ready(&mut client).await?;
+    let (me, token, conversations, users, rooms) = ready(&mut client).await?;
     Ok(Tab {
         client,
         me,
         token: token.expect("login returns a token"),
         conversations,
         users,
+        rooms,
     })
 }
 
@@ -356,7 +362,7 @@ pub async fn resume_on(mut client: Client, token: &str) -> Result<Tab, chat::pro
         cursors: Vec::new(),
     };
     send(&mut client, &resume).await;
-    let (me, none, conversations, users) = ready(&mut client).await?;
+    let (me, none, conversations, users, rooms) = ready(&mut client).await?;
     assert_eq!(none, None, "resume does not hand out the token again");
     Ok(Tab {
         client,
@@ -364,6 +370,7 @@ pub async fn resume_on(mut client: Client, token: &str) -> Result<Tab, chat::pro
         token: token.into(),
         conversations,
         users,
+        rooms,
     })
 }
 
