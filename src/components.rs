@@ -2,6 +2,7 @@
 
 pub mod audit_log;
 pub mod avatar;
+pub mod blocked_section;
 pub mod chat_page;
 pub mod composer;
 pub mod connection_status;

@@ -92,6 +92,10 @@ pub fn refusal(i18n: I18n, code: ErrorCode) -> String {
         ErrorCode::NoSuchReport => leptos_fluent::tr!(i18n, "error-no-such-report"),
         ErrorCode::RoomUnavailable => leptos_fluent::tr!(i18n, "error-room-unavailable"),
         ErrorCode::InvalidInvite => leptos_fluent::tr!(i18n, "error-invalid-invite"),
+        ErrorCode::DirectClosed => leptos_fluent::tr!(i18n, "error-direct-closed"),
+        ErrorCode::TooManyBlocks => leptos_fluent::tr!(i18n, "error-too-many-blocks", {
+            "max" => crate::protocol::MAX_BLOCKS,
+        }),
         ErrorCode::Internal => leptos_fluent::tr!(i18n, "error-internal"),
     }
 }

@@ -49,6 +49,8 @@ pub const REACTIONS: &[&str] = &["👍", "❤️", "😂", "🎉", "😮", "😢
 
 /// Most users one message mentions.
 pub const MAX_MENTIONS: usize = 20;
+/// How many people one user may block.
+pub const MAX_BLOCKS: usize = 1000;
 
 /// Characters of the original that a reply quotes.
 pub const QUOTE_CHARS: usize = 120;
@@ -310,6 +312,12 @@ pub enum ClientMsg {
     /// Joins the room of an invite link (private or not); answered with
     /// `invite_accepted` (and `joined`, for a new member).
     JoinInvite { code: String },
+    /// The user blocks a person (at most [`MAX_BLOCKS`]): nothing of theirs reaches the
+    /// user any more, nor any private message between them; they are not told.
+    /// Answered with `blocked`, to every tab of the user.
+    Block { user: UserId },
+    /// The user no longer blocks a person; answered with `blocked`.
+    Unblock { user: UserId },
     /// The room's audit log, newest first, before the entry `before`; for its
     /// moderators and owner.
     AuditLog {
@@ -368,6 +376,9 @@ pub enum ServerMsg {
         /// The user is an instance admin: a moderator of every room, above its owner.
         #[serde(default, skip_serializing_if = "is_false")]
         admin: bool,
+        /// Everyone the user blocks (see [`ServerMsg::Blocked`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        blocked: Vec<UserInfo>,
     },
     /// How many users are online changed (told a few times a second at most).
     Online { count: u32 },
@@ -460,6 +471,10 @@ pub enum ServerMsg {
         conversation: ConversationId,
         name: String,
     },
+    /// Everyone the user blocks, to every tab of the user when it changes (`ready`
+    /// lists them too). Their messages, reactions and typing are not sent to the user
+    /// (live, in replay, history, search or unread counts).
+    Blocked { users: Vec<UserInfo> },
     /// A new entry of the audit log of a room, to its moderators and owner.
     Audited {
         conversation: ConversationId,

@@ -26,34 +26,6 @@ fn now_ms() -> i64 {
     since.map_or(0, |d| d.as_millis() as i64)
 }
 
-fn say(conversation: ConversationId, client_id: &str, text: &str) -> ClientMsg {
-    ClientMsg::Send {
-        conversation,
-        client_id: ClientMsgId(client_id.into()),
-        text: text.into(),
-        reply_to: None,
-        mentions: Vec::new(),
-    }
-}
-
-/// Sends a text and waits for its ack: its number.
-async fn post(tab: &mut Tab, conversation: ConversationId, client_id: &str, text: &str) -> u64 {
-    send(&mut tab.client, &say(conversation, client_id, text)).await;
-    recv_until(&mut tab.client, |m| match m {
-        ServerMsg::Ack {
-            client_id: id, seq, ..
-        } if id.0 == client_id => Some(Ok(*seq)),
-        ServerMsg::Error {
-            code,
-            client_id: Some(id),
-            ..
-        } if id.0 == client_id => Some(Err(*code)),
-        _ => None,
-    })
-    .await
-    .unwrap_or_else(|code| panic!("{client_id} refused: {code:?}"))
-}
-
 /// The next message of `conversation` that `pick` accepts.
 async fn next_message_where(
     client: &mut Client,

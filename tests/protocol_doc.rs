@@ -73,6 +73,8 @@ fn client_tag(msg: &ClientMsg) -> &'static str {
         ClientMsg::Invites { .. } => "invites",
         ClientMsg::RevokeInvite { .. } => "revoke_invite",
         ClientMsg::JoinInvite { .. } => "join_invite",
+        ClientMsg::Block { .. } => "block",
+        ClientMsg::Unblock { .. } => "unblock",
     }
 }
 const ALL_CLIENT_TAGS: &[&str] = &[
@@ -121,6 +123,8 @@ const ALL_CLIENT_TAGS: &[&str] = &[
     "invites",
     "revoke_invite",
     "join_invite",
+    "block",
+    "unblock",
 ];
 
 fn server_tag(msg: &ServerMsg) -> &'static str {
@@ -164,6 +168,7 @@ fn server_tag(msg: &ServerMsg) -> &'static str {
         ServerMsg::Privacy { .. } => "privacy",
         ServerMsg::Invites { .. } => "invites",
         ServerMsg::InviteAccepted { .. } => "invite_accepted",
+        ServerMsg::Blocked { .. } => "blocked",
         ServerMsg::Error { .. } => "error",
     }
 }
@@ -207,6 +212,7 @@ const ALL_SERVER_TAGS: &[&str] = &[
     "privacy",
     "invites",
     "invite_accepted",
+    "blocked",
     "error",
 ];
 

@@ -102,8 +102,8 @@ for (const locale of ["en-US", "zh-CN"]) {
   }
 }
 
-// Moderation: the menu on a member's message, the moderation log, and what a timed-out
-// member sees instead of the composer.
+// Moderation: the menu on a member's message, the moderation log, what a timed-out
+// member sees instead of the composer, and the invite links of a private room.
 for (const locale of ["en-US", "zh-CN"]) {
   for (const colorScheme of ["light", "dark"] as const) {
     test(`no WCAG 2.1 A/AA violations in moderation, ${locale}, ${colorScheme}`, async ({ browser }) => {
@@ -131,6 +131,12 @@ for (const locale of ["en-US", "zh-CN"]) {
       await owner.getByTestId("open-audit").click();
       await expect(owner.getByTestId("audit-entry")).toHaveCount(1);
       expect(await violations(owner), "moderation log").toEqual([]);
+      // The invite links and the private switch, with a live link listed.
+      await owner.getByTestId("open-invites").click();
+      await owner.getByTestId("private-switch").check();
+      await owner.getByTestId("create-invite").click();
+      await expect(owner.getByTestId("invite")).toHaveCount(1);
+      expect(await violations(owner), "invite links").toEqual([]);
       for (const c of contexts) await c.close();
     });
   }

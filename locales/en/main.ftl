@@ -141,6 +141,15 @@ notify-mentions = Notify me when someone mentions me while this tab is in the ba
 notify-refused = The browser did not allow notifications for this site. Allow them in the browser's site settings, then try again.
 notify-unsupported = This browser cannot show notifications.
 
+## Blocking
+block = Block
+block-confirm = Block { $name }? You will not see their messages, and no private messages will pass between you. They are not told.
+blocked-people = Blocked people
+blocked-none = You have not blocked anyone.
+unblock = Unblock
+unblock-user = Unblock { $name }
+you-blocked = You blocked { $name }.
+
 ## Read receipts
 
 receipts = Read receipts
@@ -232,6 +241,8 @@ error-invalid-report = That message cannot be reported (one of your own, deleted
 error-no-such-report = That report was handled already.
 error-room-unavailable = There is no room of that name you can join (a private room needs an invite link). Pick another name.
 error-invalid-invite = This invite link does not work: it has expired, been used up or been revoked. Ask for a new one.
+error-direct-closed = No private messages can pass between you and this person.
+error-too-many-blocks = You can block at most { $max } people. Unblock someone in Settings first.
 error-internal = The server could not complete this; try again.
 
 # Moderation

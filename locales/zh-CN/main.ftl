@@ -132,6 +132,15 @@ notify-mentions = 此标签页在后台时，有人 @ 我就通知我
 notify-refused = 浏览器不允许本站显示通知。请在浏览器的网站设置中允许后再试。
 notify-unsupported = 此浏览器不能显示通知。
 
+## 屏蔽
+block = 屏蔽
+block-confirm = 屏蔽 { $name }？你将看不到对方的消息，你们之间也无法互发私信。对方不会收到通知。
+blocked-people = 已屏蔽的人
+blocked-none = 你还没有屏蔽任何人。
+unblock = 解除屏蔽
+unblock-user = 解除屏蔽 { $name }
+you-blocked = 你已屏蔽 { $name }。
+
 ## 已读回执
 
 receipts = 已读回执
@@ -220,6 +229,8 @@ error-invalid-report = 这条消息不能举报（是你自己的、已删除，
 error-no-such-report = 这个举报已经处理过了。
 error-room-unavailable = 没有你能加入的这个名称的房间（私密房间需要邀请链接）。请换一个名称。
 error-invalid-invite = 这个邀请链接无效：已过期、已用完或已被撤销。请索取新的链接。
+error-direct-closed = 你和此人之间无法互发私信。
+error-too-many-blocks = 你最多可以屏蔽 { $max } 个人。请先在设置中解除屏蔽某人。
 error-internal = 服务器未能完成此操作，请重试。
 
 # Moderation

@@ -273,6 +273,7 @@ mod tests {
             share_receipts: true,
             online_count: 1,
             admin: false,
+            blocked: vec![],
         }
     }
 

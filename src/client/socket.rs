@@ -284,15 +284,26 @@ pub fn use_socket() -> Socket {
                 nudge();
             }
         });
-        // After hydration (an effect): the page the server rendered knows of no invite,
-        // and the first render must match it. The session's `ready` comes later still.
-        Effect::new(move |_| {
-            if let Some(code) = super::address::take_fragment(crate::protocol::INVITE_FRAGMENT)
-                .and_then(|c| crate::protocol::invite_code_in(&c))
-            {
-                chat.update(|s| s.hold_invite(code));
+        // An invite link in the address: at load, and when one is opened in this tab
+        // later (only the fragment changes). The one at load is read now, before a
+        // navigation of the router can drop it, and followed after hydration (an
+        // effect: the page the server rendered knows of no invite, and the first
+        // render must match it).
+        let invites = tx.clone();
+        let follow_invite = move |code: Option<String>| {
+            let Some(code) = code.and_then(|c| crate::protocol::invite_code_in(&c)) else {
+                return;
+            };
+            let connected = status.get_untracked() == ConnectionStatus::Connected;
+            if let Some(msg) = chat.update(|s| s.follow_invite(code, connected)).flatten() {
+                let _ = invites.unbounded_send(Command::Send(msg));
             }
-        });
+        };
+        let invite_fragment = || super::address::take_fragment(crate::protocol::INVITE_FRAGMENT);
+        let at_load = StoredValue::new(invite_fragment());
+        let on_hash = follow_invite.clone();
+        Effect::new(move |_| follow_invite(at_load.try_update_value(Option::take).flatten()));
+        let _ = window_event_listener(leptos::ev::hashchange, move |_| on_hash(invite_fragment()));
         browser::keep_saved(chat);
         leptos::task::spawn_local(browser::run(
             browser::ws_url(),
@@ -384,7 +395,7 @@ mod browser {
         if storage::load_token().is_some() {
             if let Some(saved) = storage::load_saved() {
                 let outbox = storage::load_outbox(saved.me.id);
-                chat.update(|s| *s = ChatState::restore(saved, outbox));
+                chat.update(|s| s.restore(saved, outbox));
             }
         }
         let mut attempt = 0u32;

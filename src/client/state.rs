@@ -6,6 +6,7 @@
 //! cursor sent on `resume`; and a message of the user's own stays in the outbox
 //! until the server's ack (or the message itself) names its client id.
 
+mod blocks;
 mod changes;
 mod conversation;
 mod devices;
@@ -117,6 +118,8 @@ pub struct ChatState {
     pub pending_invite: Option<String>,
     /// The room an invite just let the user into, for the view to open.
     pub invited_to: Option<String>,
+    /// The people the user blocks.
+    pub blocked: BTreeMap<UserId, UserInfo>,
 }
 
 impl ChatState {
@@ -196,6 +199,7 @@ impl ChatState {
                 online_count,
                 share_receipts,
                 admin,
+                blocked,
             } => {
                 self.receipts_off = !share_receipts;
                 self.admin = admin;
@@ -243,6 +247,7 @@ impl ChatState {
                     p.sent = false;
                 }
                 self.session = Session::Ready(me);
+                self.set_blocked(blocked);
                 self.read_focus();
                 self.pump(&mut reactions);
                 self.send_pending_invite(&mut reactions);
@@ -349,6 +354,7 @@ impl ChatState {
             msg @ (ServerMsg::Privacy { .. }
             | ServerMsg::Invites { .. }
             | ServerMsg::InviteAccepted { .. }) => self.invites(msg),
+            ServerMsg::Blocked { users } => self.set_blocked(users),
             // Reports have no view in this client yet (the protocol has them).
             ServerMsg::Reported { .. }
             | ServerMsg::Reports { .. }

@@ -301,7 +301,8 @@ pub fn ChatPage() -> impl IntoView {
     }
 }
 
-/// The composer, or while a moderator has timed the user out here, until when.
+/// The composer; or while a moderator has timed the user out here, until when; or in
+/// a private conversation with someone the user blocks, that, and "Unblock".
 #[component]
 fn ComposerOrTimeout(conversation: ConversationId) -> impl IntoView {
     let socket = expect_context::<Socket>();
@@ -327,7 +328,26 @@ fn ComposerOrTimeout(conversation: ConversationId) -> impl IntoView {
             }
         }
     });
+    let blocked_peer = Memo::new(move |_| {
+        chat.track(Part::People);
+        chat.read(Part::Conversation(conversation), |s| {
+            s.blocked_peer(conversation)
+        })
+    });
     move || {
+        if let Some(peer) = blocked_peer.get() {
+            let id = peer.id;
+            return view! {
+                <p class="composer blocked-note" role="status" data-testid="blocked-note">
+                    {move || leptos_fluent::tr!(i18n, "you-blocked", { "name" => peer.nickname.clone() })}
+                    " "
+                    <button type="button" class="link-button" data-testid="unblock-peer" on:click=move |_| socket.send(ClientMsg::Unblock { user: id })>
+                        {leptos_fluent::move_tr!("unblock")}
+                    </button>
+                </p>
+            }
+            .into_any();
+        }
         match until.get() {
         Some(until) => view! {
             <p class="composer timed-out" role="status" data-testid="timed-out">

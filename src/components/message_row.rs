@@ -17,7 +17,7 @@ use crate::{
         moderation_menu::ModerationMenu,
     },
     i18n::{self, I18n},
-    protocol::{ChatMessage, MessageBody, Quote, Reaction, UserId, REACTIONS},
+    protocol::{ChatMessage, ClientMsg, MessageBody, Quote, Reaction, UserId, REACTIONS},
 };
 
 #[component]
@@ -203,8 +203,9 @@ fn Reactions(message: ChatMessage, me: Option<UserId>) -> impl IntoView {
         .collect_view()
 }
 
-/// Reply, react, and for one's own message edit and delete (delete asks first); for a
-/// moderator above its author, remove it and moderate the author.
+/// Reply, react, and for one's own message edit and delete (delete asks first); for
+/// someone else's, block its author (asks first); for a moderator above its author,
+/// remove it and moderate the author.
 #[component]
 fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
     let socket = expect_context::<Socket>();
@@ -213,6 +214,7 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
     let picking = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     let moderating = RwSignal::new(false);
+    let blocking = RwSignal::new(false);
     let (conversation, seq) = (message.conversation, message.seq);
     let author = message.author.clone();
     let may_moderate = Memo::new(move |_| {
@@ -222,6 +224,12 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
             })
     });
     let author = message.author.clone();
+    let (author_id, author_name) = (author.id, author.nickname.clone());
+    let block_confirm = leptos_fluent::move_tr!("block-confirm", { "name" => author_name.clone() });
+    let block = move |_| {
+        blocking.set(false);
+        socket.send(ClientMsg::Block { user: author_id });
+    };
     let quote = message.quote();
     let reply = move |_| {
         if let Some(quote) = quote.clone() {
@@ -279,6 +287,17 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
                     <span aria-hidden="true">"🗑"</span>
                 </button>
             })}
+            {(!mine).then(|| view! {
+                <button
+                    class="icon-button"
+                    data-testid="block-author"
+                    aria-label=leptos_fluent::move_tr!("block")
+                    title=leptos_fluent::move_tr!("block")
+                    on:click=move |_| blocking.set(true)
+                >
+                    <span aria-hidden="true">"🚫"</span>
+                </button>
+            })}
             <Show when=move || may_moderate.get()>
                 <button
                     class="icon-button"
@@ -314,6 +333,13 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
                         </button>
                     })
                     .collect_view()}
+            </div>
+        </Show>
+        <Show when=move || blocking.get()>
+            <div class="confirm-delete" role="alertdialog" aria-label=leptos_fluent::move_tr!("block") data-testid="confirm-block">
+                <span>{block_confirm}</span>
+                <button class="button danger" data-testid="confirm-block-yes" on:click=block>{leptos_fluent::move_tr!("block")}</button>
+                <button class="link-button" on:click=move |_| blocking.set(false)>{leptos_fluent::move_tr!("cancel")}</button>
             </div>
         </Show>
         <Show when=move || confirming.get()>

@@ -1,13 +1,14 @@
 //! Settings: the language and notifications of mentions (of this browser; the
-//! browser's permission is asked only when they are turned on here), and devices.
+//! browser's permission is asked only when they are turned on here), read receipts,
+//! the people the user blocks, and devices.
 
 use leptos::prelude::*;
 
 use crate::{
     client::{chat::Part, notify, socket::Socket},
     components::{
-        devices_section::DevicesSection, language_picker::LanguagePicker,
-        passkeys_section::PasskeysSection,
+        blocked_section::BlockedSection, devices_section::DevicesSection,
+        language_picker::LanguagePicker, passkeys_section::PasskeysSection,
     },
 };
 
@@ -86,6 +87,7 @@ pub fn SettingsPanel(on_close: Callback<()>) -> impl IntoView {
                 </Show>
             </fieldset>
             <ReceiptsSetting/>
+            <BlockedSection/>
             <DevicesSection/>
             <PasskeysSection/>
         </section>

@@ -81,6 +81,11 @@ pub enum ErrorCode {
     /// The invite link is unknown, expired, used up or revoked (one answer for all:
     /// a guess learns nothing); or an invite asked for is out of bounds.
     InvalidInvite,
+    /// No private message can pass between these two people (one blocks the other:
+    /// which one is not said).
+    DirectClosed,
+    /// The user blocks [`MAX_BLOCKS`](super::MAX_BLOCKS) people already.
+    TooManyBlocks,
     /// The server failed; the request may be retried.
     Internal,
 }
@@ -148,6 +153,8 @@ impl ErrorCode {
             Self::NoSuchReport => "no_such_report",
             Self::RoomUnavailable => "room_unavailable",
             Self::InvalidInvite => "invalid_invite",
+            Self::DirectClosed => "direct_closed",
+            Self::TooManyBlocks => "too_many_blocks",
             Self::Internal => "internal",
         }
     }

@@ -75,6 +75,8 @@ pub enum Event {
         conversation: ConversationId,
         report: ReportId,
     },
+    /// `blocker` blocks exactly these people now.
+    Blocks { blocker: UserId, users: Vec<Author> },
     /// An instance admin banned `user` from the server: their tabs close everywhere.
     BannedFromServer { user: UserId },
     /// A moderator's action changed what `user` may do in the room; its audit entry

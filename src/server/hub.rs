@@ -19,6 +19,7 @@
 //! online on other servers), [`permissions`] (who may do what: the one check every
 //! request passes) and [`moderation`] (kicks, bans, timeouts, roles, the audit log).
 
+mod blocks;
 mod conversations;
 mod delivery;
 mod devices;
@@ -237,6 +238,7 @@ impl Hub {
             passkeys,
             admins,
             server_banned,
+            blocks: blocks::Blocks::default(),
             grace_epoch: 0,
             done,
             session_lane,
@@ -373,6 +375,8 @@ struct State {
     admins: HashSet<UserId>,
     /// Users banned from the server (read with the admins).
     server_banned: HashSet<UserId>,
+    /// Who blocks whom, of the users online here.
+    blocks: blocks::Blocks,
     grace_epoch: u64,
     /// Where finished storage work and timers report back.
     done: mpsc::UnboundedSender<Done>,

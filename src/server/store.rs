@@ -12,6 +12,7 @@
 //! committed in groups by a writer task; the rarer writes and the reads are awaited.
 //! None of it runs on the hub's task.
 
+pub mod blocks;
 pub mod devices;
 pub mod invites;
 mod message_rows;
@@ -256,12 +257,13 @@ pub trait Storage: Send + Sync {
     async fn last_seq(&self, conversation: ConversationId) -> Result<Option<Seq>>;
 
     /// Up to `limit` messages before `before` (or the newest), oldest first, and
-    /// whether older ones exist.
+    /// whether older ones exist; as `reader` reads them (none by those they block).
     async fn history(
         &self,
         conversation: ConversationId,
         before: Option<Seq>,
         limit: u32,
+        reader: UserId,
     ) -> Result<(Vec<ChatMessage>, bool)>;
 
     /// The message `author` sent under `client_id`, if it was stored.
@@ -454,6 +456,18 @@ pub trait Storage: Send + Sync {
     /// Follows an invite link: checks it, counts the use and makes the member, at once.
     async fn use_invite(&self, code: &str, user: UserId, now_ms: i64)
         -> Result<invites::InviteUse>;
+
+    /// `blocker` blocks `blocked` (`on`), or no longer does.
+    async fn set_block(
+        &self,
+        blocker: UserId,
+        blocked: UserId,
+        on: bool,
+        now_ms: i64,
+    ) -> Result<blocks::Blocking>;
+
+    /// Whom `user` blocks, and who blocks them.
+    async fn blocks_of(&self, user: UserId) -> Result<blocks::BlocksOf>;
 }
 
 /// What a member has not read of one conversation (see [`Storage::unread`]).

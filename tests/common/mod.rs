@@ -253,6 +253,40 @@ pub async fn next_error(client: &mut Client) -> chat::protocol::ErrorCode {
     .await
 }
 
+/// A text to send in `conversation` under `client_id`.
+pub fn say(conversation: chat::protocol::ConversationId, client_id: &str, text: &str) -> ClientMsg {
+    ClientMsg::Send {
+        conversation,
+        client_id: chat::protocol::ClientMsgId(client_id.into()),
+        text: text.into(),
+        reply_to: None,
+        mentions: Vec::new(),
+    }
+}
+
+/// Sends a text and waits for its ack: its number.
+pub async fn post(
+    tab: &mut Tab,
+    conversation: chat::protocol::ConversationId,
+    client_id: &str,
+    text: &str,
+) -> u64 {
+    send(&mut tab.client, &say(conversation, client_id, text)).await;
+    recv_until(&mut tab.client, |m| match m {
+        ServerMsg::Ack {
+            client_id: id, seq, ..
+        } if id.0 == client_id => Some(Ok(*seq)),
+        ServerMsg::Error {
+            code,
+            client_id: Some(id),
+            ..
+        } if id.0 == client_id => Some(Err(*code)),
+        _ => None,
+    })
+    .await
+    .unwrap_or_else(|code| panic!("{client_id} refused: {code:?}"))
+}
+
 /// Opens a private conversation with `peer` from a logged-in tab: its id.
 pub async fn open_direct(tab: &mut Tab, peer: chat::protocol::UserId) -> ConversationId {
     send(&mut tab.client, &ClientMsg::OpenDirect { user: peer }).await;

@@ -78,6 +78,8 @@ impl Changes {
                 c.conversations.insert(*conversation);
             }
             ServerMsg::InviteAccepted { .. } => c.session = true,
+            // Messages of every conversation may go ([`ChatState::set_blocked`]).
+            ServerMsg::Blocked { .. } => c.all = true,
             // Reports have no view in this client yet.
             ServerMsg::Reported { .. }
             | ServerMsg::Reports { .. }

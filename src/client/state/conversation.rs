@@ -16,7 +16,8 @@ pub const MAX_KEPT: usize = 1_000;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
     pub info: ConversationInfo,
-    /// Known messages: consecutive sequence numbers, ascending, each once.
+    /// Known messages: ascending sequence numbers, each once; consecutive but for
+    /// those of people the user blocks, which the server does not send.
     pub(super) messages: Vec<ChatMessage>,
     /// The ids of `messages`: a message delivered twice is shown once.
     ids: HashSet<MessageId>,
@@ -253,6 +254,16 @@ impl Conversation {
             self.reached_start = false;
         }
         drop > 0
+    }
+
+    /// Forgets the messages of `author` (the user blocked them) and that they are
+    /// typing; returns whether any went.
+    pub(super) fn drop_author(&mut self, author: UserId) -> bool {
+        let before = self.messages.len();
+        self.messages.retain(|m| m.author.id != author);
+        self.ids = self.messages.iter().map(|m| m.id).collect();
+        let typed = self.typing.remove(&author).is_some();
+        before != self.messages.len() || typed
     }
 
     /// Forgets every message (the server said to reload the newest page).

@@ -55,11 +55,16 @@ impl ChatState {
         }
     }
 
-    /// An invite link the user followed (the page's address had it): sent once the
-    /// session is ready.
-    pub fn hold_invite(&mut self, code: String) {
+    /// An invite link the user followed (the page's address had it, at load or when
+    /// a link was opened in a tab already showing the chat). With a session on a live
+    /// link the join goes out now (returned); else it waits for the next `ready`.
+    pub fn follow_invite(&mut self, code: String, connected: bool) -> Option<ClientMsg> {
+        if connected && self.me().is_some() {
+            return Some(ClientMsg::JoinInvite { code });
+        }
         self.pending_invite = Some(code);
         self.changes.session = true;
+        None
     }
 
     /// At `ready`: the invite waiting for a session goes out.

@@ -19,6 +19,10 @@ pub struct Saved {
     pub users: Vec<UserInfo>,
     pub rooms: Vec<RoomInfo>,
     pub conversations: Vec<SavedConversation>,
+    /// The people the user blocks (so that a `ready` that no longer lists one is
+    /// seen as an unblock).
+    #[serde(default)]
+    pub blocked: Vec<UserInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,12 +49,14 @@ impl ChatState {
                     messages: c.messages[c.messages.len().saturating_sub(page)..].to_vec(),
                 })
                 .collect(),
+            blocked: self.blocked.values().cloned().collect(),
         })
     }
 
     /// The state of a page load before the server has answered: the saved session
     /// and the stored outbox (only the entries of the saved user's conversations).
-    pub fn restore(saved: Saved, mut outbox: Vec<Pending>) -> Self {
+    /// What the page itself brought (an invite link it was opened with) is kept.
+    pub fn restore(&mut self, saved: Saved, mut outbox: Vec<Pending>) {
         let conversations: BTreeMap<ConversationId, Conversation> = saved
             .conversations
             .into_iter()
@@ -65,12 +71,14 @@ impl ChatState {
             .collect();
         outbox.retain(|p| conversations.contains_key(&p.conversation));
         outbox.sort_by(|a, b| (a.queued_ms, &a.client_id).cmp(&(b.queued_ms, &b.client_id)));
-        Self {
+        *self = Self {
+            pending_invite: self.pending_invite.take(),
             session: Session::Ready(saved.me),
             // Until the server tells: those known to be online.
             online_count: saved.users.iter().filter(|u| u.online).count() as u32,
             users: saved.users.into_iter().map(|u| (u.id, u)).collect(),
             rooms: saved.rooms.into_iter().map(|r| (r.id, r)).collect(),
+            blocked: saved.blocked.into_iter().map(|u| (u.id, u)).collect(),
             conversations,
             outbox,
             changes: Changes {
@@ -78,6 +86,6 @@ impl ChatState {
                 ..Changes::default()
             },
             ..Self::default()
-        }
+        };
     }
 }

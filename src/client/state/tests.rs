@@ -65,6 +65,7 @@ fn ready(state: &mut ChatState, me: &UserInfo, token: Option<&str>) -> Vec<React
             online_count: 1,
             share_receipts: true,
             admin: false,
+            blocked: vec![],
         },
         0.0,
     )
@@ -96,6 +97,7 @@ fn ack(client_id: &str, id: i64, seq: Seq) -> ServerMsg {
     }
 }
 
+mod blocks;
 mod changes;
 mod conversations;
 mod devices;
@@ -169,7 +171,17 @@ fn a_saved_session_restores_the_chat_the_cursors_and_the_outbox() {
     assert_eq!(saved.conversations[0].messages.len(), HISTORY_PAGE as usize);
     // Through JSON, as the browser keeps it; the outbox comes back in any order.
     let saved: Saved = serde_json::from_str(&serde_json::to_string(&saved).unwrap()).unwrap();
-    let restored = ChatState::restore(saved, vec![second.clone(), stray, first.clone()]);
+    // The page was opened with an invite link: restoring keeps it.
+    let mut restored = ChatState::default();
+    assert_eq!(
+        restored.follow_invite("k3Jx9_QmT2vLp0aZr8YwNc".into(), false),
+        None
+    );
+    restored.restore(saved, vec![second.clone(), stray, first.clone()]);
+    assert_eq!(
+        restored.pending_invite.as_deref(),
+        Some("k3Jx9_QmT2vLp0aZr8YwNc")
+    );
     assert_eq!(restored.me(), Some(&ann));
     assert_eq!(restored.outbox, [first, second]);
     assert_eq!(

@@ -524,6 +524,12 @@ impl Conversations {
         self.of_user.get(&user).into_iter().flatten().copied()
     }
 
+    /// The other person of a private conversation of `user`'s (`None` for a room).
+    pub(super) fn direct_peer(&self, id: ConversationId, user: UserId) -> Option<UserId> {
+        let [a, b] = self.by_id.get(&id)?.direct?;
+        Some(if a == user { b } else { a })
+    }
+
     /// The users `user` shares a private conversation with.
     pub(super) fn direct_peers(&self, user: UserId) -> Vec<UserId> {
         self.of_user

@@ -162,9 +162,15 @@ impl State {
             return;
         }
         // The client id is the author's own business: their tabs get it (to match
-        // the message to what they sent), nobody else does.
+        // the message to what they sent), nobody else does. Whoever blocks the author
+        // gets nothing of it.
         let mut message = message;
-        let members: Vec<UserId> = self.conversations.members(conversation).collect();
+        let blockers = self.blocks.blockers_of(author);
+        let members: Vec<UserId> = self
+            .conversations
+            .members(conversation)
+            .filter(|u| blockers.is_none_or(|b| !b.contains(u)))
+            .collect();
         if message.client_id.is_some() {
             let own = encode(&ServerMsg::Message {
                 message: message.clone(),

@@ -204,8 +204,32 @@ impl State {
         };
         let mut shared: Option<Vec<Frame>> = None;
         let members: Vec<UserId> = self.conversations.members(conversation).collect();
+        // Authors of the batch someone blocks (none, nearly always).
+        let blocked: HashSet<UserId> = batch
+            .iter()
+            .map(|m| m.author.id)
+            .filter(|a| self.blocks.blockers_of(*a).is_some())
+            .collect();
         for user in members {
-            let own = authors.contains(&user);
+            // A reader who blocks some of the authors gets the rest of the batch.
+            let hides: HashSet<UserId> = blocked
+                .iter()
+                .copied()
+                .filter(|a| self.blocks.blocks(user, *a))
+                .collect();
+            let batch: &Vec<ChatMessage> = &batch;
+            let filtered;
+            let (batch, own) = if hides.is_empty() {
+                (batch, authors.contains(&user))
+            } else {
+                filtered = batch
+                    .iter()
+                    .filter(|m| !hides.contains(&m.author.id))
+                    .cloned()
+                    .collect::<Vec<_>>();
+                // Not the shared frames: treated as the reader's own.
+                (&filtered, true)
+            };
             for conn in self.conns_of([user]) {
                 // A connection spared some of these (it has them) gets the rest only.
                 let spared = self

@@ -3,7 +3,8 @@
 //! request needs ([`need_of`]) and the user's role in the room ([`State::role_in`]).
 //!
 //! The rules: a conversation's requests need its membership; writing (sending,
-//! replying, editing, reacting, typing) needs no timeout in force; moderating needs
+//! replying, editing, reacting, typing) needs no timeout in force, and in a private
+//! conversation no block between its two people (opening one too); moderating needs
 //! a moderator's role or above, over someone of a lower role only (invite links
 //! too); a room's privacy is its owner's; a role is given only below one's own, but
 //! the owner hands the room over. Instance admins are above
@@ -20,8 +21,11 @@ pub(super) enum Need {
     Session,
     /// Membership of the conversation.
     Member(ConversationId),
-    /// Membership, and no timeout in force there.
+    /// Membership, and no timeout in force there (nor a block between the two people
+    /// of a private conversation).
     Writer(ConversationId),
+    /// A private conversation with this user: no block between the two.
+    Peer(UserId),
     /// A moderator's role in the room (or above).
     Moderator(ConversationId),
     /// The room's owner's (or an admin's).
@@ -68,6 +72,7 @@ pub(super) fn need_of(msg: &ClientMsg) -> Need {
         | ClientMsg::RevokeInvite { conversation, .. } => Need::Moderator(conversation),
         ClientMsg::SetPrivate { conversation, .. } => Need::Owner(conversation),
         ClientMsg::BanFromServer { user } => Need::Admin(user),
+        ClientMsg::OpenDirect { user } => Need::Peer(user),
         ClientMsg::Report { conversation, .. } => Need::Member(conversation),
         ClientMsg::Reports {
             conversation: Some(conversation),
@@ -116,9 +121,17 @@ impl State {
                         retry_after_ms: Some((until - now).max(0) as u64),
                         client_id: None,
                     }))),
-                    None => Ok(()),
+                    None => match self.conversations.direct_peer(conversation, user) {
+                        Some(peer) => self.authorize(user, Need::Peer(peer)),
+                        None => Ok(()),
+                    },
                 }
             }
+            Need::Peer(peer) if self.blocks.between(user, peer) => Err(refuse(
+                ErrorCode::DirectClosed,
+                "No private messages can pass between you and this person.",
+            )),
+            Need::Peer(_) => Ok(()),
             Need::Moderator(room) => self.require_moderator(room, user).map(|_| ()),
             Need::Owner(room) => match self.require_moderator(room, user)? {
                 Role::Owner | Role::Admin => Ok(()),

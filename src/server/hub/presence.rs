@@ -235,6 +235,8 @@ impl State {
     /// other servers hear of it; everyone hears of it unless they are online elsewhere.
     pub(super) fn go_offline(&mut self, user: UserId) {
         if let Some(live) = self.live.remove(&user) {
+            let here = &self.live;
+            self.blocks.forget(user, |u| here.contains_key(&u));
             self.presence_version += 1;
             self.bus.publish(Event::Offline {
                 user,

@@ -60,6 +60,7 @@ impl State {
                 removed,
             } => self.remote_left(conversation, user, removed),
             Event::BannedFromServer { user } => self.banned_from_server(user),
+            Event::Blocks { blocker, users } => self.blocks_changed(blocker, users),
             Event::ReportFiled { report } => self.tell_report(report),
             Event::ReportHandled {
                 conversation,
@@ -153,7 +154,12 @@ impl State {
     /// Tells the conversation's other members here that `user` is typing.
     pub(super) fn tell_typing(&mut self, conversation: ConversationId, user: UserId) {
         let frame = encode(&ServerMsg::Typing { conversation, user });
-        self.fan_out(conversation, &frame, Some(user), false);
+        let members: Vec<UserId> = self
+            .conversations
+            .members(conversation)
+            .filter(|m| *m != user && !self.blocks.blocks(*m, user))
+            .collect();
+        self.send_to_users(members, &frame, false);
     }
 
     /// Reads every conversation from storage, to compare with what this server knows.

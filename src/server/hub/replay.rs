@@ -99,7 +99,7 @@ impl State {
         };
         self.spawn_io(
             conn,
-            async move { store.history(conversation, before, limit).await },
+            async move { store.history(conversation, before, limit, user).await },
             move |state, page| {
                 let (mut messages, has_more) = page.map_err(internal)?;
                 hide_others_client_ids(&mut messages, user);
@@ -212,6 +212,8 @@ impl State {
         }
         let store = self.store.clone();
         let mut bytes_left = self.settings.replay_max_bytes;
+        // Nothing of those the user blocks.
+        let hidden = self.blocks.blocked_by(user);
         self.spawn_io(
             conn,
             async move {
@@ -223,6 +225,9 @@ impl State {
                         .await
                     {
                         Ok(mut missed) => Ok({
+                            if !hidden.is_empty() {
+                                missed.retain(|m| !hidden.contains(&m.author.id));
+                            }
                             hide_others_client_ids(&mut missed, user);
                             missed
                             .chunks(REPLAY_CHUNK)

@@ -313,6 +313,14 @@ impl State {
                         self.limit(conn, Kind::Membership, user.id)?;
                         self.join_invite(conn, &user, &code)
                     }
+                    ClientMsg::Block { user: target } => {
+                        self.limit(conn, Kind::Moderation, user.id)?;
+                        self.set_block(conn, &user, target, true)
+                    }
+                    ClientMsg::Unblock { user: target } => {
+                        self.limit(conn, Kind::Moderation, user.id)?;
+                        self.set_block(conn, &user, target, false)
+                    }
                     ClientMsg::AuditLog {
                         conversation,
                         before,

@@ -10,7 +10,7 @@ use crate::{
         normalize_nickname, validate_avatar, Cursor, ErrorCode, ServerMsg, UserInfo, SNAPSHOT_CHUNK,
     },
     server::{
-        store::{NewUser, Unread, WriteJob},
+        store::{blocks::BlocksOf, NewUser, Unread, WriteJob},
         unix_millis,
     },
 };
@@ -52,6 +52,8 @@ struct Fresh {
     cursors: Vec<Cursor>,
     unread: Vec<Unread>,
     offline_peers: Vec<UserRow>,
+    /// Whom the user blocks and who blocks them (none for a new user).
+    blocks: BlocksOf,
 }
 
 impl State {
@@ -146,19 +148,21 @@ impl State {
                     return Ok(None);
                 };
                 let unread = store.unread(user.id).await?;
-                Ok::<_, crate::server::store::Error>(Some((user, unread)))
+                let blocks = store.blocks_of(user.id).await?;
+                Ok::<_, crate::server::store::Error>(Some((user, unread, blocks)))
             },
             move |state, found| match found.map_err(internal)? {
                 None => Err(refuse(
                     ErrorCode::SessionInvalid,
                     "Your session has ended. Log in again.",
                 )),
-                Some((user, unread)) => {
+                Some((user, unread, blocks)) => {
                     let fresh = Fresh {
                         token,
                         cursors,
                         unread,
                         offline_peers: Vec::new(),
+                        blocks,
                     };
                     // Peers of private conversations may be offline: their names come
                     // from storage.
@@ -205,6 +209,7 @@ impl State {
             cursors,
             unread,
             offline_peers,
+            blocks,
         } = fresh;
         let Some(c) = self.conns.get_mut(&conn) else {
             return; // gone meanwhile
@@ -213,6 +218,8 @@ impl State {
             user: user.clone(),
             token_hash,
         });
+        // Before anything is delivered to the connection (this same turn).
+        self.load_blocks(user.id, &blocks);
         let newly_online = self.attach(&user, conn);
         let mut conversations = self.conversations.of(user.id);
         self.fill_reads(&mut conversations, user.id);
@@ -253,6 +260,7 @@ impl State {
             online_count: self.online_count() as u32,
             share_receipts: self.receipts.shares(user.id),
             admin: self.admins.contains(&user.id),
+            blocked: self.blocked_infos(&blocks.blocked),
         };
         self.send_to_conn(conn, &super::encode(&ready), true);
         for users in more_users.chunks(SNAPSHOT_CHUNK) {

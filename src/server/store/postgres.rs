@@ -201,8 +201,9 @@ impl Storage for PgStore {
         conversation: ConversationId,
         before: Option<Seq>,
         limit: u32,
+        reader: UserId,
     ) -> Result<(Vec<ChatMessage>, bool)> {
-        same::history(&self.pool, conversation, before, limit).await
+        same::history(&self.pool, conversation, before, limit, reader).await
     }
 
     async fn message_by_client_id(
@@ -453,6 +454,21 @@ impl Storage for PgStore {
         let mut conn = self.pool.acquire().await?;
         invites_same::use_invite(&mut conn, code, user, now_ms).await
     }
+
+    async fn set_block(
+        &self,
+        blocker: UserId,
+        blocked: UserId,
+        on: bool,
+        now_ms: i64,
+    ) -> Result<super::blocks::Blocking> {
+        let mut conn = self.pool.acquire().await?;
+        blocks_same::set_block(&mut conn, blocker, blocked, on, now_ms).await
+    }
+
+    async fn blocks_of(&self, user: UserId) -> Result<super::blocks::BlocksOf> {
+        blocks_same::blocks_of(&self.pool, user).await
+    }
 }
 
 /// The search index's statements: `$1` message id, `$2` its text as
@@ -541,4 +557,9 @@ mod invites_same {
 /// The passkey statements, for PostgreSQL.
 mod passkeys_same {
     super::super::passkeys::passkey_statements_for!(sqlx::PgPool, sqlx::PgConnection);
+}
+
+/// The block statements, for PostgreSQL.
+mod blocks_same {
+    super::super::blocks::block_statements_for!(sqlx::PgPool, sqlx::PgConnection);
 }

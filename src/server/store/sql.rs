@@ -127,9 +127,9 @@ pub(super) const REMOVE_REACTION: &str =
 
 pub(super) const DELETE_REACTIONS: &str = "DELETE FROM reactions WHERE message_id = $1";
 
-/// `$1` user: per conversation, texts by others after the read mark within the newest
-/// [`UNREAD_WINDOW`](super::UNREAD_WINDOW) numbers, and those that mention `$2` (the
-/// user's id as text).
+/// `$1` user: per conversation, texts by others (not blocked) after the read mark
+/// within the newest [`UNREAD_WINDOW`](super::UNREAD_WINDOW) numbers, and those that
+/// mention `$2` (the user's id as text).
 pub(super) fn unread() -> String {
     format!(
         "SELECT mb.conversation_id, COUNT(*) AS unread,
@@ -140,18 +140,22 @@ pub(super) fn unread() -> String {
          JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq > mb.read_seq
              AND m.seq > c.last_seq - {}
          WHERE mb.user_id = $1 AND m.kind = 'text' AND m.deleted_at IS NULL
-             AND m.author_id <> $1
+             AND m.author_id <> $1 AND {}
          GROUP BY mb.conversation_id",
-        super::UNREAD_WINDOW
+        super::UNREAD_WINDOW,
+        super::blocks::not_blocked_by!("1")
     )
 }
 
-/// `$1` conversation, `$2` before (exclusive), `$3` how many.
+/// `$1` conversation, `$2` before (exclusive), `$3` how many, `$4` for whom (none of
+/// those they block).
 pub(super) fn history() -> String {
     format!(
-        "{} WHERE m.conversation_id = $1 AND m.seq < $2 AND {} ORDER BY m.seq DESC LIMIT $3",
+        "{} WHERE m.conversation_id = $1 AND m.seq < $2 AND {} AND {}
+         ORDER BY m.seq DESC LIMIT $3",
         super::SELECT_MESSAGE,
-        super::SHOWN_KINDS
+        super::SHOWN_KINDS,
+        super::blocks::not_blocked_by!("4")
     )
 }
 
@@ -163,15 +167,16 @@ pub(super) fn message_at() -> String {
     )
 }
 
-/// `$1` the backend's match of the words (`matching`), `$2` user, `$3` only this
-/// conversation (0: all of the user's), `$4` how many.
+/// `$1` the backend's match of the words (`matching`), `$2` user (none of those they
+/// block), `$3` only this conversation (0: all of the user's), `$4` how many.
 pub(super) fn search(matching: &str) -> String {
     format!(
         "{} JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = $2
          WHERE m.id IN ({matching}) AND ($3 = 0 OR m.conversation_id = $3)
-             AND m.kind = 'text' AND m.deleted_at IS NULL
+             AND m.kind = 'text' AND m.deleted_at IS NULL AND {}
          ORDER BY m.id DESC LIMIT $4",
-        super::SELECT_MESSAGE
+        super::SELECT_MESSAGE,
+        super::blocks::not_blocked_by!("2")
     )
 }
 
@@ -403,11 +408,13 @@ macro_rules! statements_for {
             conversation: ConversationId,
             before: Option<Seq>,
             limit: u32,
+            reader: UserId,
         ) -> Result<(Vec<ChatMessage>, bool)> {
             let rows: Vec<MessageRow> = sqlx::query_as(&sql::history())
                 .bind(conversation.0)
                 .bind(before.map_or(i64::MAX, |s| s as i64))
                 .bind(i64::from(limit) + 1)
+                .bind(reader.0)
                 .fetch_all(pool)
                 .await?;
             let has_more = rows.len() > limit as usize;

@@ -246,8 +246,9 @@ impl Storage for SqliteStore {
         conversation: ConversationId,
         before: Option<Seq>,
         limit: u32,
+        reader: UserId,
     ) -> Result<(Vec<ChatMessage>, bool)> {
-        same::history(&self.pool, conversation, before, limit).await
+        same::history(&self.pool, conversation, before, limit, reader).await
     }
 
     async fn message_by_client_id(
@@ -535,6 +536,22 @@ impl Storage for SqliteStore {
             })
             .await
     }
+
+    async fn set_block(
+        &self,
+        blocker: UserId,
+        blocked: UserId,
+        on: bool,
+        now_ms: i64,
+    ) -> Result<super::blocks::Blocking> {
+        self.writer
+            .run(move |conn| Box::pin(blocks_same::set_block(conn, blocker, blocked, on, now_ms)))
+            .await
+    }
+
+    async fn blocks_of(&self, user: UserId) -> Result<super::blocks::BlocksOf> {
+        blocks_same::blocks_of(&self.pool, user).await
+    }
 }
 
 /// Indexes the texts stored before the search index existed (or past its newest
@@ -607,4 +624,9 @@ async fn checkpoint_now_and_then(pool: SqlitePool) {
             tracing::warn!(error = %e, "WAL checkpoint failed");
         }
     }
+}
+
+/// The block statements, for SQLite.
+mod blocks_same {
+    super::super::blocks::block_statements_for!(sqlx::SqlitePool, sqlx::SqliteConnection);
 }

@@ -9,6 +9,7 @@ use std::sync::{
 use super::*;
 use crate::protocol::GENERAL_ROOM;
 
+mod blocks;
 /// A user's devices and passkeys in storage.
 mod devices;
 /// Roles, bans, timeouts, the audit log and admins in storage.
@@ -85,10 +86,10 @@ async fn messages_get_gapless_sequence_numbers_per_conversation() {
                 .await
                 .unwrap();
         }
-        let (page, more) = store.history(general, None, 50).await.unwrap();
+        let (page, more) = store.history(general, None, 50, UserId(0)).await.unwrap();
         assert!(!more);
         assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 2, 3]);
-        let (page, _) = store.history(other, None, 50).await.unwrap();
+        let (page, _) = store.history(other, None, 50, UserId(0)).await.unwrap();
         assert_eq!(page[0].seq, 1);
         assert_eq!(page[0].body, text("m2"));
         store.close().await;
@@ -111,7 +112,15 @@ async fn the_same_client_id_stores_one_message() {
         assert!(!first.duplicate);
         assert!(again.duplicate);
         assert_eq!(first.message, again.message);
-        assert_eq!(store.history(general, None, 50).await.unwrap().0.len(), 1);
+        assert_eq!(
+            store
+                .history(general, None, 50, UserId(0))
+                .await
+                .unwrap()
+                .0
+                .len(),
+            1
+        );
         let found = store.message_by_client_id(ann.id, &id).await.unwrap();
         assert_eq!(found, Some(first.message));
         store.close().await;
@@ -166,13 +175,19 @@ async fn history_pages_backwards() {
                 .await
                 .unwrap();
         }
-        let (newest, more) = store.history(general, None, 50).await.unwrap();
+        let (newest, more) = store.history(general, None, 50, UserId(0)).await.unwrap();
         assert!(more);
         assert_eq!((newest[0].seq, newest[49].seq), (71, 120));
-        let (older, more) = store.history(general, Some(71), 50).await.unwrap();
+        let (older, more) = store
+            .history(general, Some(71), 50, UserId(0))
+            .await
+            .unwrap();
         assert!(more);
         assert_eq!((older[0].seq, older[49].seq), (21, 70));
-        let (oldest, more) = store.history(general, Some(21), 50).await.unwrap();
+        let (oldest, more) = store
+            .history(general, Some(21), 50, UserId(0))
+            .await
+            .unwrap();
         assert!(!more);
         assert_eq!(oldest.len(), 20);
 
@@ -245,7 +260,7 @@ async fn a_page_reads_the_reactions_of_each_of_its_messages() {
                 who.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
             )
         };
-        let (page, _) = store.history(general, None, 50).await.unwrap();
+        let (page, _) = store.history(general, None, 50, UserId(0)).await.unwrap();
         let replay = store.messages_between(general, 0, 9).await.unwrap();
         for page in [&page, &replay] {
             assert_eq!(
@@ -308,7 +323,7 @@ async fn data_survives_reopening_the_database() {
         let store = db.open().await;
         let (general, created) = store.ensure_room(GENERAL_ROOM, 0).await.unwrap();
         assert!(!created);
-        let (page, _) = store.history(general, None, 50).await.unwrap();
+        let (page, _) = store.history(general, None, 50, UserId(0)).await.unwrap();
         assert_eq!(page[0].body, text("kept"));
         store.close().await;
     }
@@ -440,7 +455,7 @@ async fn a_group_of_messages_commits_together_with_gapless_numbers_and_in_order(
         assert_eq!(fresh, (1..=46).collect::<Vec<_>>());
         assert_eq!(order.iter().filter(|(_, dup)| *dup).count(), 4);
         assert_eq!(last.message.seq, 47);
-        let (page, _) = store.history(general, None, 100).await.unwrap();
+        let (page, _) = store.history(general, None, 100, UserId(0)).await.unwrap();
         assert_eq!(page.len(), 47);
         let stored = store.conversations().await.unwrap();
         let general_row = stored.iter().find(|c| c.id == general).unwrap();
@@ -478,7 +493,7 @@ async fn a_group_of_messages_commits_together_with_gapless_numbers_and_in_order(
             (48..=77).collect::<Vec<_>>()
         );
         assert!(ids.windows(2).all(|w| w[0].1 < w[1].1), "ids grow with seq");
-        let (page, _) = store.history(general, None, 10).await.unwrap();
+        let (page, _) = store.history(general, None, 10, UserId(0)).await.unwrap();
         assert_eq!(page.last().unwrap().body, text("end"));
         assert_eq!(page[0].body, text("g21"));
         assert_eq!(page[0].client_id, Some(ClientMsgId("g21".into())));
@@ -535,7 +550,7 @@ async fn two_servers_writing_one_conversation_share_one_gapless_order() {
             let first = by_key.entry(key).or_insert(stored.message.clone());
             assert_eq!(first.id, stored.message.id, "one message per client id");
         }
-        let (page, _) = a.history(general, None, 1000).await.unwrap();
+        let (page, _) = a.history(general, None, 1000, UserId(0)).await.unwrap();
         assert_eq!(page.len(), by_key.len() + 2);
         let seqs: Vec<Seq> = page.iter().map(|m| m.seq).collect();
         assert_eq!(seqs, (1..=page.len() as Seq).collect::<Vec<_>>(), "gapless");

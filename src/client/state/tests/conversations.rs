@@ -237,6 +237,7 @@ fn a_resume_names_the_most_recent_conversations_and_forgets_the_rest() {
             online_count: 1,
             share_receipts: true,
             admin: false,
+            blocked: vec![],
         },
         0.0,
     );
@@ -329,6 +330,7 @@ fn ready_gives_the_counts_and_what_follows_is_added_once() {
             online_count: 1,
             share_receipts: true,
             admin: false,
+            blocked: vec![],
         },
         0.0,
     );

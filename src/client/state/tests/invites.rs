@@ -58,7 +58,11 @@ fn a_room_gone_private_is_dropped_by_outsiders_and_marked_by_members() {
 fn an_invite_followed_before_signing_in_goes_out_at_ready_and_opens_its_room() {
     let ann = user(1, "Ann");
     let mut state = ChatState::default();
-    state.hold_invite("k3Jx9_QmT2vLp0aZr8YwNc".into());
+    assert_eq!(
+        state.follow_invite("k3Jx9_QmT2vLp0aZr8YwNc".into(), true),
+        None,
+        "no session yet"
+    );
     let reactions = ready(&mut state, &ann, Some("token"));
     let join = ClientMsg::JoinInvite {
         code: "k3Jx9_QmT2vLp0aZr8YwNc".into(),
@@ -82,4 +86,24 @@ fn an_invite_followed_before_signing_in_goes_out_at_ready_and_opens_its_room() {
     );
     assert_eq!(state.take_invited_to().as_deref(), Some("club"));
     assert_eq!(state.take_invited_to(), None, "opened once");
+}
+
+#[test]
+fn an_invite_followed_while_signed_in_goes_out_at_once_but_waits_while_disconnected() {
+    let ann = user(1, "Ann");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, Some("token"));
+    let code = "k3Jx9_QmT2vLp0aZr8YwNc".to_string();
+    assert_eq!(
+        state.follow_invite(code.clone(), true),
+        Some(ClientMsg::JoinInvite { code: code.clone() })
+    );
+    assert_eq!(state.pending_invite, None);
+    // The link is down (reconnecting): it goes out at the next `ready`.
+    assert_eq!(state.follow_invite(code.clone(), false), None);
+    let reactions = ready(&mut state, &ann, None);
+    assert!(
+        reactions.contains(&Reaction::Send(vec![ClientMsg::JoinInvite { code }])),
+        "{reactions:?}"
+    );
 }
