@@ -103,7 +103,7 @@ for (const locale of ["en-US", "zh-CN"]) {
 }
 
 // Moderation: the menu on a member's message, the moderation log, what a timed-out
-// member sees instead of the composer, and the invite links of a private room.
+// member sees instead of the composer, the invite links of a private room, and blocking.
 for (const locale of ["en-US", "zh-CN"]) {
   for (const colorScheme of ["light", "dark"] as const) {
     test(`no WCAG 2.1 A/AA violations in moderation, ${locale}, ${colorScheme}`, async ({ browser }) => {
@@ -111,8 +111,9 @@ for (const locale of ["en-US", "zh-CN"]) {
         [0, 1].map(() => browser.newContext({ locale, colorScheme, viewport: { width: 1280, height: 800 } })),
       );
       const [owner, member] = await Promise.all(contexts.map((c) => c.newPage()));
+      const memberName = unique("Mem");
       await login(owner, unique("Own"));
-      await login(member, unique("Mem"));
+      await login(member, memberName);
       const room = unique("axe-");
       for (const page of [owner, member]) {
         await page.locator("#new-room").fill(room);
@@ -137,6 +138,24 @@ for (const locale of ["en-US", "zh-CN"]) {
       await owner.getByTestId("create-invite").click();
       await expect(owner.getByTestId("invite")).toHaveCount(1);
       expect(await violations(owner), "invite links").toEqual([]);
+      // Blocking the member: the question, the list in Settings, the closed private
+      // conversation (opened before the block).
+      await owner.getByTestId(`user-${memberName}`).click();
+      await expect(owner.getByTestId("composer")).toBeVisible();
+      await owner.getByTestId(`room-${room}`).click();
+      await expect(owner.getByTestId("conversation-title")).toHaveText(`# ${room}`);
+      await row.hover();
+      await row.getByTestId("block-author").dispatchEvent("click");
+      await expect(row.getByTestId("confirm-block")).toBeVisible();
+      expect(await violations(owner), "block question").toEqual([]);
+      await row.getByTestId("confirm-block-yes").dispatchEvent("click");
+      await owner.getByTestId("open-settings").click();
+      await expect(owner.getByTestId("blocked-person")).toHaveCount(1);
+      expect(await violations(owner), "blocked people").toEqual([]);
+      await owner.getByTestId("close-settings").click();
+      await owner.getByTestId(`user-${memberName}`).click();
+      await expect(owner.getByTestId("blocked-note")).toBeVisible();
+      expect(await violations(owner), "a blocked person's conversation").toEqual([]);
       for (const c of contexts) await c.close();
     });
   }

@@ -56,6 +56,8 @@ test("blocking hides a person's messages and refuses their private messages, unt
   await listed.getByTestId("unblock").click();
   await expect(ann.page.getByTestId("blocked-person")).toHaveCount(0);
   await ann.page.getByTestId("close-settings").click();
+  await bob.page.getByTestId(`room-${room}`).click();
+  await expect(bob.page.getByTestId("conversation-title")).toHaveText(`# ${room}`);
   await send(bob.page, "friends again");
   await expect(message(ann.page, "friends again")).toBeVisible();
   await expect(message(ann.page, "spam two")).toBeVisible();
