@@ -44,7 +44,7 @@ pub(super) const CLOSED_TO: &str = "SELECT 1 FROM conversations c
        AND NOT EXISTS (SELECT 1 FROM members m WHERE m.conversation_id = c.id AND m.user_id = $2)";
 
 /// Whether an invite is live at `$2`: the condition of [`LIVE_INVITES`],
-/// [`REVOKE_INVITE`] and [`USE_INVITE`].
+/// [`COUNT_LIVE_INVITES`], [`REVOKE_INVITE`] and [`USE_INVITE`].
 macro_rules! live {
     () => {
         "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
@@ -58,6 +58,12 @@ pub(super) const LIVE_INVITES: &str = concat!(
      WHERE conversation_id = $1 AND ",
     live!(),
     " ORDER BY created_at DESC, code LIMIT $3"
+);
+
+/// How many live invites room `$1` has at `$2`.
+pub(super) const COUNT_LIVE_INVITES: &str = concat!(
+    "SELECT COUNT(*) FROM invites WHERE conversation_id = $1 AND ",
+    live!(),
 );
 
 pub(super) const INSERT_INVITE: &str = "INSERT INTO invites
@@ -185,13 +191,12 @@ macro_rules! invite_statements_for {
             let Some(actor) = user_row(&mut tx, new.by).await? else {
                 return Ok(None);
             };
-            let live: Vec<(String,)> = sqlx::query_as(invites::LIVE_INVITES)
+            let live: i64 = sqlx::query_scalar(invites::COUNT_LIVE_INVITES)
                 .bind(new.room.0)
                 .bind(new.now_ms)
-                .bind(INVITES_PER_ROOM as i64)
-                .fetch_all(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
-            if live.len() >= INVITES_PER_ROOM {
+            if live >= INVITES_PER_ROOM as i64 {
                 return Ok(None);
             }
             sqlx::query(invites::INSERT_INVITE)

@@ -1,9 +1,9 @@
 //! Properties of the hub under random sequences of requests from three users (joins,
 //! leaves, sends, private conversations, read marks, typing, and moderation: roles
-//! given, kicks, bans, unbans, timeouts; to real, missing and made-up conversations),
-//! against a real SQLite file:
+//! given, kicks, bans, unbans, timeouts; blocks and unblocks of a person; to real,
+//! missing and made-up conversations), against a real SQLite file:
 //! - a message reaches the members of its conversation, every one and nobody else
-//!   (a kicked or banned user is a member no more);
+//!   (a kicked or banned user is a member no more), but those who block its author;
 //! - nothing of a room reaches a user banned from it, who cannot join it again, and
 //!   nothing a timed-out user writes there is delivered;
 //! - its author is the user whose session sent it, and its client id goes to that
@@ -48,6 +48,8 @@ enum Action {
     Typing(Target),
     /// Moderation of a user (by index) in a room (or general, or a made-up one).
     Moderate(Target, usize, Moderation),
+    /// Blocks (true) or unblocks a user (by index; oneself is refused).
+    Block(usize, bool),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +92,7 @@ fn action() -> impl Strategy<Value = (usize, Action)> {
         1 => (target(), 0u64..20).prop_map(|(t, seq)| Action::MarkRead(t, seq)),
         1 => target().prop_map(Action::Typing),
         1 => (target(), 0..USERS, moderation()).prop_map(|(t, u, m)| Action::Moderate(t, u, m)),
+        1 => (0..USERS, any::<bool>()).prop_map(|(u, on)| Action::Block(u, on)),
     ];
     // Moderation mostly of rooms, and often by the admin (Cy, user 2), so that much of
     // it is allowed.
@@ -120,6 +123,8 @@ struct World {
     /// is timed out there (as they are told).
     banned: BTreeMap<ConversationId, BTreeSet<UserId>>,
     timed_out: BTreeMap<ConversationId, BTreeSet<UserId>>,
+    /// Who blocks whom (blocks and unblocks that were not refused).
+    blocks: BTreeSet<(UserId, UserId)>,
     client_ids: u64,
 }
 
@@ -171,6 +176,12 @@ impl World {
             Action::Typing(t) => ClientMsg::Typing {
                 conversation: self.conversation(me, t),
             },
+            Action::Block(user, true) => ClientMsg::Block {
+                user: self.users[*user].0,
+            },
+            Action::Block(user, false) => ClientMsg::Unblock {
+                user: self.users[*user].0,
+            },
             Action::Moderate(t, target, m) => {
                 let (conversation, user) = (self.conversation(me, t), self.users[*target].0);
                 match m {
@@ -205,6 +216,7 @@ impl World {
         let before = self.members.clone();
         let banned_before = self.banned.clone();
         let muted_before = self.timed_out.clone();
+        let blocks_before = self.blocks.clone();
         let request = self.request(me, action);
         let sent = match &request {
             ClientMsg::Send { conversation, .. } => Some(*conversation),
@@ -243,6 +255,14 @@ impl World {
                 }
             )
         });
+        if let (Action::Block(user, on), false) = (action, refused) {
+            let pair = (self.users[me].0, self.users[*user].0);
+            if *on {
+                self.blocks.insert(pair);
+            } else {
+                self.blocks.remove(&pair);
+            }
+        }
         if let (Action::Moderate(t, target, m), false) = (action, refused) {
             let (room, user) = (self.conversation(me, t), self.users[*target].0);
             match m {
@@ -346,14 +366,19 @@ impl World {
                 _ => {}
             }
         }
-        // Everyone in the conversation when it was sent, and nobody else.
+        // Everyone in the conversation when it was sent but those who block its
+        // author, and nobody else.
         for ((conversation, _), got) in recipients {
             let members = before.get(&conversation).cloned().unwrap_or_default();
-            let members = if conversation == self.general {
+            let members: BTreeSet<UserId> = if conversation == self.general {
                 self.users.iter().map(|(id, _)| *id).collect()
             } else {
                 members
             };
+            let members = members
+                .into_iter()
+                .filter(|m| !blocks_before.contains(&(*m, author)))
+                .collect::<BTreeSet<_>>();
             prop_assert_eq!(got, members, "recipients of a message in {}", conversation);
         }
         Ok(())
@@ -431,6 +456,7 @@ proptest! {
                 received: BTreeMap::new(),
                 banned: BTreeMap::new(),
                 timed_out: BTreeMap::new(),
+                blocks: BTreeSet::new(),
                 client_ids: 0,
             };
             for (me, action) in &actions {

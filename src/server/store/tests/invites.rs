@@ -166,3 +166,27 @@ async fn a_private_room_is_joined_by_invite_only_and_a_link_admits_what_it_allow
         );
     }
 }
+
+#[tokio::test]
+async fn a_room_has_at_most_its_number_of_live_invites_and_a_dead_one_frees_a_place() {
+    for db in TestDatabase::all() {
+        let (store, ann, _) = ann_and_general(&db).await;
+        let (room, _, _) = store.join_room("club", ann.id, 5).await.unwrap();
+        let limit = crate::protocol::INVITES_PER_ROOM;
+        for i in 0..limit {
+            let new = invite(room, ann.id, &format!("code{i:018}"), 10);
+            assert!(store.create_invite(new).await.unwrap().is_some(), "{i}");
+        }
+        let one_more = invite(room, ann.id, "codeonemore0000000000x", 10);
+        assert!(store
+            .create_invite(one_more.clone())
+            .await
+            .unwrap()
+            .is_none());
+        // One revoked: a place again.
+        let first = format!("code{:018}", 0);
+        store.revoke_invite(room, &first, ann.id, 11).await.unwrap();
+        assert!(store.create_invite(one_more).await.unwrap().is_some());
+        store.close().await;
+    }
+}
