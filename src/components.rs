@@ -19,6 +19,7 @@ pub mod message_text;
 pub mod moderation_menu;
 pub mod passkey_sign_in;
 pub mod passkeys_section;
+pub mod reports_panel;
 pub mod room_list;
 pub mod search_panel;
 pub mod settings_panel;

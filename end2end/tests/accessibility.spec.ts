@@ -103,7 +103,7 @@ for (const locale of ["en-US", "zh-CN"]) {
 }
 
 // Moderation: the menu on a member's message, the moderation log, what a timed-out
-// member sees instead of the composer, the invite links of a private room, and blocking.
+// member sees instead of the composer, the invite links of a private room, reports, and blocking.
 for (const locale of ["en-US", "zh-CN"]) {
   for (const colorScheme of ["light", "dark"] as const) {
     test(`no WCAG 2.1 A/AA violations in moderation, ${locale}, ${colorScheme}`, async ({ browser }) => {
@@ -138,6 +138,17 @@ for (const locale of ["en-US", "zh-CN"]) {
       await owner.getByTestId("create-invite").click();
       await expect(owner.getByTestId("invite")).toHaveCount(1);
       expect(await violations(owner), "invite links").toEqual([]);
+      // A report: its form on the message, and the reports panel listing it.
+      await row.hover();
+      await row.getByTestId("report-message").dispatchEvent("click");
+      await expect(row.getByTestId("report-form")).toBeVisible();
+      expect(await violations(owner), "report form").toEqual([]);
+      await row.getByTestId("report-send").dispatchEvent("click");
+      await expect(row.getByTestId("reported")).toBeVisible();
+      await owner.getByTestId("open-reports").click();
+      await expect(owner.getByTestId("report")).toHaveCount(1);
+      expect(await violations(owner), "reports").toEqual([]);
+      await owner.getByTestId("close-reports").click();
       // Blocking the member: the question, the list in Settings, the closed private
       // conversation (opened before the block).
       await owner.getByTestId(`user-${memberName}`).click();

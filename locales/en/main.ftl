@@ -141,6 +141,22 @@ notify-mentions = Notify me when someone mentions me while this tab is in the ba
 notify-refused = The browser did not allow notifications for this site. Allow them in the browser's site settings, then try again.
 notify-unsupported = This browser cannot show notifications.
 
+## Reports
+report = Report to the moderators
+report-reason = Why? (optional)
+report-send = Send the report
+reported-thanks = Reported. The room's moderators will look at it; the author is not told who reported it.
+reports = Reports
+reports-loading = Loading the reports…
+reports-none = No open reports.
+reports-new = { $count ->
+    [one] 1 new report
+   *[other] { $count } new reports
+}
+report-of = A message by { $name }:
+report-by = Reported by { $name }, { $time }
+report-handled = Mark handled
+
 ## Blocking
 block = Block
 block-confirm = Block { $name }? You will not see their messages, and no private messages will pass between you. They are not told.

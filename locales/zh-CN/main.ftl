@@ -132,6 +132,19 @@ notify-mentions = 此标签页在后台时，有人 @ 我就通知我
 notify-refused = 浏览器不允许本站显示通知。请在浏览器的网站设置中允许后再试。
 notify-unsupported = 此浏览器不能显示通知。
 
+## 举报
+report = 向管理员举报
+report-reason = 原因（可不填）
+report-send = 提交举报
+reported-thanks = 已举报。房间的管理员会查看；作者不会知道是谁举报的。
+reports = 举报
+reports-loading = 正在加载举报…
+reports-none = 没有待处理的举报。
+reports-new = { $count } 条新举报
+report-of = { $name } 的消息：
+report-by = { $name } 于 { $time } 举报
+report-handled = 标记为已处理
+
 ## 屏蔽
 block = 屏蔽
 block-confirm = 屏蔽 { $name }？你将看不到对方的消息，你们之间也无法互发私信。对方不会收到通知。

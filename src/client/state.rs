@@ -15,6 +15,7 @@ mod moderation;
 mod outbox;
 mod passkeys;
 mod refusals;
+mod reports;
 mod saved;
 mod search;
 
@@ -27,6 +28,7 @@ pub use invites::InviteView;
 pub use moderation::{AuditView, Removed};
 pub use outbox::{Change, Draft, Pending, OUTBOX_IN_FLIGHT};
 pub use passkeys::{PasskeyCall, PasskeyProblem, Passkeys};
+pub use reports::ReportsView;
 pub use saved::{Saved, SavedConversation};
 
 use crate::protocol::{
@@ -120,6 +122,12 @@ pub struct ChatState {
     pub invited_to: Option<String>,
     /// The people the user blocks.
     pub blocked: BTreeMap<UserId, UserInfo>,
+    /// The message the user reported last, once the server took the report.
+    pub reported: Option<(ConversationId, Seq)>,
+    /// The open reports of a room, while its moderator has them open.
+    pub reports_view: Option<ReportsView>,
+    /// Reports filed per room while its panel was closed (to its moderators).
+    pub unseen_reports: BTreeMap<ConversationId, u32>,
 }
 
 impl ChatState {
@@ -355,11 +363,10 @@ impl ChatState {
             | ServerMsg::Invites { .. }
             | ServerMsg::InviteAccepted { .. }) => self.invites(msg),
             ServerMsg::Blocked { users } => self.set_blocked(users),
-            // Reports have no view in this client yet (the protocol has them).
-            ServerMsg::Reported { .. }
+            msg @ (ServerMsg::Reported { .. }
             | ServerMsg::Reports { .. }
             | ServerMsg::ReportFiled { .. }
-            | ServerMsg::ReportHandled { .. } => {}
+            | ServerMsg::ReportHandled { .. }) => self.reports(msg),
             ServerMsg::Rooms { rooms } => {
                 for room in rooms {
                     if let Some(c) = self.conversations.get_mut(&room.id) {

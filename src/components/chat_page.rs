@@ -19,6 +19,7 @@ use crate::{
         invites_panel::InvitesPanel,
         link_requests::LinkRequests,
         message_list::MessageList,
+        reports_panel::ReportsPanel,
         room_list::RoomList,
         search_panel::SearchPanel,
         settings_panel::SettingsPanel,
@@ -41,6 +42,8 @@ enum Panel {
     Moderation,
     /// The open room's invite links and privacy (for its moderators).
     Invites,
+    /// The open room's open reports (for its moderators).
+    Reports,
 }
 
 /// Whether the screen is narrow (a phone): the sidebar is then a drawer over the
@@ -268,6 +271,15 @@ pub fn ChatPage() -> impl IntoView {
                     <Show when=move || moderates.get().is_some()>
                         <PanelButton panel=panel opens=Panel::Invites label=leptos_fluent::move_tr!("invite-links") icon="🔗" testid="open-invites"/>
                         <PanelButton panel=panel opens=Panel::Moderation label=leptos_fluent::move_tr!("moderation-log") icon="⚑" testid="open-audit"/>
+                        <PanelButton panel=panel opens=Panel::Reports label=leptos_fluent::move_tr!("reports") icon="🚩" testid="open-reports"/>
+                        {move || {
+                            let unseen = moderates.get().map_or(0, |id| chat.read(Part::Moderation, |s| s.unseen_reports(id)));
+                            (unseen > 0).then(|| view! {
+                                <span class="report-count" data-testid="unseen-reports" role="status">
+                                    {move || leptos_fluent::tr!(i18n, "reports-new", { "count" => unseen })}
+                                </span>
+                            })
+                        }}
                     </Show>
                 </header>
                 <ConnectionBanner/>
@@ -285,6 +297,9 @@ pub fn ChatPage() -> impl IntoView {
                     }.into_any()),
                     Panel::Invites => moderates.get().map(|id| view! {
                         <InvitesPanel conversation=id on_close=Callback::new(move |_| panel.set(Panel::Conversation))/>
+                    }.into_any()),
+                    Panel::Reports => moderates.get().map(|id| view! {
+                        <ReportsPanel conversation=id on_close=Callback::new(move |_| panel.set(Panel::Conversation))/>
                     }.into_any()),
                     Panel::Conversation => None,
                 }}

@@ -17,7 +17,10 @@ use crate::{
         moderation_menu::ModerationMenu,
     },
     i18n::{self, I18n},
-    protocol::{ChatMessage, ClientMsg, MessageBody, Quote, Reaction, UserId, REACTIONS},
+    protocol::{
+        ChatMessage, ClientMsg, ConversationId, MessageBody, Quote, Reaction, Seq, UserId,
+        REACTIONS,
+    },
 };
 
 #[component]
@@ -204,8 +207,8 @@ fn Reactions(message: ChatMessage, me: Option<UserId>) -> impl IntoView {
 }
 
 /// Reply, react, and for one's own message edit and delete (delete asks first); for
-/// someone else's, block its author (asks first); for a moderator above its author,
-/// remove it and moderate the author.
+/// someone else's, report it with a reason, or block its author (asks first); for a
+/// moderator above its author, remove it and moderate the author.
 #[component]
 fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
     let socket = expect_context::<Socket>();
@@ -215,6 +218,7 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let moderating = RwSignal::new(false);
     let blocking = RwSignal::new(false);
+    let reporting = RwSignal::new(false);
     let (conversation, seq) = (message.conversation, message.seq);
     let author = message.author.clone();
     let may_moderate = Memo::new(move |_| {
@@ -290,6 +294,16 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
             {(!mine).then(|| view! {
                 <button
                     class="icon-button"
+                    data-testid="report-message"
+                    aria-label=leptos_fluent::move_tr!("report")
+                    title=leptos_fluent::move_tr!("report")
+                    aria-expanded=move || reporting.get().to_string()
+                    on:click=move |_| reporting.update(|r| *r = !*r)
+                >
+                    <span aria-hidden="true">"⚐"</span>
+                </button>
+                <button
+                    class="icon-button"
                     data-testid="block-author"
                     aria-label=leptos_fluent::move_tr!("block")
                     title=leptos_fluent::move_tr!("block")
@@ -335,6 +349,9 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
                     .collect_view()}
             </div>
         </Show>
+        <Show when=move || reporting.get()>
+            <ReportForm conversation=conversation seq=seq/>
+        </Show>
         <Show when=move || blocking.get()>
             <div class="confirm-delete" role="alertdialog" aria-label=leptos_fluent::move_tr!("block") data-testid="confirm-block">
                 <span>{block_confirm}</span>
@@ -349,5 +366,45 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
                 <button class="link-button" on:click=move |_| confirming.set(false)>{leptos_fluent::move_tr!("cancel")}</button>
             </div>
         </Show>
+    }
+}
+
+/// Reporting a message to the room's moderators: an optional reason, then the server's
+/// word that they were told.
+#[component]
+fn ReportForm(conversation: ConversationId, seq: Seq) -> impl IntoView {
+    let socket = expect_context::<Socket>();
+    let chat = socket.chat();
+    let reason = RwSignal::new(String::new());
+    let done = move || chat.read(Part::Moderation, |s| s.was_reported(conversation, seq));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        socket.send(ClientMsg::Report {
+            conversation,
+            seq,
+            reason: reason.get_untracked().trim().to_string(),
+        });
+    };
+    let field = format!("report-reason-{}-{seq}", conversation.0);
+    view! {
+        {move || if done() {
+            view! { <p class="report-form muted" role="status" data-testid="reported">{leptos_fluent::move_tr!("reported-thanks")}</p> }.into_any()
+        } else {
+            let field = field.clone();
+            view! {
+                <form class="report-form" data-testid="report-form" on:submit=submit>
+                    <label for=field.clone()>{leptos_fluent::move_tr!("report-reason")}</label>
+                    <textarea
+                        id=field
+                        data-testid="report-reason"
+                        rows="2"
+                        maxlength=crate::protocol::REPORT_REASON_MAX_CHARS.to_string()
+                        prop:value=move || reason.get()
+                        on:input=move |ev| reason.set(event_target_value(&ev))
+                    ></textarea>
+                    <button class="button small danger" type="submit" data-testid="report-send">{leptos_fluent::move_tr!("report-send")}</button>
+                </form>
+            }.into_any()
+        }}
     }
 }

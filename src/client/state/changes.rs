@@ -80,11 +80,10 @@ impl Changes {
             ServerMsg::InviteAccepted { .. } => c.session = true,
             // Messages of every conversation may go ([`ChatState::set_blocked`]).
             ServerMsg::Blocked { .. } => c.all = true,
-            // Reports have no view in this client yet.
             ServerMsg::Reported { .. }
             | ServerMsg::Reports { .. }
             | ServerMsg::ReportFiled { .. }
-            | ServerMsg::ReportHandled { .. } => {}
+            | ServerMsg::ReportHandled { .. } => c.moderation = true,
             ServerMsg::Rooms { rooms } => {
                 c.rooms = true;
                 c.conversations.extend(rooms.iter().map(|r| r.id));

@@ -104,6 +104,7 @@ mod devices;
 mod invites;
 mod moderation;
 mod outbox;
+mod reports;
 
 #[test]
 fn ready_keeps_the_token_and_logs_in() {
