@@ -895,3 +895,54 @@ async fn a_room_made_private_on_one_server_is_hidden_on_another_and_its_link_wor
     next_text_from_others(&mut ann, room).await;
     cluster.stop().await;
 }
+
+/// A block made on one server holds on another at once: the blocker's tab there is
+/// told, the blocked person's messages from there do not reach the blocker's tabs on
+/// either, and the blocked person cannot write to the blocker privately there.
+#[tokio::test]
+async fn a_block_made_on_one_server_holds_on_another() {
+    let Some(cluster) = Cluster::start("blocks", 2).await else {
+        return;
+    };
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let mut ann = a.login("Ann", "fox").await.unwrap();
+    let mut ann_on_b = b.resume(&ann.token).await.unwrap();
+    let mut bob = b.login("Bob", "cat").await.unwrap();
+    let mut cat = a.login("Cat", "owl").await.unwrap();
+    let general = ann.room(chat::protocol::GENERAL_ROOM);
+
+    send(&mut ann.client, &ClientMsg::Block { user: bob.me.id }).await;
+    for tab in [&mut ann.client, &mut ann_on_b.client] {
+        let listed = recv_until(tab, |m| match m {
+            ServerMsg::Blocked { users } => Some(users.iter().map(|u| u.id).collect::<Vec<_>>()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(listed, [bob.me.id]);
+    }
+    assert_eq!(
+        refusal_of(&mut bob.client, &ClientMsg::OpenDirect { user: ann.me.id }).await,
+        Some(ErrorCode::DirectClosed),
+        "B knows of the block"
+    );
+
+    post(&mut bob, general, "b1", "from bob on b").await;
+    // Cat, on A, gets it (or this waits until it fails).
+    recv_until(&mut cat.client, |m| match m {
+        ServerMsg::Message { message } if message.author.id == bob.me.id => Some(()),
+        _ => None,
+    })
+    .await;
+    post(&mut cat, general, "c1", "from cat on a").await;
+    for tab in [&mut ann.client, &mut ann_on_b.client] {
+        let first = recv_until(tab, |m| match m {
+            ServerMsg::Message { message } if message.conversation == general => {
+                Some(message.author.id)
+            }
+            _ => None,
+        })
+        .await;
+        assert_eq!(first, cat.me.id, "nothing of Bob's before Cat's");
+    }
+    cluster.stop().await;
+}

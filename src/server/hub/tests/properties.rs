@@ -1,9 +1,11 @@
 //! Properties of the hub under random sequences of requests from three users (joins,
 //! leaves, sends, private conversations, read marks, typing, and moderation: roles
-//! given, kicks, bans, unbans, timeouts; blocks and unblocks of a person; to real,
-//! missing and made-up conversations), against a real SQLite file:
+//! given, kicks, bans, unbans, timeouts; blocks and unblocks of a person; rooms made
+//! private and public; to real, missing and made-up conversations), against a real
+//! SQLite file:
 //! - a message reaches the members of its conversation, every one and nobody else
 //!   (a kicked or banned user is a member no more), but those who block its author;
+//! - nobody joins a private room by its name;
 //! - nothing of a room reaches a user banned from it, who cannot join it again, and
 //!   nothing a timed-out user writes there is delivered;
 //! - its author is the user whose session sent it, and its client id goes to that
@@ -50,6 +52,8 @@ enum Action {
     Moderate(Target, usize, Moderation),
     /// Blocks (true) or unblocks a user (by index; oneself is refused).
     Block(usize, bool),
+    /// Makes a room private (true) or public (its owner's or an admin's).
+    SetPrivate(usize, bool),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -93,6 +97,7 @@ fn action() -> impl Strategy<Value = (usize, Action)> {
         1 => target().prop_map(Action::Typing),
         1 => (target(), 0..USERS, moderation()).prop_map(|(t, u, m)| Action::Moderate(t, u, m)),
         1 => (0..USERS, any::<bool>()).prop_map(|(u, on)| Action::Block(u, on)),
+        1 => (0..ROOMS.len(), any::<bool>()).prop_map(|(r, on)| Action::SetPrivate(r, on)),
     ];
     // Moderation mostly of rooms, and often by the admin (Cy, user 2), so that much of
     // it is allowed.
@@ -125,6 +130,8 @@ struct World {
     timed_out: BTreeMap<ConversationId, BTreeSet<UserId>>,
     /// Who blocks whom (blocks and unblocks that were not refused).
     blocks: BTreeSet<(UserId, UserId)>,
+    /// Rooms made private (and not public again).
+    private: BTreeSet<ConversationId>,
     client_ids: u64,
 }
 
@@ -176,6 +183,10 @@ impl World {
             Action::Typing(t) => ClientMsg::Typing {
                 conversation: self.conversation(me, t),
             },
+            Action::SetPrivate(r, private) => ClientMsg::SetPrivate {
+                conversation: self.conversation(me, &Target::Room(*r)),
+                private: *private,
+            },
             Action::Block(user, true) => ClientMsg::Block {
                 user: self.users[*user].0,
             },
@@ -217,6 +228,7 @@ impl World {
         let banned_before = self.banned.clone();
         let muted_before = self.timed_out.clone();
         let blocks_before = self.blocks.clone();
+        let private_before = self.private.clone();
         let request = self.request(me, action);
         let sent = match &request {
             ClientMsg::Send { conversation, .. } => Some(*conversation),
@@ -255,6 +267,14 @@ impl World {
                 }
             )
         });
+        if let (Action::SetPrivate(r, on), false) = (action, refused) {
+            let room = self.conversation(me, &Target::Room(*r));
+            if *on {
+                self.private.insert(room);
+            } else {
+                self.private.remove(&room);
+            }
+        }
         if let (Action::Block(user, on), false) = (action, refused) {
             let pair = (self.users[me].0, self.users[*user].0);
             if *on {
@@ -288,6 +308,17 @@ impl World {
             let me_id = self.users[i].0;
             match msg {
                 ServerMsg::Joined { conversation } => {
+                    // A private room is joined by no one who was not in it (nobody
+                    // here follows an invite).
+                    prop_assert!(
+                        !private_before.contains(&conversation.id)
+                            || before
+                                .get(&conversation.id)
+                                .is_some_and(|m| m.contains(&me_id)),
+                        "{} joined private room {}",
+                        me_id,
+                        conversation.id
+                    );
                     self.members
                         .entry(conversation.id)
                         .or_default()
@@ -457,6 +488,7 @@ proptest! {
                 banned: BTreeMap::new(),
                 timed_out: BTreeMap::new(),
                 blocks: BTreeSet::new(),
+                private: BTreeSet::new(),
                 client_ids: 0,
             };
             for (me, action) in &actions {
