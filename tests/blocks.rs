@@ -279,3 +279,39 @@ async fn no_private_message_passes_between_a_blocker_and_the_blocked() {
     assert_eq!(next_text(&mut ann.client, direct).await, "friends again");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_blocked_moderators_removal_still_reaches_the_blocker() {
+    let db = TestDb::new();
+    let server = TestServer::start(db.config()).await;
+    // Bob owns the room; Ann blocks him; Cat posts what Bob removes.
+    let mut bob = server.login("Bob", "cat").await.unwrap();
+    let room = join_room(&mut bob.client, "club").await.id;
+    let mut ann = server.login("Ann", "fox").await.unwrap();
+    join_room(&mut ann.client, "club").await;
+    let mut cat = server.login("Cat", "owl").await.unwrap();
+    join_room(&mut cat.client, "club").await;
+    send(&mut ann.client, &block(bob.me.id)).await;
+    told_blocked(&mut ann.client).await;
+    let seq = post(&mut cat, room, "c1", "spam from cat").await;
+    assert_eq!(next_text(&mut ann.client, room).await, "spam from cat");
+    send(
+        &mut bob.client,
+        &ClientMsg::Delete {
+            conversation: room,
+            client_id: chat::protocol::ClientMsgId("b1".into()),
+            seq,
+        },
+    )
+    .await;
+    let removal = recv_until(&mut ann.client, |m| match m {
+        ServerMsg::Message { message } if message.conversation == room => match message.body {
+            MessageBody::Removed { target } => Some(target),
+            _ => None,
+        },
+        _ => None,
+    })
+    .await;
+    assert_eq!(removal, seq, "the spam is removed for Ann too");
+    server.stop().await;
+}

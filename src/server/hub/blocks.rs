@@ -9,7 +9,9 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::{
-    protocol::{Author, ErrorCode, ServerMsg, UserId, UserInfo, MAX_BLOCKS},
+    protocol::{
+        Author, ChatMessage, ErrorCode, MessageBody, ServerMsg, UserId, UserInfo, MAX_BLOCKS,
+    },
     server::{
         bus::Event,
         store::blocks::{Blocking, BlocksOf},
@@ -18,6 +20,13 @@ use crate::{
 };
 
 use super::{encode, internal, presence::user_info, refuse, ConnId, Refusal, State, UserRow};
+
+/// Whether a block of `m`'s author keeps `m` from the blocker: anything of theirs but
+/// a moderator's removal of a message (which everyone must get, or a blocked
+/// moderator's removal of spam would leave the spam shown).
+pub(super) fn blockable(m: &ChatMessage) -> bool {
+    !matches!(m.body, MessageBody::Removed { .. })
+}
 
 /// Who blocks whom, both ways.
 #[derive(Debug, Default)]

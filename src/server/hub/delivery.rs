@@ -165,7 +165,10 @@ impl State {
         // the message to what they sent), nobody else does. Whoever blocks the author
         // gets nothing of it.
         let mut message = message;
-        let blockers = self.blocks.blockers_of(author);
+        let blockers = self
+            .blocks
+            .blockers_of(author)
+            .filter(|_| super::blocks::blockable(&message));
         let members: Vec<UserId> = self
             .conversations
             .members(conversation)

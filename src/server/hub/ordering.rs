@@ -207,6 +207,7 @@ impl State {
         // Authors of the batch someone blocks (none, nearly always).
         let blocked: HashSet<UserId> = batch
             .iter()
+            .filter(|m| super::blocks::blockable(m))
             .map(|m| m.author.id)
             .filter(|a| self.blocks.blockers_of(*a).is_some())
             .collect();
@@ -224,7 +225,7 @@ impl State {
             } else {
                 filtered = batch
                     .iter()
-                    .filter(|m| !hides.contains(&m.author.id))
+                    .filter(|m| !hides.contains(&m.author.id) || !super::blocks::blockable(m))
                     .cloned()
                     .collect::<Vec<_>>();
                 // Not the shared frames: treated as the reader's own.

@@ -226,7 +226,10 @@ impl State {
                     {
                         Ok(mut missed) => Ok({
                             if !hidden.is_empty() {
-                                missed.retain(|m| !hidden.contains(&m.author.id));
+                                missed.retain(|m| {
+                                    !hidden.contains(&m.author.id)
+                                        || !super::blocks::blockable(m)
+                                });
                             }
                             hide_others_client_ids(&mut missed, user);
                             missed
