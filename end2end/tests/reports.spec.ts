@@ -21,7 +21,8 @@ test("a report reaches the room's moderators, who mark it handled", async ({ bro
   await send(pat.page, "buy cheap stuff here");
   const row = message(wes.page, "buy cheap stuff here");
   await expect(row).toBeVisible();
-  await row.hover();
+  // The actions opened with ⋯ (they stay while the reason is typed).
+  await row.getByTestId("more").dispatchEvent("click");
   await row.getByTestId("report-message").dispatchEvent("click");
   await row.getByTestId("report-reason").fill("spam, again");
   await row.getByTestId("report-send").dispatchEvent("click");

@@ -116,7 +116,7 @@ pub fn MessageRow(message: ChatMessage, first: bool, me: Option<UserId>) -> impl
                                 "⋯"
                             </button>
                             <Show when=move || hovered.get() || pinned.get()>
-                                <Actions message=message.clone() text=text.clone() mine=mine/>
+                                <Actions message=message.clone() text=text.clone() mine=mine pinned=pinned/>
                             </Show>
                         }
                     })}
@@ -210,7 +210,12 @@ fn Reactions(message: ChatMessage, me: Option<UserId>) -> impl IntoView {
 /// someone else's, report it with a reason, or block its author (asks first); for a
 /// moderator above its author, remove it and moderate the author.
 #[component]
-fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
+fn Actions(
+    message: ChatMessage,
+    text: String,
+    mine: bool,
+    pinned: RwSignal<bool>,
+) -> impl IntoView {
     let socket = expect_context::<Socket>();
     let chat = socket.chat();
     let mode = expect_context::<ComposeMode>().0;
@@ -298,7 +303,11 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
                     aria-label=leptos_fluent::move_tr!("report")
                     title=leptos_fluent::move_tr!("report")
                     aria-expanded=move || reporting.get().to_string()
-                    on:click=move |_| reporting.update(|r| *r = !*r)
+                    on:click=move |_| {
+                        // Kept open while the reason is typed, wherever the pointer goes.
+                        pinned.set(true);
+                        reporting.update(|r| *r = !*r);
+                    }
                 >
                     <span aria-hidden="true">"⚐"</span>
                 </button>
@@ -307,7 +316,10 @@ fn Actions(message: ChatMessage, text: String, mine: bool) -> impl IntoView {
                     data-testid="block-author"
                     aria-label=leptos_fluent::move_tr!("block")
                     title=leptos_fluent::move_tr!("block")
-                    on:click=move |_| blocking.set(true)
+                    on:click=move |_| {
+                        pinned.set(true);
+                        blocking.set(true);
+                    }
                 >
                     <span aria-hidden="true">"🚫"</span>
                 </button>
