@@ -23,5 +23,6 @@ pub mod reports_panel;
 pub mod room_list;
 pub mod search_panel;
 pub mod settings_panel;
+pub mod slow_mode_setting;
 pub mod unread_badge;
 pub mod user_list;

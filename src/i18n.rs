@@ -87,6 +87,7 @@ pub fn refusal(i18n: I18n, code: ErrorCode) -> String {
         ErrorCode::NotAllowed => leptos_fluent::tr!(i18n, "error-not-allowed"),
         ErrorCode::Banned => leptos_fluent::tr!(i18n, "error-banned"),
         ErrorCode::TimedOut => leptos_fluent::tr!(i18n, "error-timed-out"),
+        ErrorCode::SlowMode => leptos_fluent::tr!(i18n, "error-slow-mode"),
         ErrorCode::AccountBanned => leptos_fluent::tr!(i18n, "error-account-banned"),
         ErrorCode::InvalidReport => leptos_fluent::tr!(i18n, "error-invalid-report"),
         ErrorCode::NoSuchReport => leptos_fluent::tr!(i18n, "error-no-such-report"),
@@ -117,6 +118,17 @@ pub fn avatar_name(i18n: I18n, id: &str) -> String {
         "whale" => leptos_fluent::tr!(i18n, "avatar-whale"),
         "octopus" => leptos_fluent::tr!(i18n, "avatar-octopus"),
         other => other.to_string(),
+    }
+}
+
+/// A span of seconds in words ("30 s", "5 min", "1 h"), in whole units.
+pub fn seconds_span(i18n: I18n, seconds: u32) -> String {
+    if seconds >= 3600 && seconds.is_multiple_of(3600) {
+        leptos_fluent::tr!(i18n, "span-hours", { "n" => seconds / 3600 })
+    } else if seconds >= 60 && seconds.is_multiple_of(60) {
+        leptos_fluent::tr!(i18n, "span-minutes", { "n" => seconds / 60 })
+    } else {
+        leptos_fluent::tr!(i18n, "span-seconds", { "n" => seconds })
     }
 }
 

@@ -292,6 +292,12 @@ pub enum ClientMsg {
         conversation: ConversationId,
         private: bool,
     },
+    /// A moderator puts the room in slow mode: each member waits `seconds` (at most
+    /// [`SLOW_MODE_MAX_S`]; 0: off) between their messages; moderators do not.
+    SetSlowMode {
+        conversation: ConversationId,
+        seconds: u32,
+    },
     /// A moderator makes an invite link to the room, good for `expires_in_s` seconds
     /// (at most [`INVITE_MAX_S`]; 0: no expiry) and `max_uses` joins (at most
     /// [`INVITE_MAX_USES`]; 0: no limit); answered with `invites`.
@@ -424,6 +430,12 @@ pub enum ServerMsg {
         conversation: ConversationId,
         #[serde(flatten)]
         staff: Staff,
+    },
+    /// The room's slow mode changed (told to its members): `seconds` between one
+    /// member's messages, 0 when off.
+    SlowMode {
+        conversation: ConversationId,
+        seconds: u32,
     },
     /// The user may not write to the room until `until_ms` (0: they may again).
     TimedOut {
@@ -621,6 +633,9 @@ pub struct ConversationInfo {
     /// This user may not write here until then (Unix ms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timed_out_until_ms: Option<i64>,
+    /// The room's slow mode: seconds between one member's messages (0: off).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub slow_mode_s: u32,
 }
 
 /// How many have read up to a text of the user's (see [`ServerMsg::ReadCount`]).
@@ -916,6 +931,7 @@ mod tests {
                     read_count: None,
                     staff: Staff::default(),
                     timed_out_until_ms: None,
+                    slow_mode_s: 0,
                 },
             },
         ] {

@@ -16,7 +16,7 @@ use chat::{
     },
     server::admin::{self, AdminCommand},
 };
-use common::*;
+use common::{moderation::*, *};
 
 /// How long to wait for what must not come.
 const QUIET: Duration = Duration::from_millis(400);
@@ -61,14 +61,6 @@ fn timeout(conversation: ConversationId, user: UserId, seconds: u32) -> ClientMs
     }
 }
 
-fn set_role(conversation: ConversationId, user: UserId, role: Role) -> ClientMsg {
-    ClientMsg::SetRole {
-        conversation,
-        user,
-        role,
-    }
-}
-
 fn remove(conversation: ConversationId, client_id: &str, seq: u64) -> ClientMsg {
     ClientMsg::Delete {
         conversation,
@@ -77,70 +69,11 @@ fn remove(conversation: ConversationId, client_id: &str, seq: u64) -> ClientMsg 
     }
 }
 
-/// Owner Ann, moderator Mod, members Bob and Cat, all in "den".
-struct Den {
-    _db: TestDb,
-    server: TestServer,
-    room: ConversationId,
-    ann: Tab,
-    moderator: Tab,
-    bob: Tab,
-    cat: Tab,
-}
-
-async fn den() -> Den {
-    let db = TestDb::new();
-    let server = TestServer::start(db.config()).await;
-    let mut ann = server.login("Ann", "fox").await.unwrap();
-    let info = join_room(&mut ann.client, "den").await;
-    let room = info.id;
-    // Its creator owns it.
-    let owner = recv_until(&mut ann.client, |m| match m {
-        ServerMsg::Staff { staff, .. } => Some(staff.owner),
-        _ => None,
-    })
-    .await;
-    assert_eq!(owner, Some(ann.me.id));
-    let mut moderator = server.login("Mod", "owl").await.unwrap();
-    let mut bob = server.login("Bob", "cat").await.unwrap();
-    let mut cat = server.login("Cat", "frog").await.unwrap();
-    for tab in [&mut moderator, &mut bob, &mut cat] {
-        let joined = join_room(&mut tab.client, "den").await;
-        assert_eq!(joined.staff.owner, Some(ann.me.id), "told who owns it");
-    }
-    send(
-        &mut ann.client,
-        &set_role(room, moderator.me.id, Role::Moderator),
-    )
-    .await;
-    // Every member is told the new staff.
-    let mid = moderator.me.id;
-    for tab in [&mut ann, &mut moderator, &mut bob, &mut cat] {
-        let moderators = recv_until(&mut tab.client, |m| match m {
-            ServerMsg::Staff { staff, .. } if !staff.moderators.is_empty() => {
-                Some(staff.moderators.clone())
-            }
-            _ => None,
-        })
-        .await;
-        assert_eq!(moderators, vec![mid]);
-    }
-    Den {
-        _db: db,
-        server,
-        room,
-        ann,
-        moderator,
-        bob,
-        cat,
-    }
-}
-
 #[tokio::test]
 async fn a_member_can_do_no_moderation_and_nobody_acts_on_an_equal_or_higher_role() {
     let Den {
         server: _server,
-        _db,
+        db: _db,
         room,
         mut ann,
         mut moderator,
@@ -213,7 +146,7 @@ async fn a_member_can_do_no_moderation_and_nobody_acts_on_an_equal_or_higher_rol
 async fn a_moderator_removes_a_members_message_for_everyone_live_and_in_history() {
     let Den {
         server: _server,
-        _db,
+        db: _db,
         room,
         mut ann,
         mut moderator,
@@ -260,7 +193,7 @@ async fn a_moderator_removes_a_members_message_for_everyone_live_and_in_history(
 #[tokio::test]
 async fn a_timed_out_member_reads_but_cannot_write_until_the_time_passes() {
     let Den {
-        _db,
+        db: _db,
         server,
         room,
         mut moderator,
@@ -338,7 +271,7 @@ async fn a_timed_out_member_reads_but_cannot_write_until_the_time_passes() {
 async fn a_kicked_member_is_out_and_may_rejoin() {
     let Den {
         server: _server,
-        _db,
+        db: _db,
         room,
         mut moderator,
         mut bob,
@@ -365,7 +298,7 @@ async fn a_kicked_member_is_out_and_may_rejoin() {
 #[tokio::test]
 async fn a_banned_user_is_out_for_good_and_nothing_of_the_room_reaches_them() {
     let Den {
-        _db,
+        db: _db,
         server,
         room,
         mut ann,
@@ -480,7 +413,7 @@ async fn a_banned_user_is_out_for_good_and_nothing_of_the_room_reaches_them() {
 #[tokio::test]
 async fn the_owner_hands_the_room_over_and_instance_admins_act_everywhere() {
     let Den {
-        _db: db,
+        db,
         server,
         room,
         mut ann,
@@ -577,7 +510,7 @@ async fn closed(client: &mut Client) -> (u16, String) {
 #[tokio::test]
 async fn an_admin_bans_a_user_from_the_server_every_tab_closes_and_the_name_is_kept() {
     let Den {
-        _db: db,
+        db,
         server,
         mut bob,
         mut cat,
@@ -638,7 +571,7 @@ async fn an_admin_bans_a_user_from_the_server_every_tab_closes_and_the_name_is_k
 #[tokio::test]
 async fn a_report_reaches_the_moderators_never_the_reported_and_is_handled_once() {
     let Den {
-        _db,
+        db: _db,
         server: _server,
         room,
         mut ann,

@@ -114,3 +114,47 @@ test("an owner appoints a moderator, who removes, times out, kicks and bans a me
     await c.context.close();
   }
 });
+
+test("a moderator's slow mode holds a member's next message until the wait is over, never the moderator's", async ({
+  browser,
+}) => {
+  const [o, p] = [unique("Oli"), unique("Pat")];
+  const owner = await person(browser, o, "fox");
+  const pat = await person(browser, p, "cat");
+  const room = unique("slow-");
+  for (const page of [owner.page, pat.page]) await joinRoom(page, room);
+
+  // The owner sets it from the moderation panel; Pat's composer says so at once.
+  await owner.page.getByTestId("open-audit").click();
+  await owner.page.getByTestId("slow-mode-select").selectOption("5");
+  await expect(pat.page.getByTestId("slow-mode-on")).toHaveText("Slow mode: one message every 5 s");
+  await expect(owner.page.getByTestId("audit-entry").first()).toContainText(
+    `${o} set slow mode to one message every 5 s`,
+  );
+  await expect(owner.page.getByTestId("slow-mode-on")).toHaveCount(0);
+
+  // Pat writes twice: the first goes, the second waits for the server's word, then goes.
+  await owner.page.getByTestId("close-audit").click();
+  await send(pat.page, "first of two");
+  await send(pat.page, "second of two");
+  await expect(message(owner.page, "first of two")).toHaveCount(1);
+  await expect(pat.page.getByTestId("pending").filter({ hasText: "second of two" })).toHaveCount(1);
+  await owner.page.waitForTimeout(1_500);
+  await expect(message(owner.page, "second of two")).toHaveCount(0);
+  await expect(message(owner.page, "second of two")).toHaveCount(1, { timeout: 15_000 });
+  await expect(message(pat.page, "second of two")).toHaveCount(1);
+  await expect(pat.page.getByTestId("pending")).toHaveCount(0);
+
+  // The owner is not held.
+  for (const text of ["one", "two", "three"]) await send(owner.page, `owner says ${text}`);
+  for (const text of ["one", "two", "three"]) {
+    await expect(message(pat.page, `owner says ${text}`)).toHaveCount(1);
+  }
+
+  // Off again: the notice goes.
+  await owner.page.getByTestId("open-audit").click();
+  await owner.page.getByTestId("slow-mode-select").selectOption("0");
+  await expect(pat.page.getByTestId("slow-mode-on")).toHaveCount(0);
+
+  for (const c of [owner, pat]) await c.context.close();
+});

@@ -252,6 +252,7 @@ error-no-such-passkey = That passkey was removed already.
 error-not-allowed = Your role in this room does not allow that (nobody acts on someone of their own role or above).
 error-banned = You are banned from this room.
 error-timed-out = A moderator has timed you out in this room: you can read, but not write, for now.
+error-slow-mode = This room is in slow mode: your message goes once the wait is over.
 error-account-banned = An admin has banned this account from the server.
 error-invalid-report = That message cannot be reported (one of your own, deleted, or the reason is over 500 characters).
 error-no-such-report = That report was handled already.
@@ -297,6 +298,15 @@ audit-made-private = { $actor } made the room private
 audit-made-public = { $actor } made the room public
 audit-invite-created = { $actor } made an invite link
 audit-invite-revoked = { $actor } revoked an invite link
+audit-slow-mode-set = { $actor } set slow mode to one message every { $span }
+audit-slow-mode-off = { $actor } turned slow mode off
+slow-mode = Slow mode
+slow-mode-off = Off
+slow-mode-note = Members wait this long between their messages; moderators do not.
+slow-mode-on = Slow mode: one message every { $span }
+span-seconds = { $n } s
+span-minutes = { $n } min
+span-hours = { $n } h
 
 # Private rooms and invites
 private-room = Private room

@@ -237,6 +237,7 @@ error-no-such-passkey = 这个通行密钥已经删除了。
 error-not-allowed = 你在这个房间的角色不能这样做（任何人都不能对同级或更高角色的人这样做）。
 error-banned = 你已被禁止进入这个房间。
 error-timed-out = 管理员已暂时禁止你在这个房间发言：你现在只能看，不能写。
+error-slow-mode = 这个房间开启了慢速模式：等待结束后你的消息会自动发出。
 error-account-banned = 管理员已将此账号从服务器封禁。
 error-invalid-report = 这条消息不能举报（是你自己的、已删除，或理由超过 500 个字）。
 error-no-such-report = 这个举报已经处理过了。
@@ -282,6 +283,15 @@ audit-made-private = { $actor } 把房间设为私密
 audit-made-public = { $actor } 把房间设为公开
 audit-invite-created = { $actor } 创建了一个邀请链接
 audit-invite-revoked = { $actor } 撤销了一个邀请链接
+audit-slow-mode-set = { $actor } 开启了慢速模式：每 { $span } 一条消息
+audit-slow-mode-off = { $actor } 关闭了慢速模式
+slow-mode = 慢速模式
+slow-mode-off = 关闭
+slow-mode-note = 成员每发一条消息要等这么久；管理员不受限制。
+slow-mode-on = 慢速模式：每 { $span } 只能发一条消息
+span-seconds = { $n } 秒
+span-minutes = { $n } 分钟
+span-hours = { $n } 小时
 
 # Private rooms and invites
 private-room = 私密房间

@@ -267,6 +267,7 @@ mod tests {
                 read_count: None,
                 staff: Default::default(),
                 timed_out_until_ms: None,
+                slow_mode_s: 0,
             }],
             rooms: vec![],
             users: vec![ann()],

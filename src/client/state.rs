@@ -357,6 +357,7 @@ impl ChatState {
             msg @ (ServerMsg::Left { .. }
             | ServerMsg::Staff { .. }
             | ServerMsg::TimedOut { .. }
+            | ServerMsg::SlowMode { .. }
             | ServerMsg::AuditLog { .. }
             | ServerMsg::Audited { .. }) => self.moderation(msg, now_ms),
             msg @ (ServerMsg::Privacy { .. }

@@ -1,8 +1,10 @@
 //! A room's audit log, for its moderators and owner: who did what to whom and when,
-//! newest first, live as it grows; a ban can be lifted from its entry.
+//! newest first, live as it grows; a ban can be lifted from its entry. The room's
+//! slow mode is set above it.
 
 use leptos::prelude::*;
 
+use super::slow_mode_setting::SlowModeSetting;
 use crate::{
     client::{chat::Part, socket::Socket},
     i18n::{self, I18n},
@@ -42,6 +44,7 @@ pub fn AuditLog(conversation: ConversationId, on_close: Callback<()>) -> impl In
                 <h2 id="audit-heading">{leptos_fluent::move_tr!("moderation-log")}</h2>
                 <button class="link-button" data-testid="close-audit" on:click=move |_| on_close.run(())>{leptos_fluent::move_tr!("close")}</button>
             </div>
+            <SlowModeSetting conversation=conversation/>
             {move || match shown.get() {
                 Some((entries, _)) if entries.is_empty() => Some(view! {
                     <p class="muted" data-testid="audit-empty">{leptos_fluent::move_tr!("moderation-log-empty")}</p>
@@ -114,6 +117,13 @@ fn Entry(conversation: ConversationId, entry: AuditEntry) -> impl IntoView {
             }
             AuditAction::InviteRevoked => {
                 leptos_fluent::tr!(i18n, "audit-invite-revoked", { "actor" => actor })
+            }
+            AuditAction::SlowModeSet { seconds: 0 } => {
+                leptos_fluent::tr!(i18n, "audit-slow-mode-off", { "actor" => actor })
+            }
+            AuditAction::SlowModeSet { seconds } => {
+                let span = i18n::seconds_span(i18n, *seconds);
+                leptos_fluent::tr!(i18n, "audit-slow-mode-set", { "actor" => actor, "span" => span })
             }
         }
     };

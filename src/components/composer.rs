@@ -12,7 +12,7 @@ use crate::{
         socket::{now_ms, ConnectionStatus, Socket},
         state::{Change, Draft},
     },
-    i18n::I18n,
+    i18n::{self, I18n},
     protocol::{ClientMsg, ConversationId, Quote, Seq, UserInfo, TEXT_MAX_CHARS},
 };
 
@@ -232,6 +232,12 @@ pub fn Composer(conversation: ConversationId) -> impl IntoView {
         focus_composer();
     };
     let i18n = expect_context::<I18n>();
+    // The room's slow mode, if it holds the user (moderators are not held).
+    let slow = Memo::new(move |_| {
+        chat.read(Part::Conversation(conversation), |s| {
+            s.slow_mode_for_me(conversation)
+        })
+    });
     // After hydration: the server cannot know the pointer.
     let touch = RwSignal::new(false);
     Effect::new(move |_| touch.set(touch_screen()));
@@ -316,8 +322,13 @@ pub fn Composer(conversation: ConversationId) -> impl IntoView {
                 aria-activedescendant=move || {
                     (!suggestions.with(Vec::is_empty)).then(|| option_id(picked.get()))
                 }
-                aria-describedby="composer-hint composer-counter"
+                aria-describedby=move || if slow.get().is_some() { "composer-slow composer-hint composer-counter" } else { "composer-hint composer-counter" }
             ></textarea>
+            {move || slow.get().map(|seconds| view! {
+                <p id="composer-slow" class="slow-mode-on" data-testid="slow-mode-on">
+                    {move || leptos_fluent::tr!(i18n, "slow-mode-on", { "span" => i18n::seconds_span(i18n, seconds) })}
+                </p>
+            })}
             <span id="composer-hint" class="composer-hint">
                 {move || if touch.get() { leptos_fluent::tr!(i18n, "composer-hint-touch") } else { leptos_fluent::tr!(i18n, "composer-hint") }}
             </span>

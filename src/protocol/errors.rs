@@ -69,6 +69,9 @@ pub enum ErrorCode {
     Banned,
     /// The user may not write to this room for now; see `retry_after_ms`.
     TimedOut,
+    /// The room is in slow mode and the user's last message was too recent; the
+    /// message may go again after `retry_after_ms`.
+    SlowMode,
     /// An instance admin banned this account from the server.
     AccountBanned,
     /// A report's reason is too long, or names no message that can be reported.
@@ -148,6 +151,7 @@ impl ErrorCode {
             Self::NotAllowed => "not_allowed",
             Self::Banned => "banned",
             Self::TimedOut => "timed_out",
+            Self::SlowMode => "slow_mode",
             Self::AccountBanned => "account_banned",
             Self::InvalidReport => "invalid_report",
             Self::NoSuchReport => "no_such_report",

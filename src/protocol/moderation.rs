@@ -71,6 +71,9 @@ pub const BAN_REMOVE_MAX_S: u32 = 7 * 24 * 3600;
 /// Most of the banned user's texts one ban removes (the newest).
 pub const BAN_REMOVE_MAX_MESSAGES: u32 = 1000;
 
+/// Longest slow mode: 6 hours between one member's messages, in seconds.
+pub const SLOW_MODE_MAX_S: u32 = 6 * 3600;
+
 /// Entries per page of the audit log.
 pub const AUDIT_PAGE: u32 = 50;
 
@@ -107,6 +110,10 @@ pub enum AuditAction {
     /// Made the room private (`true`) or public.
     PrivacySet {
         private: bool,
+    },
+    /// Set the room's slow mode: `seconds` between one member's messages (0: off).
+    SlowModeSet {
+        seconds: u32,
     },
     /// Made an invite link (its code is not logged).
     InviteCreated {

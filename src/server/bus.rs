@@ -61,6 +61,13 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         entry: Option<AuditEntry>,
     },
+    /// The room's slow mode changed; its audit entry goes to its moderators.
+    SlowMode {
+        conversation: ConversationId,
+        seconds: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entry: Option<AuditEntry>,
+    },
     /// `user` left the room, or was `removed` by a moderator.
     Left {
         conversation: ConversationId,
@@ -253,6 +260,11 @@ mod tests {
                 user: UserId(1),
                 last_seq: 7,
                 private: true,
+            },
+            Event::SlowMode {
+                conversation: ConversationId(3),
+                seconds: 30,
+                entry: None,
             },
             Event::DirectOpened {
                 conversation: ConversationId(4),

@@ -40,6 +40,7 @@ mod requests;
 mod rooms;
 mod sessions;
 mod settings;
+mod slow_mode;
 #[cfg(test)]
 mod tests;
 
@@ -239,6 +240,7 @@ impl Hub {
             admins,
             server_banned,
             blocks: blocks::Blocks::default(),
+            slow_mode: slow_mode::SlowMode::default(),
             grace_epoch: 0,
             done,
             session_lane,
@@ -377,6 +379,8 @@ struct State {
     server_banned: HashSet<UserId>,
     /// Who blocks whom, of the users online here.
     blocks: blocks::Blocks,
+    /// When members last wrote to rooms in slow mode.
+    slow_mode: slow_mode::SlowMode,
     grace_epoch: u64,
     /// Where finished storage work and timers report back.
     done: mpsc::UnboundedSender<Done>,

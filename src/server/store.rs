@@ -128,6 +128,8 @@ pub struct ConversationRow {
     pub moderation: moderation::RoomModeration,
     /// A private room (see [`invites`]).
     pub private: bool,
+    /// A room's slow mode: seconds between one member's messages (0: off).
+    pub slow_mode_s: u32,
 }
 
 /// What came of joining a room ([`Storage::join_room`]).
@@ -426,13 +428,13 @@ pub trait Storage: Send + Sync {
         now_ms: i64,
     ) -> Result<Option<ConversationId>>;
 
-    /// Makes a room private or public, with its audit entry: `None` if it was so
-    /// already.
-    async fn set_private(
+    /// Changes a room setting (privacy, slow mode), with its audit entry: `None` if
+    /// it was so already.
+    async fn set_room_setting(
         &self,
         room: ConversationId,
         actor: UserId,
-        private: bool,
+        setting: invites::RoomSetting,
         now_ms: i64,
     ) -> Result<Option<AuditEntry>>;
 
@@ -607,6 +609,7 @@ struct ConversationFields {
     direct_key: Option<String>,
     last_seq: i64,
     private: bool,
+    slow_mode_s: i64,
 }
 
 /// Puts the members (`conversation_id, user_id, read_seq, read_at`) into their
@@ -627,6 +630,10 @@ fn conversation_rows(
             read_at: Vec::new(),
             moderation: moderation.remove(&ConversationId(r.id)).unwrap_or_default(),
             private: r.private,
+            slow_mode_s: r
+                .slow_mode_s
+                .clamp(0, i64::from(crate::protocol::SLOW_MODE_MAX_S))
+                as u32,
         })
         .collect();
     let index: std::collections::HashMap<ConversationId, usize> =

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses its own part of this
 
 pub mod devices;
+pub mod moderation;
 pub mod passkeys;
 pub mod proxy;
 pub mod streams;
@@ -271,6 +272,19 @@ pub async fn post(
     client_id: &str,
     text: &str,
 ) -> u64 {
+    try_post(tab, conversation, client_id, text)
+        .await
+        .unwrap_or_else(|(code, _)| panic!("{client_id} refused: {code:?}"))
+}
+
+/// Sends a text: its number once acknowledged, or the refusal's code and how long to
+/// wait.
+pub async fn try_post(
+    tab: &mut Tab,
+    conversation: chat::protocol::ConversationId,
+    client_id: &str,
+    text: &str,
+) -> Result<u64, (chat::protocol::ErrorCode, Option<u64>)> {
     send(&mut tab.client, &say(conversation, client_id, text)).await;
     recv_until(&mut tab.client, |m| match m {
         ServerMsg::Ack {
@@ -279,12 +293,12 @@ pub async fn post(
         ServerMsg::Error {
             code,
             client_id: Some(id),
+            retry_after_ms,
             ..
-        } if id.0 == client_id => Some(Err(*code)),
+        } if id.0 == client_id => Some(Err((*code, *retry_after_ms))),
         _ => None,
     })
     .await
-    .unwrap_or_else(|code| panic!("{client_id} refused: {code:?}"))
 }
 
 /// Opens a private conversation with `peer` from a logged-in tab: its id.

@@ -67,7 +67,9 @@ impl Changes {
                 c.session |= removed.is_some();
                 c.message(*conversation);
             }
-            ServerMsg::Staff { conversation, .. } | ServerMsg::TimedOut { conversation, .. } => {
+            ServerMsg::Staff { conversation, .. }
+            | ServerMsg::TimedOut { conversation, .. }
+            | ServerMsg::SlowMode { conversation, .. } => {
                 c.conversations.insert(*conversation);
             }
             ServerMsg::AuditLog { .. } | ServerMsg::Audited { .. } | ServerMsg::Invites { .. } => {

@@ -62,6 +62,14 @@ impl ChatState {
                     c.info.timed_out_until_ms = (until_ms as f64 > now_ms).then_some(until_ms);
                 }
             }
+            ServerMsg::SlowMode {
+                conversation,
+                seconds,
+            } => {
+                if let Some(c) = self.conversations.get_mut(&conversation) {
+                    c.info.slow_mode_s = seconds;
+                }
+            }
             ServerMsg::AuditLog {
                 conversation,
                 entries,
@@ -132,6 +140,20 @@ impl ChatState {
             .info
             .timed_out_until_ms
             .filter(|until| *until as f64 > now_ms)
+    }
+
+    /// The room's slow mode, if it holds the user (seconds between their messages):
+    /// its moderators are not held.
+    pub fn slow_mode_for_me(&self, conversation: ConversationId) -> Option<u32> {
+        let seconds = self.conversations.get(&conversation)?.info.slow_mode_s;
+        (seconds > 0 && !self.my_role(conversation).moderates()).then_some(seconds)
+    }
+
+    /// The room's slow mode (seconds between one member's messages; 0: off).
+    pub fn slow_mode(&self, conversation: ConversationId) -> u32 {
+        self.conversations
+            .get(&conversation)
+            .map_or(0, |c| c.info.slow_mode_s)
     }
 
     /// The removal notice was read.

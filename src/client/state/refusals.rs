@@ -19,9 +19,9 @@ impl ChatState {
         // own words go to the console.
         leptos::logging::log!("refused ({}): {message}", code.as_str());
         match (code, client_id) {
-            // Too fast (a full outbox flushed after a reconnect): it stays pending and
-            // goes again when the server says it may.
-            (ErrorCode::RateLimited, Some(client_id)) => {
+            // Too fast (a full outbox flushed after a reconnect, or a room in slow
+            // mode): it stays pending and goes again when the server says it may.
+            (ErrorCode::RateLimited | ErrorCode::SlowMode, Some(client_id)) => {
                 if let Some(p) = self.outbox.iter().find(|p| p.client_id == client_id) {
                     reactions.push(Reaction::SendAfter {
                         ms: retry_after_ms.unwrap_or(1_000).clamp(50, 60_000),

@@ -26,6 +26,7 @@ fn room(id: i64, name: &str, last_seq: Seq) -> ConversationInfo {
         read_count: None,
         staff: Default::default(),
         timed_out_until_ms: None,
+        slow_mode_s: 0,
     }
 }
 

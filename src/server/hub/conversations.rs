@@ -36,6 +36,8 @@ struct Conversation {
     timeouts: HashMap<UserId, i64>,
     /// A private room: listed to its members only, joined with an invite.
     private: bool,
+    /// A room's slow mode: seconds between one member's messages (0: off).
+    slow_mode_s: u32,
 }
 
 /// Texts remembered per conversation for counting who read them: an author whose
@@ -118,6 +120,7 @@ impl Conversations {
             }
             all.set_moderation(row.id, row.moderation);
             all.set_private(row.id, row.private);
+            all.set_slow_mode(row.id, row.slow_mode_s);
         }
         all
     }
@@ -148,6 +151,7 @@ impl Conversations {
             banned: HashSet::new(),
             timeouts: HashMap::new(),
             private: false,
+            slow_mode_s: 0,
         });
     }
 
@@ -160,6 +164,22 @@ impl Conversations {
         match self.by_id.get_mut(&id) {
             Some(c) if c.room.is_some() && c.private != private => {
                 c.private = private;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A room's slow mode: seconds between one member's messages (0: off).
+    pub(super) fn slow_mode(&self, id: ConversationId) -> u32 {
+        self.by_id.get(&id).map_or(0, |c| c.slow_mode_s)
+    }
+
+    /// Sets a room's slow mode: false if it was so already (or it is no room).
+    pub(super) fn set_slow_mode(&mut self, id: ConversationId, seconds: u32) -> bool {
+        match self.by_id.get_mut(&id) {
+            Some(c) if c.room.is_some() && c.slow_mode_s != seconds => {
+                c.slow_mode_s = seconds;
                 true
             }
             _ => false,
@@ -503,6 +523,7 @@ impl Conversations {
             read_count: None,
             staff: self.staff(id),
             timed_out_until_ms: c.timeouts.get(&user).copied(),
+            slow_mode_s: c.slow_mode_s,
         })
     }
 
@@ -610,6 +631,7 @@ mod tests {
             read_at: vec![],
             moderation: Default::default(),
             private: false,
+            slow_mode_s: 0,
         }]);
         assert!(!all.tells_receipts(room));
         all.delivered(room, 11, ANN, true);
@@ -680,6 +702,7 @@ mod tests {
             read_at: vec![],
             moderation: Default::default(),
             private: false,
+            slow_mode_s: 0,
         }]);
         let general = all.room_by_name("general").unwrap();
         assert!(all.is_member(general, ANN) && !all.is_member(general, BOB));

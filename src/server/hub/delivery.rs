@@ -151,6 +151,7 @@ impl State {
         let text = matches!(message.body, crate::protocol::MessageBody::Text { .. });
         self.conversations
             .delivered(conversation, seq, author, text);
+        self.slow_mode_delivered(conversation, author, text, arrived_ms);
         if let Some(batch) = &mut self.waiting.batch {
             // Read from storage with others: sent together (see `send_batch`).
             batch.push(message);

@@ -102,9 +102,12 @@ impl State {
         user: &UserRow,
         draft: Draft,
     ) -> Result<(), Refusal> {
-        if let Err(refused) = self.limit(conn, Kind::Send, user.id) {
+        let limited = self
+            .limit(conn, Kind::Send, user.id)
+            .and_then(|()| self.hold_to_slow_mode(user.id, &draft));
+        if let Err(refused) = limited {
             // Sent again because its ack was lost, it is not a new one: its ack is its
-            // answer, past the limit too (and costs no token).
+            // answer, past the limit (or the room's slow mode) too, and costs no token.
             let refused = naming(refused, &draft.client_id);
             let (store, author) = (self.store.clone(), user.id);
             let id = draft.client_id.clone();

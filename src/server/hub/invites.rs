@@ -10,7 +10,10 @@ use crate::{
     },
     server::{
         bus::Event,
-        store::{invites::InviteUse, invites::NewInvite, Joining},
+        store::{
+            invites::{InviteUse, NewInvite, RoomSetting},
+            Joining,
+        },
         unix_millis,
     },
 };
@@ -62,7 +65,12 @@ impl State {
         let (store, actor) = (self.store.clone(), actor.id);
         self.spawn_io(
             conn,
-            async move { store.set_private(room, actor, private, unix_millis()).await },
+            async move {
+                let setting = RoomSetting::Private(private);
+                store
+                    .set_room_setting(room, actor, setting, unix_millis())
+                    .await
+            },
             move |state, done| {
                 // `None`: it was so already in storage (switched on another server).
                 let entry = done.map_err(internal)?;

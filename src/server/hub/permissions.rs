@@ -69,7 +69,8 @@ pub(super) fn need_of(msg: &ClientMsg) -> Need {
         ClientMsg::AuditLog { conversation, .. }
         | ClientMsg::CreateInvite { conversation, .. }
         | ClientMsg::Invites { conversation }
-        | ClientMsg::RevokeInvite { conversation, .. } => Need::Moderator(conversation),
+        | ClientMsg::RevokeInvite { conversation, .. }
+        | ClientMsg::SetSlowMode { conversation, .. } => Need::Moderator(conversation),
         ClientMsg::SetPrivate { conversation, .. } => Need::Owner(conversation),
         ClientMsg::BanFromServer { user } => Need::Admin(user),
         ClientMsg::OpenDirect { user } => Need::Peer(user),

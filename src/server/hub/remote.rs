@@ -54,6 +54,11 @@ impl State {
                 private,
                 entry,
             } => self.privacy_changed(conversation, private, entry),
+            Event::SlowMode {
+                conversation,
+                seconds,
+                entry,
+            } => self.slow_mode_changed(conversation, seconds, entry),
             Event::Left {
                 conversation,
                 user,

@@ -293,6 +293,13 @@ impl State {
                         self.limit(conn, Kind::Moderation, user.id)?;
                         self.set_private(conn, &user, conversation, private)
                     }
+                    ClientMsg::SetSlowMode {
+                        conversation,
+                        seconds,
+                    } => {
+                        self.limit(conn, Kind::Moderation, user.id)?;
+                        self.set_slow_mode(conn, &user, conversation, seconds)
+                    }
                     ClientMsg::CreateInvite {
                         conversation,
                         expires_in_s,

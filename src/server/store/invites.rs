@@ -34,6 +34,31 @@ pub enum InviteUse {
     },
 }
 
+/// A room's setting, changed by its owner or moderators
+/// ([`super::Storage::set_room_setting`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomSetting {
+    /// Private (unlisted, joined with an invite) or public.
+    Private(bool),
+    /// Seconds between one member's messages (0: off).
+    SlowMode(u32),
+}
+
+impl RoomSetting {
+    /// How the audit log tells the change.
+    pub(super) fn action(self) -> crate::protocol::AuditAction {
+        use crate::protocol::AuditAction;
+        match self {
+            Self::Private(private) => AuditAction::PrivacySet { private },
+            Self::SlowMode(seconds) => AuditAction::SlowModeSet { seconds },
+        }
+    }
+}
+
+/// Sets room `$1`'s slow mode to `$2` seconds, if it is a room and was not so already.
+pub(super) const SET_SLOW_MODE: &str = "UPDATE conversations SET slow_mode_s = $2
+     WHERE id = $1 AND room_name IS NOT NULL AND slow_mode_s <> $2";
+
 /// Makes room `$1` private (`$2`) or public, if it is a room and was not so already.
 pub(super) const SET_PRIVATE: &str = "UPDATE conversations SET private = $2
      WHERE id = $1 AND room_name IS NOT NULL AND private <> $2";
@@ -137,31 +162,32 @@ macro_rules! invite_statements_for {
 
         use super::moderation_same::{user_row, write_audit};
 
-        /// Switches the room's privacy, with its audit entry: `None` if it was so
-        /// already (or is no room, or the actor no user).
-        pub(in crate::server::store) async fn set_private(
+        /// Changes a room setting, with its audit entry: `None` if it was so already
+        /// (or is no room, or the actor no user).
+        pub(in crate::server::store) async fn set_room_setting(
             conn: &mut $conn,
             room: ConversationId,
             actor: UserId,
-            private: bool,
+            setting: invites::RoomSetting,
             now_ms: i64,
         ) -> Result<Option<AuditEntry>> {
             let mut tx = conn.begin().await?;
             let Some(actor) = user_row(&mut tx, actor).await? else {
                 return Ok(None);
             };
-            let changed = sqlx::query(invites::SET_PRIVATE)
-                .bind(room.0)
-                .bind(private)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                > 0;
+            let update = match setting {
+                invites::RoomSetting::Private(private) => {
+                    sqlx::query(invites::SET_PRIVATE).bind(room.0).bind(private)
+                }
+                invites::RoomSetting::SlowMode(seconds) => sqlx::query(invites::SET_SLOW_MODE)
+                    .bind(room.0)
+                    .bind(i64::from(seconds)),
+            };
+            let changed = update.execute(&mut *tx).await?.rows_affected() > 0;
             if !changed {
                 return Ok(None);
             }
-            let action = AuditAction::PrivacySet { private };
-            let entry = write_audit(&mut tx, room, &actor, None, action, now_ms).await?;
+            let entry = write_audit(&mut tx, room, &actor, None, setting.action(), now_ms).await?;
             tx.commit().await?;
             Ok(Some(entry))
         }

@@ -407,15 +407,15 @@ impl Storage for PgStore {
         moderation_same::handle_report(&mut conn, report, by, now_ms).await
     }
 
-    async fn set_private(
+    async fn set_room_setting(
         &self,
         room: ConversationId,
         actor: UserId,
-        private: bool,
+        setting: super::invites::RoomSetting,
         now_ms: i64,
     ) -> Result<Option<crate::protocol::AuditEntry>> {
         let mut conn = self.pool.acquire().await?;
-        invites_same::set_private(&mut conn, room, actor, private, now_ms).await
+        invites_same::set_room_setting(&mut conn, room, actor, setting, now_ms).await
     }
 
     async fn create_invite(

@@ -4,7 +4,7 @@
 //! with each backend.
 
 pub(super) const SELECT_CONVERSATIONS: &str =
-    "SELECT id, room_name, direct_key, last_seq, private FROM conversations ORDER BY id";
+    "SELECT id, room_name, direct_key, last_seq, private, slow_mode_s FROM conversations ORDER BY id";
 
 pub(super) const SELECT_MEMBERS: &str =
     "SELECT conversation_id, user_id, read_seq, read_at FROM members";

@@ -473,17 +473,17 @@ impl Storage for SqliteStore {
             .await
     }
 
-    async fn set_private(
+    async fn set_room_setting(
         &self,
         room: ConversationId,
         actor: UserId,
-        private: bool,
+        setting: super::invites::RoomSetting,
         now_ms: i64,
     ) -> Result<Option<crate::protocol::AuditEntry>> {
         self.writer
             .run(move |conn| {
-                Box::pin(invites_same::set_private(
-                    conn, room, actor, private, now_ms,
+                Box::pin(invites_same::set_room_setting(
+                    conn, room, actor, setting, now_ms,
                 ))
             })
             .await

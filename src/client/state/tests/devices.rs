@@ -17,6 +17,7 @@ fn direct(id: i64, a: i64, b: i64, last_seq: Seq, reads: Vec<ReadMark>) -> Conve
         read_count: None,
         staff: Default::default(),
         timed_out_until_ms: None,
+        slow_mode_s: 0,
     }
 }
 

@@ -68,6 +68,16 @@ fn roles_timeouts_removals_and_the_log_follow_the_server() {
         2_000.0,
     );
     assert_eq!(state.timed_out_until(den, 2_000.0), None);
+    // Slow mode holds members, not the moderator the user is.
+    state.apply(
+        ServerMsg::SlowMode {
+            conversation: den,
+            seconds: 30,
+        },
+        2_000.0,
+    );
+    assert_eq!(state.slow_mode(den), 30);
+    assert_eq!(state.slow_mode_for_me(den), None, "a moderator is not held");
     // The log: a page, an entry as it happens, an older page.
     state.open_audit(Some(den));
     state.apply(
@@ -142,4 +152,24 @@ fn a_removal_while_away_is_named_after_the_next_ready() {
         0.0,
     );
     assert_eq!(state.removed.map(|r| r.room), Some("den".into()));
+}
+
+#[test]
+fn slow_mode_holds_a_member_and_comes_with_the_room() {
+    let ann = user(1, "Ann");
+    let mut state = ChatState::default();
+    ready(&mut state, &ann, None);
+    let den = ConversationId(4);
+    let mut info = room(4, "den", 0);
+    info.slow_mode_s = 10;
+    state.apply(ServerMsg::Joined { conversation: info }, 0.0);
+    assert_eq!(state.slow_mode_for_me(den), Some(10));
+    state.apply(
+        ServerMsg::SlowMode {
+            conversation: den,
+            seconds: 0,
+        },
+        0.0,
+    );
+    assert_eq!(state.slow_mode_for_me(den), None, "off");
 }

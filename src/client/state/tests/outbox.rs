@@ -39,26 +39,27 @@ fn a_pending_message_becomes_sent_on_ack_and_is_not_shown_twice() {
 
 #[test]
 fn a_message_refused_as_too_fast_stays_pending_and_goes_again_later() {
-    let ann = user(1, "Ann");
-    let mut state = ChatState::default();
-    ready(&mut state, &ann, None);
-    let id = ClientMsgId("c1".into());
-    let (stored, _) = state
-        .send(ConversationId(1), id.clone(), "hi".into(), 0.0)
-        .unwrap();
-    let request = stored.request();
-    let reactions = state.apply(
-        refusal("c1", ErrorCode::RateLimited, "slow down", Some(180)),
-        0.0,
-    );
-    assert_eq!(
-        reactions,
-        [Reaction::SendAfter {
-            ms: 180,
-            msg: request
-        }]
-    );
-    assert_eq!(state.outbox[0].failed, None);
+    // Too fast for the server's limit, or for the room's slow mode.
+    for code in [ErrorCode::RateLimited, ErrorCode::SlowMode] {
+        let ann = user(1, "Ann");
+        let mut state = ChatState::default();
+        ready(&mut state, &ann, None);
+        let id = ClientMsgId("c1".into());
+        let (stored, _) = state
+            .send(ConversationId(1), id.clone(), "hi".into(), 0.0)
+            .unwrap();
+        let request = stored.request();
+        let reactions = state.apply(refusal("c1", code, "slow down", Some(180)), 0.0);
+        assert_eq!(
+            reactions,
+            [Reaction::SendAfter {
+                ms: 180,
+                msg: request
+            }],
+            "{code:?}"
+        );
+        assert_eq!(state.outbox[0].failed, None);
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use super::*;
 use crate::protocol::AuditAction;
 use crate::server::store::{
-    invites::{InviteUse, NewInvite},
+    invites::{InviteUse, NewInvite, RoomSetting},
     moderation::{Act, Moderation},
 };
 
@@ -34,13 +34,19 @@ async fn a_private_room_is_joined_by_invite_only_and_a_link_admits_what_it_allow
         }
         let [bob, cat, dan, eve] = [&users[0], &users[1], &users[2], &users[3]];
         let (room, _, _) = store.join_room("club", ann.id, 5).await.unwrap();
-        let entry = store.set_private(room, ann.id, true, 6).await.unwrap();
+        let entry = store
+            .set_room_setting(room, ann.id, RoomSetting::Private(true), 6)
+            .await
+            .unwrap();
         assert_eq!(
             entry.map(|e| e.action),
             Some(AuditAction::PrivacySet { private: true })
         );
         assert_eq!(
-            store.set_private(room, ann.id, true, 7).await.unwrap(),
+            store
+                .set_room_setting(room, ann.id, RoomSetting::Private(true), 7)
+                .await
+                .unwrap(),
             None,
             "private already"
         );
@@ -156,7 +162,7 @@ async fn a_private_room_is_joined_by_invite_only_and_a_link_admits_what_it_allow
 
         // Public again: anyone joins by name.
         store
-            .set_private(room, ann.id, false, 300)
+            .set_room_setting(room, ann.id, RoomSetting::Private(false), 300)
             .await
             .unwrap()
             .unwrap();
@@ -187,6 +193,48 @@ async fn a_room_has_at_most_its_number_of_live_invites_and_a_dead_one_frees_a_pl
         let first = format!("code{:018}", 0);
         store.revoke_invite(room, &first, ann.id, 11).await.unwrap();
         assert!(store.create_invite(one_more).await.unwrap().is_some());
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_rooms_slow_mode_is_audited_and_comes_back_with_the_conversations() {
+    for db in TestDatabase::all() {
+        let (store, ann, general) = ann_and_general(&db).await;
+        let (room, _, _) = store.join_room("club", ann.id, 5).await.unwrap();
+        let slow = |rows: Vec<ConversationRow>, id| {
+            rows.into_iter().find(|r| r.id == id).map(|r| r.slow_mode_s)
+        };
+        assert_eq!(slow(store.conversations().await.unwrap(), room), Some(0));
+        let entry = store
+            .set_room_setting(room, ann.id, RoomSetting::SlowMode(30), 6)
+            .await
+            .unwrap();
+        assert_eq!(
+            entry.map(|e| (e.action, e.at_ms)),
+            Some((AuditAction::SlowModeSet { seconds: 30 }, 6))
+        );
+        assert_eq!(
+            store
+                .set_room_setting(room, ann.id, RoomSetting::SlowMode(30), 7)
+                .await
+                .unwrap(),
+            None,
+            "so already: no entry"
+        );
+        assert_eq!(slow(store.conversations().await.unwrap(), room), Some(30));
+        assert_eq!(
+            slow(store.conversations().await.unwrap(), general),
+            Some(0),
+            "only that room"
+        );
+        let (log, _) = store.audit_log(room, None, 10).await.unwrap();
+        assert_eq!(log.len(), 1, "{log:?}");
+        store
+            .set_room_setting(room, ann.id, RoomSetting::SlowMode(0), 8)
+            .await
+            .unwrap();
+        assert_eq!(slow(store.conversations().await.unwrap(), room), Some(0));
         store.close().await;
     }
 }
