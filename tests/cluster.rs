@@ -105,6 +105,11 @@ struct Cluster {
 
 impl Cluster {
     async fn start(test: &str, nodes: usize) -> Option<Self> {
+        Self::start_with(test, nodes, |c| c).await
+    }
+
+    /// Servers of the configuration `tune` makes of the usual one.
+    async fn start_with(test: &str, nodes: usize, tune: impl Fn(Config) -> Config) -> Option<Self> {
         let database_url = postgres_database(test)?;
         let redis = std::sync::Arc::new(std::sync::Mutex::new(Redis::start()));
         let mut cluster = Self {
@@ -113,7 +118,7 @@ impl Cluster {
             nodes: Vec::new(),
         };
         for _ in 0..nodes {
-            let node = TestServer::start(cluster.config()).await;
+            let node = TestServer::start(tune(cluster.config())).await;
             cluster.nodes.push(node);
         }
         Some(cluster)
@@ -944,5 +949,44 @@ async fn a_block_made_on_one_server_holds_on_another() {
         .await;
         assert_eq!(first, cat.me.id, "nothing of Bob's before Cat's");
     }
+    cluster.stop().await;
+}
+
+/// A user's sending budget is one across servers: the tokens spent on one server are
+/// taken on the other too (told over Redis), so tabs on two servers do not send twice
+/// as much.
+#[tokio::test]
+async fn a_users_rate_limit_holds_across_servers() {
+    let limited = |c: Config| Config {
+        sends_per_second: 2,
+        send_burst: 10,
+        ..c
+    };
+    let Some(cluster) = Cluster::start_with("shared-limits", 2, limited).await else {
+        return;
+    };
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let mut ann = a.login("Ann", "fox").await.unwrap();
+    let mut ann_on_b = b.resume(&ann.token).await.unwrap();
+    let general = ann.room(chat::protocol::GENERAL_ROOM);
+    // The whole burst, on A.
+    for n in 0..10 {
+        post(&mut ann, general, &format!("a{n}"), "spam").await;
+    }
+    // Told to B within a moment (two tokens come back a second meanwhile).
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let mut sent_on_b = 0;
+    let refused = loop {
+        match try_post(&mut ann_on_b, general, &format!("b{sent_on_b}"), "spam").await {
+            Ok(_) if sent_on_b < 10 => sent_on_b += 1,
+            Ok(_) => break None,
+            Err((code, _)) => break Some(code),
+        }
+    };
+    assert_eq!(refused, Some(ErrorCode::RateLimited));
+    assert!(
+        sent_on_b <= 3,
+        "B let {sent_on_b} through after A spent the burst"
+    );
     cluster.stop().await;
 }

@@ -112,6 +112,16 @@ pub enum Event {
     },
     /// `user` turned sharing read receipts on or off.
     ReceiptsShared { user: UserId, on: bool },
+    /// Tokens a server took from its rate-limit buckets in the last moment, so that
+    /// the others take them too: a user (or an address) has one budget across
+    /// servers. Buckets are numbered as the hub numbers them (a number a server does
+    /// not know is skipped); lost if lost.
+    Spent {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        users: Vec<(UserId, u8, u32)>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        addresses: Vec<(std::net::IpAddr, u8, u32)>,
+    },
     /// `user` is typing in the conversation (not stored; lost if lost).
     Typing {
         conversation: ConversationId,
@@ -265,6 +275,10 @@ mod tests {
                 conversation: ConversationId(3),
                 seconds: 30,
                 entry: None,
+            },
+            Event::Spent {
+                users: vec![(UserId(1), 0, 3)],
+                addresses: vec![("10.0.0.1".parse().unwrap(), 1, 2)],
             },
             Event::DirectOpened {
                 conversation: ConversationId(4),

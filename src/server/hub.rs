@@ -40,6 +40,7 @@ mod requests;
 mod rooms;
 mod sessions;
 mod settings;
+mod shared_limits;
 mod slow_mode;
 #[cfg(test)]
 mod tests;
@@ -175,6 +176,8 @@ enum Done {
     TouchSessions,
     /// Time to tell the read marks of the last second.
     TellReceipts,
+    /// Time to tell the other servers the rate-limit tokens spent here.
+    ShareSpent,
     /// Time to read storage's picture of every conversation (bus events may be lost).
     Resync,
     /// That picture, read when this server had made this many membership changes.
@@ -223,6 +226,7 @@ impl Hub {
         let state = State {
             store,
             limits: limits::Limits::new(&settings),
+            spent: shared_limits::Spent::default(),
             settings,
             conns: HashMap::new(),
             live: HashMap::new(),
@@ -350,6 +354,8 @@ struct State {
     store: Store,
     settings: HubSettings,
     limits: limits::Limits,
+    /// Rate-limit tokens taken here, not yet told to the other servers.
+    spent: shared_limits::Spent,
     conns: HashMap<ConnId, Conn>,
     live: HashMap<UserId, Live>,
     /// The same users by lower-cased nickname: the first page of the people list.
@@ -535,6 +541,7 @@ impl State {
             Done::LinkTimeout(conn, link) => self.link_timeout(conn, link),
             Done::TouchSessions => self.touch_sessions(),
             Done::TellReceipts => self.tell_receipts(),
+            Done::ShareSpent => self.share_spent(),
             Done::Resync => self.heard(Incoming::Resync),
             Done::Resynced(read, since) => self.resynced(read, since),
             Done::Admins(read) => self.admins_read(read),

@@ -56,6 +56,11 @@ impl Kind {
         Kind::Reports,
     ];
 
+    /// The kind numbered `n` (its place in [`Kind::ALL`]), as other servers tell it.
+    pub(super) fn numbered(n: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(n)).copied()
+    }
+
     fn what(self) -> &'static str {
         match self {
             Kind::Send => "You are sending too fast; wait a moment.",
@@ -79,6 +84,10 @@ fn quota(per_second: f64, burst: u32) -> Quota {
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
         .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
 }
+
+/// Most tokens one report of another server takes from a bucket (more than any
+/// bucket holds).
+const DEBIT_MAX: u32 = 1_000;
 
 /// Checks between two sweeps of the buckets that are full again.
 const SWEEP_EVERY: u32 = 4096;
@@ -109,6 +118,18 @@ pub(super) enum PerAddress {
 }
 
 impl PerAddress {
+    const ALL: [PerAddress; 4] = [
+        PerAddress::SignIn,
+        PerAddress::SignUp,
+        PerAddress::LinkRedeem,
+        PerAddress::PasskeySignIn,
+    ];
+
+    /// The bucket numbered `n` (its place in [`PerAddress::ALL`]).
+    pub(super) fn numbered(n: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(n)).copied()
+    }
+
     fn what(self) -> &'static str {
         match self {
             PerAddress::SignIn => "Too many sign-ins from your address; wait a moment.",
@@ -189,15 +210,39 @@ impl Limits {
         address: IpAddr,
     ) -> Result<(), Duration> {
         self.swept_now_and_then();
-        let limiter = match bucket {
+        self.address_limiter(bucket)
+            .check_key(&address)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    fn address_limiter(&self, bucket: PerAddress) -> &DefaultKeyedRateLimiter<IpAddr> {
+        match bucket {
             PerAddress::SignIn => &self.sign_in,
             PerAddress::SignUp => &self.sign_up,
             PerAddress::LinkRedeem => &self.link_redeem,
             PerAddress::PasskeySignIn => &self.passkey_sign_in,
-        };
-        limiter
-            .check_key(&address)
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        }
+    }
+
+    /// Takes up to `n` tokens of `user`'s `kind` bucket (spent on another server),
+    /// as many as it has.
+    pub(super) fn debit(&self, kind: Kind, user: UserId, n: u32) {
+        let limiter = &self.per_user[kind as usize];
+        for _ in 0..n.min(DEBIT_MAX) {
+            if limiter.check_key(&user).is_err() {
+                break;
+            }
+        }
+    }
+
+    /// Takes up to `n` tokens of an address's bucket (spent on another server).
+    pub(super) fn debit_address(&self, bucket: PerAddress, address: IpAddr, n: u32) {
+        let limiter = self.address_limiter(bucket);
+        for _ in 0..n.min(DEBIT_MAX) {
+            if limiter.check_key(&address).is_err() {
+                break;
+            }
+        }
     }
 
     /// Forgets the buckets that are full again, now and then, so that many users or
@@ -227,6 +272,9 @@ impl State {
     /// (and closes a connection refused too often in a row).
     pub(super) fn limit(&mut self, conn: ConnId, kind: Kind, user: UserId) -> Result<(), Refusal> {
         let checked = self.limits.check(kind, user);
+        if checked.is_ok() {
+            self.spent_by_user(user, kind);
+        }
         self.strike_or_pass(conn, checked, kind.what())
     }
 
@@ -240,6 +288,9 @@ impl State {
             return Ok(());
         };
         let checked = self.limits.check_address(bucket, address);
+        if checked.is_ok() {
+            self.spent_by_address(address, bucket);
+        }
         self.strike_or_pass(conn, checked, bucket.what())
     }
 
@@ -296,6 +347,32 @@ mod tests {
         assert!(limits.check(Kind::Membership, bo).is_ok());
         assert!(limits.check(Kind::History, ana).is_ok());
         assert!(limits.check(Kind::Send, ana).is_ok());
+    }
+
+    #[test]
+    fn tokens_spent_on_another_server_are_taken_here_as_far_as_there_are_any() {
+        let limits = Limits::new(&HubSettings::default());
+        let (ana, bo) = (UserId(1), UserId(2));
+        // Ten joins spent elsewhere (and more): none left here.
+        limits.debit(Kind::Membership, ana, 25);
+        assert!(limits.check(Kind::Membership, ana).is_err());
+        assert!(limits.check(Kind::Membership, bo).is_ok(), "only hers");
+        // Eight of ten: two left.
+        limits.debit(Kind::Membership, bo, 8);
+        assert!(limits.check(Kind::Membership, bo).is_ok());
+        assert!(limits.check(Kind::Membership, bo).is_err());
+        // The numbers other servers tell them by.
+        for kind in Kind::ALL {
+            assert_eq!(Kind::numbered(kind as u8), Some(kind));
+        }
+        for bucket in PerAddress::ALL {
+            assert_eq!(PerAddress::numbered(bucket as u8), Some(bucket));
+        }
+        assert_eq!(Kind::numbered(200), None);
+        let here: IpAddr = "10.0.0.1".parse().unwrap();
+        limits.debit_address(PerAddress::SignUp, here, 1_000);
+        assert!(limits.check_address(PerAddress::SignUp, here).is_err());
+        assert!(limits.check_address(PerAddress::SignIn, here).is_ok());
     }
 
     #[test]

@@ -102,6 +102,7 @@ impl State {
                 self.tell_direct_opened(conversation, &opener, &peer);
             }
             Event::Typing { conversation, user } => self.tell_typing(conversation, user),
+            Event::Spent { users, addresses } => self.spent_elsewhere(users, addresses),
             Event::MarkedRead {
                 conversation,
                 user,
