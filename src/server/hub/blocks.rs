@@ -6,7 +6,7 @@
 //! unread counts are filtered by storage. A private conversation is closed both ways
 //! ([`State::authorize`]). The blocked person is never told.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::{
     protocol::{
@@ -28,6 +28,10 @@ pub(super) fn blockable(m: &ChatMessage) -> bool {
     !matches!(m.body, MessageBody::Removed { .. })
 }
 
+/// Block lists changed lately that are remembered, for session starts whose read of
+/// storage was under way meanwhile ([`Blocks::changed_since`]).
+const RECENT_CHANGES: usize = 4096;
+
 /// Who blocks whom, both ways.
 #[derive(Debug, Default)]
 pub(super) struct Blocks {
@@ -35,6 +39,10 @@ pub(super) struct Blocks {
     by_blocker: HashMap<UserId, HashSet<UserId>>,
     /// Blocked → those who block them.
     by_blocked: HashMap<UserId, HashSet<UserId>>,
+    /// How many lists were set from a change (here or on another server).
+    version: u64,
+    /// The newest of those changes: (version, blocker).
+    recent: VecDeque<(u64, UserId)>,
 }
 
 impl Blocks {
@@ -80,6 +88,47 @@ impl Blocks {
             self.by_blocker.entry(*b).or_default().insert(user);
             self.by_blocked.entry(user).or_default().insert(*b);
         }
+    }
+
+    /// How many changes were set so far: a read of storage that starts now knows
+    /// those, and none after.
+    pub(super) fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// `blocker`'s whole list, as a change (made here or on another server) left it.
+    pub(super) fn changed(&mut self, blocker: UserId, blocked: impl IntoIterator<Item = UserId>) {
+        self.set(blocker, blocked);
+        self.version += 1;
+        self.recent.push_back((self.version, blocker));
+        if self.recent.len() > RECENT_CHANGES {
+            self.recent.pop_front();
+        }
+    }
+
+    /// Whether `blocker`'s list changed after `since` ([`Blocks::version`]): then what
+    /// a read of storage begun at `since` says of it is older than what is here.
+    fn changed_since(&self, blocker: UserId, since: u64) -> bool {
+        self.recent
+            .iter()
+            .rev()
+            .take_while(|(v, _)| *v > since)
+            .any(|(_, b)| *b == blocker)
+    }
+
+    /// What storage had of `user`'s blocks, read from `since` on: whom they block and
+    /// who blocks them, but for the lists changed meanwhile (newer here already).
+    pub(super) fn load(&mut self, user: UserId, of: &BlocksOf, since: u64) {
+        if !self.changed_since(user, since) {
+            self.set(user, of.blocked.iter().map(|u| u.id));
+        }
+        let blockers: Vec<UserId> = of
+            .blockers
+            .iter()
+            .copied()
+            .filter(|b| !self.changed_since(*b, since))
+            .collect();
+        self.blocked_by_these(user, &blockers);
     }
 
     /// `user` is offline here: the blocks between them and someone else offline here
@@ -167,17 +216,17 @@ impl State {
 
     /// `blocker` blocks these now (here or on another server): their tabs here are told.
     pub(super) fn blocks_changed(&mut self, blocker: UserId, users: Vec<Author>) {
-        self.blocks.set(blocker, users.iter().map(|u| u.id));
+        self.blocks.changed(blocker, users.iter().map(|u| u.id));
         if self.live.contains_key(&blocker) {
             let listed = self.blocked_list(&users);
             self.send_to_user(blocker, &encode(&listed), true);
         }
     }
 
-    /// A session of `user` starts here: what storage has of their blocks.
-    pub(super) fn load_blocks(&mut self, user: UserId, of: &BlocksOf) {
-        self.blocks.set(user, of.blocked.iter().map(|u| u.id));
-        self.blocks.blocked_by_these(user, &of.blockers);
+    /// A session of `user` starts here: what storage had of their blocks when it was
+    /// read, from block change `since` on.
+    pub(super) fn load_blocks(&mut self, user: UserId, of: &BlocksOf, since: u64) {
+        self.blocks.load(user, of, since);
     }
 
     /// The `blocked` message listing these people.
@@ -249,5 +298,31 @@ mod tests {
         assert!(blocks.blocks(ann, cat));
         blocks.set(ann, []);
         assert!(blocks.by_blocker.is_empty() && blocks.by_blocked.is_empty());
+    }
+
+    #[test]
+    fn a_change_heard_while_storage_was_read_is_not_undone_by_the_read() {
+        let (ann, bob, cat) = (UserId(1), UserId(2), UserId(3));
+        let mut blocks = Blocks::default();
+        // Ann's session starts: storage is read (she blocks nobody; Cat blocks her).
+        let since = blocks.version();
+        // Meanwhile her other tab, on another server, blocks Bob; Cat unblocks her.
+        blocks.changed(ann, [bob]);
+        blocks.changed(cat, []);
+        let read = BlocksOf {
+            blocked: vec![],
+            blockers: vec![cat],
+        };
+        blocks.load(ann, &read, since);
+        assert!(blocks.blocks(ann, bob), "the newer list stays");
+        assert!(!blocks.blocks(cat, ann), "so does Cat's");
+        // A read begun after the changes is taken as it is.
+        let since = blocks.version();
+        let read = BlocksOf {
+            blocked: vec![],
+            blockers: vec![cat],
+        };
+        blocks.load(ann, &read, since);
+        assert!(!blocks.blocks(ann, bob) && blocks.blocks(cat, ann));
     }
 }

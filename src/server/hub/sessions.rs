@@ -54,6 +54,8 @@ struct Fresh {
     offline_peers: Vec<UserRow>,
     /// Whom the user blocks and who blocks them (none for a new user).
     blocks: BlocksOf,
+    /// The hub's block changes when that was read ([`super::blocks::Blocks::version`]).
+    blocks_since: u64,
 }
 
 impl State {
@@ -110,6 +112,7 @@ impl State {
                 }
                 let fresh = Fresh {
                     token: Some(token),
+                    blocks_since: state.blocks.version(),
                     ..Fresh::default()
                 };
                 state.start_session(conn, user, token_hash, fresh);
@@ -141,6 +144,7 @@ impl State {
         let now = unix_millis();
         let alive_since = self.alive_since(now);
         let store = self.store.clone();
+        let blocks_since = self.blocks.version();
         self.spawn_io(
             conn,
             async move {
@@ -163,6 +167,7 @@ impl State {
                         unread,
                         offline_peers: Vec::new(),
                         blocks,
+                        blocks_since,
                     };
                     // Peers of private conversations may be offline: their names come
                     // from storage.
@@ -210,6 +215,7 @@ impl State {
             unread,
             offline_peers,
             blocks,
+            blocks_since,
         } = fresh;
         let Some(c) = self.conns.get_mut(&conn) else {
             return; // gone meanwhile
@@ -219,7 +225,7 @@ impl State {
             token_hash,
         });
         // Before anything is delivered to the connection (this same turn).
-        self.load_blocks(user.id, &blocks);
+        self.load_blocks(user.id, &blocks, blocks_since);
         let newly_online = self.attach(&user, conn);
         let mut conversations = self.conversations.of(user.id);
         self.fill_reads(&mut conversations, user.id);
