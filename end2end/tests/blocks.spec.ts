@@ -22,14 +22,24 @@ test("blocking hides a person's messages and refuses their private messages, unt
   const room = unique("b-");
   for (const p of [ann, bob, cat]) await joinRoom(p.page, room);
 
+  // Bob's reaction to Cat's message, counted for Ann until she blocks him.
+  await send(cat.page, "cat was first");
+  const cats = message(bob.page, "cat was first");
+  await cats.hover();
+  await cats.getByTestId("react").dispatchEvent("click");
+  await bob.page.getByRole("button", { name: "React with 👍" }).dispatchEvent("click");
+  await expect(message(ann.page, "cat was first").getByTestId("reaction")).toHaveText("👍 1");
+
   await send(bob.page, "spam one");
   const row = message(ann.page, "spam one");
   await expect(row).toBeVisible();
   await row.hover();
   await row.getByTestId("block-author").dispatchEvent("click");
   await row.getByTestId("confirm-block-yes").dispatchEvent("click");
-  // Gone at once, with no placeholder; Cat still has it.
+  // Gone at once, with no placeholder (his reaction too); Cat still has it.
   await expect(message(ann.page, "spam one")).toHaveCount(0);
+  await expect(message(ann.page, "cat was first").getByTestId("reaction")).toHaveCount(0);
+  await expect(message(cat.page, "cat was first").getByTestId("reaction")).toHaveText("👍 1");
   await expect(message(cat.page, "spam one")).toBeVisible();
 
   await send(bob.page, "spam two");
@@ -37,6 +47,16 @@ test("blocking hides a person's messages and refuses their private messages, unt
   await expect(message(cat.page, "spam two")).toBeVisible();
   await expect(message(ann.page, "cat is here")).toBeVisible();
   await expect(message(ann.page, "spam two")).toHaveCount(0);
+
+  // Cat answers Bob: Ann gets the answer, not what it quotes.
+  const spam = message(cat.page, "spam two");
+  await spam.hover();
+  await spam.getByTestId("reply").dispatchEvent("click");
+  await send(cat.page, "no thanks");
+  const answer = message(ann.page, "no thanks");
+  await expect(answer.getByTestId("quote")).toContainText("a message of someone you block");
+  await expect(answer.getByTestId("quote")).not.toContainText("spam two");
+  await expect(answer.getByTestId("quote")).not.toContainText(b);
 
   // Bob cannot write to Ann privately (and is not told she blocked him).
   await bob.page.getByTestId(`user-${a}`).click();
@@ -47,6 +67,8 @@ test("blocking hides a person's messages and refuses their private messages, unt
   await expect(ann.page.getByTestId("conversation-title")).toHaveText(`# ${room}`);
   await expect(message(ann.page, "cat is here")).toBeVisible();
   await expect(message(ann.page, "spam two")).toHaveCount(0);
+  await expect(message(ann.page, "cat was first").getByTestId("reaction")).toHaveCount(0);
+  await expect(message(ann.page, "no thanks").getByTestId("quote")).not.toContainText("spam two");
   await ann.page.getByTestId("open-settings").click();
   const listed = ann.page.getByTestId("blocked-person");
   await expect(listed).toHaveCount(1);

@@ -133,77 +133,109 @@ pub fn MessageRow(message: ChatMessage, first: bool, me: Option<UserId>) -> impl
 }
 
 /// The message a reply answers; a click brings it into view (loading it if needed).
+/// Of someone the user blocks, neither who nor what is shown.
 #[component]
 fn QuoteButton(message: ChatMessage, quote: Quote) -> impl IntoView {
     let socket = expect_context::<Socket>();
+    let chat = socket.chat();
     let i18n = expect_context::<I18n>();
     let (conversation, seq) = (message.conversation, quote.seq);
+    let author = quote.author;
+    let blocked = Memo::new(move |_| chat.read(Part::People, |s| s.blocks(author)));
     let name = quote.nickname.clone();
     let snippet = quote.snippet.clone();
+    let shown_name = move || {
+        if blocked.get() {
+            leptos_fluent::tr!(i18n, "someone-you-block")
+        } else {
+            name.clone()
+        }
+    };
+    let label = {
+        let shown_name = shown_name.clone();
+        move || leptos_fluent::tr!(i18n, "show-quoted", { "name" => shown_name() })
+    };
     view! {
         <button
             class="quote"
             data-testid="quote"
             on:click=move |_| socket.jump_to(conversation, seq)
-            aria-label=move || leptos_fluent::tr!(i18n, "show-quoted", { "name" => name.clone() })
+            aria-label=label
         >
-            <b>{quote.nickname.clone()}</b>
-            <span>{move || if quote.deleted { leptos_fluent::tr!(i18n, "message-deleted") } else { snippet.clone() }}</span>
+            <b>{shown_name}</b>
+            <span>{move || if blocked.get() {
+                leptos_fluent::tr!(i18n, "quote-of-blocked")
+            } else if quote.deleted {
+                leptos_fluent::tr!(i18n, "message-deleted")
+            } else {
+                snippet.clone()
+            }}</span>
         </button>
     }
 }
 
 /// The emoji on a message with their counts; who reacted shows on hover and focus,
-/// and is read out; one's own reaction is pressed, and a click takes it back.
+/// and is read out; one's own reaction is pressed, and a click takes it back. Those
+/// the user blocks are not counted.
 #[component]
 fn Reactions(message: ChatMessage, me: Option<UserId>) -> impl IntoView {
     let socket = expect_context::<Socket>();
+    let chat = socket.chat();
     let i18n = expect_context::<I18n>();
     let (conversation, seq) = (message.conversation, message.seq);
-    message
-        .reactions
-        .into_iter()
-        .map(|Reaction { emoji, users }| {
-            let names: Vec<&str> = users.iter().map(|u| u.nickname.as_str()).collect();
-            let who = names.join(", ");
-            let pressed = me.is_some_and(|me| users.iter().any(|u| u.id == me));
-            let count = users.len();
-            let label = {
-                let (emoji, who) = (emoji.clone(), who.clone());
-                move || {
-                    leptos_fluent::tr!(i18n, "reaction-label", {
-                        "emoji" => emoji.clone(),
-                        "count" => count,
-                        "names" => who.clone(),
-                    })
+    let blocked = Memo::new(move |_| chat.read(Part::People, |s| s.blocked.clone()));
+    let reactions = message.reactions;
+    move || {
+        let blocked = blocked.get();
+        reactions
+            .clone()
+            .into_iter()
+            .filter_map(|Reaction { emoji, mut users }| {
+                users.retain(|u| !blocked.contains_key(&u.id));
+                (!users.is_empty()).then_some(Reaction { emoji, users })
+            })
+            .map(|Reaction { emoji, users }| {
+                let names: Vec<&str> = users.iter().map(|u| u.nickname.as_str()).collect();
+                let who = names.join(", ");
+                let pressed = me.is_some_and(|me| users.iter().any(|u| u.id == me));
+                let count = users.len();
+                let label = {
+                    let (emoji, who) = (emoji.clone(), who.clone());
+                    move || {
+                        leptos_fluent::tr!(i18n, "reaction-label", {
+                            "emoji" => emoji.clone(),
+                            "count" => count,
+                            "names" => who.clone(),
+                        })
+                    }
+                };
+                let toggle = {
+                    let emoji = emoji.clone();
+                    move |_| {
+                        let change = Change::React {
+                            seq,
+                            emoji: emoji.clone(),
+                            on: !pressed,
+                        };
+                        socket.post(conversation, Draft::change(change));
+                    }
+                };
+                view! {
+                    <button
+                        class="reaction"
+                        class:mine=pressed
+                        aria-pressed=pressed.to_string()
+                        aria-label=label
+                        title=who
+                        data-testid="reaction"
+                        on:click=toggle
+                    >
+                        <span aria-hidden="true">{emoji.clone()} " " {users.len()}</span>
+                    </button>
                 }
-            };
-            let toggle = {
-                let emoji = emoji.clone();
-                move |_| {
-                    let change = Change::React {
-                        seq,
-                        emoji: emoji.clone(),
-                        on: !pressed,
-                    };
-                    socket.post(conversation, Draft::change(change));
-                }
-            };
-            view! {
-                <button
-                    class="reaction"
-                    class:mine=pressed
-                    aria-pressed=pressed.to_string()
-                    aria-label=label
-                    title=who
-                    data-testid="reaction"
-                    on:click=toggle
-                >
-                    <span aria-hidden="true">{emoji.clone()} " " {users.len()}</span>
-                </button>
-            }
-        })
-        .collect_view()
+            })
+            .collect_view()
+    }
 }
 
 /// Reply, react, and for one's own message edit and delete (delete asks first); for
