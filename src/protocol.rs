@@ -463,6 +463,9 @@ pub enum ServerMsg {
     },
     /// A new report, to the room's moderators and the instance admins online.
     ReportFiled { report: ReportInfo },
+    /// The operator made the user an instance admin (`true`) or took it back: told to
+    /// their tabs at once, so that what an admin may do shows without a reload.
+    InstanceAdmin { admin: bool },
     /// A report was marked handled (by this user or another moderator).
     ReportHandled {
         conversation: ConversationId,

@@ -1,18 +1,8 @@
 // An axe-core scan (WCAG 2.1 A and AA rules) of every page and panel, in the light
 // and the dark theme, on a desktop and a phone, in English and in 简体中文: no
 // violation at all. Fields are found by id and test id, not by their words.
-import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { login, send, unique, virtualAuthenticator } from "./support";
-
-async function violations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page })
-    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
-    .analyze();
-  return results.violations.map(
-    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
-  );
-}
+import { login, send, unique, violations, virtualAuthenticator } from "./support";
 
 for (const locale of ["en-US", "zh-CN"]) {
   for (const colorScheme of ["light", "dark"] as const) {

@@ -1,9 +1,10 @@
 // Shared helpers of the end-to-end tests.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import AxeBuilder from "@axe-core/playwright";
 import { expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -11,6 +12,16 @@ const root = path.resolve(__dirname, "..", "..");
 /** A name no other test (or earlier run) uses: `prefix` plus a random tail, at most 24 characters. */
 export function unique(prefix: string): string {
   return `${prefix}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** What an axe-core scan (WCAG 2.1 A and AA rules) of the page finds: none, we want. */
+export async function violations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    .analyze();
+  return results.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
+  );
 }
 
 /** Opens the login page, picks the nickname and avatar, presses Enter, and waits for the
@@ -134,19 +145,23 @@ export class OwnServer {
     return server;
   }
 
+  private environment(): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      CHAT_LISTEN_ADDR: `127.0.0.1:${this.port}`,
+      CHAT_DATABASE_URL: `sqlite://${path.join(this.dir, "chat.db")}`,
+      CHAT_SITE_ROOT: process.env.CHAT_SITE_ROOT ?? path.join(root, "target", "site"),
+      RUST_LOG: "warn",
+      ...this.env,
+    };
+  }
+
   /** Starts the server (again), and waits until it answers. */
   async restart(): Promise<void> {
     this.process = spawn(serverBinary(), [], {
       cwd: root,
       stdio: ["ignore", "inherit", "inherit"],
-      env: {
-        ...process.env,
-        CHAT_LISTEN_ADDR: `127.0.0.1:${this.port}`,
-        CHAT_DATABASE_URL: `sqlite://${path.join(this.dir, "chat.db")}`,
-        CHAT_SITE_ROOT: process.env.CHAT_SITE_ROOT ?? path.join(root, "target", "site"),
-        RUST_LOG: "warn",
-        ...this.env,
-      },
+      env: this.environment(),
     });
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
@@ -158,6 +173,13 @@ export class OwnServer {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`own server on ${this.url} did not start`);
+  }
+
+  /** The operator's `chat admin ARGS…` against this server's database: what it printed. */
+  admin(...args: string[]): string {
+    const run = spawnSync(serverBinary(), ["admin", ...args], { cwd: root, env: this.environment(), encoding: "utf8" });
+    if (run.status !== 0) throw new Error(`chat admin ${args.join(" ")} failed: ${run.stderr}`);
+    return run.stdout;
   }
 
   /** Stops the server (SIGTERM: it closes every socket with 1001) and waits for it to exit. */

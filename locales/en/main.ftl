@@ -158,6 +158,8 @@ reports-new = { $count ->
 report-of = A message by { $name }:
 report-by = Reported by { $name }, { $time }
 report-handled = Mark handled
+reports-everywhere = Reports from every room
+report-in-direct = In a private conversation
 
 ## Blocking
 block = Block

@@ -146,6 +146,8 @@ reports-new = { $count } 条新举报
 report-of = { $name } 的消息：
 report-by = { $name } 于 { $time } 举报
 report-handled = 标记为已处理
+reports-everywhere = 所有房间的举报
+report-in-direct = 在私聊中
 
 ## 屏蔽
 block = 屏蔽

@@ -364,6 +364,17 @@ impl ChatState {
             | ServerMsg::Invites { .. }
             | ServerMsg::InviteAccepted { .. }) => self.invites(msg),
             ServerMsg::Blocked { users } => self.set_blocked(users),
+            ServerMsg::InstanceAdmin { admin } => {
+                self.admin = admin;
+                if !admin
+                    && self
+                        .reports_view
+                        .as_ref()
+                        .is_some_and(|v| v.conversation.is_none())
+                {
+                    self.reports_view = None;
+                }
+            }
             msg @ (ServerMsg::Reported { .. }
             | ServerMsg::Reports { .. }
             | ServerMsg::ReportFiled { .. }

@@ -44,6 +44,8 @@ enum Panel {
     Invites,
     /// The open room's open reports (for its moderators).
     Reports,
+    /// The open reports of every room (for an instance admin).
+    AllReports,
 }
 
 /// Whether the screen is narrow (a phone): the sidebar is then a drawer over the
@@ -223,6 +225,7 @@ pub fn ChatPage() -> impl IntoView {
         chat.read(Part::Conversation(id), |s| s.my_role(id).moderates())
             .then_some(id)
     });
+    let admin = Memo::new(move |_| chat.read(Part::Session, |s| s.admin));
 
     view! {
         <Title text=title/>
@@ -273,9 +276,24 @@ pub fn ChatPage() -> impl IntoView {
                         <PanelButton panel=panel opens=Panel::Moderation label=leptos_fluent::move_tr!("moderation-log") icon="⚑" testid="open-audit"/>
                         <PanelButton panel=panel opens=Panel::Reports label=leptos_fluent::move_tr!("reports") icon="🚩" testid="open-reports"/>
                         {move || {
-                            let unseen = moderates.get().map_or(0, |id| chat.read(Part::Moderation, |s| s.unseen_reports(id)));
+                            // An admin's count of every room's is beside their list of them.
+                            let unseen = match moderates.get() {
+                                Some(id) if !admin.get() => chat.read(Part::Moderation, |s| s.unseen_reports(id)),
+                                _ => 0,
+                            };
                             (unseen > 0).then(|| view! {
                                 <span class="report-count" data-testid="unseen-reports" role="status">
+                                    {move || leptos_fluent::tr!(i18n, "reports-new", { "count" => unseen })}
+                                </span>
+                            })
+                        }}
+                    </Show>
+                    <Show when=move || admin.get()>
+                        <PanelButton panel=panel opens=Panel::AllReports label=leptos_fluent::move_tr!("reports-everywhere") icon="🛡" testid="open-all-reports"/>
+                        {move || {
+                            let unseen = chat.read(Part::Moderation, |s| s.unseen_reports_anywhere());
+                            (unseen > 0).then(|| view! {
+                                <span class="report-count" data-testid="unseen-reports-anywhere" role="status">
                                     {move || leptos_fluent::tr!(i18n, "reports-new", { "count" => unseen })}
                                 </span>
                             })
@@ -300,6 +318,9 @@ pub fn ChatPage() -> impl IntoView {
                     }.into_any()),
                     Panel::Reports => moderates.get().map(|id| view! {
                         <ReportsPanel conversation=id on_close=Callback::new(move |_| panel.set(Panel::Conversation))/>
+                    }.into_any()),
+                    Panel::AllReports => admin.get().then(|| view! {
+                        <ReportsPanel on_close=Callback::new(move |_| panel.set(Panel::Conversation))/>
                     }.into_any()),
                     Panel::Conversation => None,
                 }}

@@ -1,6 +1,7 @@
-//! A room's open reports, for its moderators (and the instance admins): which message
-//! of whom, why, who reported it and when; each marked handled from here. New reports
-//! come in live while the panel is open.
+//! A room's open reports, for its moderators (and the instance admins), or every room's,
+//! for an instance admin (rooms they are not in too): which message of whom, where,
+//! why, who reported it and when; each marked handled from here. New reports come in
+//! live while the panel is open.
 
 use leptos::prelude::*;
 
@@ -10,17 +11,20 @@ use crate::{
     protocol::{ClientMsg, ConversationId, ReportInfo},
 };
 
+/// The reports of `conversation`, or with none those of every room.
 #[component]
-pub fn ReportsPanel(conversation: ConversationId, on_close: Callback<()>) -> impl IntoView {
+pub fn ReportsPanel(
+    #[prop(optional)] conversation: Option<ConversationId>,
+    on_close: Callback<()>,
+) -> impl IntoView {
     let socket = expect_context::<Socket>();
     let chat = socket.chat();
-    chat.update(|s| s.open_reports(Some(conversation)));
-    socket.send(ClientMsg::Reports {
-        conversation: Some(conversation),
-    });
+    chat.update(|s| s.open_reports(conversation));
+    socket.send(ClientMsg::Reports { conversation });
     on_cleanup(move || {
-        chat.update(|s| s.open_reports(None));
+        chat.update(|s| s.close_reports(conversation));
     });
+    let everywhere = conversation.is_none();
     let reports = Memo::new(move |_| {
         chat.read(Part::Moderation, |s| {
             s.reports_view
@@ -32,7 +36,9 @@ pub fn ReportsPanel(conversation: ConversationId, on_close: Callback<()>) -> imp
     view! {
         <section class="panel reports-panel" aria-labelledby="reports-heading" data-testid="reports-panel">
             <div class="panel-header">
-                <h2 id="reports-heading">{leptos_fluent::move_tr!("reports")}</h2>
+                <h2 id="reports-heading">
+                    {if everywhere { leptos_fluent::move_tr!("reports-everywhere") } else { leptos_fluent::move_tr!("reports") }}
+                </h2>
                 <button class="link-button" data-testid="close-reports" on:click=move |_| on_close.run(())>{leptos_fluent::move_tr!("close")}</button>
             </div>
             {move || match reports.get() {
@@ -42,7 +48,7 @@ pub fn ReportsPanel(conversation: ConversationId, on_close: Callback<()>) -> imp
                 }.into_any(),
                 Some(list) => view! {
                     <ul class="reports">
-                        {list.into_iter().map(|report| view! { <Report report=report/> }).collect_view()}
+                        {list.into_iter().map(|report| view! { <Report report=report everywhere=everywhere/> }).collect_view()}
                     </ul>
                 }.into_any(),
             }}
@@ -50,9 +56,10 @@ pub fn ReportsPanel(conversation: ConversationId, on_close: Callback<()>) -> imp
     }
 }
 
-/// One open report, and marking it handled.
+/// One open report (with where it is, in the list of every room), and marking it
+/// handled.
 #[component]
-fn Report(report: ReportInfo) -> impl IntoView {
+fn Report(report: ReportInfo, everywhere: bool) -> impl IntoView {
     let socket = expect_context::<Socket>();
     let i18n = expect_context::<I18n>();
     let id = report.id;
@@ -63,6 +70,16 @@ fn Report(report: ReportInfo) -> impl IntoView {
     let at = report.at_ms;
     view! {
         <li class="report" data-testid="report">
+            {everywhere.then(|| match report.room.clone() {
+                Some(room) => view! {
+                    <p class="report-where" data-testid="report-room">
+                        <a href=format!("/chat/{room}")>{format!("# {room}")}</a>
+                    </p>
+                }.into_any(),
+                None => view! {
+                    <p class="report-where muted" data-testid="report-room">{leptos_fluent::move_tr!("report-in-direct")}</p>
+                }.into_any(),
+            })}
             <p class="report-of">
                 {move || leptos_fluent::tr!(i18n, "report-of", { "name" => wrote.clone() })}
             </p>

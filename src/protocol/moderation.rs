@@ -154,6 +154,10 @@ pub const REPORTS_LISTED: u32 = 100;
 pub struct ReportInfo {
     pub id: ReportId,
     pub conversation: super::ConversationId,
+    /// The room's name (none: a private conversation), so that an admin's list of every
+    /// room's reports says where each is, rooms they are not in too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
     pub seq: Seq,
     /// Who wrote the message.
     pub reported: Author,

@@ -82,6 +82,8 @@ impl Changes {
             ServerMsg::InviteAccepted { .. } => c.session = true,
             // Messages of every conversation may go ([`ChatState::set_blocked`]).
             ServerMsg::Blocked { .. } => c.all = true,
+            // The user's role in every room changes with it.
+            ServerMsg::InstanceAdmin { .. } => c.all = true,
             ServerMsg::Reported { .. }
             | ServerMsg::Reports { .. }
             | ServerMsg::ReportFiled { .. }

@@ -1,15 +1,16 @@
 //! What the client knows of reports: the message the user just reported (the
-//! server's answer), and for a moderator the open reports of a room (the panel, kept
-//! up to date as reports are filed and handled) and how many came in while it was
-//! closed.
+//! server's answer), and for a moderator the open reports of a room, or for an instance
+//! admin those of every room (the panel, kept up to date as reports are filed and
+//! handled) and how many came in while it was closed.
 
 use super::ChatState;
 use crate::protocol::{ConversationId, ReportInfo, Seq, ServerMsg};
 
-/// A room's open reports, as the server last listed them and changed them since.
+/// A room's open reports (or every room's: `conversation` none), as the server last
+/// listed them and changed them since.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportsView {
-    pub conversation: ConversationId,
+    pub conversation: Option<ConversationId>,
     /// `None` until the server has answered; newest first.
     pub reports: Option<Vec<ReportInfo>>,
 }
@@ -22,7 +23,7 @@ impl ChatState {
                 self.reported = Some((conversation, seq));
             }
             ServerMsg::Reports {
-                conversation: Some(conversation),
+                conversation,
                 reports,
             } => {
                 if let Some(view) = &mut self.reports_view {
@@ -34,7 +35,7 @@ impl ChatState {
             ServerMsg::ReportFiled { report } => {
                 let conversation = report.conversation;
                 match &mut self.reports_view {
-                    Some(view) if view.conversation == conversation => {
+                    Some(view) if view.shows(conversation) => {
                         if let Some(list) = &mut view.reports {
                             if !list.iter().any(|r| r.id == report.id) {
                                 list.insert(0, report);
@@ -51,7 +52,7 @@ impl ChatState {
                 if let Some(list) = self
                     .reports_view
                     .as_mut()
-                    .filter(|v| v.conversation == conversation)
+                    .filter(|v| v.shows(conversation))
                     .and_then(|v| v.reports.as_mut())
                 {
                     list.retain(|r| r.id != report);
@@ -61,17 +62,33 @@ impl ChatState {
         }
     }
 
-    /// The open reports of a room are asked for anew (its count of new ones is
-    /// cleared), or the panel closed.
+    /// The open reports of a room (or of every room: `None`) are asked for anew; the
+    /// count of new ones there is cleared.
     pub fn open_reports(&mut self, conversation: Option<ConversationId>) {
-        if let Some(c) = conversation {
-            self.unseen_reports.remove(&c);
+        match conversation {
+            Some(c) => {
+                self.unseen_reports.remove(&c);
+            }
+            None => self.unseen_reports.clear(),
         }
-        self.reports_view = conversation.map(|conversation| ReportsView {
+        self.reports_view = Some(ReportsView {
             conversation,
             reports: None,
         });
         self.changes.moderation = true;
+    }
+
+    /// The reports panel of `conversation` (or of every room) was closed; one opened
+    /// since for another stays.
+    pub fn close_reports(&mut self, conversation: Option<ConversationId>) {
+        if self
+            .reports_view
+            .as_ref()
+            .is_some_and(|v| v.conversation == conversation)
+        {
+            self.reports_view = None;
+            self.changes.moderation = true;
+        }
     }
 
     /// Whether the server took the user's report of this message.
@@ -82,5 +99,17 @@ impl ChatState {
     /// Reports filed in the room while its panel was closed.
     pub fn unseen_reports(&self, conversation: ConversationId) -> u32 {
         self.unseen_reports.get(&conversation).copied().unwrap_or(0)
+    }
+
+    /// Reports filed in any room while no panel showed them (an admin's count).
+    pub fn unseen_reports_anywhere(&self) -> u32 {
+        self.unseen_reports.values().sum()
+    }
+}
+
+impl ReportsView {
+    /// Whether this view lists the reports of `conversation`.
+    fn shows(&self, conversation: ConversationId) -> bool {
+        self.conversation.is_none_or(|c| c == conversation)
     }
 }

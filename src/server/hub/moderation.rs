@@ -278,6 +278,13 @@ impl State {
                 let admins: std::collections::HashSet<UserId> = admins.into_iter().collect();
                 if admins != self.admins {
                     tracing::info!(admins = admins.len(), "instance admins changed");
+                    // Their tabs here are told at once (each server tells its own).
+                    let named: Vec<UserId> = admins.difference(&self.admins).copied().collect();
+                    let unnamed: Vec<UserId> = self.admins.difference(&admins).copied().collect();
+                    for (admin, users) in [(true, named), (false, unnamed)] {
+                        let frame = encode(&ServerMsg::InstanceAdmin { admin });
+                        self.send_to_users(users, &frame, true);
+                    }
                     self.admins = admins;
                 }
                 let banned: std::collections::HashSet<UserId> = banned.into_iter().collect();

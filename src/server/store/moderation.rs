@@ -141,9 +141,11 @@ pub struct NewReport {
     pub now_ms: i64,
 }
 
-/// The text `$2` of conversation `$1`, if it can be reported (a text not deleted).
-pub(super) const REPORTABLE: &str = "SELECT author_id, body FROM messages
-     WHERE conversation_id = $1 AND seq = $2 AND kind = 'text' AND deleted_at IS NULL";
+/// The text `$2` of conversation `$1`, if it can be reported (a text not deleted), with
+/// the room's name (none: a private conversation).
+pub(super) const REPORTABLE: &str = "SELECT m.author_id, m.body, c.room_name
+     FROM messages m JOIN conversations c ON c.id = m.conversation_id
+     WHERE m.conversation_id = $1 AND m.seq = $2 AND m.kind = 'text' AND m.deleted_at IS NULL";
 
 pub(super) const INSERT_REPORT: &str = "INSERT INTO reports
      (conversation_id, seq, reporter_id, reported_id, reason, snippet, created_at)
@@ -151,10 +153,11 @@ pub(super) const INSERT_REPORT: &str = "INSERT INTO reports
 
 /// The open reports of room `$1` (0: of every room), newest first, `$2` of them.
 pub(super) const OPEN_REPORTS: &str =
-    "SELECT r.id, r.conversation_id, r.seq, r.reason, r.snippet, r.created_at,
+    "SELECT r.id, r.conversation_id, c.room_name, r.seq, r.reason, r.snippet, r.created_at,
         r.reported_id, d.nickname AS reported_nickname, d.avatar AS reported_avatar,
         r.reporter_id, p.nickname AS reporter_nickname, p.avatar AS reporter_avatar
      FROM reports r JOIN users d ON d.id = r.reported_id JOIN users p ON p.id = r.reporter_id
+        JOIN conversations c ON c.id = r.conversation_id
      WHERE r.handled_at IS NULL AND ($1 = 0 OR r.conversation_id = $1)
      ORDER BY r.id DESC LIMIT $2";
 
@@ -172,6 +175,7 @@ pub(super) const REPORT_ROOM: &str =
 pub(super) struct ReportRow {
     id: i64,
     conversation_id: i64,
+    room_name: Option<String>,
     seq: i64,
     reason: String,
     snippet: String,
@@ -189,6 +193,7 @@ impl From<ReportRow> for crate::protocol::ReportInfo {
         Self {
             id: crate::protocol::ReportId(r.id),
             conversation: ConversationId(r.conversation_id),
+            room: r.room_name,
             seq: r.seq as crate::protocol::Seq,
             reported: Author {
                 id: UserId(r.reported_id),
@@ -572,13 +577,15 @@ macro_rules! moderation_statements_for {
             new: moderation::NewReport,
         ) -> Result<Option<crate::protocol::ReportInfo>> {
             let mut tx = conn.begin().await?;
-            let found: Option<(i64, String)> = sqlx::query_as(moderation::REPORTABLE)
-                .bind(new.conversation.0)
-                .bind(new.seq as i64)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let found: Option<(i64, String, Option<String>)> =
+                sqlx::query_as(moderation::REPORTABLE)
+                    .bind(new.conversation.0)
+                    .bind(new.seq as i64)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             // Nobody reports their own text.
-            let Some((reported, body)) = found.filter(|(author, _)| *author != new.reporter.0)
+            let Some((reported, body, room)) =
+                found.filter(|(author, _, _)| *author != new.reporter.0)
             else {
                 return Ok(None);
             };
@@ -608,6 +615,7 @@ macro_rules! moderation_statements_for {
             Ok(Some(crate::protocol::ReportInfo {
                 id: crate::protocol::ReportId(id),
                 conversation: new.conversation,
+                room,
                 seq: new.seq,
                 reported: author(reported),
                 reporter: author(reporter),
