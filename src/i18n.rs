@@ -97,6 +97,10 @@ pub fn refusal(i18n: I18n, code: ErrorCode) -> String {
         ErrorCode::TooManyBlocks => leptos_fluent::tr!(i18n, "error-too-many-blocks", {
             "max" => crate::protocol::MAX_BLOCKS,
         }),
+        ErrorCode::UploadsOff => leptos_fluent::tr!(i18n, "error-uploads-off"),
+        ErrorCode::FileTooLarge => leptos_fluent::tr!(i18n, "error-file-too-large"),
+        ErrorCode::UploadQuota => leptos_fluent::tr!(i18n, "error-upload-quota"),
+        ErrorCode::InvalidImage => leptos_fluent::tr!(i18n, "error-invalid-image"),
         ErrorCode::Internal => leptos_fluent::tr!(i18n, "error-internal"),
     }
 }

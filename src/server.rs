@@ -5,6 +5,7 @@ pub mod admission;
 pub mod bus;
 pub mod caching;
 pub mod config;
+pub mod files;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod health;
@@ -24,7 +25,7 @@ use axum::{
     },
     http::HeaderMap,
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
     Router,
 };
 use futures::{SinkExt, StreamExt};
@@ -98,6 +99,14 @@ pub struct AppState {
     /// `/echo` is routed (tests only).
     echo_endpoint: bool,
     shutdown: watch::Receiver<bool>,
+    /// Uploads and downloads of files.
+    files: files::Files,
+}
+
+impl FromRef<AppState> for files::Files {
+    fn from_ref(state: &AppState) -> Self {
+        state.files.clone()
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -146,7 +155,12 @@ impl AppState {
             .await
             .map_err(|e| cannot("load", e))?;
         let (stop_tx, stop_rx) = watch::channel(false);
+        let files = files::Files::open(config, store.clone()).map_err(|e| {
+            let dir = config.files_dir();
+            std::io::Error::other(format!("cannot keep files in {}: {e}", dir.display()))
+        })?;
         let state = Self {
+            files,
             leptos_options,
             hub,
             store: store.clone(),
@@ -199,6 +213,9 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health::live))
         .route("/healthz/ready", get(health::ready))
         .route("/metrics", get(telemetry::render))
+        .route("/api/conversations/{id}/files", post(files::upload))
+        .route("/files/{id}/{sha256}", get(files::download))
+        .route("/files/{id}/{sha256}/thumbnail", get(files::thumbnail))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         // The site's files, gzip or brotli as built when the browser accepts them.
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

@@ -264,6 +264,10 @@ error-room-unavailable = There is no room of that name you can join (a private r
 error-invalid-invite = This invite link does not work: it has expired, been used up or been revoked. Ask for a new one.
 error-direct-closed = No private messages can pass between you and this person.
 error-too-many-blocks = You can block at most { $max } people. Unblock someone in Settings first.
+error-uploads-off = This server does not take files.
+error-file-too-large = That file is too large for this server.
+error-upload-quota = Your files take all the room this server gives one person.
+error-invalid-image = That picture cannot be read: it is damaged, or too large to open.
 error-internal = The server could not complete this; try again.
 
 # Moderation

@@ -249,6 +249,10 @@ error-room-unavailable = 没有你能加入的这个名称的房间（私密房�
 error-invalid-invite = 这个邀请链接无效：已过期、已用完或已被撤销。请索取新的链接。
 error-direct-closed = 你和此人之间无法互发私信。
 error-too-many-blocks = 你最多可以屏蔽 { $max } 个人。请先在设置中解除屏蔽某人。
+error-uploads-off = 这个服务器不接收文件。
+error-file-too-large = 这个文件对这个服务器来说太大了。
+error-upload-quota = 你的文件已经用完了这个服务器给每个人的空间。
+error-invalid-image = 无法读取这张图片：它已损坏，或者太大无法打开。
 error-internal = 服务器未能完成此操作，请重试。
 
 # Moderation

@@ -89,6 +89,15 @@ pub enum ErrorCode {
     DirectClosed,
     /// The user blocks [`MAX_BLOCKS`](super::MAX_BLOCKS) people already.
     TooManyBlocks,
+    /// This server takes no uploads (`upload_max_bytes` is 0).
+    UploadsOff,
+    /// The file is over the server's size per file.
+    FileTooLarge,
+    /// The user's files take the server's room for one person already.
+    UploadQuota,
+    /// The file's content says it is a picture, but it cannot be read as one (damaged,
+    /// or more pixels than the server decodes).
+    InvalidImage,
     /// The server failed; the request may be retried.
     Internal,
 }
@@ -159,6 +168,10 @@ impl ErrorCode {
             Self::InvalidInvite => "invalid_invite",
             Self::DirectClosed => "direct_closed",
             Self::TooManyBlocks => "too_many_blocks",
+            Self::UploadsOff => "uploads_off",
+            Self::FileTooLarge => "file_too_large",
+            Self::UploadQuota => "upload_quota",
+            Self::InvalidImage => "invalid_image",
             Self::Internal => "internal",
         }
     }

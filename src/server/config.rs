@@ -109,6 +109,18 @@ pub struct Config {
     /// Passkey sign-ins one IP address may begin per minute, and at once above that.
     pub passkey_sign_ins_per_minute_per_ip: u32,
     pub passkey_sign_in_burst_per_ip: u32,
+    /// The folder uploaded files are kept in (created if missing). Empty: `files` beside
+    /// the SQLite database, or in the working folder with PostgreSQL.
+    pub files_dir: String,
+    /// Largest file one upload may bring, in bytes; 0: no uploads.
+    pub upload_max_bytes: u64,
+    /// Files one user may upload per minute (on every server together).
+    pub uploads_per_minute: u32,
+    /// Bytes of files one user may keep in all (deleted ones do not count).
+    pub upload_quota_bytes: u64,
+    /// Most pixels of a picture the server decodes (width × height); a larger one is
+    /// refused without decoding it.
+    pub image_max_pixels: u64,
 }
 
 impl Default for Config {
@@ -151,6 +163,11 @@ impl Default for Config {
             passkey_origin: String::new(),
             passkey_sign_ins_per_minute_per_ip: 10,
             passkey_sign_in_burst_per_ip: 10,
+            files_dir: String::new(),
+            upload_max_bytes: 25 << 20,
+            uploads_per_minute: 30,
+            upload_quota_bytes: 1 << 30,
+            image_max_pixels: 50_000_000,
         }
     }
 }
@@ -284,6 +301,12 @@ impl Config {
         if !(1..=3600).contains(&self.link_code_secs) {
             return invalid("link_code_secs", "must be between 1 and 3600");
         }
+        if self.uploads_per_minute == 0 {
+            return invalid("uploads_per_minute", "must be at least 1");
+        }
+        if self.image_max_pixels < 1_000_000 {
+            return invalid("image_max_pixels", "must be at least 1000000");
+        }
         if self.passkey_sign_ins_per_minute_per_ip == 0 || self.passkey_sign_in_burst_per_ip == 0 {
             return invalid(
                 "passkey_sign_ins_per_minute_per_ip",
@@ -378,6 +401,23 @@ impl Config {
         }
         super::hub::relying_party(&origin).map_err(|e| format!("{given:?}: {e}"))?;
         Ok(Some(origin))
+    }
+
+    /// The folder of uploaded files: `files_dir`, or `files` beside the SQLite database
+    /// (in the working folder with PostgreSQL).
+    pub fn files_dir(&self) -> PathBuf {
+        if !self.files_dir.is_empty() {
+            return PathBuf::from(&self.files_dir);
+        }
+        let database = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or_default());
+        match database.map(std::path::Path::new).and_then(|p| p.parent()) {
+            Some(folder) => folder.join("files"),
+            None => PathBuf::from("files"),
+        }
     }
 
     pub fn hub_settings(&self) -> HubSettings {

@@ -14,6 +14,7 @@
 
 pub mod blocks;
 pub mod devices;
+pub mod files;
 pub mod invites;
 mod message_rows;
 pub mod moderation;
@@ -470,6 +471,23 @@ pub trait Storage: Send + Sync {
 
     /// Whom `user` blocks, and who blocks them.
     async fn blocks_of(&self, user: UserId) -> Result<blocks::BlocksOf>;
+
+    /// Records an uploaded file (its bytes are stored already): its number, or none if
+    /// the uploader is not a member of the conversation.
+    async fn add_file(&self, file: files::NewFile) -> Result<Option<crate::protocol::FileId>>;
+
+    /// File `file`, if `reader` may read it (see [`files::FileRow`]).
+    async fn readable_file(
+        &self,
+        file: crate::protocol::FileId,
+        reader: UserId,
+    ) -> Result<Option<files::FileRow>>;
+
+    /// Whether `user` is a member of `conversation` now.
+    async fn is_member(&self, conversation: ConversationId, user: UserId) -> Result<bool>;
+
+    /// The bytes `user` keeps in files, and how many they uploaded since `since_ms`.
+    async fn uploaded(&self, user: UserId, since_ms: i64) -> Result<files::Uploaded>;
 }
 
 /// What a member has not read of one conversation (see [`Storage::unread`]).

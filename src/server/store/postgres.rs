@@ -469,6 +469,30 @@ impl Storage for PgStore {
     async fn blocks_of(&self, user: UserId) -> Result<super::blocks::BlocksOf> {
         blocks_same::blocks_of(&self.pool, user).await
     }
+
+    async fn add_file(
+        &self,
+        file: super::files::NewFile,
+    ) -> Result<Option<crate::protocol::FileId>> {
+        let mut conn = self.pool.acquire().await?;
+        files_same::add_file(&mut conn, file).await
+    }
+
+    async fn readable_file(
+        &self,
+        file: crate::protocol::FileId,
+        reader: UserId,
+    ) -> Result<Option<super::files::FileRow>> {
+        files_same::readable_file(&self.pool, file, reader).await
+    }
+
+    async fn is_member(&self, conversation: ConversationId, user: UserId) -> Result<bool> {
+        files_same::is_member(&self.pool, conversation, user).await
+    }
+
+    async fn uploaded(&self, user: UserId, since_ms: i64) -> Result<super::files::Uploaded> {
+        files_same::uploaded(&self.pool, user, since_ms).await
+    }
 }
 
 /// The search index's statements: `$1` message id, `$2` its text as
@@ -562,4 +586,8 @@ mod passkeys_same {
 /// The block statements, for PostgreSQL.
 mod blocks_same {
     super::super::blocks::block_statements_for!(sqlx::PgPool, sqlx::PgConnection);
+}
+
+mod files_same {
+    super::super::files::file_statements_for!(sqlx::PgPool, sqlx::PgConnection);
 }

@@ -552,6 +552,31 @@ impl Storage for SqliteStore {
     async fn blocks_of(&self, user: UserId) -> Result<super::blocks::BlocksOf> {
         blocks_same::blocks_of(&self.pool, user).await
     }
+
+    async fn add_file(
+        &self,
+        file: super::files::NewFile,
+    ) -> Result<Option<crate::protocol::FileId>> {
+        self.writer
+            .run(move |conn| Box::pin(files_same::add_file(conn, file)))
+            .await
+    }
+
+    async fn readable_file(
+        &self,
+        file: crate::protocol::FileId,
+        reader: UserId,
+    ) -> Result<Option<super::files::FileRow>> {
+        files_same::readable_file(&self.pool, file, reader).await
+    }
+
+    async fn is_member(&self, conversation: ConversationId, user: UserId) -> Result<bool> {
+        files_same::is_member(&self.pool, conversation, user).await
+    }
+
+    async fn uploaded(&self, user: UserId, since_ms: i64) -> Result<super::files::Uploaded> {
+        files_same::uploaded(&self.pool, user, since_ms).await
+    }
 }
 
 /// Indexes the texts stored before the search index existed (or past its newest
@@ -629,4 +654,8 @@ async fn checkpoint_now_and_then(pool: SqlitePool) {
 /// The block statements, for SQLite.
 mod blocks_same {
     super::super::blocks::block_statements_for!(sqlx::SqlitePool, sqlx::SqliteConnection);
+}
+
+mod files_same {
+    super::super::files::file_statements_for!(sqlx::SqlitePool, sqlx::SqliteConnection);
 }
