@@ -45,7 +45,7 @@ export CHAT_TEST_POSTGRES_URL="postgres://chat@127.0.0.1:$PG_PORT"
 cargo test --features ssr -- --show-output
 
 step "chat and lossless suites again, on PostgreSQL"
-CHAT_TEST_STORE=postgres cargo test --features ssr --test chat --test delivery --test conversations --test devices --test passkeys --test moderation --test private_rooms --test blocks --test slow_mode --test reports -- --show-output
+CHAT_TEST_STORE=postgres cargo test --features ssr --test chat --test delivery --test conversations --test devices --test passkeys --test moderation --test private_rooms --test blocks --test slow_mode --test reports --test files -- --show-output
 
 step "release build, and a cluster of three nodes behind nginx (PostgreSQL, Redis)"
 cargo leptos build --release --precompress

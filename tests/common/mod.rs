@@ -145,6 +145,8 @@ impl TestDb {
             room_change_burst: 10_000,
             // What the software authenticator (passkeys.rs) signs for.
             passkey_origin: passkeys::ORIGIN.into(),
+            // Uploads beside the database, in the test's folder (on PostgreSQL too).
+            files_dir: self.dir.path().join("files").display().to_string(),
             ..Config::default()
         }
     }
