@@ -6,7 +6,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { message, OwnServer, person, send, unique, violations } from "./support";
 
-async function report(page: Page, text: string, reason: string): Promise<void> {
+async function reportMessage(page: Page, text: string, reason: string): Promise<void> {
   const row = message(page, text);
   await expect(row).toBeVisible();
   // The actions opened with ⋯ (they stay while the reason is typed).
@@ -32,7 +32,7 @@ test("a report reaches the room's moderators, who mark it handled", async ({ bro
   for (const who of [owner, pat, wes]) await joinRoom(who.page, room);
 
   await send(pat.page, "buy cheap stuff here");
-  await report(wes.page, "buy cheap stuff here", "spam, again");
+  await reportMessage(wes.page, "buy cheap stuff here", "spam, again");
 
   // The owner is told one came in, and reads it.
   await expect(owner.page.getByTestId("unseen-reports")).toBeVisible();
@@ -74,7 +74,7 @@ test("an instance admin lists and handles the reports of every room, rooms they 
     const room = unique("r-");
     for (const who of [pat, wes]) await joinRoom(who.page, room);
     await send(pat.page, "cheap watches, DM me");
-    await report(wes.page, "cheap watches, DM me", "spam");
+    await reportMessage(wes.page, "cheap watches, DM me", "spam");
     await expect(zed.page.getByTestId("unseen-reports-anywhere")).toBeVisible();
 
     await zed.page.getByTestId("open-all-reports").click();
