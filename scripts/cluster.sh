@@ -87,7 +87,7 @@ start_cluster() {
     for i in $(seq "$nodes"); do
         port="$(free_port)"
         CHAT_LISTEN_ADDR="127.0.0.1:$port" CHAT_DATABASE_URL="$database_url" CHAT_REDIS_URL="$redis_url" \
-            CHAT_SITE_ROOT="$SITE" CHAT_TRUSTED_PROXIES='["127.0.0.1"]' \
+            CHAT_SITE_ROOT="$SITE" CHAT_FILES_DIR="$dir/files" CHAT_TRUSTED_PROXIES='["127.0.0.1"]' \
             CHAT_MAX_CONNECTIONS_PER_IP="${CHAT_MAX_CONNECTIONS_PER_IP:-200}" \
             CHAT_SIGN_IN_BURST_PER_IP="${CHAT_SIGN_IN_BURST_PER_IP:-1000}" \
             CHAT_SIGN_UP_BURST_PER_IP="${CHAT_SIGN_UP_BURST_PER_IP:-1000}" \
